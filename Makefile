@@ -1,0 +1,56 @@
+# The two commands: `make demo` and `make test`. Everything else is listed by `make help`.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+help: ## list every target
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null || { echo "need Python 3.11 ($(PY)) on PATH"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q --upgrade-strategy only-if-needed torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+venv: $(STAMP) ## create or reuse .venv with every extra installed
+
+test: venv ## run the whole test suite on real services (Postgres, Redis, MLflow, GCS emulator)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: venv ## the suite without tests marked slow
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+demo: venv ## the whole platform on this machine with no servers: crawl -> train -> promote -> serve -> index
+	$(BIN)/python -m newsmodel.demo
+
+check: venv ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check newsmodel crawler app tests bench migrations
+	$(BIN)/ruff format --check newsmodel crawler app tests bench migrations
+	$(BIN)/mypy
+
+fmt: venv ## format the code with ruff
+	$(BIN)/ruff format newsmodel crawler app tests bench migrations
+	$(BIN)/ruff check --fix newsmodel crawler app tests bench migrations
+
+migrate: venv ## apply migrations to DATABASE_URL (default: SQLite under var/)
+	$(BIN)/newsmodel db upgrade
+
+bench: venv ## run every benchmark in bench/ and write BENCHMARKS.md
+	$(BIN)/python -m bench.run_all
+
+reliability: venv ## fault + load suites, writes RELIABILITY.md
+	$(BIN)/python -m pytest tests/reliability -m "" $(PYTEST_ARGS)
+
+clean: ## remove the demo state (var/) and caches, keep .venv
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help venv test test-fast demo check fmt migrate bench reliability clean

@@ -1,0 +1,14 @@
+"""Command registration: each module adds its commands to the root Typer app."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register_all"]
+
+
+def register_all(app: typer.Typer) -> None:
+    from newsmodel.commands import db
+
+    for module in (db,):
+        module.register(app)

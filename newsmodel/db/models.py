@@ -1,0 +1,260 @@
+"""Corpus schema: the tables where crawler, training, serving and the index meet.
+
+Typed SQLAlchemy 2 models, importable without torch. Portable types only (JSON, timezone-aware
+DateTime) so the same Alembic migrations run on Postgres and SQLite. Migrations in
+`migrations/` are the only place the schema changes; a test checks they agree with these models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "Article",
+    "ArticleLink",
+    "Base",
+    "CrawlRun",
+    "LabeledExample",
+    "Prediction",
+    "RelationIndexRow",
+    "ScoringJob",
+    "Sentence",
+    "Source",
+]
+
+# Deterministic constraint names so autogenerate, Postgres and SQLite batch mode agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonDict = dict[str, Any]
+Timestamp = DateTime(timezone=True)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    """A configured news source (mirrors an entry of crawler/sources.yaml)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    country: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl of one source: when, how it ended, what it counted and which URLs failed why."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    discovered: Mapped[int] = mapped_column(Integer, default=0)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"url": ..., "reason": ...}, ...]
+    errors: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
+
+    source: Mapped[Source | None] = relationship()
+
+
+class Article(Base):
+    """One story, stored once however many outlets carried it (see ArticleLink)."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_content_hash", "content_hash"),
+        Index("ix_articles_published_at", "published_at"),
+        Index("ix_articles_preprocessed_at", "preprocessed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    fetched_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    # ISO alpha-3 codes mentioned anywhere in the article; NULL until the detector has run.
+    countries: Mapped[list[str] | None] = mapped_column(JSON)
+    preprocessed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+    source: Mapped[Source | None] = relationship()
+    links: Mapped[list[ArticleLink]] = relationship(back_populates="article", cascade="all, delete-orphan")
+
+
+class ArticleLink(Base):
+    """Every (source, URL) where an article was seen: syndicated copies link to one article."""
+
+    __tablename__ = "article_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    seen_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="links")
+
+
+class Sentence(Base):
+    """A sentence of an article that speaks about one country pair (one row per pair)."""
+
+    __tablename__ = "sentences"
+    __table_args__ = (
+        UniqueConstraint("article_id", "position", "country_a", "country_b"),
+        Index("ix_sentences_pair", "country_a", "country_b"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    # Unordered pair stored sorted (country_a < country_b), ISO 3166 alpha-3.
+    country_a: Mapped[str] = mapped_column(String(3))
+    country_b: Mapped[str] = mapped_column(String(3))
+    # [{"text": "Seoul", "start": 0, "end": 5, "iso3": "KOR"}, ...]
+    mentions: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
+    entities: Mapped[list[JsonDict] | None] = mapped_column(JSON)
+    importance: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+    article: Mapped[Article] = relationship()
+
+
+class LabeledExample(Base):
+    """A labeled sentence from an imported dataset, with the group that keeps near copies together."""
+
+    __tablename__ = "labeled_examples"
+    __table_args__ = (
+        UniqueConstraint("origin", "source_row"),
+        Index("ix_labeled_examples_scheme", "label_scheme"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(64))
+    label_scheme: Mapped[str] = mapped_column(String(64))
+    # Dataset name and version, e.g. "conflibert-cameo@1" or "my-labels.csv@sha256:...".
+    origin: Mapped[str] = mapped_column(String(200))
+    source_row: Mapped[int] = mapped_column(Integer)
+    split_group: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Prediction(Base):
+    """A model version's reading of a sentence; one per (sentence, model, version): re-runs never duplicate."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (
+        UniqueConstraint("sentence_id", "model_name", "model_version"),
+        Index("ix_predictions_model", "model_name", "model_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentences.id", ondelete="CASCADE"), index=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(64))
+    # {"conflict": 0.1, "neutral": 0.2, "cooperation": 0.7}
+    probabilities: Mapped[dict[str, float]] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class ScoringJob(Base):
+    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery."""
+
+    __tablename__ = "scoring_jobs"
+    __table_args__ = (Index("ix_scoring_jobs_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    kind: Mapped[str] = mapped_column(String(32), default="score")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    model_name: Mapped[str | None] = mapped_column(String(200))
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    params: Mapped[JsonDict] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class RelationIndexRow(Base):
+    """The relation index for one unordered country pair on one day, from one model version."""
+
+    __tablename__ = "relation_index"
+    __table_args__ = (
+        UniqueConstraint("country_a", "country_b", "day", "model_name", "model_version"),
+        Index("ix_relation_index_pair_version_day", "country_a", "country_b", "model_version", "day"),
+        Index("ix_relation_index_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country_a: Mapped[str] = mapped_column(String(3))
+    country_b: Mapped[str] = mapped_column(String(3))
+    day: Mapped[dt.date] = mapped_column(Date)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    sentence_count: Mapped[int] = mapped_column(Integer)
+    article_count: Mapped[int] = mapped_column(Integer)
+    source_count: Mapped[int] = mapped_column(Integer)
+    class_shares: Mapped[dict[str, float]] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)
+    ci_low: Mapped[float] = mapped_column(Float)
+    ci_high: Mapped[float] = mapped_column(Float)
+    # Pair sentences / all scored sentences of that day.
+    volume_share: Mapped[float] = mapped_column(Float, default=0.0)
+    score_7d: Mapped[float | None] = mapped_column(Float)
+    score_30d: Mapped[float | None] = mapped_column(Float)
+    top_sentence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

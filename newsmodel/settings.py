@@ -1,0 +1,133 @@
+"""Settings shared by every service, read from the environment and `.env` only when asked.
+
+Each package composes its own settings class from these pieces (see `crawler.settings`,
+`app.settings`). Nothing is read at import time: call `get_settings()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from newsmodel.errors import ConfigError
+
+__all__ = [
+    "PLACEHOLDER_SECRET",
+    "BaseServiceSettings",
+    "NewsmodelSettings",
+    "get_settings",
+    "redact_url",
+]
+
+PLACEHOLDER_SECRET = "change-me"
+FOCUS_COUNTRIES = ("KOR", "PRK", "USA", "CHN", "JPN", "IND", "RUS")
+
+
+def redact_url(url: str) -> str:
+    """Hide the password in a URL so it can be printed in an error line."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+class BaseServiceSettings(BaseSettings):
+    """Database, Redis, MLflow and storage: the pieces every service shares.
+
+    Empty URLs mean the embedded default (SQLite, file MLflow store, in-process jobs),
+    which is what `make demo` runs with no servers at all.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    state_dir: Path = Field(default=Path("var"), validation_alias="NEWSMODEL_STATE_DIR")
+    data_dir: Path = Field(
+        default=Path.home() / ".cache" / "newsmodel" / "data", validation_alias="NEWSMODEL_DATA_DIR"
+    )
+
+    database_url: str = ""
+    redis_url: str = ""
+    mlflow_tracking_uri: str = ""
+    artifact_root: str = ""
+    storage_emulator_host: str = ""
+
+    registered_model_name: str = "news-relation"
+    model_alias: str = "champion"
+    model_stage: str = "Production"
+    focus_countries: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(FOCUS_COUNTRIES))
+
+    # Comma-separated in the environment: API_KEYS=key1,key2 (several keys allow rotation).
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr(PLACEHOLDER_SECRET)]
+    )
+    webhook_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+
+    @field_validator("focus_countries", mode="before")
+    @classmethod
+    def _split_countries(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [c.strip().upper() for c in value.split(",") if c.strip()]
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [SecretStr(k.strip()) for k in value.split(",") if k.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> BaseServiceSettings:
+        state = self.state_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{state / 'newsmodel.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{state / 'mlflow.db'}"
+        if not self.artifact_root:
+            self.artifact_root = (state / "mlartifacts").as_uri()
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: jobs run in-process and the cache lives in memory."""
+        return not self.redis_url
+
+    def placeholder_secrets(self) -> list[str]:
+        """Names of the variables that still hold the placeholder secret."""
+        bad = []
+        if any(k.get_secret_value() == PLACEHOLDER_SECRET for k in self.api_keys):
+            bad.append("API_KEYS")
+        if self.webhook_secret.get_secret_value() == PLACEHOLDER_SECRET:
+            bad.append("WEBHOOK_SECRET")
+        return bad
+
+    def check_secrets(self) -> None:
+        """Refuse to start outside development while a secret is still the placeholder."""
+        bad = self.placeholder_secrets()
+        if self.environment != "development" and bad:
+            raise ConfigError(
+                f"{', '.join(bad)} still hold the placeholder {PLACEHOLDER_SECRET!r} in "
+                f"ENVIRONMENT={self.environment}: set {' and '.join(bad)} to real secrets"
+            )
+
+
+class NewsmodelSettings(BaseServiceSettings):
+    """Settings for the training package and its commands."""
+
+    git_commit: str = ""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> NewsmodelSettings:
+    """Read the settings once per process; tests call `get_settings.cache_clear()`."""
+    return NewsmodelSettings()
