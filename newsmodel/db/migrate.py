@@ -36,7 +36,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
-        raise DependencyUnavailable("database", "DATABASE_URL", redact_url(url), str(exc).splitlines()[0]) from exc
+        raise DependencyUnavailable(
+            "database", "DATABASE_URL", redact_url(url), str(exc).splitlines()[0]
+        ) from exc
 
 
 def downgrade(url: str, revision: str = "base") -> None:

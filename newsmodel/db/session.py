@@ -48,7 +48,9 @@ def get_engine(url: str) -> Engine:
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S} if url.startswith("postgres") else {},
         )
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise DependencyUnavailable("database", "DATABASE_URL", redact_url(url), f"invalid URL ({exc})") from exc
+        raise DependencyUnavailable(
+            "database", "DATABASE_URL", redact_url(url), f"invalid URL ({exc})"
+        ) from exc
 
 
 def connect(url: str) -> Engine:

@@ -1,0 +1,1 @@
+"""Labeled datasets: importers, the leakage-free split builder, data checks."""
