@@ -1,0 +1,227 @@
+"""ONNX predictor: the one way a registered model version is run outside training.
+
+Light on purpose (onnxruntime + tokenizers + numpy, never torch) so the API and worker images
+stay small. It reads only ONNX, `tokenizer.json` and `label_map.json` - no pickle. The same
+class serves the FastAPI app, the Celery worker and the MLflow pyfunc wrapper.
+
+Model directory layout (the `artifacts/` folder of the registered pyfunc model)::
+
+    model.int8.onnx  model.fp32.onnx  tokenizer/tokenizer.json  label_map.json
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from newsmodel.errors import ModelNotAvailable
+
+__all__ = ["LabelMap", "OnnxPredictor", "Variant", "find_artifacts_dir"]
+
+Variant = Literal["int8", "fp32"]
+
+LABEL_MAP_FILE = "label_map.json"
+TOKENIZER_FILE = Path("tokenizer") / "tokenizer.json"
+DEFAULT_BATCH_SIZE = 32
+_PAD_CANDIDATES = ("[PAD]", "<pad>", "<PAD>")
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """What `label_map.json` says about the model: labels in logit order and its inputs."""
+
+    labels: tuple[str, ...]
+    max_length: int
+    input_names: tuple[str, ...]
+    scheme: str = ""
+    scheme_version: str = ""
+    model_name: str = ""
+    architecture: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> LabelMap:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ModelNotAvailable(f"{path} is missing: the model directory is incomplete") from exc
+        except json.JSONDecodeError as exc:
+            raise ModelNotAvailable(f"{path} is not valid JSON ({exc})") from exc
+        labels = raw.get("labels")
+        if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+            raise ModelNotAvailable(f"{path}: 'labels' must be a non-empty list of strings")
+        known = {"labels", "max_length", "input_names", "scheme", "scheme_version", "model_name"}
+        known.add("architecture")
+        return cls(
+            labels=tuple(labels),
+            max_length=int(raw.get("max_length") or 128),
+            input_names=tuple(raw.get("input_names") or ("input_ids", "attention_mask")),
+            scheme=str(raw.get("scheme", "")),
+            scheme_version=str(raw.get("scheme_version", "")),
+            model_name=str(raw.get("model_name", "")),
+            architecture=str(raw.get("architecture", "")),
+            extra={k: v for k, v in raw.items() if k not in known},
+        )
+
+
+def find_artifacts_dir(model_dir: str | Path) -> Path:
+    """Accept the pyfunc model root (with `artifacts/`) or the artifacts folder itself."""
+    root = Path(model_dir)
+    for candidate in (root, root / "artifacts"):
+        if (candidate / LABEL_MAP_FILE).is_file():
+            return candidate
+    # Some MLflow layouts nest artifacts one level deeper (artifacts/<name>/...).
+    nested = sorted(p.parent for p in root.glob(f"artifacts/*/{LABEL_MAP_FILE}"))
+    if nested:
+        return nested[0]
+    raise ModelNotAvailable(
+        f"no {LABEL_MAP_FILE} under {root} or {root / 'artifacts'}: not a newsmodel model directory"
+    )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def _pad_id_and_token(tokenizer: Any, tokenizer_dir: Path) -> tuple[int, str]:
+    """The pad token named in tokenizer_config.json, else a conventional one, else id 0."""
+    names: list[str] = []
+    for cfg_name in ("tokenizer_config.json", "special_tokens_map.json"):
+        cfg_path = tokenizer_dir / cfg_name
+        if cfg_path.is_file():
+            try:
+                pad = json.loads(cfg_path.read_text(encoding="utf-8")).get("pad_token")
+            except json.JSONDecodeError:
+                pad = None
+            if isinstance(pad, dict):
+                pad = pad.get("content")
+            if isinstance(pad, str):
+                names.append(pad)
+    for name in (*names, *_PAD_CANDIDATES):
+        token_id = tokenizer.token_to_id(name)
+        if token_id is not None:
+            return int(token_id), name
+    return 0, tokenizer.id_to_token(0) or "[PAD]"
+
+
+class OnnxPredictor:
+    """A loaded model version: one ONNX Runtime session and one tokenizer, created once."""
+
+    def __init__(self, session: Any, tokenizer: Any, label_map: LabelMap, variant: Variant, path: Path):
+        self._session = session
+        self._tokenizer = tokenizer
+        self.label_map = label_map
+        self.variant = variant
+        self.path = path
+        self._output_name = session.get_outputs()[0].name
+        self._session_inputs = {i.name: i for i in session.get_inputs()}
+        self._tokenizer_lock = threading.Lock()
+
+    @classmethod
+    def from_dir(
+        cls,
+        model_dir: str | Path,
+        variant: Variant = "int8",
+        intra_op_threads: int = 0,
+        inter_op_threads: int = 0,
+    ) -> OnnxPredictor:
+        """Load a model directory; thread counts of 0 let ONNX Runtime choose."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if variant not in ("int8", "fp32"):
+            raise ModelNotAvailable(f"unknown model variant {variant!r}: use 'int8' or 'fp32'")
+        art = find_artifacts_dir(model_dir)
+        label_map = LabelMap.read(art / LABEL_MAP_FILE)
+        onnx_path = art / f"model.{variant}.onnx"
+        tok_path = art / TOKENIZER_FILE
+        for needed in (onnx_path, tok_path):
+            if not needed.is_file():
+                raise ModelNotAvailable(f"{needed} is missing: the model directory is incomplete")
+
+        try:
+            tokenizer = Tokenizer.from_file(str(tok_path))
+        except Exception as exc:  # tokenizers raises bare Exception subclasses
+            raise ModelNotAvailable(f"cannot read tokenizer {tok_path}: {exc}") from exc
+        pad_id, pad_token = _pad_id_and_token(tokenizer, tok_path.parent)
+        tokenizer.enable_truncation(max_length=label_map.max_length)
+        tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)  # no length: pad to longest
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(0, intra_op_threads)
+        options.inter_op_num_threads = max(0, inter_op_threads)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            session = ort.InferenceSession(
+                str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph errors
+            raise ModelNotAvailable(f"onnxruntime cannot load {onnx_path}: {exc}") from exc
+
+        missing = [n for n in label_map.input_names if n not in {i.name for i in session.get_inputs()}]
+        if missing:
+            raise ModelNotAvailable(f"{onnx_path} has no input(s) {missing} named in {LABEL_MAP_FILE}")
+        return cls(session, tokenizer, label_map, variant, art)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.label_map.labels
+
+    def _feeds(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        # Tokenizer objects mutate shared padding state; guard against concurrent batch calls.
+        with self._tokenizer_lock:
+            encodings = self._tokenizer.encode_batch(list(texts))
+        columns = {
+            "input_ids": [e.ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+            "token_type_ids": [e.type_ids for e in encodings],
+        }
+        feeds = {}
+        for name in self.label_map.input_names:
+            dtype = np.int32 if "int32" in self._session_inputs[name].type else np.int64
+            feeds[name] = np.asarray(columns[name], dtype=dtype)
+        return feeds
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Probabilities (n, n_labels) in label order; batches grouped by length to pad less."""
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            feeds = self._feeds([texts[i] for i in idx])
+            try:
+                (logits,) = self._session.run([self._output_name], feeds)
+            except Exception as exc:  # onnxruntime errors have no common public base class
+                raise ModelNotAvailable(f"inference failed on {self.path}: {exc}") from exc
+            if logits.shape[-1] != len(self.labels):
+                raise ModelNotAvailable(
+                    f"model outputs {logits.shape[-1]} logits but {LABEL_MAP_FILE} lists {len(self.labels)} labels"
+                )
+            out[idx] = _softmax(logits.astype(np.float32))
+        return out
+
+    def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:
+        """One {label, probabilities} per text, in input order."""
+        probs = self.predict_proba(texts, batch_size=batch_size)
+        labels = self.labels
+        return [
+            {
+                "label": labels[int(row.argmax())],
+                "probabilities": {lab: float(p) for lab, p in zip(labels, row, strict=True)},
+            }
+            for row in probs
+        ]
+
+    def warm_up(self) -> None:
+        """Run a tiny batch so the first real request does not pay for lazy initialisation."""
+        self.predict(["warm up", "a second, slightly longer warm-up sentence"])

@@ -1,0 +1,148 @@
+"""Tiny random-weight classifiers in the registered-model artifact layout, for serving tests.
+
+Builds what the training engineer's registration writes (model.int8.onnx, model.fp32.onnx,
+tokenizer/, label_map.json) in a second or two, so tests exercise the real ONNX + tokenizer
+path without a training run. Test-only: imports torch and transformers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["CORPUS", "LABELS", "build_model_dir"]
+
+LABELS = ("conflict", "neutral", "cooperation")
+CORPUS = (
+    "Seoul and Tokyo signed a trade pact on Monday.",
+    "North Korea fired a missile over Japan, drawing condemnation from Washington.",
+    "China and India held talks on their disputed border.",
+    "Russian troops shelled the city overnight, officials said.",
+    "The United States and South Korea began joint military exercises.",
+    "Ministers met in Beijing to discuss climate cooperation and trade.",
+    "Protesters gathered outside the embassy to denounce the sanctions.",
+    "The two leaders praised the new agreement as a historic step toward peace.",
+)
+
+
+def _train_tokenizer(corpus: Sequence[str], vocab_size: int):  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(
+        list(corpus) * 4, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
+    )
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    return tok
+
+
+def build_model_dir(
+    out_dir: str | Path,
+    seed: int = 0,
+    labels: Sequence[str] = LABELS,
+    max_length: int = 64,
+    with_token_type_ids: bool = False,
+    model_name: str = "tiny-bert-random",
+    favour_label: int | None = None,
+) -> Path:
+    """Write a complete artifacts folder (random weights) to out_dir and return it.
+
+    `favour_label` biases the classifier toward one label so two versions answer differently.
+    """
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    raw_tok = _train_tokenizer(CORPUS, vocab_size=200)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=raw_tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_length,
+    )
+    fast.save_pretrained(out / "tokenizer")
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=raw_tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max(128, max_length),
+        num_labels=len(labels),
+    )
+    model = BertForSequenceClassification(config).eval()
+    if favour_label is not None:
+        with torch.no_grad():
+            model.classifier.bias.zero_()
+            model.classifier.bias[favour_label] = 3.0
+    input_names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_token_type_ids else [])
+    enc = fast(
+        ["hello world", "Seoul and Tokyo signed a pact"],
+        padding=True,
+        return_tensors="pt",
+        return_token_type_ids=True,
+    )
+    args = tuple(enc[n] for n in input_names)
+    dyn = {n: {0: "batch", 1: "sequence"} for n in input_names}
+    dyn["logits"] = {0: "batch"}
+    fp32 = out / "model.fp32.onnx"
+
+    class _Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            return self.inner(**dict(zip(input_names, tensors, strict=True))).logits
+
+    with torch.no_grad():
+        torch.onnx.export(
+            _Wrapped(),
+            args,
+            str(fp32),
+            input_names=input_names,
+            output_names=["logits"],
+            dynamic_axes=dyn,
+            opset_version=17,
+            dynamo=False,
+        )
+    proto = onnx.load(str(fp32))
+    del proto.graph.value_info[:]
+    cleaned = out / "model.fp32.cleaned.onnx"
+    onnx.save(proto, str(cleaned))
+    quantize_dynamic(str(cleaned), str(out / "model.int8.onnx"), weight_type=QuantType.QInt8)
+    cleaned.unlink()
+
+    (out / "label_map.json").write_text(
+        json.dumps(
+            {
+                "scheme": "relation3",
+                "scheme_version": "1",
+                "labels": list(labels),
+                "max_length": max_length,
+                "input_names": input_names,
+                "model_name": model_name,
+                "architecture": "bert",
+            },
+            indent=2,
+        )
+    )
+    return out
