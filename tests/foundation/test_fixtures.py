@@ -1,0 +1,74 @@
+"""The shared fixtures themselves: each gives a real, isolated, working service."""
+
+from __future__ import annotations
+
+import redis
+from sqlalchemy import create_engine, inspect, text
+
+from newsmodel.db.models import Base, Source
+from newsmodel.db.session import session_scope
+
+
+def _count(url: str, table: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_database_url_is_migrated_postgres(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        assert engine.dialect.name == "postgresql"
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_db_truncates_between_tests(db: str) -> None:
+    assert _count(db, "sources") == 0
+    with session_scope(db) as session:
+        session.add(Source(name="s", kind="rss", url="http://x", country="KOR", language="en"))
+    assert _count(db, "sources") == 1
+
+
+def test_db_truncates_between_tests_again(db: str) -> None:
+    assert _count(db, "sources") == 0
+
+
+def test_sqlite_url_is_migrated(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_redis_url_is_a_private_db_index(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert client.dbsize() == 0 or client.get("newsmodel-tests:probe") is not None
+        client.set("newsmodel-tests:probe", "1")
+        assert client.get("newsmodel-tests:probe") == b"1"
+    finally:
+        client.delete("newsmodel-tests:probe")
+        client.close()
+
+
+def test_private_redis_stops_and_starts_on_the_same_url(private_redis) -> None:  # type: ignore[no-untyped-def]
+    client = redis.Redis.from_url(private_redis.url, socket_connect_timeout=1)
+    assert client.ping()
+    private_redis.stop()
+    try:
+        client.ping()
+        raise AssertionError("ping succeeded while the server was stopped")
+    except redis.ConnectionError:
+        pass
+    private_redis.start()
+    assert client.ping()
+    client.close()
