@@ -1,0 +1,38 @@
+"""Canonical URLs: the key that makes "seen before" cheap and syndicated links collapse.
+
+courlan (trafilatura's own URL library) lowercases scheme and host, drops default ports,
+sorts the query and strips known tracking parameters (utm_*, fbclid, gclid, ...); we add
+dot-segment resolution and drop the fragment, which never names a different article.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import courlan
+
+__all__ = ["canonicalize", "resolve"]
+
+
+def resolve(base: str, href: str) -> str | None:
+    """Absolute http(s) URL of `href` found on page `base`, or None for mailto:, javascript:, ..."""
+    href = href.strip()
+    if not href:
+        return None
+    absolute = urljoin(base, href)
+    if urlsplit(absolute).scheme not in ("http", "https"):
+        return None
+    return absolute
+
+
+def canonicalize(url: str) -> str:
+    """The canonical form used for dedupe; raises ValueError for a URL that is not http(s)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    # urljoin with itself resolves "/a/../b" the RFC 3986 way before courlan sees it.
+    resolved = urljoin(url.strip(), parts.path or "/")
+    if parts.query:
+        resolved = f"{resolved}?{parts.query}"
+    normalized = courlan.normalize_url(resolved)
+    return urldefrag(normalized).url
