@@ -8,7 +8,7 @@ __all__ = ["register_all"]
 
 
 def register_all(app: typer.Typer) -> None:
-    from newsmodel.commands import db
+    from newsmodel.commands import db, index
 
-    for module in (db,):
+    for module in (db, index):
         module.register(app)

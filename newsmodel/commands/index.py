@@ -1,0 +1,127 @@
+"""`newsmodel index ...`: build the daily relation index and print it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+
+from newsmodel.errors import DataError
+from newsmodel.settings import get_settings
+
+__all__ = ["register"]
+
+index_app = typer.Typer(help="Daily country-pair relation index: build, show.", no_args_is_help=True)
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DataError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _fmt(value: float | None, signed: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+@index_app.command("build")
+def build(
+    model_version: str | None = typer.Option(
+        None, "--model-version", help="Version to index; default: the one with the newest predictions."
+    ),
+    model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
+    since: str | None = typer.Option(None, "--since", help="Only consider days from YYYY-MM-DD on."),
+    force: bool = typer.Option(
+        False, "--force", help="Recompute every day, not only days with new predictions."
+    ),
+) -> None:
+    """Bring one model version's index up to date (only days with new predictions are recomputed)."""
+    from newsmodel.db import connect, session_scope
+    from newsmodel.relindex import build_index, latest_scored_version
+
+    settings = get_settings()
+    since_day = _parse_day(since, "--since")
+    name = model_name or settings.registered_model_name
+    connect(settings.database_url)
+    if model_version is None:
+        with session_scope(settings.database_url) as session:
+            model_version = latest_scored_version(session, name)
+    report = build_index(
+        settings.database_url, model_name=name, model_version=model_version, since=since_day, force=force
+    )
+    typer.echo(
+        f"index {report.model_name} v{report.model_version}: {report.days_recomputed} of "
+        f"{report.days_with_predictions} days recomputed, {report.days_removed} removed, "
+        f"{report.rows_written} pair-day rows from {report.sentences} sentences in {report.seconds:.2f} s"
+    )
+
+
+@index_app.command("show")
+def show(
+    pair: str | None = typer.Option(None, "--pair", help="One pair's daily series, e.g. KOR-USA."),
+    model_version: str | None = typer.Option(None, "--model-version", help="Default: the newest computed."),
+    model_name: str | None = typer.Option(None, "--model-name"),
+    days: int = typer.Option(30, "--days", min=1, help="How many days back from the newest."),
+) -> None:
+    """Print the pairs' latest scores (or one pair's series) and which versions exist."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from newsmodel.db import connect, session_scope
+    from newsmodel.relindex import CountryPair, indexed_versions, pair_series, pair_summaries, resolve_version
+
+    settings = get_settings()
+    wanted = CountryPair.parse(pair) if pair else None
+    connect(settings.database_url)
+    console = Console()
+    with session_scope(settings.database_url) as session:
+        version = resolve_version(session, model_name, model_version)
+        others = [v for v in indexed_versions(session) if v != version]
+        console.print(
+            f"[bold]{version.model_name} v{version.model_version}[/]: {version.pairs} pairs, "
+            f"{version.first_day} .. {version.last_day}, computed {version.computed_at:%Y-%m-%d %H:%M} UTC"
+        )
+        if others:
+            console.print(
+                "other versions: " + ", ".join(f"{v.model_name} v{v.model_version}" for v in others)
+            )
+        if wanted is None:
+            table = Table(
+                "pair", "latest day", "score", "95% CI", "7d", "30d", "7d trend", f"sentences ({days}d)"
+            )
+            for s in pair_summaries(session, version, window_days=days):
+                table.add_row(
+                    str(s.pair),
+                    str(s.latest_day),
+                    _fmt(s.score),
+                    f"{_fmt(s.ci_low)} .. {_fmt(s.ci_high)}",
+                    _fmt(s.score_7d),
+                    _fmt(s.score_30d),
+                    _fmt(s.trend_7d),
+                    str(s.sentences_in_window),
+                )
+        else:
+            start = version.last_day - dt.timedelta(days=days - 1)
+            table = Table("day", "score", "95% CI", "7d", "30d", "sentences", "articles", "sources", "volume")
+            for r in pair_series(session, version, wanted, start=start):
+                table.add_row(
+                    str(r.day),
+                    _fmt(r.score),
+                    f"{_fmt(r.ci_low)} .. {_fmt(r.ci_high)}",
+                    _fmt(r.score_7d),
+                    _fmt(r.score_30d),
+                    str(r.sentence_count),
+                    str(r.article_count),
+                    str(r.source_count),
+                    f"{r.volume_share:.1%}",
+                )
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(index_app, name="index")
