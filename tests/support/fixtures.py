@@ -1,34 +1,54 @@
 """Session and function fixtures on real services, shared by every test package.
 
 Re-exported by `tests/conftest.py`. Names and scopes are a contract with the other areas:
-postgres_server, database_url, db, sqlite_url, redis_url, redis_server, private_redis,
-settings_env (and, in step 2, gcs_emulator, mlflow_server, service_env, start_uvicorn,
-start_celery_worker).
+postgres_server, database_url, db, sqlite_url, redis_server, redis_url, private_redis,
+settings_env, gcs_emulator, mlflow_server, base_service_env, service_env, start_uvicorn,
+start_celery_worker. Every fixture stops what it started, also when the test fails.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.gcs import GcsEmulator
+from tests.support.mlflow_server import MlflowServer
 from tests.support.plan import service_plan
 from tests.support.postgres import PostgresInstance, start_postgres
 from tests.support.redis import PrivateRedis, RedisInstance, start_redis
+from tests.support.services import CeleryWorker, UvicornServer
 
 __all__ = [
+    "STARTUP_SECONDS",
+    "TEST_API_KEY",
+    "TEST_WEBHOOK_SECRET",
+    "_base_env",
+    "base_service_env",
     "database_url",
     "db",
+    "gcs_emulator",
+    "mlflow_server",
     "postgres_server",
     "private_redis",
     "redis_server",
     "redis_url",
+    "service_env",
     "settings_env",
     "sqlite_url",
+    "start_celery_worker",
+    "start_uvicorn",
 ]
+
+#: Seconds each session server took to answer (printed in the terminal summary).
+STARTUP_SECONDS: dict[str, float] = {}
+
+TEST_API_KEY = "test-api-key-0123456789"
+TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -151,3 +171,145 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None
     get_settings.cache_clear()
     yield apply
     get_settings.cache_clear()
+
+
+def attach_log(request: pytest.FixtureRequest, handle: Any) -> None:
+    """Have `handle.log_tail()` appended to the report if this test fails (see conftest)."""
+    sources = getattr(request.node, "nm_log_sources", None)
+    if sources is None:
+        sources = []
+        request.node.nm_log_sources = sources
+    sources.append(handle)
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsEmulator]:
+    """gcp-storage-emulator with a default bucket: `.host` (STORAGE_EMULATOR_HOST value),
+    `.bucket`, `.env`, `.client()` (a google-cloud-storage client bound to it)."""
+    emulator = GcsEmulator(tmp_path_factory.mktemp("gcs"))
+    try:
+        emulator.start()
+        STARTUP_SECONDS["gcp-storage-emulator"] = emulator.started_in_s or 0.0
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresInstance, gcs_emulator: GcsEmulator
+) -> Iterator[MlflowServer]:
+    """One `mlflow server` per session: its own Postgres database as backend store, proxied
+    artifacts on gs://BUCKET/mlartifacts in the emulator. `.tracking_uri`, `.env`."""
+    backend = postgres_server.create_database()
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow"), backend, gcs_emulator.host, gcs_emulator.bucket)
+    try:
+        server.start()
+        STARTUP_SECONDS["mlflow server"] = server.started_in_s or 0.0
+        yield server
+    finally:
+        server.stop()
+        postgres_server.drop_database(backend)
+
+
+@pytest.fixture(scope="session")
+def _base_env(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "API_KEYS": TEST_API_KEY,
+        "WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "NEWSMODEL_STATE_DIR": str(tmp_path_factory.mktemp("state")),
+        "LOG_FORMAT": "console",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def base_service_env(_base_env: dict[str, str]) -> dict[str, str]:
+    """Env for subprocesses that need only Postgres and Redis (no MLflow start-up cost):
+    ENVIRONMENT=test, DATABASE_URL, REDIS_URL, API_KEYS, WEBHOOK_SECRET, NEWSMODEL_STATE_DIR."""
+    return dict(_base_env)
+
+
+@pytest.fixture
+def service_env(
+    _base_env: dict[str, str], mlflow_server: MlflowServer, gcs_emulator: GcsEmulator
+) -> dict[str, str]:
+    """`base_service_env` plus MLFLOW_TRACKING_URI and STORAGE_EMULATOR_HOST (a fresh copy per test)."""
+    return {
+        **_base_env,
+        "MLFLOW_TRACKING_URI": mlflow_server.tracking_uri,
+        "STORAGE_EMULATOR_HOST": gcs_emulator.host,
+    }
+
+
+@pytest.fixture
+def start_uvicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., UvicornServer]]:
+    """Factory: `start_uvicorn(app_factory="app.main:create_app", env=..., factory=True,
+    health_path="/health", timeout=60, extra_args=())` -> handle with `.url`, `.port`, `.pid`,
+    `.stop()`, `.kill()`, `.log_tail()`. Waits for the health path; everything it started is
+    stopped at the end of the test and the logs are shown if the test fails."""
+    started: list[UvicornServer] = []
+
+    def start(
+        app_factory: str = "app.main:create_app",
+        env: Mapping[str, str] | None = None,
+        factory: bool = True,
+        health_path: str | None = "/health",
+        timeout: float = 60.0,
+        extra_args: Sequence[str] = (),
+    ) -> UvicornServer:
+        server = UvicornServer(app_factory, tmp_path, env=env, factory=factory, extra_args=extra_args)
+        started.append(server)
+        attach_log(request, server)
+        return server.start(health_path=health_path, timeout=timeout)
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def start_celery_worker(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[..., CeleryWorker]]:
+    """Factory: `start_celery_worker(app="app.worker:celery_app", env=..., queues=None,
+    pool="solo", concurrency=1, broker_url=None (default env CELERY_BROKER_URL or REDIS_URL),
+    extra_args=(), timeout=90)` -> handle with `.pid`, `.hostname`, `.ping()`, `.stop()`
+    (warm shutdown), `.kill()` (SIGKILL the whole worker), `.children()`, `.log_tail()`.
+    Returns once the worker answers a ping; stopped at the end of the test."""
+    started: list[CeleryWorker] = []
+
+    def start(
+        app: str = "app.worker:celery_app",
+        env: Mapping[str, str] | None = None,
+        queues: Sequence[str] | str | None = None,
+        pool: str = "solo",
+        concurrency: int = 1,
+        broker_url: str | None = None,
+        extra_args: Sequence[str] = (),
+        timeout: float = 90.0,
+    ) -> CeleryWorker:
+        worker = CeleryWorker(
+            app,
+            tmp_path,
+            env=env,
+            queues=queues,
+            pool=pool,
+            concurrency=concurrency,
+            broker_url=broker_url,
+            extra_args=extra_args,
+        )
+        started.append(worker)
+        attach_log(request, worker)
+        return worker.start(timeout=timeout)
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop(timeout=15)

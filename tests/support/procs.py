@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 __all__ = ["ManagedProcess"]
 
 
@@ -65,12 +67,34 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, sig)
 
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM the whole group, wait, then SIGKILL whatever is left. Idempotent."""
+    def _descendants(self) -> list[psutil.Process]:
+        if self.proc is None:
+            return []
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    @staticmethod
+    def _reap(procs: list[psutil.Process]) -> None:
+        """Wait until the processes are really gone (a signal is delivered asynchronously)."""
+        _, alive = psutil.wait_procs(procs, timeout=5)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+
+    def stop(self, timeout: float = 15.0, group: bool = True) -> int | None:
+        """SIGTERM (the whole group, or with group=False the parent only so it can shut its
+        children down itself, e.g. Celery's warm shutdown), wait, then SIGKILL whatever is left
+        of the group. Idempotent."""
         if self.proc is None:
             return None
+        children = self._descendants()
         if self.proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
+            if group:
+                self._signal_group(signal.SIGTERM)
+            else:
+                self.proc.terminate()
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -78,6 +102,7 @@ class ManagedProcess:
                 self.proc.wait(5)
         # Children that outlived the parent (same group) go too.
         self._signal_group(signal.SIGKILL)
+        self._reap(children)
         self._close_log()
         return self.proc.returncode
 
@@ -85,9 +110,11 @@ class ManagedProcess:
         """SIGKILL the whole group now (simulates a crashed container)."""
         if self.proc is None:
             return None
+        children = self._descendants()
         self._signal_group(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(10)
+        self._reap(children)
         self._close_log()
         return self.proc.returncode
 
