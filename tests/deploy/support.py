@@ -279,8 +279,22 @@ try:
         if not isinstance(obj, Celery):
             out["error"] = f"{target} is a {type(obj).__name__}, not a Celery app"
         else:
-            queues = obj.conf.task_queues
-            out["queues"] = sorted(q.name for q in queues) if queues else None
+            # Every queue a message can be published to: the default queue, declared queues,
+            # static routes and per-task queues (router functions cannot be introspected).
+            obj.loader.import_default_modules()
+            conf = obj.conf
+            routed = {conf.task_default_queue}
+            routed.update(q.name for q in (conf.task_queues or ()))
+            routes = conf.task_routes or {}
+            for table in routes if isinstance(routes, (list, tuple)) else [routes]:
+                if isinstance(table, dict):
+                    for spec in table.values():
+                        if isinstance(spec, dict) and spec.get("queue"):
+                            routed.add(spec["queue"])
+            for task in obj.tasks.values():
+                if getattr(task, "queue", None):
+                    routed.add(task.queue)
+            out["queues"] = sorted(q for q in routed if q)
             out["ok"] = True
     else:
         out["ok"] = True
@@ -357,8 +371,8 @@ def resolve_command(argv: Sequence[str]) -> list[str]:
     - a project script's `module:function` target imports and is callable, and its
       subcommand path exists (`SCRIPT SUB... --help` exits 0);
     - `uvicorn APP [--factory]` names an importable app (a callable factory with --factory);
-    - `celery -A module:attr SUBCOMMAND` names a Celery app, and `-Q` queues are ones the
-      app declares (when it declares task_queues);
+    - `celery -A module:attr SUBCOMMAND` names a Celery app, and a worker's `-Q` is exactly
+      the set of queues the app publishes to (default queue, declared queues, routes);
     - `mlflow ...` subcommands exist (`mlflow server --help`, `mlflow db upgrade --help`).
     """
     if not argv:
@@ -394,11 +408,18 @@ def resolve_command(argv: Sequence[str]) -> list[str]:
         if not probe["ok"]:
             return [f"celery app {app} does not resolve: {probe['error']}"]
         queues = _option_value(args, "-Q", "--queues")
-        declared = probe.get("queues")
-        if queues and declared is not None:
-            missing = sorted(set(queues.split(",")) - set(declared))
-            if missing:
-                problems.append(f"celery -Q {queues}: {missing} not declared by {app} ({declared})")
+        routed = set(probe["queues"])
+        if queues is not None and "worker" in args:
+            consumed = set(queues.split(","))
+            if routed - consumed:
+                problems.append(
+                    f"celery worker -Q {queues} never consumes {sorted(routed - consumed)}, "
+                    f"where {app} publishes tasks (it publishes to {sorted(routed)})"
+                )
+            if consumed - routed:
+                problems.append(
+                    f"celery worker -Q {queues}: {sorted(consumed - routed)} get no tasks from {app}"
+                )
     else:
         words = _subcommand_words(args)
         ok, tail = help_exits_zero((program, *words))
