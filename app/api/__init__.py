@@ -1,0 +1,1 @@
+"""REST routers: thin handlers that parse, call one service function and return a schema."""

@@ -1,0 +1,52 @@
+"""Bulk scoring jobs: submit, status, cancel. Submitting only queues; nothing waits on a worker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app import jobs
+from app.api.deps import require_api_key
+from app.schemas import ErrorResponse, JobRequest, JobResponse
+from app.state import AppState, get_state
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/v1/jobs",
+    tags=["jobs"],
+    dependencies=[Depends(require_api_key)],
+    responses={401: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+State = Annotated[AppState, Depends(get_state)]
+
+
+@router.post("", response_model=JobResponse, status_code=status.HTTP_202_ACCEPTED)
+def submit_job(body: JobRequest, state: State) -> JobResponse:
+    settings = state.settings
+    limit = min(body.limit or settings.max_job_sentences, settings.max_job_sentences)
+    state.jobs.ensure_available()  # 503 before a job row exists, not a job stuck in "queued"
+    job = jobs.create_job(settings.database_url, body.kind, {"limit": limit}, settings.registered_model_name)
+    try:
+        state.jobs.submit(job["id"])
+    except Exception as exc:
+        jobs.mark_failed(settings.database_url, job["id"], f"could not be queued: {exc}")
+        raise
+    state.metrics.jobs_submitted.labels(kind=body.kind).inc()
+    return JobResponse(**job, runner=state.jobs.name)
+
+
+@router.get("/{job_id}", response_model=JobResponse, responses={404: {"model": ErrorResponse}})
+def get_job(job_id: str, state: State) -> JobResponse:
+    return JobResponse(**jobs.get_job(state.settings.database_url, job_id), runner=state.jobs.name)
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=JobResponse,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+def cancel_job(job_id: str, state: State) -> JobResponse:
+    return JobResponse(**jobs.request_cancel(state.settings.database_url, job_id), runner=state.jobs.name)

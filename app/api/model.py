@@ -1,0 +1,67 @@
+"""The active model (/v1/model), a forced registry check (admin) and the MLflow webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from app.api.deps import require_api_key
+from app.schemas import ErrorResponse, ModelResponse, WebhookAck
+from app.security import verify_webhook
+from app.state import AppState, get_state
+from newsmodel.errors import DataError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["model"])
+State = Annotated[AppState, Depends(get_state)]
+RELOAD_ENTITIES = {"model_version_alias"}
+
+
+def _model_response(state: AppState) -> ModelResponse:
+    handle = state.follower.current
+    return ModelResponse(serving=handle.describe() if handle else None, following=state.follower.status())
+
+
+@router.get("/model", response_model=ModelResponse)
+async def get_model(state: State) -> ModelResponse:
+    """What is served now, what the registry says is live, and the last load error if any."""
+    return _model_response(state)
+
+
+@router.post(
+    "/admin/model/refresh",
+    response_model=ModelResponse,
+    dependencies=[Depends(require_api_key)],
+    responses={401: {"model": ErrorResponse}},
+)
+async def refresh_model(state: State) -> ModelResponse:
+    """Check the registry now and load a new live version before answering."""
+    await asyncio.to_thread(state.follower.check_now)
+    return _model_response(state)
+
+
+@router.post("/webhooks/mlflow", response_model=WebhookAck, responses={401: {"model": ErrorResponse}})
+async def mlflow_webhook(request: Request, state: State) -> WebhookAck:
+    """MLflow registry webhook (alias created/deleted): verify the HMAC, then re-check the registry.
+
+    The payload only triggers a check; the version to serve is always read from the registry.
+    """
+    body = await request.body()
+    settings = state.settings
+    verify_webhook(
+        request.headers, body, settings.webhook_secret, state.replay_guard, settings.webhook_tolerance_s
+    )
+    try:
+        event = json.loads(body)
+        data = event.get("data") or {}
+        entity = str(event.get("entity", ""))
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise DataError("webhook body is not the JSON object MLflow sends") from exc
+    if entity in RELOAD_ENTITIES and data.get("name") == settings.registered_model_name:
+        state.follower.trigger()
+        return WebhookAck(accepted=True, action="registry check triggered")
+    return WebhookAck(accepted=True, action=f"ignored ({entity} {event.get('action', '')})")

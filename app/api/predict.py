@@ -1,0 +1,31 @@
+"""POST /v1/predict: label, probabilities and country pairs for one or many sentences."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.api.deps import require_predict_key
+from app.schemas import ErrorResponse, ModelInfo, PredictionRequest, PredictionResponse, SentencePrediction
+from app.state import AppState, get_state
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["predict"])
+
+
+@router.post(
+    "/predict",
+    response_model=PredictionResponse,
+    dependencies=[Depends(require_predict_key)],
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+async def predict_sentences(
+    body: PredictionRequest, state: Annotated[AppState, Depends(get_state)]
+) -> PredictionResponse:
+    handle, rows = await state.predictions.predict(body.texts)
+    return PredictionResponse(
+        model=ModelInfo(name=handle.name, version=handle.version),
+        predictions=[SentencePrediction.model_validate(row) for row in rows],
+    )

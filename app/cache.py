@@ -1,0 +1,145 @@
+"""Prediction cache keyed by model version and the hash of the normalised text.
+
+Redis when REDIS_URL is set, a bounded in-process TTL cache otherwise (embedded mode). A
+Redis error never fails a request: the cache answers "miss", remembers it is down for a few
+seconds (so requests do not each pay a timeout), and `/ready` reports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+import unicodedata
+from typing import Any, Protocol
+
+from newsmodel.logging import get_logger
+
+__all__ = ["MemoryCache", "PredictionCache", "RedisCache", "cache_key", "normalise_text"]
+
+log = get_logger(__name__)
+_SPACES = re.compile(r"\s+")
+KEY_PREFIX = "nm:pred"
+
+
+def normalise_text(text: str) -> str:
+    """NFKC and collapsed whitespace: the same sentence pasted twice hits the same entry."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def cache_key(model_name: str, model_version: str, text: str) -> str:
+    digest = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return f"{KEY_PREFIX}:{model_name}:{model_version}:{digest}"
+
+
+class PredictionCache(Protocol):
+    kind: str
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, Any] | None]: ...
+
+    async def set_many(self, items: dict[str, dict[str, Any]]) -> None: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    """Embedded-mode cache: a bounded TTL dict in this process."""
+
+    kind = "memory"
+
+    def __init__(self, ttl_s: int, max_items: int) -> None:
+        from cachetools import TTLCache
+
+        self._data: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=max(1, max_items), ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        with self._lock:
+            return [self._data.get(k) for k in keys]
+
+    async def set_many(self, items: dict[str, dict[str, Any]]) -> None:
+        with self._lock:
+            self._data.update(items)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisCache:
+    """Redis-backed cache that degrades to 'always miss' while Redis is unreachable."""
+
+    kind = "redis"
+
+    def __init__(self, url: str, ttl_s: int, timeout_s: float = 0.25, retry_s: float = 5.0) -> None:
+        import redis.asyncio as aioredis
+
+        self._client = aioredis.Redis.from_url(
+            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry_on_timeout=False
+        )
+        self.ttl_s = ttl_s
+        self.retry_s = retry_s
+        self._down_until = 0.0
+        self.last_error: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _mark_down(self, exc: Exception) -> None:
+        if self.last_error is None:
+            log.warning("redis cache unreachable; predicting uncached", error=str(exc))
+        self.last_error = str(exc) or type(exc).__name__
+        self._down_until = time.monotonic() + self.retry_s
+
+    def _mark_up(self) -> None:
+        if self.last_error is not None:
+            log.info("redis cache reachable again")
+        self.last_error = None
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        from redis.exceptions import RedisError
+
+        if not keys or not self.available:
+            return [None] * len(keys)
+        try:
+            raw = await self._client.mget(keys)
+        except (RedisError, OSError) as exc:
+            self._mark_down(exc)
+            return [None] * len(keys)
+        self._mark_up()
+        return [json.loads(v) if v is not None else None for v in raw]
+
+    async def set_many(self, items: dict[str, dict[str, Any]]) -> None:
+        from redis.exceptions import RedisError
+
+        if not items or not self.available:
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key, value in items.items():
+                    pipe.set(key, json.dumps(value, separators=(",", ":")), ex=self.ttl_s)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._mark_down(exc)
+
+    async def ping(self) -> bool:
+        from redis.exceptions import RedisError
+
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as exc:
+            self._mark_down(exc)
+            return False
+        self._mark_up()
+        self._down_until = 0.0
+        return True
+
+    async def close(self) -> None:
+        await self._client.aclose()

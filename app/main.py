@@ -1,0 +1,196 @@
+"""The FastAPI app factory (`uvicorn --factory app.main:create_app`).
+
+The lifespan builds every client (registry follower, cache, batcher, job runner, metrics);
+nothing is created at import time. Errors: one handler renders every NewsmodelError with the
+status from `app.errors.status_for`; validation and HTTP errors use the same JSON shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api import jobs as jobs_api
+from app.api import model as model_api
+from app.api import ops as ops_api
+from app.api import predict as predict_api
+from app.batching import MicroBatcher
+from app.cache import MemoryCache, PredictionCache, RedisCache
+from app.errors import status_for
+from app.job_runner import CeleryJobRunner, InProcessJobRunner, JobRunner
+from app.jobs import count_jobs
+from app.metrics import AppMetrics
+from app.middleware import BodySizeLimit, RequestMetrics
+from app.model_follower import ModelHandle, follower_from_settings
+from app.prediction import PredictionService
+from app.relations.api import router as relations_router
+from app.security import ReplayGuard
+from app.settings import AppSettings, get_app_settings
+from app.state import AppState
+from newsmodel.countries import get_detector
+from newsmodel.errors import NewsmodelError
+from newsmodel.logging import configure_logging, get_logger
+
+__all__ = ["create_app"]
+
+log = get_logger(__name__)
+
+
+def _build_cache(settings: AppSettings) -> PredictionCache:
+    if settings.embedded:
+        return MemoryCache(settings.cache_ttl_s, settings.cache_memory_items)
+    return RedisCache(
+        settings.redis_url, settings.cache_ttl_s, settings.redis_timeout_s, settings.cache_retry_s
+    )
+
+
+def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_format)
+        settings.check_secrets()
+        metrics = AppMetrics()
+        follower = follower_from_settings(settings)
+        follower.on_swap(lambda handle: metrics.set_model(handle.name, handle.version))
+        cache = _build_cache(settings)
+        batcher = MicroBatcher(
+            settings.batch_max_size,
+            settings.batch_max_wait_ms,
+            settings.inference_workers,
+            observe_batch=metrics.batch_size.observe,
+        )
+        runner: JobRunner
+        if settings.embedded:
+            runner = InProcessJobRunner(settings.database_url, follower, settings.score_chunk_size)
+            log.info("embedded mode: no REDIS_URL, so jobs run in-process and the cache lives in memory")
+        else:
+            runner = CeleryJobRunner(settings.redis_url)
+        metrics.watch_jobs(lambda: count_jobs(settings.database_url))
+        follower.on_swap(_backfill_on_promotion(runner))
+        await asyncio.to_thread(_warm_country_detector)
+        await batcher.start()
+        await asyncio.to_thread(follower.start)  # first registry check before serving traffic
+        app.state.services = AppState(
+            settings=settings,
+            follower=follower,
+            predictions=PredictionService(
+                follower,
+                batcher,
+                cache,
+                metrics,
+                settings.max_sentences_per_request,
+                settings.max_chars_per_sentence,
+            ),
+            cache=cache,
+            metrics=metrics,
+            jobs=runner,
+            replay_guard=ReplayGuard(settings.webhook_tolerance_s),
+        )
+        handle = follower.current
+        log.info(
+            "app ready",
+            model=settings.registered_model_name,
+            version=handle.version if handle else None,
+            cache=cache.kind,
+            jobs=runner.name,
+        )
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(follower.stop)
+            await batcher.stop()
+            await cache.close()
+            runner.close()
+
+    return lifespan
+
+
+def _backfill_on_promotion(runner: JobRunner) -> Callable[[ModelHandle], None]:
+    """After a swap from an older version (not the first load), rescore history with the new one."""
+    seen: list[str] = []
+
+    def listener(handle: ModelHandle) -> None:
+        previous = seen[-1] if seen else None
+        seen.append(handle.version)
+        if previous is None or previous == handle.version:
+            return
+        try:
+            runner.request_backfill(handle.name, handle.version)
+        except NewsmodelError as exc:  # the scheduled pipeline scores the rest later
+            log.warning("could not request a backfill", version=handle.version, error=str(exc))
+
+    return listener
+
+
+def _warm_country_detector() -> None:
+    """Compile the country patterns now, not on the first request (~1 s)."""
+    get_detector().detect("Seoul")
+
+
+async def _newsmodel_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NewsmodelError)
+    status = status_for(exc)
+    if status >= 500:
+        log.warning("request failed", error=type(exc).__name__, detail=str(exc))
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(
+        {"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=headers
+    )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return JSONResponse({"error": "ValidationError", "detail": "; ".join(parts)}, status_code=422)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"error": "HTTPError", "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"error": "InternalError", "detail": "internal error; see the server log"}, status_code=500
+    )
+
+
+def create_app(settings: AppSettings | None = None) -> FastAPI:
+    """Build the API; settings default to the environment (`get_app_settings()`)."""
+    settings = settings or get_app_settings()
+    app = FastAPI(
+        title="newsmodel API",
+        version="1",
+        description="Country-pair relation classification served from the MLflow registry.",
+        lifespan=_lifespan(settings),
+    )
+    app.add_exception_handler(NewsmodelError, _newsmodel_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    for router in (ops_api.router, predict_api.router, jobs_api.router, model_api.router, relations_router):
+        app.include_router(router)
+    # Added last = outermost: metrics see every response, including limit refusals.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
+    app.add_middleware(RequestMetrics)
+    return app

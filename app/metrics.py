@@ -1,0 +1,92 @@
+"""Prometheus metrics of one app instance, on a registry of its own.
+
+A private CollectorRegistry (not the global one) lets tests build several apps in one process
+and keeps /metrics to what this app measures. Job counts are read from the database at scrape
+time, so they are right across API replicas and workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from newsmodel.logging import get_logger
+
+__all__ = ["AppMetrics"]
+
+log = get_logger(__name__)
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+class _JobCountCollector(Collector):
+    """`newsmodel_jobs{status=...}` from the scoring_jobs table, at scrape time."""
+
+    def __init__(self, count_jobs: Callable[[], dict[str, int]]) -> None:
+        self._count_jobs = count_jobs
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("newsmodel_jobs", "Scoring jobs by status", labels=["status"])
+        try:
+            counts = self._count_jobs()
+        except Exception as exc:  # a scrape must not fail because the database is down
+            log.warning("job count unavailable for /metrics", error=str(exc))
+            counts = {}
+        for status, n in sorted(counts.items()):
+            family.add_metric([status], n)
+        yield family
+
+
+class AppMetrics:
+    """The metrics /metrics exports; created once per app in the lifespan."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.request_latency = Histogram(
+            "newsmodel_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "newsmodel_inference_batch_size", "Texts per ONNX batch", buckets=BATCH_BUCKETS, registry=r
+        )
+        self.cache_hits = Counter("newsmodel_cache_hits", "Prediction cache hits", registry=r)
+        self.cache_misses = Counter("newsmodel_cache_misses", "Prediction cache misses", registry=r)
+        self.predictions = Counter(
+            "newsmodel_predictions", "Sentences predicted", ["model_version"], registry=r
+        )
+        self.model_info = Gauge(
+            "newsmodel_model_version_info",
+            "The model version being served (value 1)",
+            ["model_name", "model_version"],
+            registry=r,
+        )
+        self.model_version = Gauge(
+            "newsmodel_model_version", "The numeric model version being served (0: none)", registry=r
+        )
+        self.model_swaps = Counter("newsmodel_model_swaps", "Model versions swapped in", registry=r)
+        self.jobs_submitted = Counter(
+            "newsmodel_jobs_submitted", "Jobs submitted through the API", ["kind"], registry=r
+        )
+
+    def watch_jobs(self, count_jobs: Callable[[], dict[str, int]]) -> None:
+        self.registry.register(_JobCountCollector(count_jobs))
+
+    def set_model(self, name: str, version: str) -> None:
+        self.model_info.clear()
+        self.model_info.labels(model_name=name, model_version=version).set(1)
+        try:
+            self.model_version.set(float(version))
+        except ValueError:
+            self.model_version.set(0)
+        self.model_swaps.inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

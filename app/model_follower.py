@@ -1,0 +1,271 @@
+"""Follow the registry: load the live version, then swap to each new one without a restart.
+
+A new version is downloaded, loaded and warmed up beside the old one, then published by one
+attribute assignment (atomic under the GIL). Callers take `follower.current` once per request
+and keep that handle, so requests in flight finish on the version they started with. A version
+that fails to load leaves the old one serving; the failure is kept for /v1/model and /ready.
+Used by the API (poll thread + webhook trigger) and by each Celery worker process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.registry import LiveVersion, RegistryClient, how_to_promote
+from newsmodel.errors import ModelNotAvailable, NewsmodelError
+from newsmodel.logging import get_logger
+from newsmodel.predictor import OnnxPredictor
+
+if TYPE_CHECKING:
+    from app.settings import AppSettings
+
+__all__ = ["ModelFollower", "ModelHandle", "follower_from_settings", "load_handle"]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """A loaded, warmed-up model version; immutable so a request can hold it safely."""
+
+    name: str
+    version: str
+    via: str
+    predictor: OnnxPredictor
+    loaded_at: float
+    load_seconds: float
+
+    def describe(self) -> dict[str, Any]:
+        lm = self.predictor.label_map
+        return {
+            "name": self.name,
+            "version": self.version,
+            "via": self.via,
+            "variant": self.predictor.variant,
+            "labels": list(lm.labels),
+            "scheme": lm.scheme,
+            "scheme_version": lm.scheme_version,
+            "base_model": lm.model_name,
+            "architecture": lm.architecture,
+            "max_length": lm.max_length,
+            "loaded_at": self.loaded_at,
+            "load_seconds": round(self.load_seconds, 3),
+        }
+
+
+def load_handle(
+    registry: RegistryClient,
+    live: LiveVersion,
+    models_dir: Path,
+    variant: str = "int8",
+    intra_op_threads: int = 0,
+    inter_op_threads: int = 0,
+) -> ModelHandle:
+    """Download, load and warm up one version (the slow part, done off the request path)."""
+    start = time.monotonic()
+    path = registry.download(live.version, models_dir, variant)
+    predictor = OnnxPredictor.from_dir(
+        path,
+        variant=variant,  # type: ignore[arg-type]
+        intra_op_threads=intra_op_threads,
+        inter_op_threads=inter_op_threads,
+    )
+    predictor.warm_up()
+    return ModelHandle(live.name, live.version, live.via, predictor, time.time(), time.monotonic() - start)
+
+
+@dataclass
+class _FollowState:
+    live: LiveVersion | None = None
+    last_check_at: float | None = None
+    registry_error: str | None = None
+    failed: dict[str, Any] | None = None
+    swaps: int = 0
+    listeners: list[Callable[[ModelHandle], None]] = field(default_factory=list)
+
+
+class ModelFollower:
+    """Keeps `current` equal to the registry's live version, checking on a timer or on demand."""
+
+    def __init__(
+        self,
+        registry: RegistryClient,
+        loader: Callable[[LiveVersion], ModelHandle],
+        poll_interval_s: float = 30.0,
+        failed_retry_s: float = 300.0,
+    ) -> None:
+        self.registry = registry
+        self._loader = loader
+        self.poll_interval_s = poll_interval_s
+        self.failed_retry_s = failed_retry_s
+        self.current: ModelHandle | None = None
+        self._state = _FollowState()
+        self._check_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def on_swap(self, listener: Callable[[ModelHandle], None]) -> None:
+        """Call `listener(handle)` after each new version goes live (metrics, logs)."""
+        self._state.listeners.append(listener)
+
+    def require(self) -> ModelHandle:
+        """The live handle, or ModelNotAvailable with the 'how to promote' line (-> 503)."""
+        handle = self.current
+        if handle is not None:
+            return handle
+        failed = self._state.failed
+        if failed is not None:
+            raise ModelNotAvailable(
+                f"model {failed['name']} v{failed['version']} failed to load: {failed['error']}"
+            )
+        if self._state.registry_error is not None:
+            raise ModelNotAvailable(f"no model loaded yet: {self._state.registry_error}")
+        raise ModelNotAvailable(how_to_promote(self.registry.name, self.registry.alias, self.registry.stage))
+
+    def check_now(self) -> bool:
+        """Resolve the live version and load it if it changed; True when a swap happened."""
+        with self._check_lock:
+            return self._check()
+
+    def _check(self) -> bool:
+        st = self._state
+        st.last_check_at = time.time()
+        try:
+            live = self.registry.resolve()
+        except NewsmodelError as exc:
+            if st.registry_error != str(exc):
+                log.warning("registry check failed; serving what is loaded", error=str(exc))
+            st.registry_error = str(exc)
+            return False
+        st.registry_error = None
+        st.live = live
+        current = self.current
+        if live is None:
+            if current is not None:
+                log.warning("nothing is promoted any more; still serving", version=current.version)
+            return False
+        if current is not None and current.version == live.version and current.name == live.name:
+            return False
+        if self._recently_failed(live):
+            return False
+        log.info("loading model version", model=live.name, version=live.version, via=live.via)
+        try:
+            handle = self._loader(live)
+        except NewsmodelError as exc:
+            self._record_failure(live, str(exc))
+            return False
+        except Exception as exc:  # a broken artifact must never take the serving model down
+            self._record_failure(live, f"{type(exc).__name__}: {exc}")
+            return False
+        old = self.current
+        self.current = handle  # the atomic swap
+        st.failed = None
+        st.swaps += 1
+        log.info(
+            "model version live",
+            model=handle.name,
+            version=handle.version,
+            via=handle.via,
+            previous=old.version if old else None,
+            load_seconds=round(handle.load_seconds, 2),
+        )
+        for listener in st.listeners:
+            listener(handle)
+        return True
+
+    def _recently_failed(self, live: LiveVersion) -> bool:
+        failed = self._state.failed
+        return (
+            failed is not None
+            and failed["version"] == live.version
+            and failed["name"] == live.name
+            and time.time() - failed["at"] < self.failed_retry_s
+        )
+
+    def _record_failure(self, live: LiveVersion, error: str) -> None:
+        self._state.failed = {"name": live.name, "version": live.version, "error": error, "at": time.time()}
+        log.error(
+            "model version failed to load; keeping the current one",
+            model=live.name,
+            version=live.version,
+            serving=self.current.version if self.current else None,
+            error=error,
+        )
+
+    def status(self) -> dict[str, Any]:
+        """What /v1/model and /ready report about following."""
+        st = self._state
+        live = st.live
+        return {
+            "registered_model": self.registry.name,
+            "alias": self.registry.alias,
+            "stage": self.registry.stage,
+            "registry_live_version": live.version if live else None,
+            "registry_live_via": live.via if live else None,
+            "registry_error": st.registry_error,
+            "load_error": st.failed,
+            "last_check_at": st.last_check_at,
+            "poll_interval_s": self.poll_interval_s,
+            "swaps": st.swaps,
+        }
+
+    # Background following -------------------------------------------------------------
+    def start(self) -> None:
+        """Check now (in the calling thread), then keep checking in a daemon thread."""
+        self.check_now()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="model-follower", daemon=True)
+        self._thread.start()
+
+    def trigger(self) -> None:
+        """Check as soon as possible (webhook): wakes the background thread."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.check_now()
+            except Exception:  # keep following whatever happens; the error is logged
+                log.exception("model follower check crashed")
+
+
+def follower_from_settings(settings: AppSettings) -> ModelFollower:
+    """The follower the API and each worker process build from their settings."""
+    registry = RegistryClient(
+        settings.mlflow_tracking_uri,
+        settings.registered_model_name,
+        alias=settings.model_alias,
+        stage=settings.model_stage,
+        storage_emulator_host=settings.storage_emulator_host,
+    )
+
+    def loader(live: LiveVersion) -> ModelHandle:
+        return load_handle(
+            registry,
+            live,
+            settings.models_dir,
+            variant=settings.model_variant,
+            intra_op_threads=settings.ort_intra_op_threads,
+            inter_op_threads=settings.ort_inter_op_threads,
+        )
+
+    return ModelFollower(
+        registry, loader, poll_interval_s=settings.poll_interval_s, failed_retry_s=settings.failed_retry_s
+    )

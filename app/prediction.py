@@ -1,0 +1,86 @@
+"""Predict for a request: limits, cache, micro-batched inference, country detection.
+
+The handle is taken once at the start, so the whole request is answered by one model version
+even if a swap happens meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from app.batching import MicroBatcher
+from app.cache import PredictionCache, cache_key
+from app.errors import LimitExceeded
+from app.metrics import AppMetrics
+from app.model_follower import ModelFollower, ModelHandle
+from newsmodel.countries import get_detector
+
+__all__ = ["PredictionService", "check_limits"]
+
+
+def check_limits(texts: list[str], max_sentences: int, max_chars: int) -> None:
+    """422 naming the limit (and the variable that sets it) for a request that exceeds one."""
+    if len(texts) > max_sentences:
+        raise LimitExceeded(
+            f"too many sentences: {len(texts)} > {max_sentences} (limit APP_MAX_SENTENCES_PER_REQUEST); "
+            "split the request or submit a job"
+        )
+    for i, text in enumerate(texts):
+        if len(text) > max_chars:
+            raise LimitExceeded(
+                f"sentence {i} has {len(text)} characters > {max_chars} (limit APP_MAX_CHARS_PER_SENTENCE)"
+            )
+        if not text.strip():
+            raise LimitExceeded(f"sentence {i} is empty")
+
+
+def _countries(texts: list[str]) -> list[dict[str, Any]]:
+    detector = get_detector()
+    out = []
+    for text in texts:
+        mentions = detector.detect(text)
+        out.append(
+            {
+                "countries": sorted({m.iso3 for m in mentions}),
+                "country_pairs": detector.pairs(mentions),
+                "mentions": [m.to_dict() for m in mentions],
+            }
+        )
+    return out
+
+
+@dataclass
+class PredictionService:
+    follower: ModelFollower
+    batcher: MicroBatcher
+    cache: PredictionCache
+    metrics: AppMetrics
+    max_sentences: int
+    max_chars: int
+
+    async def predict(self, texts: list[str]) -> tuple[ModelHandle, list[dict[str, Any]]]:
+        check_limits(texts, self.max_sentences, self.max_chars)
+        handle = self.follower.require()
+        countries_task = asyncio.create_task(asyncio.to_thread(_countries, texts))
+        try:
+            rows = await self._model_rows(handle, texts)
+        finally:
+            countries = await countries_task
+        self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
+        return handle, [{**row, **c} for row, c in zip(rows, countries, strict=True)]
+
+    async def _model_rows(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:
+        keys = [cache_key(handle.name, handle.version, t) for t in texts]
+        cached = await self.cache.get_many(keys)
+        miss_idx = [i for i, row in enumerate(cached) if row is None]
+        self.metrics.cache_hits.inc(len(texts) - len(miss_idx))
+        self.metrics.cache_misses.inc(len(miss_idx))
+        rows: list[dict[str, Any]] = [{**row, "cached": True} if row else {} for row in cached]
+        if miss_idx:
+            fresh = await self.batcher.predict(handle, [texts[i] for i in miss_idx])
+            for i, row in zip(miss_idx, fresh, strict=True):
+                rows[i] = {**row, "cached": False}
+            await self.cache.set_many({keys[i]: row for i, row in zip(miss_idx, fresh, strict=True)})
+        return rows

@@ -1,0 +1,116 @@
+"""Request and response schemas of the REST API (the OpenAPI docs at /docs come from these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+
+__all__ = [
+    "CountryMention",
+    "ErrorResponse",
+    "JobRequest",
+    "JobResponse",
+    "ModelInfo",
+    "ModelResponse",
+    "PredictionRequest",
+    "PredictionResponse",
+    "SentencePrediction",
+    "WebhookAck",
+]
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns: the error type and one line saying what to fix."""
+
+    error: str
+    detail: str
+
+
+class PredictionRequest(BaseModel):
+    """One sentence (`text`) or many (`sentences`); exactly one of the two."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"sentences": ["Seoul and Tokyo signed a trade pact on Monday."]}]},
+    )
+
+    text: StrictStr | None = Field(None, description="A single sentence")
+    sentences: list[StrictStr] | None = Field(None, min_length=1, description="Several sentences")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PredictionRequest:
+        if (self.text is None) == (self.sentences is None):
+            raise ValueError(
+                "send exactly one of 'text' (a string) or 'sentences' (a non-empty list of strings)"
+            )
+        return self
+
+    @property
+    def texts(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.sentences or [])
+
+
+class CountryMention(BaseModel):
+    text: str
+    start: int
+    end: int
+    iso3: str
+
+
+class SentencePrediction(BaseModel):
+    label: str
+    probabilities: dict[str, float]
+    countries: list[str] = Field(description="ISO 3166 alpha-3 codes mentioned, sorted")
+    country_pairs: list[tuple[str, str]] = Field(description="Unordered pairs of mentioned countries")
+    mentions: list[CountryMention]
+    cached: bool
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+
+
+class PredictionResponse(BaseModel):
+    model: ModelInfo
+    predictions: list[SentencePrediction]
+
+
+class JobRequest(BaseModel):
+    """Score sentences the live model version has not scored yet (all, or at most `limit`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["score"] = "score"
+    limit: int | None = Field(None, ge=1, description="Score at most this many sentences")
+
+
+class JobResponse(BaseModel):
+    id: str
+    kind: str
+    status: str
+    model_name: str | None
+    model_version: str | None
+    params: dict[str, Any]
+    total: int
+    done: int
+    cancel_requested: bool
+    error: str | None
+    submitted_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    runner: str = Field("", description="celery or in-process (embedded mode)")
+
+
+class ModelResponse(BaseModel):
+    """The version being served and what following the registry currently sees."""
+
+    serving: dict[str, Any] | None
+    following: dict[str, Any]
+
+
+class WebhookAck(BaseModel):
+    accepted: bool
+    action: str

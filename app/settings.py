@@ -1,0 +1,94 @@
+"""API and worker settings: the shared service pieces plus serving, batching and limit knobs.
+
+App variables are read from `APP_*` in the environment (or `.env`); the shared ones
+(DATABASE_URL, REDIS_URL, MLFLOW_TRACKING_URI, API_KEYS, WEBHOOK_SECRET, ...) come from
+`BaseServiceSettings`. Nothing is read at import time: call `get_app_settings()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from newsmodel.settings import BaseServiceSettings
+
+__all__ = ["AppSettings", "get_app_settings"]
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept both the field name (constructor) and the APP_ variable (environment)."""
+    return AliasChoices(name, f"APP_{name.upper()}")
+
+
+class AppSettings(BaseServiceSettings):
+    """What the API and the Celery worker need; defaults suit a 2-4 core CPU box."""
+
+    model_config = SettingsConfigDict(**{**BaseServiceSettings.model_config, "populate_by_name": True})
+
+    # Model following.
+    poll_interval_s: float = Field(default=30.0, gt=0, validation_alias=_env("poll_interval_s"))
+    model_variant: Literal["int8", "fp32"] = Field(default="int8", validation_alias=_env("model_variant"))
+    # Where downloaded model versions are kept (default: <state_dir>/models).
+    model_cache_dir: Path | None = Field(default=None, validation_alias=_env("model_cache_dir"))
+    # A version that failed to load is retried after this long (it may have been a transient error).
+    failed_retry_s: float = Field(default=300.0, ge=0, validation_alias=_env("failed_retry_s"))
+    webhook_tolerance_s: int = Field(default=300, ge=1, validation_alias=_env("webhook_tolerance_s"))
+
+    # Inference and micro-batching.
+    batch_max_size: int = Field(default=32, ge=1, le=1024, validation_alias=_env("batch_max_size"))
+    batch_max_wait_ms: float = Field(default=5.0, ge=0, le=1000, validation_alias=_env("batch_max_wait_ms"))
+    inference_workers: int = Field(default=1, ge=1, le=16, validation_alias=_env("inference_workers"))
+    ort_intra_op_threads: int = Field(default=0, ge=0, le=64, validation_alias=_env("ort_intra_op_threads"))
+    ort_inter_op_threads: int = Field(default=1, ge=0, le=64, validation_alias=_env("ort_inter_op_threads"))
+
+    # Cache.
+    cache_ttl_s: int = Field(default=24 * 3600, ge=1, validation_alias=_env("cache_ttl_s"))
+    cache_memory_items: int = Field(default=50_000, ge=0, validation_alias=_env("cache_memory_items"))
+    # After a Redis error, skip Redis for this long instead of paying a timeout per request.
+    cache_retry_s: float = Field(default=5.0, ge=0, validation_alias=_env("cache_retry_s"))
+    redis_timeout_s: float = Field(default=0.25, gt=0, validation_alias=_env("redis_timeout_s"))
+
+    # Request limits and security.
+    max_sentences_per_request: int = Field(
+        default=256, ge=1, validation_alias=_env("max_sentences_per_request")
+    )
+    max_chars_per_sentence: int = Field(default=2_000, ge=1, validation_alias=_env("max_chars_per_sentence"))
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, validation_alias=_env("max_body_bytes"))
+    require_key_for_predict: bool = Field(default=False, validation_alias=_env("require_key_for_predict"))
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("cors_origins")
+    )
+
+    # Jobs and Celery.
+    score_chunk_size: int = Field(default=256, ge=1, le=10_000, validation_alias=_env("score_chunk_size"))
+    max_job_sentences: int = Field(default=1_000_000, ge=1, validation_alias=_env("max_job_sentences"))
+    # Above the longest task (one chunk), or an unacked task is redelivered while it still runs.
+    celery_visibility_timeout_s: int = Field(
+        default=600, ge=5, validation_alias=_env("celery_visibility_timeout_s")
+    )
+    # Above the model load time, or prefork children are killed in a loop at start.
+    worker_proc_alive_timeout_s: float = Field(
+        default=120.0, ge=4, validation_alias=_env("worker_proc_alive_timeout_s")
+    )
+    pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def models_dir(self) -> Path:
+        return (self.model_cache_dir or self.state_dir / "models").resolve()
+
+
+@lru_cache(maxsize=1)
+def get_app_settings() -> AppSettings:
+    """Read the settings once per process; tests call `get_app_settings.cache_clear()`."""
+    return AppSettings()

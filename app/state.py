@@ -1,0 +1,33 @@
+"""What the lifespan builds and the routes use: one AppState per app, on `app.state.services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from app.cache import PredictionCache
+from app.job_runner import JobRunner
+from app.metrics import AppMetrics
+from app.model_follower import ModelFollower
+from app.prediction import PredictionService
+from app.security import ReplayGuard
+from app.settings import AppSettings
+
+__all__ = ["AppState", "get_state"]
+
+
+@dataclass
+class AppState:
+    settings: AppSettings
+    follower: ModelFollower
+    predictions: PredictionService
+    cache: PredictionCache
+    metrics: AppMetrics
+    jobs: JobRunner
+    replay_guard: ReplayGuard
+
+
+def get_state(request: Request) -> AppState:
+    """FastAPI dependency: the services of the app serving this request."""
+    return request.app.state.services  # type: ignore[no-any-return]

@@ -1,0 +1,104 @@
+"""Celery tasks: one scoring chunk per task (self-chaining), and the periodic pipeline.
+
+The pipeline (beat) is preprocess -> score -> index: preprocessing of new articles runs
+inline, scoring is a job like any submitted one, and its last chunk queues the index update.
+Crawling is scheduled by the crawler's own container (the app never imports the crawler).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from sqlalchemy import select
+
+from app import jobs
+from app.errors import NotFound
+from app.settings import get_app_settings
+from app.worker import celery_app, worker_model
+from newsmodel.db.models import ScoringJob
+from newsmodel.db.session import session_scope
+from newsmodel.errors import DependencyUnavailable, ModelNotAvailable, NewsmodelError
+from newsmodel.logging import get_logger
+
+__all__ = ["INDEX_TASK", "preprocess_new", "run_pipeline", "score_chunk"]
+
+log = get_logger(__name__)
+INDEX_TASK = "app.relations.tasks.update_index"
+
+
+@celery_app.task(
+    name="app.tasks.score_chunk",
+    bind=True,
+    autoretry_for=(DependencyUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def score_chunk(self: Any, job_id: str) -> dict[str, Any]:
+    """Score one chunk of a job, then queue the next chunk (or the index update when done)."""
+    settings = get_app_settings()
+    try:
+        handle = worker_model()
+    except ModelNotAvailable as exc:
+        jobs.mark_failed(settings.database_url, job_id, str(exc))
+        return {"job_id": job_id, "status": "failed", "error": str(exc)}
+    try:
+        result = jobs.score_chunk(settings.database_url, job_id, handle, settings.score_chunk_size)
+    except NotFound:
+        log.warning("job vanished; dropping its chunk", job_id=job_id)
+        return {"job_id": job_id, "status": "missing"}
+    except DependencyUnavailable:
+        raise
+    except NewsmodelError as exc:
+        jobs.mark_failed(settings.database_url, job_id, str(exc))
+        return {"job_id": job_id, "status": "failed", "error": str(exc)}
+    if result.more:
+        self.apply_async(args=[job_id])
+    elif result.status == "succeeded" and _wants_index(settings.database_url, job_id):
+        celery_app.send_task(INDEX_TASK, kwargs={"model_name": handle.name, "model_version": handle.version})
+    log.info(
+        "chunk scored", job_id=job_id, scored=result.scored, status=result.status, version=handle.version
+    )
+    return {"job_id": job_id, "status": result.status, "scored": result.scored}
+
+
+def _wants_index(url: str, job_id: str) -> bool:
+    with session_scope(url) as s:
+        job = s.get(ScoringJob, job_id)
+        return bool(job and job.params.get("then") == "index")
+
+
+@celery_app.task(name="app.tasks.preprocess_new")
+def preprocess_new() -> dict[str, Any]:
+    """Turn new articles into sentence rows, when the preprocessing package is installed."""
+    if importlib.util.find_spec("newsmodel.preprocess") is None:
+        log.warning("newsmodel.preprocess not available; skipping preprocessing")
+        return {"skipped": True}
+    from newsmodel import preprocess
+
+    result = preprocess.run_pending(get_app_settings().database_url)  # type: ignore[attr-defined]
+    return {"skipped": False, "result": repr(result)}
+
+
+@celery_app.task(name="app.tasks.run_pipeline")
+def run_pipeline() -> dict[str, Any]:
+    """Beat entry point: preprocess -> score (a job) -> index (queued by the job's last chunk)."""
+    settings = get_app_settings()
+    preprocess_new()
+    with session_scope(settings.database_url) as s:
+        active = s.scalar(
+            select(ScoringJob.id).where(
+                ScoringJob.kind == "score",
+                ScoringJob.status.in_(("queued", "running")),
+                ScoringJob.params["scheduled"].as_boolean(),
+            )
+        )
+    if active:
+        log.info("a scheduled scoring job is still active; not starting another", job_id=active)
+        return {"job_id": active, "started": False}
+    job = jobs.create_job(
+        settings.database_url, "score", {"scheduled": True, "then": "index"}, settings.registered_model_name
+    )
+    score_chunk.delay(job["id"])
+    return {"job_id": job["id"], "started": True}
