@@ -8,7 +8,7 @@ __all__ = ["register_all"]
 
 
 def register_all(app: typer.Typer) -> None:
-    from newsmodel.commands import db, index
+    from newsmodel.commands import countries, db, index
 
-    for module in (db, index):
+    for module in (db, index, countries):
         module.register(app)

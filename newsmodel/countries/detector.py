@@ -29,9 +29,11 @@ _LATIN_LEFT = r"(?<!\w)"
 _LATIN_RIGHT = r"(?:(?<!\w)|(?!\w))"
 _KO_LEFT = rf"(?:(?<![{_HANGUL_CLASS}])|(?<=(?<![{_HANGUL_CLASS}])[{_KO_PREFIXES}]))"
 _KO_STRICT_RIGHT = rf"(?=[^{_HANGUL_CLASS}]|$|{'|'.join(map(re.escape, KO_FOLLOWERS))})"
-# Where a form can start: a capital at a word start (every English form starts with one), or a
-# Hangul word start. Trying the big pattern only there is ~3x faster than scanning every position.
-_STARTS = re.compile(rf"(?<!\w)[A-Z\u00c0-\u00d6\u00d8-\u00de]|(?<![{_HANGUL_CLASS}])[{_HANGUL_CLASS}]")
+# Where a form can start: a capital at a word start (nearly every English form starts with one),
+# the first word of the few that do not ("inter-Korean"), or a Hangul word start. Trying the big
+# pattern only there is ~3x faster than scanning every position.
+_CAPITAL = r"[A-Z\u00c0-\u00d6\u00d8-\u00de]"
+_FIRST_WORD = re.compile(r"^[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,18 @@ def _build_trie(keys: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
+def _starts_pattern(latin_keys: Iterable[str]) -> re.Pattern[str]:
+    lower_starts = sorted(
+        {m.group() for key in latin_keys if not key[:1].isupper() and (m := _FIRST_WORD.match(key))}
+    )
+    prefixes = "".join(f"|(?i:{re.escape(p)})" for p in lower_starts)
+    return re.compile(rf"(?<!\w)(?:{_CAPITAL}{prefixes})|(?<![{_HANGUL_CLASS}])[{_HANGUL_CLASS}]")
+
+
 @lru_cache(maxsize=4)
-def _compiled(with_leaders: bool) -> tuple[re.Pattern[str], dict[str, tuple[Entry, ...]]]:
+def _compiled(
+    with_leaders: bool,
+) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[Entry, ...]]]:
     table = {
         key: entries
         for key, entries in load_gazetteer().items()
@@ -88,16 +100,18 @@ def _compiled(with_leaders: bool) -> tuple[re.Pattern[str], dict[str, tuple[Entr
     }
     latin: list[tuple[str, str]] = []
     korean: list[tuple[str, str]] = []
+    lower_first: list[str] = []
     for key, entries in table.items():
         if entries[0].korean:
             korean.append((key, f"(?:{_KO_STRICT_RIGHT})" if any(e.strict for e in entries) else ""))
         else:
             latin.append((key, _LATIN_RIGHT))
+            lower_first.extend(e.surface for e in entries if not e.surface[:1].isupper())
     pattern = (
         f"{_LATIN_LEFT}(?P<latin>{_trie_pattern(_build_trie(latin))})"
         f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(korean))})"
     )
-    return re.compile(pattern, re.IGNORECASE), table
+    return re.compile(pattern, re.IGNORECASE), _starts_pattern(lower_first), table
 
 
 def _case_ok(surface: str, form: str) -> bool:
@@ -107,13 +121,23 @@ def _case_ok(surface: str, form: str) -> bool:
     return all(s.isupper() for s, f in zip(surface, form, strict=True) if f.isupper())
 
 
+def _check_focus(codes: frozenset[str]) -> None:
+    import pycountry
+
+    unknown = sorted(codes - {c.alpha_3 for c in pycountry.countries})
+    if unknown:
+        raise ConfigError(f"focus countries {unknown} are not ISO 3166 alpha-3 codes (e.g. KOR, USA)")
+
+
 class CountryDetector:
     """Detect country mentions (every ISO 3166 country, or only `focus`) and the pairs they form."""
 
     def __init__(self, focus: Sequence[str] | None = None, *, leaders: bool = True) -> None:
-        self.focus = frozenset(c.upper() for c in focus) if focus else None
+        self.focus = frozenset(c.strip().upper() for c in focus) if focus else None
+        if self.focus:
+            _check_focus(self.focus)
         self.leaders = leaders
-        self._pattern, self._table = _compiled(leaders)
+        self._pattern, self._starts, self._table = _compiled(leaders)
 
     def _entry_for(self, surface: str, korean: bool) -> Entry | None:
         entries = self._table.get(normalize_surface(surface), ())
@@ -126,7 +150,7 @@ class CountryDetector:
         """Mentions in text order. `language="en"` skips Korean forms; other values use all scripts."""
         mentions: list[Mention] = []
         pos = 0
-        for candidate in _STARTS.finditer(text):
+        for candidate in self._starts.finditer(text):
             start = candidate.start()
             if start < pos:
                 continue

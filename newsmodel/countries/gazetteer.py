@@ -19,7 +19,7 @@ from newsmodel.errors import ConfigError
 
 __all__ = ["KO_FOLLOWERS", "Entry", "Kind", "load_gazetteer", "normalize_surface"]
 
-Kind = Literal["name", "derived", "demonym", "metonym", "leader", "ko", "ko_strict", "ko_compound", "blocked"]
+Kind = Literal["name", "derived", "demonym", "metonym", "leader", "ko", "ko_strict", "compound", "blocked"]
 
 # What may follow a `ko_strict` entry without a space: particles and the nouns that make
 # compounds in news ("한미동맹", "인도와", "이란산"); "인도적" (humanitarian) is not among them.
@@ -71,7 +71,7 @@ class Entry:
     @property
     def strict(self) -> bool:
         """Korean forms that are also ordinary words need a particle or a break after them."""
-        return self.kind in ("ko_strict", "ko_compound") or (self.kind == "blocked" and self.korean)
+        return self.kind == "ko_strict" or (self.kind in ("compound", "blocked") and self.korean)
 
 
 def normalize_surface(text: str) -> str:
@@ -119,8 +119,8 @@ def _alias_entries(data: dict[str, Any]) -> list[Entry]:
                 }.get(kind, kind)  # type: ignore[assignment]
                 forms = _plural_forms(surface) if kind == "demonyms" else [surface]
                 out.extend(Entry(form, (iso3,), k) for form in forms)
-    for surface, codes in (data.get("ko_compounds") or {}).items():
-        out.append(Entry(surface, tuple(codes), "ko_compound"))
+    for surface, codes in (data.get("compounds") or {}).items():
+        out.append(Entry(surface, tuple(codes), "compound"))
     out.extend(Entry(surface, (), "blocked") for surface in data.get("blocked") or [])
     return out
 
@@ -131,8 +131,8 @@ def _check_entries(entries: list[Entry]) -> None:
 
     known = {c.alpha_3 for c in pycountry.countries}
     for entry in entries:
-        if not entry.korean and not entry.surface[:1].isupper():
-            raise ConfigError(f"aliases.yaml: {entry.surface!r} must start with a capital letter")
+        if not entry.korean and not any(ch.isupper() for ch in entry.surface):
+            raise ConfigError(f"aliases.yaml: {entry.surface!r} needs a capital letter (the case rule)")
         unknown = [c for c in entry.iso3 if c not in known]
         if unknown:
             raise ConfigError(f"aliases.yaml: {entry.surface!r} names unknown ISO alpha-3 code(s) {unknown}")
