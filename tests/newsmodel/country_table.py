@@ -53,7 +53,7 @@ TRICKY_SENTENCES: list[tuple[str, set[str], str]] = [
     ("North Korean hackers targeted South Korean banks.", {"PRK", "KOR"}, "demonyms of both Koreas"),
     ("Korean officials said the Republic of Korea would respond.", {"KOR"}, "Korean alone is KOR"),
     ("Kim Jong Un inspected a factory.", {"PRK"}, "leader"),
-    ("The Democratic People’s Republic of Korea rejected the offer.", {"PRK"}, "curly apostrophe"),
+    ("The Democratic People\u2019s Republic of Korea rejected the offer.", {"PRK"}, "curly apostrophe"),
     ("Inter-Korean talks resumed after the two Koreas agreed.", {"KOR", "PRK"}, "inter-Korean = both Koreas"),
     ("The Sino-Japanese war ended in 1945.", {"CHN", "JPN"}, "Sino- prefix"),
     ("Michael Jordan visited Jordan's capital.", {"JOR"}, "blocked person, kept country"),
