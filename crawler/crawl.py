@@ -195,8 +195,9 @@ async def _crawl_locked(source: SourceConfig, ctx: CrawlContext, limit: int | No
         counts.duplicate += len(known)
         todo = [(c, link) for c, link in unique.items() if c not in known]
         cap = min(limit, source.limits.max_articles) if limit else source.limits.max_articles
-        if len(todo) > cap:
-            log.info("crawl_capped", source=source.name, left_for_next_run=len(todo) - cap, cap=cap)
+        left = max(0, len(todo) - cap)
+        if left:
+            log.info("crawl_capped", source=source.name, left_for_next_run=left, cap=cap)
             todo = todo[:cap]
         ctx.store.checkpoint(run_id, counts)
         progress.add_total(source.name, len(todo))
@@ -207,7 +208,9 @@ async def _crawl_locked(source: SourceConfig, ctx: CrawlContext, limit: int | No
             ]
         )
         status = _status(counts)
-        if counts.failed == 0:
+        # Only a complete, clean run may let the next one skip an unchanged feed (304):
+        # failed or capped URLs must be offered again.
+        if counts.failed == 0 and not left:
             ctx.fetcher.validators.commit(list(source.urls))
     finally:
         ctx.store.finish_run(run_id, counts, status)

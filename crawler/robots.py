@@ -8,6 +8,7 @@ the host's politeness gate down; it never speeds it up.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -43,10 +44,11 @@ class RobotsRules:
 class RobotsCache:
     """One fetch of /robots.txt per origin, shared by concurrent callers."""
 
-    def __init__(self, fetch: RobotsFetch, user_agent: str) -> None:
+    def __init__(self, fetch: RobotsFetch, user_agent: str, ttl_s: float = 3600.0) -> None:
         self._fetch = fetch
         self.user_agent = user_agent
-        self._rules: dict[str, asyncio.Task[RobotsRules]] = {}
+        self.ttl_s = ttl_s  # a long-running scheduler re-reads robots.txt this often
+        self._rules: dict[str, tuple[float, asyncio.Task[RobotsRules]]] = {}
 
     async def _load(self, origin: str) -> RobotsRules:
         try:
@@ -62,10 +64,11 @@ class RobotsCache:
     async def rules_for(self, url: str) -> RobotsRules:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}".lower()
-        task = self._rules.get(origin)
-        if task is None:
-            task = self._rules[origin] = asyncio.ensure_future(self._load(origin))
-        return await task
+        cached = self._rules.get(origin)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > self.ttl_s:
+            cached = self._rules[origin] = (now, asyncio.ensure_future(self._load(origin)))
+        return await cached[1]
 
     async def check(self, url: str) -> RobotsRules:
         """Raise BlockedURL when robots.txt forbids the URL for our user agent."""

@@ -1,13 +1,16 @@
-"""Crawl several sources in one process: one fetcher (shared host gates), one store, one tagger.
+"""Crawl sources in one process: one fetcher (shared host gates), one store, one tagger.
 
-Sources run concurrently (bounded by CRAWLER_SOURCE_CONCURRENCY); politeness stays per host
-because every source goes through the same fetcher. A source whose lock is held elsewhere is
-reported as `skipped`, not failed.
+`crawl_session()` builds what every run shares; `run_sources()` crawls a list once
+(`crawler run`), the scheduler keeps one session open for its lifetime. Politeness stays per
+host because every source goes through the same fetcher. A source whose lock is held
+elsewhere is reported as `skipped`, not failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -22,9 +25,36 @@ from crawler.validators import ValidatorStore
 from newsmodel.db.session import connect
 from newsmodel.logging import get_logger
 
-__all__ = ["all_failed", "run_sources"]
+__all__ = ["all_failed", "crawl_once", "crawl_session", "run_sources"]
 
 log = get_logger(__name__)
+
+
+@asynccontextmanager
+async def crawl_session(
+    settings: CrawlerSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: ProgressSink | None = None,
+    validators: ValidatorStore | None = None,
+) -> AsyncIterator[CrawlContext]:
+    """Check the database answers, then hold a fetcher/store/tagger for the runs to share."""
+    connect(settings.database_url)  # one clear line now if the database is not there
+    store = CrawlStore(settings.database_url)
+    tagger = await asyncio.to_thread(load_tagger)
+    if validators is None:
+        validators = ValidatorStore(settings.http_cache_path)
+    async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
+        yield CrawlContext(fetcher, store, settings.lock_dir, tagger, progress)
+
+
+async def crawl_once(source: SourceConfig, ctx: CrawlContext, limit: int | None = None) -> SourceRunResult:
+    """One run of one source; `skipped` when another process is crawling it right now."""
+    try:
+        return await crawl_source(source, ctx, limit=limit)
+    except SourceBusy as exc:
+        log.warning("crawl_skipped", source=source.name, reason=str(exc))
+        return SourceRunResult(source.name, None, "skipped", RunCounts())
 
 
 async def run_sources(
@@ -36,23 +66,13 @@ async def run_sources(
     progress: ProgressSink | None = None,
     validators: ValidatorStore | None = None,
 ) -> list[SourceRunResult]:
-    """Crawl each source once; results in the order of `sources`."""
-    connect(settings.database_url)  # one clear line now if the database is not there
-    store = CrawlStore(settings.database_url)
-    tagger = await asyncio.to_thread(load_tagger)
-    if validators is None:
-        validators = ValidatorStore(settings.http_cache_path)
+    """Crawl each source once, several at a time; results in the order of `sources`."""
     slots = asyncio.Semaphore(settings.source_concurrency)
-    async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
-        ctx = CrawlContext(fetcher, store, settings.lock_dir, tagger, progress)
+    async with crawl_session(settings, transport=transport, progress=progress, validators=validators) as ctx:
 
         async def one(source: SourceConfig) -> SourceRunResult:
             async with slots:
-                try:
-                    return await crawl_source(source, ctx, limit=limit)
-                except SourceBusy as exc:
-                    log.warning("crawl_skipped", source=source.name, reason=str(exc))
-                    return SourceRunResult(source.name, None, "skipped", RunCounts())
+                return await crawl_once(source, ctx, limit)
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
 

@@ -1,0 +1,131 @@
+"""`crawler schedule`: the crawler container's long-running process.
+
+APScheduler 3 (in-process, asyncio) fires each source on its own trigger: `every N` sources
+run at start and then every N; crontab sources at their next match (UTC). A source never
+overlaps itself: APScheduler's `max_instances=1` within the process, and the per-source run
+lock (Postgres advisory lock / file lock) across processes, so two scheduler replicas or a
+manual `crawler run` at the same moment skip instead of crawling twice. A heartbeat file lets
+the container's healthcheck see that the loop is alive (`crawler health`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+import time
+from pathlib import Path
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.crawl import CrawlContext
+from crawler.runner import crawl_once, crawl_session
+from crawler.settings import CrawlerSettings
+from crawler.sources import CronSchedule, SourceConfig
+from newsmodel.logging import get_logger
+
+__all__ = ["HEARTBEAT_EVERY_S", "build_trigger", "heartbeat_age_s", "run_scheduler"]
+
+log = get_logger(__name__)
+HEARTBEAT_EVERY_S = 30
+
+
+def build_trigger(source: SourceConfig) -> tuple[BaseTrigger, dt.datetime | None]:
+    """The APScheduler trigger of a source and its first fire time (now for interval sources)."""
+    schedule = source.parsed_schedule
+    if isinstance(schedule, CronSchedule):
+        return CronTrigger.from_crontab(schedule.crontab, timezone=dt.UTC), None
+    now = dt.datetime.now(dt.UTC)
+    return IntervalTrigger(seconds=schedule.seconds, start_date=now, timezone=dt.UTC), now
+
+
+def heartbeat_path(settings: CrawlerSettings) -> Path:
+    return settings.state_dir.resolve() / "crawler" / "scheduler.heartbeat"
+
+
+def heartbeat_age_s(settings: CrawlerSettings) -> float | None:
+    """Seconds since the scheduler last beat, or None if it never ran here."""
+    try:
+        return time.time() - heartbeat_path(settings).stat().st_mtime
+    except OSError:
+        return None
+
+
+def _beat(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dt.datetime.now(dt.UTC).isoformat())
+
+
+async def run_scheduler(
+    sources: list[SourceConfig],
+    settings: CrawlerSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or `stop` is set); running crawls are cancelled and marked interrupted."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Not the main thread (tests): the caller sets `stop` instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    running: set[asyncio.Task[object]] = set()
+    enabled = [s for s in sources if s.enabled]
+    async with crawl_session(settings, transport=transport) as ctx:
+        scheduler = AsyncIOScheduler(event_loop=loop, timezone=dt.UTC)
+        for source in enabled:
+            trigger, first = build_trigger(source)
+            scheduler.add_job(
+                _job,
+                trigger,
+                args=[source, ctx, running],
+                id=source.name,
+                name=source.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=300,
+                **({"next_run_time": first} if first else {}),
+            )
+        beat = heartbeat_path(settings)
+        scheduler.add_job(
+            _beat,
+            IntervalTrigger(seconds=HEARTBEAT_EVERY_S),
+            args=[beat],
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
+        scheduler.start()
+        log.info(
+            "scheduler_started",
+            sources=[s.name for s in enabled],
+            schedules={s.name: s.schedule for s in enabled},
+        )
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            for task in list(running):
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+            log.info("scheduler_stopped")
+
+
+async def _job(source: SourceConfig, ctx: CrawlContext, running: set[asyncio.Task[object]]) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    running.add(task)
+    try:
+        result = await crawl_once(source, ctx)
+        log.info("scheduled_run_done", source=source.name, status=result.status, run_id=result.run_id)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # one broken source must not stop the scheduler; logged with its traceback
+        log.exception("scheduled_run_crashed", source=source.name)
+    finally:
+        running.discard(task)

@@ -1,0 +1,283 @@
+"""End to end on the real Postgres: fixture site -> crawler -> crawl_runs, articles, article_links."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from crawler.crawl import SourceRunResult
+from crawler.locks import source_lock
+from crawler.runner import all_failed, run_sources
+from crawler.settings import CrawlerSettings
+from crawler.sources import SourceConfig
+from crawler.testing import FixtureSite
+from crawler.validators import ValidatorStore
+from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
+from newsmodel.db.session import session_scope
+
+GOOD_RSS = {
+    "/articles/seoul-tokyo-trade-pact.html",
+    "/articles/washington-beijing-talks.html",
+    "/articles/delhi-moscow-energy.html",
+    "/articles/pyongyang-missile-test.html",
+    "/wire/summit-wire-story.html",
+}
+
+
+def crawl(sources: list[SourceConfig], settings: CrawlerSettings, **kw: object) -> list[SourceRunResult]:
+    return asyncio.run(run_sources(sources, settings, **kw))  # type: ignore[arg-type]
+
+
+def run_row(db: str, run_id: int | None) -> CrawlRun:
+    with session_scope(db) as s:
+        row = s.get(CrawlRun, run_id)
+        assert row is not None
+        return row
+
+
+def counts(row: CrawlRun) -> dict[str, int]:
+    return {k: getattr(row, k) for k in ("discovered", "fetched", "new", "duplicate", "failed")}
+
+
+def stored_paths(db: str, site: FixtureSite) -> list[str]:
+    with session_scope(db) as s:
+        urls = s.scalars(select(Article.canonical_url)).all()
+    return sorted(u.removeprefix(site.base_url) for u in urls)
+
+
+def test_rss_feed_stores_every_good_article_once(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    [result] = crawl([make_source("fx-rss", "rss", "/feeds/rss.xml")], crawler_settings)
+
+    row = run_row(db, result.run_id)
+    # 6 items, but the ?fbclid copy canonicalises to an item already listed.
+    assert counts(row) == {"discovered": 5, "fetched": 5, "new": 5, "duplicate": 0, "failed": 0}
+    assert row.status == "succeeded" and row.finished_at is not None and row.errors == []
+    assert stored_paths(db, site) == sorted(GOOD_RSS)
+    with session_scope(db) as s:
+        art = s.scalars(
+            select(Article).where(Article.canonical_url.endswith("seoul-tokyo-trade-pact.html"))
+        ).one()
+        assert art.title == "South Korea and Japan sign semiconductor supply pact"
+        assert art.language == "en"
+        assert art.url == site.url("/articles/seoul-tokyo-trade-pact.html?utm_source=rss&utm_medium=feed")
+        assert art.published_at is not None and art.published_at.isoformat().startswith("2026-11-18T00:30")
+        assert "semiconductor materials" in art.body and "Most read" not in art.body
+        assert len(art.content_hash) == 64 and art.crawl_run_id == row.id
+        src = s.scalars(select(Source).where(Source.name == "fx-rss")).one()
+        assert (src.country, src.kind, src.language) == ("USA", "rss", "en")
+        assert s.scalar(select(func.count()).select_from(ArticleLink)) == 5
+
+
+def test_every_fault_is_counted_with_its_reason(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    [result] = crawl([make_source("fx-faults", "rss", "/feeds/faults.xml")], crawler_settings)
+
+    row = run_row(db, result.run_id)
+    # 13 items: three recover (500 once, 429 + Retry-After, a 301), ten fail; the empty
+    # page is fetched but holds no article.
+    assert counts(row) == {"discovered": 13, "fetched": 4, "new": 3, "duplicate": 0, "failed": 10}
+    assert row.status == "partial"
+    reasons = {e["url"].removeprefix(site.base_url): e["reason"] for e in row.errors}
+    assert len(row.errors) == row.failed
+    assert "robots.txt" in reasons["/private/secret.html"]
+    assert reasons["/slow/page.html"].startswith("timed out")
+    assert "larger than 200000 bytes (Content-Length" in reasons["/big/page.html"]
+    assert "larger than 200000 bytes" in reasons["/big/stream.html"]
+    assert "application/pdf" in reasons["/data/report.pdf"]
+    assert reasons["/loop/a"].startswith("redirect loop")
+    assert reasons["/articles/missing.html"] == "HTTP 404"
+    assert reasons["/broken/always-500.html"] == "HTTP 500 after 3 attempt(s)"
+    assert "not allowed for this source" in reasons["http://offsite.invalid/story.html"]
+    assert reasons["/empty.html"].startswith("no article text")
+    assert stored_paths(db, site) == [
+        "/articles/moved-target.html",
+        "/flaky/once-500.html",
+        "/limited/retry-after.html",
+    ]
+    # Retries happened (and stopped) where they should; robots kept us out of /private/.
+    assert site.hits["/flaky/once-500.html"] == 2
+    assert site.hits["/limited/retry-after.html"] == 2
+    assert site.hits["/broken/always-500.html"] == 3
+    assert site.hits["/private/secret.html"] == 0
+    assert site.hits["/robots.txt"] == 1
+    with session_scope(db) as s:
+        moved = s.scalars(select(Article).where(Article.canonical_url.endswith("moved-target.html"))).one()
+        links = sorted(link.canonical_url.removeprefix(site.base_url) for link in moved.links)
+    assert links == ["/articles/moved-target.html", "/redirect/moved.html"]
+
+
+def test_syndicated_story_is_stored_once_and_linked_to_both_sources(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
+    partner = make_source("fx-partner", "listing", "/listing.html", selector="a.story-link", country="IND")
+    [first] = crawl([rss], crawler_settings)
+    [second] = crawl([partner], crawler_settings)
+
+    assert counts(run_row(db, first.run_id))["new"] == 5
+    # Listing: two story links (the mailto is not a URL we fetch); the copy is a duplicate by content.
+    assert counts(run_row(db, second.run_id)) == {
+        "discovered": 2,
+        "fetched": 2,
+        "new": 1,
+        "duplicate": 1,
+        "failed": 0,
+    }
+    with session_scope(db) as s:
+        wire = s.scalars(
+            select(Article).where(Article.canonical_url.endswith("/wire/summit-wire-story.html"))
+        ).one()
+        by_source = {s.get(Source, link.source_id).name: link.canonical_url for link in wire.links}  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(Article)) == 6
+    assert by_source == {
+        "fx-rss": site.url("/wire/summit-wire-story.html"),
+        "fx-partner": site.url("/partner/summit-copy.html"),
+    }
+
+
+def test_atom_sitemap_and_rerun_skip_known_urls_without_fetching(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
+    atom = make_source("fx-atom", "atom", "/feeds/atom.xml", country="JPN")
+    sitemap = make_source("fx-sitemap", "sitemap", "/sitemap_index.xml")
+    crawl([rss], crawler_settings)
+    [a] = crawl([atom], crawler_settings)
+    [m] = crawl([sitemap], crawler_settings)
+    # Without validators (as if the feed had changed) the feed is read again, its URLs are known.
+    [again] = crawl([rss], crawler_settings, validators=ValidatorStore())
+
+    # Atom: the Seoul story is already stored (skipped, not fetched); the islands story is new.
+    assert counts(run_row(db, a.run_id)) == {
+        "discovered": 2,
+        "fetched": 1,
+        "new": 1,
+        "duplicate": 1,
+        "failed": 0,
+    }
+    # Sitemap index -> news sitemap: islands + Delhi known, the redirect is new.
+    assert counts(run_row(db, m.run_id)) == {
+        "discovered": 3,
+        "fetched": 1,
+        "new": 1,
+        "duplicate": 2,
+        "failed": 0,
+    }
+    assert counts(run_row(db, again.run_id)) == {
+        "discovered": 5,
+        "fetched": 0,
+        "new": 0,
+        "duplicate": 5,
+        "failed": 0,
+    }
+    assert site.hits["/articles/seoul-tokyo-trade-pact.html"] == 1
+    assert site.hits["/sitemaps/news.xml"] == 1
+    assert len(stored_paths(db, site)) == 7
+
+
+def test_conditional_get_skips_an_unchanged_feed(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    atom = make_source("fx-atom", "atom", "/feeds/atom.xml")
+    store = ValidatorStore(crawler_settings.http_cache_path)
+    [first] = crawl([atom], crawler_settings, validators=store)
+    # A new process reads the validators back from the state dir.
+    [second] = crawl([atom], crawler_settings, validators=ValidatorStore(crawler_settings.http_cache_path))
+
+    assert counts(run_row(db, first.run_id))["new"] == 2
+    assert counts(run_row(db, second.run_id)) == {
+        "discovered": 0,
+        "fetched": 0,
+        "new": 0,
+        "duplicate": 0,
+        "failed": 0,
+    }
+    assert run_row(db, second.run_id).status == "succeeded"
+    assert site.hits["/feeds/atom.xml"] == 2  # asked twice, answered 304 the second time
+    assert crawler_settings.http_cache_path.exists()
+
+
+def test_malformed_feed_fails_the_run_and_the_others_go_on(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    broken = make_source("fx-broken", "rss", "/feeds/broken.xml")
+    atom = make_source("fx-atom", "atom", "/feeds/atom.xml")
+    results = crawl([broken, atom], crawler_settings)
+
+    bad = run_row(db, results[0].run_id)
+    assert counts(bad) == {"discovered": 0, "fetched": 0, "new": 0, "duplicate": 0, "failed": 1}
+    assert bad.status == "failed"
+    assert bad.errors[0]["url"] == site.url("/feeds/broken.xml")
+    assert bad.errors[0]["reason"].startswith("malformed feed")
+    assert results[1].status == "succeeded" and results[1].counts.new == 2
+    assert not all_failed(results)
+    assert all_failed(results[:1])
+
+
+def test_private_addresses_are_refused_unless_allowed(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    production = crawler_settings.model_copy(update={"allow_private_addresses": False})
+    [result] = crawl([make_source("fx-rss", "rss", "/feeds/rss.xml")], production)
+
+    row = run_row(db, result.run_id)
+    assert row.status == "failed" and row.failed == 1
+    assert "non-public address 127.0.0.1" in row.errors[0]["reason"]
+    assert sum(site.hits.values()) == 0  # not even robots.txt was requested
+
+
+def test_limit_then_resume(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
+    [first] = crawl([rss], crawler_settings, limit=2)
+    [second] = crawl([rss], crawler_settings)
+
+    assert counts(run_row(db, first.run_id)) == {
+        "discovered": 5,
+        "fetched": 2,
+        "new": 2,
+        "duplicate": 0,
+        "failed": 0,
+    }
+    assert counts(run_row(db, second.run_id)) == {
+        "discovered": 5,
+        "fetched": 3,
+        "new": 3,
+        "duplicate": 2,
+        "failed": 0,
+    }
+    assert stored_paths(db, site) == sorted(GOOD_RSS)
+
+
+def test_a_source_locked_elsewhere_is_skipped(
+    db: str, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
+    with source_lock(db, "fx-rss", crawler_settings.lock_dir):
+        [result] = crawl([rss], crawler_settings)
+    assert result.status == "skipped" and result.run_id is None
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(CrawlRun)) == 0
+    [after] = crawl([rss], crawler_settings)
+    assert after.status == "succeeded"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_sqlite_demo_mode_uses_a_file_lock(
+    backend: str, sqlite_url: str, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    settings = crawler_settings.model_copy(update={"database_url": sqlite_url})
+    rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
+    with source_lock(sqlite_url, "fx-rss", settings.lock_dir):
+        [skipped] = crawl([rss], settings)
+    [result] = crawl([rss], settings)
+    assert skipped.status == "skipped"
+    assert (result.status, result.counts.new) == ("succeeded", 5)
+    assert (settings.lock_dir / "fx-rss.lock").exists()
