@@ -19,6 +19,7 @@ from newsmodel.relindex.queries import (
     pair_series,
     pair_summaries,
     resolve_version,
+    version_scheme,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "pair_series",
     "pair_summaries",
     "resolve_version",
+    "version_scheme",
 ]

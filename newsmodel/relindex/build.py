@@ -66,6 +66,8 @@ class BuildReport:
     rows_written: int
     sentences: int
     seconds: float
+    # First day left for a later call when `max_days` stopped this one early (else None).
+    next_day: dt.date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -292,9 +294,14 @@ def build_index(
     force: bool = False,
     resamples: int = DEFAULT_RESAMPLES,
     chunk_days: int = 31,
+    max_days: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> BuildReport:
-    """Recompute the days of `model_version` that have new predictions (all days with `force`)."""
+    """Recompute the days of `model_version` that have new predictions (all days with `force`).
+
+    Days go oldest first; with `max_days` the call stops after that many and reports the first
+    day left as `next_day`, so a Celery task can continue with `since=next_day` in a new task.
+    """
     started = time.perf_counter()
     computed_at = dt.datetime.now(dt.UTC)
     with session_scope(database_url) as session:
@@ -302,6 +309,9 @@ def build_index(
         indexed = _indexed_days(session, model_name, model_version, since)
     dirty, stale = _dirty_days(predicted, indexed, force)
     todo = sorted(set(dirty) | set(stale))
+    left: list[dt.date] = []
+    if max_days is not None and len(todo) > max_days:
+        todo, left = todo[:max_days], todo[max_days:]
     rows_written = sentences = 0
     for start in range(0, len(todo), chunk_days):
         chunk = todo[start : start + chunk_days]
@@ -325,11 +335,12 @@ def build_index(
         model_name=model_name,
         model_version=model_version,
         days_with_predictions=len(predicted),
-        days_recomputed=len(dirty),
-        days_removed=len(stale),
+        days_recomputed=len(set(dirty) & set(todo)),
+        days_removed=len(set(stale) & set(todo)),
         rows_written=rows_written,
         sentences=sentences,
         seconds=round(time.perf_counter() - started, 3),
+        next_day=left[0] if left else None,
     )
     log.info("relation index built", **report.as_dict())
     return report

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from newsmodel.db.models import Article, Prediction, RelationIndexRow, Sentence, Source
 from newsmodel.errors import DataError
+from newsmodel.labels.schemes import LabelScheme
 from newsmodel.relindex.arithmetic import expected_polarity, probability_matrix, scheme_for_labels
 from newsmodel.relindex.build import sentence_day
 from newsmodel.relindex.pairs import CountryPair
@@ -33,6 +34,7 @@ __all__ = [
     "pair_series",
     "pair_summaries",
     "resolve_version",
+    "version_scheme",
 ]
 
 
@@ -143,6 +145,16 @@ def resolve_version(
             "(or the relations.build_index task) after scoring sentences"
         )
     return versions[0]
+
+
+def version_scheme(session: Session, version: VersionInfo) -> LabelScheme:
+    """The label scheme of a version's index, read from the class shares it published."""
+    shares = session.scalars(
+        select(RelationIndexRow.class_shares).where(_version_filter(version)).limit(1)
+    ).first()
+    if shares is None:
+        raise IndexNotFound(f"no index rows for {version.model_name} v{version.model_version}")
+    return scheme_for_labels(sorted(shares))
 
 
 def latest_scored_version(session: Session, model_name: str) -> str:

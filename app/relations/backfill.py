@@ -1,0 +1,129 @@
+"""Backfill after a promotion: rescore the whole history with the new live version, then index it.
+
+A backfill is a `scoring_jobs` row of kind "backfill" whose params say `then: index`; the
+scoring itself belongs to the serving side (`app.jobs.score_chunk`, one chunk per call) and
+is reached through `ChunkScorer`, so this module never loads a model. Under Celery the chunks
+run as `app.tasks.score_chunk` messages and its last chunk queues our index task; in-process
+(embedded mode, tests) `run_backfill` loops the chunks itself and builds the index.
+The previous version's predictions and index rows are left as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select
+
+from newsmodel.db.models import ScoringJob
+from newsmodel.db.session import session_scope
+from newsmodel.logging import get_logger
+from newsmodel.relindex import BuildReport, build_index
+
+if TYPE_CHECKING:
+    from app.model_follower import ModelHandle
+
+__all__ = [
+    "BACKFILL_KIND",
+    "BackfillReport",
+    "ChunkScorer",
+    "create_backfill_job",
+    "handle_scorer",
+    "run_backfill",
+]
+
+BACKFILL_KIND = "backfill"
+_ACTIVE = ("queued", "running")
+
+log = get_logger(__name__)
+
+
+class ChunkScorer(Protocol):
+    """Scores the next chunk of a scoring job; returns True while more chunks remain."""
+
+    def __call__(self, database_url: str, job_id: str) -> bool: ...
+
+
+def handle_scorer(get_handle: Callable[[], ModelHandle], chunk_size: int) -> ChunkScorer:
+    """The serving side's chunk scorer (`app.jobs.score_chunk`) bound to a live model handle."""
+
+    def score(database_url: str, job_id: str) -> bool:
+        from app.jobs import score_chunk
+
+        return score_chunk(database_url, job_id, get_handle(), chunk_size).more
+
+    return score
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    job_id: str
+    status: str
+    model_name: str | None
+    model_version: str | None
+    scored: int
+    index: BuildReport | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def create_backfill_job(
+    database_url: str, model_name: str, model_version: str | None = None
+) -> tuple[str, bool]:
+    """Queue a backfill job for `model_version` (None: whatever is live when it starts).
+
+    Returns (job id, created). An active backfill of the same version is reused, so a
+    promotion noticed twice (poll and webhook) does not score the history twice.
+    """
+    with session_scope(database_url) as session:
+        stmt = select(ScoringJob).where(
+            ScoringJob.kind == BACKFILL_KIND,
+            ScoringJob.status.in_(_ACTIVE),
+            ScoringJob.model_name == model_name,
+        )
+        for job in session.scalars(stmt):
+            wanted = job.params.get("model_version")
+            if model_version is None or wanted in (None, model_version):
+                return job.id, False
+        job = ScoringJob(
+            kind=BACKFILL_KIND,
+            status="queued",
+            model_name=model_name,
+            # The scorer marks the job superseded if the live version is not this one.
+            model_version=model_version,
+            params={"then": "index", "model_version": model_version, "reason": "promotion"},
+        )
+        session.add(job)
+        session.flush()
+        log.info("backfill queued", job_id=job.id, model=model_name, version=model_version)
+        return job.id, True
+
+
+def run_backfill(
+    database_url: str,
+    job_id: str,
+    scorer: ChunkScorer,
+    *,
+    since: dt.date | None = None,
+    max_chunks: int | None = None,
+) -> BackfillReport:
+    """Score every chunk of the job in this thread, then build the index of the version it used."""
+    chunks = 0
+    while scorer(database_url, job_id):
+        chunks += 1
+        if max_chunks is not None and chunks >= max_chunks:
+            break
+    with session_scope(database_url) as session:
+        job = session.get(ScoringJob, job_id)
+        if job is None:
+            raise LookupError(f"backfill job {job_id} vanished")
+        status, name, version, scored = job.status, job.model_name, job.model_version, job.done
+    index = None
+    if status == "succeeded" and name and version:
+        index = build_index(database_url, model_name=name, model_version=version, since=since)
+    report = BackfillReport(job_id, status, name, version, scored, index)
+    log.info("backfill finished", job_id=job_id, status=status, version=version, scored=scored)
+    return report
