@@ -8,7 +8,7 @@ __all__ = ["register_all"]
 
 
 def register_all(app: typer.Typer) -> None:
-    from newsmodel.commands import countries, db, index
+    from newsmodel.commands import countries, data, db, index, preprocess
 
-    for module in (db, index, countries):
+    for module in (db, index, countries, preprocess, data):
         module.register(app)

@@ -1,0 +1,88 @@
+"""Labeled examples in the database: an import lands completely in one transaction, or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsmodel.datasets.grouping import group_texts
+from newsmodel.datasets.types import Example
+from newsmodel.db import session_scope
+from newsmodel.db.models import LabeledExample
+from newsmodel.errors import DataError, DependencyUnavailable
+from newsmodel.labels.importers import ImportResult
+from newsmodel.labels.schemes import get_scheme, map_label
+from newsmodel.settings import redact_url
+
+__all__ = ["StoreReport", "load_examples", "store_examples"]
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    origin: str
+    inserted: int
+    replaced: int
+    already_present: int
+
+
+def _db_error(url: str, exc: SQLAlchemyError) -> DependencyUnavailable:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason)
+
+
+def store_examples(database_url: str, result: ImportResult, *, replace: bool = False) -> StoreReport:
+    """Write an import's examples to labeled_examples; an origin already there is kept unless `replace`."""
+    if not result.examples:
+        raise DataError(f"nothing to store from {result.origin}: {result.summary()}")
+    groups = group_texts([e.text for e in result.examples])
+    try:
+        with session_scope(database_url) as session:
+            present = int(
+                session.scalar(select(func.count()).where(LabeledExample.origin == result.origin)) or 0
+            )
+            if present and not replace:
+                return StoreReport(result.origin, 0, 0, present)
+            if present:
+                session.execute(delete(LabeledExample).where(LabeledExample.origin == result.origin))
+            session.add_all(
+                LabeledExample(
+                    text=example.text,
+                    label=example.label,
+                    label_scheme=result.scheme,
+                    origin=result.origin,
+                    source_row=line,
+                    split_group=example.group or group,
+                )
+                for example, line, group in zip(result.examples, result.lines, groups, strict=True)
+            )
+    except SQLAlchemyError as exc:
+        raise _db_error(database_url, exc) from exc
+    return StoreReport(result.origin, len(result.examples), present, 0)
+
+
+def load_examples(database_url: str, scheme: str, origins: Sequence[str] | None = None) -> list[Example]:
+    """Stored examples mapped into `scheme` (rows without a counterpart, e.g. neutral -> binary, are left out)."""
+    get_scheme(scheme)
+    query = select(LabeledExample).order_by(LabeledExample.origin, LabeledExample.source_row)
+    if origins:
+        query = query.where(LabeledExample.origin.in_(list(origins)))
+    try:
+        with session_scope(database_url) as session:
+            rows = list(session.scalars(query))
+    except SQLAlchemyError as exc:
+        raise _db_error(database_url, exc) from exc
+    if not rows:
+        raise DataError(
+            "no labeled examples in the database"
+            + (f" for origin(s) {list(origins)}" if origins else "")
+            + ": run `newsmodel data import` first"
+        )
+    out: list[Example] = []
+    for row in rows:
+        label = map_label(row.label, row.label_scheme, scheme)
+        if label is not None:
+            out.append(Example(text=row.text, label=label, group=row.split_group or ""))
+    return out

@@ -1,0 +1,96 @@
+"""One article's text -> the sentences that relate two countries, with spans, pairs and importance.
+
+Pure functions (no database): split by language, detect countries per sentence, score every
+sentence with TextRank within the article, keep the pair-bearing sentences (optionally the
+top-k of them by importance) and emit one record per sentence and country pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsmodel.countries import CountryDetector, Mention
+from newsmodel.text.sentences import SentenceSpan, guess_language, split_sentences
+from newsmodel.text.textrank import textrank_scores
+
+__all__ = ["DEFAULT_MAX_SENTENCE_CHARS", "ArticleSentences", "SentenceRecord", "process_article"]
+
+DEFAULT_MAX_SENTENCE_CHARS = 1000
+
+
+@dataclass
+class SentenceRecord:
+    """One (sentence, country pair) row; `mentions` holds every country mention of the sentence."""
+
+    position: int
+    text: str
+    language: str
+    country_a: str
+    country_b: str
+    mentions: list[dict[str, Any]]
+    importance: float
+    entities: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class ArticleSentences:
+    language: str
+    countries: list[str]
+    sentences: int
+    candidates: int
+    skipped_long: int
+    records: list[SentenceRecord] = field(default_factory=list)
+
+
+def _units(title: str | None, body: str, language: str) -> list[SentenceSpan]:
+    """The title (as sentence 0, unless the body repeats it) followed by the body's sentences."""
+    spans = split_sentences(body, language)
+    head = (title or "").strip()
+    if head and not (spans and spans[0].text == head):
+        spans.insert(0, SentenceSpan(head, -1, -1))
+    return spans
+
+
+def process_article(
+    title: str | None,
+    body: str,
+    language: str | None,
+    detector: CountryDetector,
+    *,
+    focus: Sequence[str] | None = None,
+    top_k: int | None = None,
+    max_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
+) -> ArticleSentences:
+    """Sentence records for one article; pairs only among `focus` countries when given."""
+    lang = (language or "").split("-")[0].lower() or guess_language(f"{title or ''} {body}")
+    units = _units(title, body, lang)
+    mentions: list[list[Mention]] = [detector.detect(u.text, lang) for u in units]
+    countries = sorted({m.iso3 for ms in mentions for m in ms})
+    result = ArticleSentences(lang, countries, sentences=len(units), candidates=0, skipped_long=0)
+    if not units:
+        return result
+    scores = textrank_scores([u.text for u in units], "ko" if lang == "ko" else "en")
+    keep = set(focus) if focus else None
+    candidates: list[tuple[int, list[tuple[str, str]]]] = []
+    for position, (unit, found) in enumerate(zip(units, mentions, strict=True)):
+        scoped = [m for m in found if keep is None or m.iso3 in keep]
+        pairs = detector.pairs(scoped)
+        if not pairs:
+            continue
+        if len(unit.text) > max_chars:
+            result.skipped_long += 1
+            continue
+        candidates.append((position, pairs))
+    result.candidates = len(candidates)
+    if top_k is not None:
+        candidates = sorted(candidates, key=lambda c: (-scores[c[0]], c[0]))[:top_k]
+        candidates.sort()
+    for position, pairs in candidates:
+        spans = [m.to_dict() for m in mentions[position]]
+        for a, b in pairs:
+            result.records.append(
+                SentenceRecord(position, units[position].text, lang, a, b, spans, scores[position])
+            )
+    return result
