@@ -113,8 +113,10 @@ def seed_history(
                     ],
                 )
                 for position in range(int(rng.integers(1, 4))):
-                    probs = _probabilities(rng, drift)
-                    label = max(probs, key=lambda k: probs[k])
+                    per_version = [_probabilities(rng, drift - 0.35 * i) for i in range(len(versions))]
+                    # The text matches the newest version's reading (the one the dashboard opens on).
+                    newest = per_version[-1]
+                    label = max(newest, key=lambda k: newest[k])
                     names = (NAMES[a], NAMES[b]) if rng.random() < 0.5 else (NAMES[b], NAMES[a])
                     sent = Sentence(
                         article=art,
@@ -126,9 +128,6 @@ def seed_history(
                         mentions=[],
                         importance=float(rng.random()),
                     )
-                    per_version = [probs] + [
-                        _probabilities(rng, drift - 0.35 * i) for i in range(1, len(versions))
-                    ]
                     readings.append((sent, per_version))
                     count += 1
             pair = f"{a}-{b}"

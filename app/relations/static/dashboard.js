@@ -35,6 +35,10 @@
 
   function tone(x) { return x === null || x === undefined ? "zero" : x > 0.02 ? "pos" : x < -0.02 ? "neg" : "zero"; }
 
+  function labelTone(label) {
+    return /cooperation|good/.test(label) ? "pos" : /conflict|bad/.test(label) ? "neg" : "zero";
+  }
+
   function dayTs(iso) { return Date.parse(iso + "T00:00:00Z") / 1000; }
   function tsDay(ts) { return new Date(ts * 1000).toISOString().slice(0, 10); }
   function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); }
@@ -128,6 +132,17 @@
     ctx.moveTo(u.bbox.left, y);
     ctx.lineTo(u.bbox.left + u.bbox.width, y);
     ctx.stroke();
+    ctx.restore();
+  }
+
+  function markSelectedDay(u) {
+    if (!state.selectedDay) return;
+    var x = u.valToPos(dayTs(state.selectedDay), "x", true);
+    if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+    var ctx = u.ctx;
+    ctx.save();
+    ctx.fillStyle = "rgba(224,138,0,0.16)";
+    ctx.fillRect(x - 5 * devicePixelRatio, u.bbox.top, 10 * devicePixelRatio, u.bbox.height);
     ctx.restore();
   }
 
@@ -265,15 +280,15 @@
       ],
       series: [
         { value: function (u, ts) { return ts === null ? "–" : tsDay(ts); } },
-        { label: "95% high", stroke: "rgba(48,86,211,0.25)", width: 1, value: valueFmt, points: { show: false } },
-        { label: "95% low", stroke: "rgba(48,86,211,0.25)", width: 1, value: valueFmt, points: { show: false } },
+        { label: "95% CI high", stroke: "rgba(48,86,211,0.25)", width: 1, value: valueFmt, points: { show: false } },
+        { label: "95% CI low", stroke: "rgba(48,86,211,0.25)", width: 1, value: valueFmt, points: { show: false } },
         { label: "daily score", stroke: "#4b5563", width: 0, value: valueFmt, paths: function () { return null; },
           points: { show: true, size: 5, fill: "#4b5563", stroke: "#4b5563" } },
         { label: "7-day", stroke: ACCENT, width: 2.2, value: valueFmt, points: { show: false } },
         { label: "30-day", stroke: "#e08a00", width: 1.8, dash: [6, 4], value: valueFmt, points: { show: false } }
       ],
       bands: [{ series: [1, 2], fill: "rgba(48,86,211,0.12)" }],
-      hooks: { drawClear: [zeroLine] }
+      hooks: { drawClear: [zeroLine, markSelectedDay] }
     }, data, target);
     state.chart.over.addEventListener("click", function () {
       var idx = state.chart.cursor.idx;
@@ -322,6 +337,8 @@
 
   /* ---- one day: the sentences behind it ---- */
   function clearDay() {
+    state.selectedDay = null;
+    if (state.chart) state.chart.redraw(false);
     $("day-title").textContent = "Sentences behind a day";
     $("day-summary").textContent = "";
     $("sentences").hidden = true;
@@ -356,7 +373,7 @@
     var tr = el("tr", "sentence-row" + (s.top ? " top" : ""));
     tr.dataset.sentenceId = String(s.sentence_id);
     var reading = el("td", "reading");
-    reading.appendChild(el("span", "chip " + tone(s.polarity), s.label.replace(/_/g, " ")));
+    reading.appendChild(el("span", "chip " + labelTone(s.label), s.label.replace(/_/g, " ")));
     reading.appendChild(el("div", "prob", "p=" + s.probability.toFixed(2) + " · polarity " + fmt(s.polarity)));
     var polbar = el("div", "polbar");
     var fill = el("span");
@@ -387,6 +404,8 @@
 
   function selectDay(day) {
     if (!state.pair) return Promise.resolve();
+    state.selectedDay = day;
+    if (state.chart) state.chart.redraw(false);
     $("day-title").textContent = state.pair + " on " + day;
     $("day-hint").textContent = "loading…";
     var url = "/v1/relations/" + encodeURIComponent(state.pair) + "/days/" + day + "/sentences" +
