@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crawler.crawl import SourceRunResult
 from crawler.errors import SourcesFileError
-from crawler.progress import RichProgress
 from crawler.settings import CrawlerSettings, get_crawler_settings
 from crawler.sources import SourceConfig, load_sources
 from newsmodel.errors import NewsmodelError
 from newsmodel.logging import configure_logging
+
+if TYPE_CHECKING:
+    from crawler.crawl import SourceRunResult
 
 __all__ = ["app", "main"]
 
@@ -85,6 +86,7 @@ def run_command(
     sources_file: SourcesOpt = None,
 ) -> None:
     """Crawl the sources once. Exits 0 unless every source that ran failed."""
+    from crawler.progress import RichProgress
     from crawler.runner import all_failed, run_sources
 
     settings = _setup()
@@ -141,7 +143,9 @@ def health_command(
 def main() -> None:
     """Entry point: user-facing errors become one line (or one line per problem) and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # In non-standalone mode click returns a typer.Exit's code instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except SourcesFileError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -153,13 +157,12 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors (typer's bundled click) in non-standalone mode
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
 
 
 if __name__ == "__main__":

@@ -43,13 +43,14 @@ _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
 @dataclass
 class FixtureSite:
-    """A running fixture server: its origin, a request counter per path, and stop()."""
+    """A running fixture server: its origin, request counters (per path, per User-Agent), stop()."""
 
     host: str
     port: int
     server: ThreadingHTTPServer
     thread: threading.Thread
     hits: Counter[str] = field(default_factory=Counter)
+    user_agents: Counter[str] = field(default_factory=Counter)
 
     @property
     def base_url(self) -> str:
@@ -124,6 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _count(self, path: str) -> int:
         with self.server.lock:
             self.server.site.hits[path] += 1
+            self.server.site.user_agents[self.headers.get("User-Agent", "")] += 1
             return self.server.site.hits[path]
 
     def _send(
