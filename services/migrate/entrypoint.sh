@@ -12,10 +12,13 @@ guard="${MLFLOW_DB_GUARD:-$here/mlflow_db.py}"
 if [ "$#" -eq 0 ]; then
     set -- newsmodel db upgrade
 fi
+
+# Check (and create) MLflow's database first: a misconfiguration stops before anything changes.
+state="$(python "$guard")"
+
 echo "migrate: $*"
 "$@"
 
-state="$(python "$guard")"
 case "$state" in
     existing)
         echo "migrate: MLflow schema found, upgrading it"
