@@ -21,7 +21,7 @@ from newsmodel.datasets.checks import (
     check_examples,
     check_splits,
 )
-from newsmodel.datasets.grouping import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, group_texts
+from newsmodel.datasets.grouping import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, GROUPING_METHOD, group_texts
 from newsmodel.datasets.types import DatasetSplits, Example
 from newsmodel.errors import DataError
 from newsmodel.labels import get_scheme
@@ -111,12 +111,13 @@ def build_splits(
     splits: dict[str, list[Example]] = {name: [] for name in SPLIT_NAMES}
     for example in grouped:
         splits[assignment[example.group]].append(example)
-    check_splits(splits, scheme)
+    check_splits(splits, scheme, required=[name for name, frac in fracs.items() if frac > 0])
     params: dict[str, object] = {
         "scheme": label_scheme.key,
         "seed": seed,
         "val_frac": val_frac,
         "test_frac": test_frac,
+        "grouping": GROUPING_METHOD,
         "near_dup_threshold": near_dup_threshold,
         "num_perm": num_perm,
         "max_chars": max_chars,

@@ -58,8 +58,10 @@ def check_examples(
         raise DataError("dataset check failed: " + "; ".join(problems))
 
 
-def check_splits(splits: dict[str, Sequence[Example]], scheme: str) -> None:
-    """No text or group in two splits; every class in every non-empty split."""
+def check_splits(
+    splits: dict[str, Sequence[Example]], scheme: str, required: Sequence[str] | None = None
+) -> None:
+    """No text or group in two splits; every class in every `required` split (default: the non-empty ones)."""
     seen_text: dict[str, str] = {}
     seen_group: dict[str, str] = {}
     leaks: list[str] = []
@@ -73,10 +75,9 @@ def check_splits(splits: dict[str, Sequence[Example]], scheme: str) -> None:
     if leaks:
         raise DataError(f"{len(leaks)} cross-split duplicate(s): " + "; ".join(leaks[:5]))
     labels = get_scheme(scheme).labels
+    wanted = required if required is not None else [name for name, rows in splits.items() if rows]
     missing = {
-        name: [label for label in labels if label not in {e.label for e in examples}]
-        for name, examples in splits.items()
-        if examples
+        name: [label for label in labels if label not in {e.label for e in splits[name]}] for name in wanted
     }
     missing = {name: labels_ for name, labels_ in missing.items() if labels_}
     if missing:

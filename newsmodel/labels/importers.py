@@ -204,6 +204,8 @@ def _row_problem(text: object, label: object, labels: tuple[str, ...], mapping: 
         return f"text is a {type(text).__name__}, not a string"
     if not text.strip():
         return "empty text"
+    if "\x00" in text:
+        return "text contains a NUL byte"
     raw = str(label).strip()
     resolved = mapping.get(raw, raw)
     if resolved not in labels:

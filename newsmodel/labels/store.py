@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from newsmodel.datasets.grouping import group_texts
 from newsmodel.datasets.types import Example
@@ -28,9 +28,12 @@ class StoreReport:
     already_present: int
 
 
-def _db_error(url: str, exc: SQLAlchemyError) -> DependencyUnavailable:
+def _db_error(url: str, exc: SQLAlchemyError, what: str) -> DependencyUnavailable | DataError:
+    """Connection trouble names DATABASE_URL; a refused row is a data problem (nothing was written)."""
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    return DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason)
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason)
+    return DataError(f"the database refused {what}: {reason}; nothing was written")
 
 
 def store_examples(database_url: str, result: ImportResult, *, replace: bool = False) -> StoreReport:
@@ -59,7 +62,7 @@ def store_examples(database_url: str, result: ImportResult, *, replace: bool = F
                 for example, line, group in zip(result.examples, result.lines, groups, strict=True)
             )
     except SQLAlchemyError as exc:
-        raise _db_error(database_url, exc) from exc
+        raise _db_error(database_url, exc, f"the import of {result.origin}") from exc
     return StoreReport(result.origin, len(result.examples), present, 0)
 
 
@@ -73,7 +76,7 @@ def load_examples(database_url: str, scheme: str, origins: Sequence[str] | None 
         with session_scope(database_url) as session:
             rows = list(session.scalars(query))
     except SQLAlchemyError as exc:
-        raise _db_error(database_url, exc) from exc
+        raise _db_error(database_url, exc, "the query for labeled examples") from exc
     if not rows:
         raise DataError(
             "no labeled examples in the database"

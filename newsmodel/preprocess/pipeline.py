@@ -64,7 +64,9 @@ def process_article(
     max_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
 ) -> ArticleSentences:
     """Sentence records for one article; pairs only among `focus` countries when given."""
-    lang = (language or "").split("-")[0].lower() or guess_language(f"{title or ''} {body}")
+    # NUL bytes cannot be stored in Postgres text; dropping them before splitting keeps spans right.
+    title, body = (title or "").replace("\x00", ""), body.replace("\x00", "")
+    lang = (language or "").split("-")[0].lower() or guess_language(f"{title} {body}")
     units = _units(title, body, lang)
     mentions: list[list[Mention]] = [detector.detect(u.text, lang) for u in units]
     countries = sorted({m.iso3 for ms in mentions for m in ms})

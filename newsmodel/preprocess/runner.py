@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from newsmodel.countries import CountryDetector, get_detector
 from newsmodel.db import session_scope
 from newsmodel.db.models import Article, Sentence, utcnow
-from newsmodel.errors import DependencyUnavailable
+from newsmodel.errors import DataError, DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.preprocess.pipeline import DEFAULT_MAX_SENTENCE_CHARS, SentenceRecord, process_article
 from newsmodel.settings import redact_url
@@ -143,9 +143,12 @@ def preprocess_articles(
                     break
                 report.articles += done
                 bar.update(done)
-    except SQLAlchemyError as exc:
+    except (OperationalError, InterfaceError) as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise DependencyUnavailable("database", "DATABASE_URL", redact_url(database_url), reason) from exc
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DataError(f"preprocess stopped, the current batch was rolled back: {reason}") from exc
     report.seconds = time.perf_counter() - started
     log.info("preprocess done", **{k: v for k, v in report.__dict__.items() if k != "languages"})
     return report
