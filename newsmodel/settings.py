@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newsmodel.errors import ConfigError
@@ -21,6 +21,7 @@ __all__ = [
     "BaseServiceSettings",
     "NewsmodelSettings",
     "get_settings",
+    "load_settings",
     "redact_url",
 ]
 
@@ -44,7 +45,10 @@ class BaseServiceSettings(BaseSettings):
     which is what `make demo` runs with no servers at all.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+    # env_ignore_empty: `VAR=` (as in a copied .env.example) means "use the default".
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_file_encoding="utf-8", env_ignore_empty=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     log_format: Literal["console", "json"] = "console"
@@ -71,6 +75,15 @@ class BaseServiceSettings(BaseSettings):
         default_factory=lambda: [SecretStr(PLACEHOLDER_SECRET)]
     )
     webhook_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _psycopg2_by_default(cls, value: str) -> str:
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which we do not install.
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg2://" + value[len(prefix) :]
+        return value
 
     @field_validator("focus_countries", mode="before")
     @classmethod
@@ -103,21 +116,24 @@ class BaseServiceSettings(BaseSettings):
         return not self.redis_url
 
     def placeholder_secrets(self) -> list[str]:
-        """Names of the variables that still hold the placeholder secret."""
+        """Names of the variables that still hold the placeholder secret (or no key at all)."""
         bad = []
-        if any(k.get_secret_value() == PLACEHOLDER_SECRET for k in self.api_keys):
+        if not self.api_keys or any(k.get_secret_value() == PLACEHOLDER_SECRET for k in self.api_keys):
             bad.append("API_KEYS")
-        if self.webhook_secret.get_secret_value() == PLACEHOLDER_SECRET:
+        if self.webhook_secret.get_secret_value() in ("", PLACEHOLDER_SECRET):
             bad.append("WEBHOOK_SECRET")
         return bad
 
     def check_secrets(self) -> None:
-        """Refuse to start outside development while a secret is still the placeholder."""
+        """Refuse to start outside development while a secret is still the placeholder (or empty).
+
+        Services call this at start-up; the message names each variable to set.
+        """
         bad = self.placeholder_secrets()
         if self.environment != "development" and bad:
             raise ConfigError(
-                f"{', '.join(bad)} still hold the placeholder {PLACEHOLDER_SECRET!r} in "
-                f"ENVIRONMENT={self.environment}: set {' and '.join(bad)} to real secrets"
+                f"{', '.join(bad)} must be set to real secrets in ENVIRONMENT={self.environment} "
+                f"(still the placeholder {PLACEHOLDER_SECRET!r} or empty): set {' and '.join(bad)}"
             )
 
 
@@ -127,7 +143,32 @@ class NewsmodelSettings(BaseServiceSettings):
     git_commit: str = ""
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings)
+
+
+def _variable(cls: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind a validation error location."""
+    name = str(loc[0]) if loc else "?"
+    field = cls.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    return alias.upper() if isinstance(alias, str) else name.upper()
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Build `cls` from the environment and `.env`; a bad value becomes one ConfigError line
+    naming the variable (not a pydantic traceback). Package settings classes use this too."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        problems = [
+            f"{_variable(cls, tuple(err['loc']))}: {err['msg']}"
+            + (f" (got {err['input']!r})" if isinstance(err.get("input"), str | int) else "")
+            for err in exc.errors()
+        ]
+        raise ConfigError(f"invalid setting {'; '.join(problems)}") from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> NewsmodelSettings:
     """Read the settings once per process; tests call `get_settings.cache_clear()`."""
-    return NewsmodelSettings()
+    return load_settings(NewsmodelSettings)

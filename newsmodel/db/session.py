@@ -12,13 +12,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.settings import redact_url
 
-__all__ = ["connect", "get_engine", "session_scope"]
+__all__ = ["connect", "get_engine", "normalize_url", "session_scope"]
 
 CONNECT_TIMEOUT_S = 5
 
@@ -31,9 +32,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+def normalize_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg2 here (SQLAlchemy 2.1 defaults to psycopg 3,
+    which is not installed)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """One pooled engine per URL per process (create after fork in workers)."""
+    url = normalize_url(url)
     try:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -47,15 +58,26 @@ def get_engine(url: str) -> Engine:
             pool_pre_ping=True,
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S} if url.startswith("postgres") else {},
         )
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        # ImportError: a dialect whose driver is not installed (mysql://, oracle://...).
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DependencyUnavailable(
-            "database", "DATABASE_URL", redact_url(url), f"invalid URL ({exc})"
+            "database", "DATABASE_URL", redact_url(url), f"invalid URL ({reason})"
         ) from exc
 
 
 def connect(url: str) -> Engine:
     """Return the engine after checking the database answers; raise one actionable line if not."""
     engine = get_engine(url)
+    host = make_url(url).host
+    if host:
+        from newsmodel.health import resolve_host
+
+        try:
+            # The driver's connect_timeout does not cover name resolution.
+            resolve_host(host, make_url(url).port or 5432, CONNECT_TIMEOUT_S)
+        except OSError as exc:
+            raise DependencyUnavailable("database", "DATABASE_URL", redact_url(url), str(exc)) from exc
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
