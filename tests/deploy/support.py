@@ -363,13 +363,29 @@ def _option_value(args: Sequence[str], *names: str) -> str | None:
     return None
 
 
+def _hydra_override_problems(args: Sequence[str]) -> list[str]:
+    """`group=option` overrides name a config that exists under newsmodel/conf/<group>/."""
+    conf = REPO / "newsmodel" / "conf"
+    problems = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        key = key.lstrip("+~")
+        if not sep or "$" in value or not (conf / key).is_dir():
+            continue
+        if not (conf / key / f"{value}.yaml").is_file():
+            options = sorted(p.stem for p in (conf / key).glob("*.yaml"))
+            problems.append(f"{arg}: no newsmodel/conf/{key}/{value}.yaml (there are {options})")
+    return problems
+
+
 def resolve_command(argv: Sequence[str]) -> list[str]:
     """Problems with one container command (empty list = every part resolves).
 
     - the program is a console script of this project ([project.scripts]) or of an
       installed distribution (uvicorn, celery, mlflow);
-    - a project script's `module:function` target imports and is callable, and its
-      subcommand path exists (`SCRIPT SUB... --help` exits 0);
+    - a project script's `module:function` target imports and is callable, its subcommand
+      path exists (`SCRIPT SUB... --help` exits 0), and Hydra `group=option` overrides name
+      a config file under newsmodel/conf/<group>/;
     - `uvicorn APP [--factory]` names an importable app (a callable factory with --factory);
     - `celery -A module:attr SUBCOMMAND` names a Celery app, and a worker's `-Q` is exactly
       the set of queues the app publishes to (default queue, declared queues, routes);
@@ -390,6 +406,7 @@ def resolve_command(argv: Sequence[str]) -> list[str]:
         ok, tail = help_exits_zero((program, *words))
         if not ok:
             problems.append(f"`{program} {' '.join(words)}` is not a command of the project: {tail}")
+        problems.extend(_hydra_override_problems(args))
         return problems
     if program not in theirs:
         return [f"{program!r} is neither in [project.scripts] nor an installed console script"]
