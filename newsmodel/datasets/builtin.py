@@ -12,13 +12,17 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from newsmodel.datasets.types import Example
 from newsmodel.errors import DataError, DependencyUnavailable
-from newsmodel.labels.importers import ColumnMapping, ImportResult, read_labeled_file
 from newsmodel.logging import get_logger
+
+if TYPE_CHECKING:
+    # labels.importers builds Examples from this package: imported where used, not at import time.
+    from newsmodel.labels.importers import ImportResult
 
 __all__ = ["BUILTIN", "BuiltinDataset", "load_builtin", "load_conflibert", "locate_builtin", "read_builtin"]
 
@@ -37,7 +41,9 @@ class BuiltinDataset:
     source_scheme: str
     fmt: str = "tsv"
     has_header: bool = False
-    columns: ColumnMapping = field(default_factory=lambda: ColumnMapping(text=0, label=1))
+    # 0-based columns (no header) or header names.
+    text_column: str | int = 0
+    label_column: str | int = 1
     label_map: dict[str, str] = field(default_factory=dict)
     citation: str = ""
     license: str = ""
@@ -143,6 +149,8 @@ def read_builtin(
     name: str, data_dir: str | Path | None = None, scheme: str | None = None, **locate_kwargs: object
 ) -> ImportResult:
     """Read a built-in dataset into `scheme` labels (default: its own scheme), with the row report."""
+    from newsmodel.labels.importers import ColumnMapping, read_labeled_file
+
     spec = get_builtin(name)
     path = locate_builtin(name, data_dir, **locate_kwargs)  # type: ignore[arg-type]
     result = read_labeled_file(
@@ -150,7 +158,7 @@ def read_builtin(
         source_scheme=spec.source_scheme,
         target_scheme=scheme or spec.source_scheme,
         fmt=spec.fmt,  # type: ignore[arg-type]
-        columns=spec.columns,
+        columns=ColumnMapping(spec.text_column, spec.label_column),
         has_header=spec.has_header,
         label_map=spec.label_map,
         origin=spec.origin,

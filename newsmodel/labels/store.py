@@ -19,6 +19,8 @@ from newsmodel.settings import redact_url
 
 __all__ = ["StoreReport", "load_examples", "store_examples"]
 
+FLUSH_EVERY = 500
+
 
 @dataclass(frozen=True)
 class StoreReport:
@@ -50,17 +52,20 @@ def store_examples(database_url: str, result: ImportResult, *, replace: bool = F
                 return StoreReport(result.origin, 0, 0, present)
             if present:
                 session.execute(delete(LabeledExample).where(LabeledExample.origin == result.origin))
-            session.add_all(
-                LabeledExample(
-                    text=example.text,
-                    label=example.label,
-                    label_scheme=result.scheme,
-                    origin=result.origin,
-                    source_row=line,
-                    split_group=example.group or group,
+            rows = zip(result.examples, result.lines, groups, strict=True)
+            for number, (example, line, group) in enumerate(rows, start=1):
+                session.add(
+                    LabeledExample(
+                        text=example.text,
+                        label=example.label,
+                        label_scheme=result.scheme,
+                        origin=result.origin,
+                        source_row=line,
+                        split_group=example.group or group,
+                    )
                 )
-                for example, line, group in zip(result.examples, result.lines, groups, strict=True)
-            )
+                if number % FLUSH_EVERY == 0:
+                    session.flush()  # bounded memory; still one transaction
     except SQLAlchemyError as exc:
         raise _db_error(database_url, exc, f"the import of {result.origin}") from exc
     return StoreReport(result.origin, len(result.examples), present, 0)
