@@ -125,10 +125,12 @@ def _unique(links: list[DiscoveredLink], counts: RunCounts) -> dict[str, Discove
 
 
 def _extract_and_tag(
-    html: bytes, url: str, tagger: CountryTagger | None
+    html: bytes, url: str, tagger: CountryTagger | None, default_language: str
 ) -> tuple[ExtractedArticle, list[str] | None]:
+    """CPU-bound: runs in a worker thread so the event loop keeps fetching meanwhile."""
     article = extract_article(html, url)
-    countries = tagger(f"{article.title or ''}\n{article.text}") if tagger else None
+    text = f"{article.title or ''}\n{article.text}"
+    countries = tagger(text, article.language or default_language) if tagger else None
     return article, countries
 
 
@@ -145,7 +147,7 @@ async def _crawl_article(
         result = await ctx.fetcher.fetch(link.url, allows=source.allows, kind=ContentKind.HTML)
         counts.fetched += 1
         article, countries = await asyncio.to_thread(
-            _extract_and_tag, result.content, result.final_url, ctx.tagger
+            _extract_and_tag, result.content, result.final_url, ctx.tagger, source.language
         )
         final = canonicalize(result.final_url)
         outcome = ctx.store.save_article(

@@ -68,6 +68,10 @@ def test_rss_feed_stores_every_good_article_once(
         assert art.published_at is not None and art.published_at.isoformat().startswith("2026-11-18T00:30")
         assert "semiconductor materials" in art.body and "Most read" not in art.body
         assert len(art.content_hash) == 64 and art.crawl_run_id == row.id
+        # Tagged by newsmodel's detector: Seoul/Korea, Tokyo/Japan, the United States, China.
+        assert art.countries == ["CHN", "JPN", "KOR", "USA"]
+        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).tuples().all())
+        assert tags[site.url("/articles/delhi-moscow-energy.html")] == ["IND", "RUS", "USA"]
         src = s.scalars(select(Source).where(Source.name == "fx-rss")).one()
         assert (src.country, src.kind, src.language) == ("USA", "rss", "en")
         assert s.scalar(select(func.count()).select_from(ArticleLink)) == 5
@@ -281,3 +285,17 @@ def test_sqlite_demo_mode_uses_a_file_lock(
     assert skipped.status == "skipped"
     assert (result.status, result.counts.new) == ("succeeded", 5)
     assert (settings.lock_dir / "fx-rss.lock").exists()
+
+
+def test_without_a_country_detector_the_tags_stay_null(
+    db: str,
+    make_source: Callable[..., SourceConfig],
+    crawler_settings: CrawlerSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No detector installed (a crawler image without it): NULL means "not tagged", never a guess."""
+    monkeypatch.setattr("crawler.runner.load_tagger", lambda: None)
+    [result] = crawl([make_source("fx-atom", "atom", "/feeds/atom.xml")], crawler_settings)
+    assert result.counts.new == 2
+    with session_scope(db) as s:
+        assert s.scalars(select(Article.countries)).all() == [None, None]
