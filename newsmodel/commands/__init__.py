@@ -8,7 +8,7 @@ __all__ = ["register_all"]
 
 
 def register_all(app: typer.Typer) -> None:
-    from newsmodel.commands import countries, data, db, index, preprocess
+    from newsmodel.commands import countries, data, db, index, preprocess, registry, train
 
-    for module in (db, index, countries, preprocess, data):
+    for module in (db, index, countries, preprocess, data, train, registry):
         module.register(app)

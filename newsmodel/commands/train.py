@@ -1,0 +1,133 @@
+"""`newsmodel train | tokenizer train | dapt`: config-driven training commands (thin shells)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+tokenizer_app = typer.Typer(help="WordPiece tokenizers trained on our own corpus.", no_args_is_help=True)
+
+OVERRIDES_HELP = (
+    "Hydra-style overrides: model=electra trainer.lr=3e-5 data.dir=... (sweeps: a,b with --multirun)"
+)
+
+
+def train(
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+    multirun: bool = typer.Option(False, "--multirun", "-m", help="Run every combination of the sweeps."),
+    show_config: bool = typer.Option(False, "--cfg", help="Print the resolved config(s) and exit."),
+) -> None:
+    """Train, evaluate, export, quantize and register one candidate per resolved config."""
+    from newsmodel.errors import ConfigError
+    from newsmodel.training.config import compose_config, expand_sweeps, to_yaml
+
+    jobs = expand_sweeps(overrides or [])
+    if len(jobs) > 1 and not multirun:
+        raise ConfigError(f"the overrides describe {len(jobs)} runs: add --multirun to sweep them")
+    configs = [compose_config(job) for job in jobs]
+    if show_config:
+        for job, cfg in zip(jobs, configs, strict=True):
+            typer.echo(f"# overrides: {' '.join(job) or '(none)'}\n{to_yaml(cfg)}")
+        return
+    from newsmodel.training.pipeline import train as run_training
+
+    for i, (job, cfg) in enumerate(zip(jobs, configs, strict=True), start=1):
+        if len(jobs) > 1:
+            typer.echo(f"== job {i}/{len(jobs)}: {' '.join(job)}")
+        result = run_training(cfg)
+        m = result.metrics
+        typer.echo(
+            f"run {result.run_id} ({cfg.model.name}): test accuracy {m['test_accuracy']:.4f}, "
+            f"macro-F1 {m['test_macro_f1']:.4f}; int8 accuracy {m['int8_test_accuracy']:.4f}, "
+            f"{m['int8_size_mb']:.1f} MB ({m['size_ratio']:.2f}x smaller); "
+            f"registered {result.registered_model_name or '-'} version {result.model_version or '-'}; "
+            f"files in {result.output_dir}"
+        )
+
+
+@tokenizer_app.command("train")
+def tokenizer_train(
+    output: Path = typer.Option(..., "--output", "-o", help="Directory to save the tokenizer to."),
+    text_file: Path | None = typer.Option(None, help="One sentence per line."),
+    from_db: bool = typer.Option(False, "--from-db", help="Crawled sentences in DATABASE_URL."),
+    from_data: bool = typer.Option(False, "--from-data", help="The train split of the data config."),
+    overrides: list[str] = typer.Argument(
+        None, help="Config overrides for --from-data (data=..., data.dir=...)."
+    ),
+    vocab_size: int = typer.Option(8000, help="Vocabulary size (the KoBERT team used 8k)."),
+    cased: bool = typer.Option(False, "--cased", help="Keep case (default: lowercase)."),
+    limit: int | None = typer.Option(None, help="Use at most this many sentences."),
+) -> None:
+    """Train a WordPiece vocabulary; use it with model.tokenizer_dir=OUTPUT."""
+    from newsmodel.training.tokenizer import train_wordpiece
+
+    texts = _corpus(text_file, from_db, from_data, overrides or [], limit)
+    tokenizer = train_wordpiece(texts, vocab_size=vocab_size, lowercase=not cased)
+    tokenizer.save_pretrained(str(output))
+    sample = texts[0][:80]
+    typer.echo(f"tokenizer with {len(tokenizer)} tokens from {len(texts)} sentences saved to {output}")
+    typer.echo(f"sample: {sample!r} -> {tokenizer.tokenize(sample)[:16]}")
+
+
+def dapt(
+    output: Path = typer.Option(..., "--output", "-o", help="Checkpoint directory to write."),
+    overrides: list[str] = typer.Argument(None, help="Model config overrides: model=tiny-bert ..."),
+    text_file: Path | None = typer.Option(None, help="One sentence per line."),
+    from_db: bool = typer.Option(False, "--from-db", help="Crawled sentences in DATABASE_URL."),
+    steps: int = typer.Option(500, help="Masked-LM optimizer steps."),
+    batch_size: int = typer.Option(16),
+    lr: float = typer.Option(5e-5),
+    mlm_probability: float = typer.Option(0.15),
+    limit: int | None = typer.Option(None, help="Use at most this many sentences."),
+    threads: int | None = typer.Option(None, help="torch CPU threads."),
+) -> None:
+    """Domain-adaptive masked-LM pre-training on news sentences; fine-tune with model.checkpoint=OUTPUT."""
+    from newsmodel.training.config import compose_config
+    from newsmodel.training.dapt import run_dapt
+
+    cfg = compose_config(overrides or [])
+    texts = _corpus(text_file, from_db, False, [], limit)
+    result = run_dapt(
+        cfg.model,
+        texts,
+        output,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        mlm_probability=mlm_probability,
+        seed=int(cfg.seed),
+        num_threads=threads,
+    )
+    typer.echo(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in result.__dict__.items()}))
+    typer.echo(f"fine-tune from it with: newsmodel train model={cfg.model.name} model.checkpoint={output}")
+
+
+def _corpus(
+    text_file: Path | None, from_db: bool, from_data: bool, overrides: list[str], limit: int | None
+) -> list[str]:
+    from newsmodel.errors import ConfigError
+
+    if sum([text_file is not None, from_db, from_data]) != 1:
+        raise ConfigError("give exactly one text source: --text-file PATH, --from-db or --from-data")
+    if text_file is not None:
+        from newsmodel.training.corpus import read_text_file
+
+        return read_text_file(text_file, limit)
+    if from_db:
+        from newsmodel.settings import get_settings
+        from newsmodel.training.corpus import read_db_sentences
+
+        return read_db_sentences(get_settings().database_url, limit)
+    from newsmodel.training.config import compose_config
+    from newsmodel.training.data import load_splits
+
+    texts = [e.text for e in load_splits(compose_config(overrides).data).train]
+    return texts[:limit] if limit else texts
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("dapt")(dapt)
+    app.add_typer(tokenizer_app, name="tokenizer")

@@ -1,0 +1,1 @@
+"""Evaluation on a held-out split: metrics, baselines, slices, behaviour checks, plots, the report."""

@@ -1,0 +1,1 @@
+"""ONNX export, fp32 parity, int8 quantization and CPU speed measurement."""

@@ -1,0 +1,58 @@
+"""Promotion: the stage and the `champion` alias move together, so both MLflow UI views agree."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsmodel.errors import ConfigError
+from newsmodel.registry.versions import get_version
+
+__all__ = ["STAGES", "Promotion", "promote"]
+
+STAGES = ("Production", "Staging", "Archived", "None")
+
+
+@dataclass(frozen=True)
+class Promotion:
+    name: str
+    version: str
+    stage: str
+    alias: str | None
+    archived: list[str] = field(default_factory=list)
+
+
+def promote(client: Any, name: str, version: str, stage: str, alias: str = "champion") -> Promotion:
+    """Move `version` to `stage`, archiving what held it; Production also takes `alias`.
+
+    A version leaving Production loses the alias, so the alias never points at an archived model.
+    """
+    from mlflow.exceptions import MlflowException
+
+    canonical = {s.lower(): s for s in STAGES}.get(stage.lower())
+    if canonical is None:
+        raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    mv = get_version(client, name, version)
+    previous = [v.version for v in _versions_in(client, name, canonical) if v.version != mv.version]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        client.transition_model_version_stage(
+            name, mv.version, canonical, archive_existing_versions=canonical in ("Production", "Staging")
+        )
+    if canonical == "Production":
+        client.set_registered_model_alias(name, alias, mv.version)
+        return Promotion(name, mv.version, canonical, alias, previous)
+    with contextlib.suppress(MlflowException):
+        if client.get_model_version_by_alias(name, alias).version == mv.version:
+            client.delete_registered_model_alias(name, alias)
+    return Promotion(name, mv.version, canonical, None, previous if canonical == "Staging" else [])
+
+
+def _versions_in(client: Any, name: str, stage: str) -> list[Any]:
+    if stage in ("None", "Archived"):
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return list(client.get_latest_versions(name, stages=[stage]))

@@ -1,0 +1,99 @@
+"""Log the model directory as a standard MLflow pyfunc model and register a version of it.
+
+The pyfunc is models-from-code (`pyfunc_model.py`): nothing pickled. Its artifacts are exactly the
+layout the server reads, so `models:/NAME/VERSION` downloads to `artifacts/{model.int8.onnx,
+model.fp32.onnx, tokenizer/, label_map.json}`. The predictor module ships as code_paths, so the
+model also loads where the newsmodel package is not installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from newsmodel.errors import DependencyUnavailable
+from newsmodel.registry.layout import FP32_FILE, INT8_FILE, LABEL_MAP_FILE, TOKENIZER_DIR
+
+__all__ = ["PYFUNC_MODEL_FILE", "log_pyfunc_model", "tag_model_version"]
+
+PYFUNC_MODEL_FILE = Path(__file__).resolve().parent / "pyfunc_model.py"
+_SERVE_PACKAGES = ("onnxruntime", "tokenizers", "numpy", "pandas")
+
+
+def _requirements() -> list[str]:
+    found = []
+    for name in _SERVE_PACKAGES:
+        try:
+            found.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(name)
+    return [*found, f"mlflow-skinny=={metadata.version('mlflow')}"]
+
+
+def _stage_predictor_code(root: Path) -> Path:
+    """A minimal `newsmodel` package copy (errors + predictor) for the model's code_paths."""
+    import newsmodel
+    import newsmodel.errors
+    import newsmodel.predictor
+
+    package = root / "newsmodel"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        '"""newsmodel: the predictor, as shipped inside an MLflow model."""\n'
+    )
+    for module in (newsmodel.errors, newsmodel.predictor):
+        assert module.__file__ is not None
+        shutil.copy2(module.__file__, package / Path(module.__file__).name)
+    assert newsmodel.__file__ is not None
+    return package
+
+
+def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_example: Sequence[str]) -> Any:
+    """Log under the active run; returns mlflow's ModelInfo (`registered_model_version` is set
+    when `registered_model_name` is given)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import infer_signature
+
+    artifacts = {
+        "model_int8": str(model_dir / INT8_FILE),
+        "model_fp32": str(model_dir / FP32_FILE),
+        "tokenizer": str(model_dir / TOKENIZER_DIR),
+        "label_map": str(model_dir / LABEL_MAP_FILE),
+    }
+    import pandas as pd
+
+    from newsmodel.predictor import OnnxPredictor
+
+    example = list(input_example)
+    probs = OnnxPredictor.from_dir(model_dir).predict_proba(example)
+    labels = OnnxPredictor.from_dir(model_dir).labels
+    output = pd.DataFrame({f"p_{label}": probs[:, i] for i, label in enumerate(labels)})
+    output.insert(0, "label", [labels[int(i)] for i in probs.argmax(axis=1)])
+    with tempfile.TemporaryDirectory() as tmp:
+        code = _stage_predictor_code(Path(tmp))
+        try:
+            return mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(PYFUNC_MODEL_FILE),
+                artifacts=artifacts,
+                code_paths=[str(code)],
+                signature=infer_signature(example, output),
+                input_example=example,
+                pip_requirements=_requirements(),
+                model_config={"variant": "int8"},
+                registered_model_name=registered_model_name,
+            )
+        except MlflowException as exc:
+            raise DependencyUnavailable(
+                "MLflow", "MLFLOW_TRACKING_URI", mlflow.get_tracking_uri(), f"logging the model failed: {exc}"
+            ) from exc
+
+
+def tag_model_version(client: Any, name: str, version: str, tags: dict[str, Any]) -> None:
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, str(value))
