@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -29,7 +30,7 @@ from sqlalchemy import create_engine, text
 from crawler.extract import extract_article
 from crawler.runner import run_sources
 from crawler.settings import CrawlerSettings
-from crawler.sources import SourceConfig
+from crawler.sources import SourceConfig, SourceKind
 from crawler.testing import FixtureSite, serve_many
 from crawler.validators import ValidatorStore
 from newsmodel.db.migrate import upgrade
@@ -91,7 +92,7 @@ def sources_for(sites: list[FixtureSite], per_host: int) -> list[SourceConfig]:
             name=f"bench-{i}",
             country="USA",
             category="outlet",
-            kind="rss",
+            kind=SourceKind.RSS,
             urls=[site.url(f"/gen/feed.xml?count={per_host}")],
             language="en",
             allowed_hosts=[site.netloc],
@@ -137,7 +138,7 @@ def run(plan: Plan) -> None:
         with bench_database() as (db_url, db_kind), tempfile.TemporaryDirectory() as state:
             settings = CrawlerSettings(
                 database_url=db_url,
-                state_dir=state,
+                state_dir=Path(state),
                 allow_private_addresses=True,
                 per_host_concurrency=plan.concurrency,
                 per_host_min_interval_s=plan.min_interval_s,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -204,10 +205,7 @@ async def _crawl_locked(source: SourceConfig, ctx: CrawlContext, limit: int | No
         ctx.store.checkpoint(run_id, counts)
         progress.add_total(source.name, len(todo))
         await _run_bounded(
-            [
-                lambda c=c, link=link: _crawl_article(source, ctx, run_id, source_id, c, link, counts)
-                for c, link in todo
-            ]
+            [partial(_crawl_article, source, ctx, run_id, source_id, c, link, counts) for c, link in todo]
         )
         status = _status(counts)
         # Only a complete, clean run may let the next one skip an unchanged feed (304):

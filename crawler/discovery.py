@@ -91,7 +91,7 @@ def parse_sitemap(body: bytes, base_url: str) -> SitemapPage:
     if kind not in ("urlset", "sitemapindex"):
         raise ParseError(base_url, f"not a sitemap (root element <{kind}>)")
     for item in root:
-        values = {}
+        values: dict[str, str] = {}
         for child in item.iter():
             name = _local(child.tag)
             if name in ("loc", "lastmod", "publication_date", "title") and child.text:

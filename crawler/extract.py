@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -62,13 +63,17 @@ def extract_article(html: bytes, url: str) -> ExtractedArticle:
         )
     except (ValueError, TypeError) as exc:  # lxml/trafilatura on a badly broken document
         raise ParseError(url, f"article extraction failed ({exc})") from None
-    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    fields: dict[str, Any] = {}
+    if isinstance(doc, dict):
+        fields = doc
+    elif doc is not None:
+        fields = doc.as_dict()
+    text = (fields.get("text") or "").strip()
     if len(text) < MIN_TEXT_CHARS:
         raise ParseError(url, f"no article text found ({len(text)} characters extracted)")
-    assert doc is not None
     return ExtractedArticle(
-        title=doc.title or None,
+        title=fields.get("title") or None,
         text=text,
-        published_at=_parse_date(doc.date),
+        published_at=_parse_date(fields.get("date")),
         language=_html_lang(html),
     )

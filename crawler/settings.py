@@ -31,26 +31,28 @@ class CrawlerSettings(BaseServiceSettings):
 
     model_config = SettingsConfigDict(**{**BaseServiceSettings.model_config, "populate_by_name": True})
 
-    user_agent: str = Field(DEFAULT_USER_AGENT, validation_alias=_env("user_agent"))
+    user_agent: str = Field(default=DEFAULT_USER_AGENT, validation_alias=_env("user_agent"))
     # Production must never fetch private, loopback or link-local addresses (SSRF via a
     # hostile feed or redirect); the loopback fixture site in tests and the demo needs them.
-    allow_private_addresses: bool = Field(False, validation_alias=_env("allow_private_addresses"))
-    connect_timeout_s: float = Field(5.0, gt=0, validation_alias=_env("connect_timeout_s"))
-    read_timeout_s: float = Field(15.0, gt=0, validation_alias=_env("read_timeout_s"))
+    allow_private_addresses: bool = Field(default=False, validation_alias=_env("allow_private_addresses"))
+    connect_timeout_s: float = Field(default=5.0, gt=0, validation_alias=_env("connect_timeout_s"))
+    read_timeout_s: float = Field(default=15.0, gt=0, validation_alias=_env("read_timeout_s"))
     # Wall-clock cap for one response (headers + body), so a trickling server cannot hold a slot.
-    request_deadline_s: float = Field(30.0, gt=0, validation_alias=_env("request_deadline_s"))
-    per_host_concurrency: int = Field(2, ge=1, le=32, validation_alias=_env("per_host_concurrency"))
+    request_deadline_s: float = Field(default=30.0, gt=0, validation_alias=_env("request_deadline_s"))
+    per_host_concurrency: int = Field(default=2, ge=1, le=32, validation_alias=_env("per_host_concurrency"))
     # Minimum gap between two request starts on one host (seconds); 0 disables the rate limit.
-    per_host_min_interval_s: float = Field(1.0, ge=0, validation_alias=_env("per_host_min_interval_s"))
-    max_response_bytes: int = Field(5_000_000, ge=1024, validation_alias=_env("max_response_bytes"))
-    max_retries: int = Field(3, ge=0, le=10, validation_alias=_env("max_retries"))
-    backoff_base_s: float = Field(1.0, ge=0, validation_alias=_env("backoff_base_s"))
+    per_host_min_interval_s: float = Field(
+        default=1.0, ge=0, validation_alias=_env("per_host_min_interval_s")
+    )
+    max_response_bytes: int = Field(default=5_000_000, ge=1024, validation_alias=_env("max_response_bytes"))
+    max_retries: int = Field(default=3, ge=0, le=10, validation_alias=_env("max_retries"))
+    backoff_base_s: float = Field(default=1.0, ge=0, validation_alias=_env("backoff_base_s"))
     # A Retry-After longer than this is not waited for: the URL fails and the next run retries.
-    max_retry_after_s: float = Field(120.0, ge=0, validation_alias=_env("max_retry_after_s"))
-    max_redirects: int = Field(5, ge=0, le=20, validation_alias=_env("max_redirects"))
-    sources_path: Path = Field(DEFAULT_SOURCES_PATH, validation_alias=_env("sources_path"))
+    max_retry_after_s: float = Field(default=120.0, ge=0, validation_alias=_env("max_retry_after_s"))
+    max_redirects: int = Field(default=5, ge=0, le=20, validation_alias=_env("max_redirects"))
+    sources_path: Path = Field(default=DEFAULT_SOURCES_PATH, validation_alias=_env("sources_path"))
     # How many sources one `crawler run` crawls at the same time (hosts stay polite regardless).
-    source_concurrency: int = Field(4, ge=1, le=64, validation_alias=_env("source_concurrency"))
+    source_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=_env("source_concurrency"))
 
     @property
     def http_cache_path(self) -> Path:

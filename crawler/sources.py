@@ -103,9 +103,11 @@ class SourceLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_articles: int = Field(200, ge=1, le=100_000, description="article pages fetched per run at most")
-    per_host_concurrency: int | None = Field(None, ge=1, le=32)
-    min_interval_s: float | None = Field(None, ge=0, le=3600)
+    max_articles: int = Field(
+        default=200, ge=1, le=100_000, description="article pages fetched per run at most"
+    )
+    per_host_concurrency: int | None = Field(default=None, ge=1, le=32)
+    min_interval_s: float | None = Field(default=None, ge=0, le=3600)
 
 
 class SourceConfig(BaseModel):
@@ -120,9 +122,9 @@ class SourceConfig(BaseModel):
     urls: list[str] = Field(min_length=1)
     language: str
     allowed_hosts: list[str] = Field(default_factory=list)
-    selector: str | None = Field(None, description="CSS selector of article links (listing only)")
+    selector: str | None = Field(default=None, description="CSS selector of article links (listing only)")
     schedule: str = "every 60m"
-    limits: SourceLimits = Field(default_factory=SourceLimits)
+    limits: SourceLimits = Field(default_factory=lambda: SourceLimits())
     verified: bool = False
     enabled: bool = True
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crawler.settings import CrawlerSettings
-from crawler.sources import SourceConfig
+from crawler.sources import SourceConfig, SourceKind
 from crawler.testing import FixtureSite, serve
 
 
@@ -48,7 +48,7 @@ def make_source(site: FixtureSite) -> Callable[..., SourceConfig]:
             name=name,
             country=extra.pop("country", "USA"),
             category=extra.pop("category", "outlet"),
-            kind=kind,
+            kind=SourceKind(kind),
             urls=[site.url(p) for p in paths],
             language="en",
             allowed_hosts=extra.pop("allowed_hosts", [site.netloc]),
