@@ -45,11 +45,13 @@ def same_database(a: URL, b: URL) -> bool:
         return False
     if a.get_backend_name() == "sqlite":
         return os.path.abspath(a.database or "") == os.path.abspath(b.database or "")
-    return (a.host or "localhost", a.port or 5432, a.database) == (
-        b.host or "localhost",
-        b.port or 5432,
-        b.database,
-    )
+
+    def where(url: URL) -> tuple[str, int, str | None]:
+        # A unix-socket URL carries its directory in ?host=... instead of the host part.
+        host = url.host or str(url.query.get("host") or "localhost")
+        return host, url.port or 5432, url.database
+
+    return where(a) == where(b)
 
 
 def _postgres_connect_args(url: URL) -> Mapping[str, object]:

@@ -233,7 +233,7 @@ def dependency_closure(dist_name: str, extras: Iterable[str] = ()) -> set[str]:
     is what the image would get with the same resolver choices.
     """
     seen: set[str] = set()
-    pending = [(canonicalize_name(dist_name), frozenset(extras))]
+    pending: list[tuple[str, frozenset[str]]] = [(canonicalize_name(dist_name), frozenset(extras))]
     visited: set[tuple[str, frozenset[str]]] = set()
     while pending:
         name, wanted = pending.pop()
