@@ -147,7 +147,7 @@ def _load_rows(
 
 def _article_sources(session: Session, rows: Iterable[Row[Any]]) -> dict[int, set[int]]:
     """Distinct sources per article: its own source plus every source a syndicated copy came from."""
-    sources: dict[int, set[int]] = defaultdict(set)
+    sources: dict[int, set[int]] = {}
     for row in rows:
         sources.setdefault(row.article_id, set())
         if row.source_id is not None:
@@ -158,7 +158,8 @@ def _article_sources(session: Session, rows: Iterable[Row[Any]]) -> dict[int, se
             ArticleLink.article_id.in_(ids[i : i + _IN_CHUNK]), ArticleLink.source_id.is_not(None)
         )
         for article_id, source_id in session.execute(stmt):
-            sources[article_id].add(source_id)
+            if source_id is not None:
+                sources[article_id].add(source_id)
     return sources
 
 
@@ -246,7 +247,7 @@ def _refresh_smoothing(
         RelationIndexRow.model_version == model_version,
         RelationIndexRow.day.between(context, upto),
     )
-    by_pair: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in session.execute(stmt):
         by_pair[(row.country_a, row.country_b)].append(row)
     updates: list[dict[str, Any]] = []
