@@ -50,6 +50,11 @@ case "$destination" in
         ;;
 esac
 
+if [ -z "${MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY:-}" ]; then
+    echo "mlflow-entrypoint: warning: MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY is not set; each server process" \
+        "makes up its own key, so stored webhook secrets cannot be read after a restart" >&2
+fi
+
 : "${MLFLOW_SERVER_ALLOWED_HOSTS:=mlflow,mlflow:*,localhost,localhost:*,127.0.0.1,127.0.0.1:*}"
 export MLFLOW_SERVER_ALLOWED_HOSTS
 exec "$@"

@@ -28,6 +28,7 @@ TEST_ENV = {
     "REDIS_PASSWORD": "redis-test-9a7e",
     "API_KEYS": "key-test-1,key-test-2",
     "WEBHOOK_SECRET": "webhook-test-5d2b",
+    "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": "ZmVybmV0LXRlc3Qta2V5LW5vdC1hLXJlYWwtb25lLTA=",
 }
 REQUIRED_SECRETS = tuple(TEST_ENV)
 ONE_SHOT = {"migrate", "trainer"}
@@ -147,7 +148,9 @@ def test_no_secret_values_in_the_file() -> None:
     for value in TEST_ENV.values():
         assert value not in text
     # Every secret-looking key is set from the environment, never to a literal.
-    pattern = re.compile(r"^\s*([A-Z0-9_]*(PASSWORD|SECRET|API_KEYS|TOKEN|AUTH)[A-Z0-9_]*):\s*(.+)$", re.M)
+    pattern = re.compile(
+        r"^\s*([A-Z0-9_]*(PASSWORD|SECRET|API_KEYS|TOKEN|AUTH|_KEY)[A-Z0-9_]*):\s*(.+)$", re.M
+    )
     hits = pattern.findall(text)
     assert hits, "expected the secret variables to be wired"
     for key, _, value in hits:
@@ -173,6 +176,11 @@ def test_clients_reach_mlflow_over_http_without_gcs_credentials(config: dict) ->
     assert dest.startswith("gs://") and dest.endswith("/mlartifacts")
     assert services["mlflow"]["environment"]["STORAGE_EMULATOR_HOST"] == "http://gcs:4443"
     assert services["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"].startswith("postgresql+psycopg2://")
+    # Webhook secrets must decrypt in every server process and after restarts.
+    assert (
+        services["mlflow"]["environment"]["MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY"]
+        == (TEST_ENV["MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY"])
+    )
     for name in ("api", "worker", "scheduler", "crawler", "trainer", "migrate"):
         env = services[name]["environment"]
         assert env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000", name
