@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +13,8 @@ from crawler.crawl import SourceRunResult
 from crawler.locks import source_lock
 from crawler.runner import all_failed, run_sources
 from crawler.settings import CrawlerSettings
-from crawler.sources import SourceConfig
-from crawler.testing import FixtureSite
+from crawler.sources import SourceConfig, load_sources
+from crawler.testing import FixtureSite, write_fixture_sources
 from crawler.validators import ValidatorStore
 from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
 from newsmodel.db.session import session_scope
@@ -299,3 +300,17 @@ def test_without_a_country_detector_the_tags_stay_null(
     assert result.counts.new == 2
     with session_scope(db) as s:
         assert s.scalars(select(Article.countries)).all() == [None, None]
+
+
+def test_the_demo_sources_crawl_the_fixture_site_concurrently(
+    db: str, site: FixtureSite, crawler_settings: CrawlerSettings, tmp_path: Path
+) -> None:
+    """What `make demo` runs: every fixture source at once; overlaps resolve to one article each."""
+    path = write_fixture_sources(site, tmp_path / "fixture-sources.yaml")
+    results = crawl(load_sources(path), crawler_settings)
+
+    assert [r.status for r in results] == ["succeeded"] * 4
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 8
+        assert s.scalar(select(func.count()).select_from(ArticleLink)) == 10
+    assert sum(r.counts.new for r in results) == 8

@@ -1,0 +1,46 @@
+"""Sources that point at a running fixture site: what the demo and the tests crawl offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crawler.sources import SourceConfig, parse_sources
+from crawler.testing.fixture_site import FixtureSite
+
+__all__ = ["fixture_source_entries", "fixture_sources", "write_fixture_sources"]
+
+
+def fixture_source_entries(site: FixtureSite, *, include_faults: bool = False) -> list[dict[str, Any]]:
+    """sources.yaml entries (plain dicts) for the fixture site's feeds, sitemap and listing page."""
+    common = {"language": "en", "allowed_hosts": [site.netloc], "verified": True, "schedule": "every 60m"}
+    entries: list[dict[str, Any]] = [
+        {"name": "fixture-times-rss", "country": "USA", "category": "outlet", "kind": "rss",
+         "urls": [site.url("/feeds/rss.xml")]},
+        {"name": "fixture-times-atom", "country": "JPN", "category": "outlet", "kind": "atom",
+         "urls": [site.url("/feeds/atom.xml")]},
+        {"name": "fixture-times-sitemap", "country": "USA", "category": "outlet", "kind": "sitemap",
+         "urls": [site.url("/sitemap_index.xml")]},
+        {"name": "partner-daily", "country": "IND", "category": "outlet", "kind": "listing",
+         "urls": [site.url("/listing.html")], "selector": "a.story-link"},
+    ]  # fmt: skip
+    if include_faults:
+        entries.append({"name": "fixture-faults", "country": "USA", "category": "outlet", "kind": "rss",
+                        "urls": [site.url("/feeds/faults.xml")]})  # fmt: skip
+    return [{**common, **e} for e in entries]
+
+
+def fixture_sources(site: FixtureSite, *, include_faults: bool = False) -> list[SourceConfig]:
+    return parse_sources(
+        {"sources": fixture_source_entries(site, include_faults=include_faults)}, "fixture site"
+    )
+
+
+def write_fixture_sources(site: FixtureSite, path: Path, *, include_faults: bool = False) -> Path:
+    """Write a sources.yaml for the running site (for `crawler run --sources-file PATH`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"sources": fixture_source_entries(site, include_faults=include_faults)}
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
