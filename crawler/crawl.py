@@ -220,13 +220,21 @@ async def _crawl_locked(source: SourceConfig, ctx: CrawlContext, limit: int | No
 
 
 async def _run_bounded(jobs: list[Callable[[], Awaitable[None]]]) -> None:
-    """Run coroutine factories with at most ARTICLES_IN_FLIGHT pending (hosts gate themselves)."""
+    """Run coroutine factories with at most ARTICLES_IN_FLIGHT pending (hosts gate themselves).
+
+    URL-level failures never escape a job; anything that does (the database went away) cancels
+    the other jobs and is re-raised as itself, not wrapped in an ExceptionGroup, so callers see
+    the one actionable error.
+    """
     slots = asyncio.Semaphore(ARTICLES_IN_FLIGHT)
 
     async def one(job: Callable[[], Awaitable[None]]) -> None:
         async with slots:
             await job()
 
-    async with asyncio.TaskGroup() as group:
-        for job in jobs:
-            group.create_task(one(job))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(one(job))
+    except BaseExceptionGroup as group_error:
+        raise group_error.exceptions[0] from None
