@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from crawler.errors import SourceBusy
 from newsmodel.db.session import get_engine
@@ -31,11 +33,23 @@ def advisory_key(source_name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+@lru_cache(maxsize=8)
+def _lock_engine(database_url: str) -> Engine:
+    """Lock connections live for a whole run, outside the shared pool.
+
+    Taken from the pool they would starve it: with more sources running than pool slots,
+    the next store write would wait for a connection that no run can give back while the
+    event loop is blocked in that wait.
+    """
+    url = get_engine(database_url).url  # same URL handling (and errors) as every other engine
+    return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+
+
 @contextmanager
 def _postgres_lock(database_url: str, source_name: str) -> Iterator[None]:
     key = advisory_key(source_name)
     try:
-        conn = get_engine(database_url).connect()
+        conn = _lock_engine(database_url).connect()
     except SQLAlchemyError as exc:
         raise DependencyUnavailable("database", "DATABASE_URL", redact_url(database_url), str(exc)) from exc
     try:

@@ -76,6 +76,8 @@ async def run_scheduler(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     running: set[asyncio.Task[object]] = set()
+    # Due sources queue here rather than all opening connections and sockets at once.
+    slots = asyncio.Semaphore(settings.source_concurrency)
     enabled = [s for s in sources if s.enabled]
     async with crawl_session(settings, transport=transport) as ctx:
         scheduler = AsyncIOScheduler(event_loop=loop, timezone=dt.UTC)
@@ -84,7 +86,7 @@ async def run_scheduler(
             scheduler.add_job(
                 _job,
                 trigger,
-                args=[source, ctx, running],
+                args=[source, ctx, running, slots],
                 id=source.name,
                 name=source.name,
                 max_instances=1,
@@ -116,12 +118,15 @@ async def run_scheduler(
             log.info("scheduler_stopped")
 
 
-async def _job(source: SourceConfig, ctx: CrawlContext, running: set[asyncio.Task[object]]) -> None:
+async def _job(
+    source: SourceConfig, ctx: CrawlContext, running: set[asyncio.Task[object]], slots: asyncio.Semaphore
+) -> None:
     task = asyncio.current_task()
     assert task is not None
     running.add(task)
     try:
-        result = await crawl_once(source, ctx)
+        async with slots:
+            result = await crawl_once(source, ctx)
         log.info("scheduled_run_done", source=source.name, status=result.status, run_id=result.run_id)
     except asyncio.CancelledError:
         raise

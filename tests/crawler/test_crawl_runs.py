@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -314,3 +315,17 @@ def test_the_demo_sources_crawl_the_fixture_site_concurrently(
         assert s.scalar(select(func.count()).select_from(Article)) == 8
         assert s.scalar(select(func.count()).select_from(ArticleLink)) == 10
     assert sum(r.counts.new for r in results) == 8
+
+
+def test_more_sources_than_pooled_connections_run_at_once(
+    db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
+) -> None:
+    """Regression: run locks held for a whole run once starved the 15-connection pool (a 30 s hang)."""
+    sources = [make_source(f"fx-many-{i}", "rss", f"/gen/feed.xml?count=3&v={i}") for i in range(20)]
+    settings = crawler_settings.model_copy(update={"source_concurrency": 20})
+    started = time.perf_counter()
+    results = crawl(sources, settings)
+    assert time.perf_counter() - started < 25
+    assert {r.status for r in results} == {"succeeded"}
+    assert sum(r.counts.new for r in results) == 3  # the same three URLs in every feed
+    assert sum(r.counts.new + r.counts.duplicate for r in results) == 60
