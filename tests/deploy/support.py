@@ -31,8 +31,10 @@ __all__ = [
     "compose_command",
     "compose_config",
     "dependency_closure",
+    "modules_missing_from",
     "project_scripts",
     "resolve_command",
+    "run_as_in_image",
 ]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -460,3 +462,75 @@ def script_commands(script: Path, programs: Iterable[str]) -> list[list[str]]:
         if tokens and tokens[0] in wanted:
             found.append(tokens)
     return found
+
+
+# --- what an image can import -------------------------------------------------------------
+
+OWN_PACKAGES = frozenset({"newsmodel", "app", "crawler"})
+ALWAYS_PRESENT = frozenset({"pip", "setuptools", "pkg_resources", "_distutils_hack", "wheel"})
+
+_IMAGE_PRELUDE = r"""
+import importlib.abc, json, runpy, sys
+blocked = set(json.loads(sys.argv[1]))
+mode, target, args = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+
+class NotInThisImage(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r} (not installed in this image)", name=name)
+        return None
+
+sys.meta_path.insert(0, NotInThisImage())
+if mode == "script":
+    module_name, _, func = target.partition(":")
+    sys.argv = [module_name, *args]
+    main = getattr(__import__(module_name, fromlist=[func]), func)
+    sys.exit(main())
+for name in args:
+    __import__(name)
+if target:
+    module_name, _, attr = target.partition(":")
+    obj = getattr(sys.modules[module_name], attr)
+    if hasattr(obj, "loader"):  # a Celery app: import its task modules too
+        obj.loader.import_default_modules()
+print("imports ok")
+"""
+
+
+def modules_missing_from(dists: set[str], own_packages: Iterable[str]) -> set[str]:
+    """Top-level modules installed here that an image with only `dists` (and our packages
+    `own_packages`) would not have."""
+    present = {canonicalize_name(d) for d in dists}
+    missing = set()
+    for module, owners in metadata.packages_distributions().items():
+        if module in OWN_PACKAGES or module in ALWAYS_PRESENT:
+            continue
+        if not any(canonicalize_name(owner) in present for owner in owners):
+            missing.add(module)
+    return missing | (OWN_PACKAGES - set(own_packages))
+
+
+def run_as_in_image(
+    blocked: set[str], mode: str, target: str, args: Sequence[str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a console-script target (`mode="script"`) or import modules (`mode="import"`) in a
+    fresh interpreter where every module of `blocked` raises ModuleNotFoundError, which is
+    how the code behaves in an image that does not install them."""
+    env = {**os.environ, "ENVIRONMENT": "test", "NO_COLOR": "1", "TERM": "dumb", "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _IMAGE_PRELUDE,
+            json.dumps(sorted(blocked)),
+            mode,
+            target,
+            json.dumps(list(args)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=180,
+        check=False,
+    )
