@@ -83,3 +83,15 @@ def relations_server(
         yield RelationsServer(server.url, server.log_path, seeded_index)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="package")
+def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two tiny relation3 ONNX models that disagree: "1" leans to conflict, "2" to cooperation."""
+    from tests.app.model_factory import build_model_dir
+
+    root = tmp_path_factory.mktemp("relations-models")
+    return {
+        "1": build_model_dir(root / "v1", seed=1, favour_label=0),
+        "2": build_model_dir(root / "v2", seed=2, favour_label=2),
+    }

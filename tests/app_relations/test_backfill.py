@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from app.relations.backfill import BACKFILL_KIND, create_backfill_job, handle_scorer, run_backfill
@@ -20,18 +19,6 @@ from tests.app_relations.history import seed_history
 from tests.relindex.seed import MODEL
 
 LAST_DAY = dt.date(2026, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two tiny relation3 ONNX models that disagree: v1 leans to conflict, v2 to cooperation."""
-    from tests.app.model_factory import build_model_dir
-
-    root = tmp_path_factory.mktemp("backfill-models")
-    return {
-        "1": build_model_dir(root / "v1", seed=1, favour_label=0),
-        "2": build_model_dir(root / "v2", seed=2, favour_label=2),
-    }
 
 
 def _handle(model_dir: Path, version: str) -> Callable[[], Any]:
