@@ -150,7 +150,10 @@ async def _crawl_article(
         article, countries = await asyncio.to_thread(
             _extract_and_tag, result.content, result.final_url, ctx.tagger, source.language
         )
-        final = canonicalize(result.final_url)
+        try:
+            final = canonicalize(result.final_url)
+        except ValueError as exc:
+            raise FetchError(link.url, f"redirected to an unusable URL ({exc})") from None
         outcome = ctx.store.save_article(
             run_id=run_id,
             source_id=source_id,

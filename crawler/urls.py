@@ -11,7 +11,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import courlan
 
-__all__ = ["canonicalize", "resolve"]
+__all__ = ["MAX_URL_CHARS", "canonicalize", "resolve"]
+
+MAX_URL_CHARS = 2048  # articles.canonical_url / article_links.canonical_url are VARCHAR(2048)
 
 
 def resolve(base: str, href: str) -> str | None:
@@ -34,5 +36,7 @@ def canonicalize(url: str) -> str:
     resolved = urljoin(url.strip(), parts.path or "/")
     if parts.query:
         resolved = f"{resolved}?{parts.query}"
-    normalized = courlan.normalize_url(resolved)
-    return urldefrag(normalized).url
+    canonical = urldefrag(courlan.normalize_url(resolved)).url
+    if len(canonical) > MAX_URL_CHARS:
+        raise ValueError(f"URL longer than {MAX_URL_CHARS} characters")
+    return canonical

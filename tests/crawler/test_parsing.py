@@ -38,6 +38,8 @@ def test_canonicalize(url: str, canonical: str) -> None:
 def test_canonicalize_and_resolve_refuse_non_http() -> None:
     with pytest.raises(ValueError):
         canonicalize("ftp://news.test/x")
+    with pytest.raises(ValueError, match="longer than 2048"):
+        canonicalize("https://news.test/" + "a" * 2100)
     assert resolve(BASE + "/a/", "mailto:x@y.z") is None
     assert resolve(BASE + "/a/", "javascript:void(0)") is None
     assert resolve(BASE + "/a/", "b.html") == BASE + "/a/b.html"
