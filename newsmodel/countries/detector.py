@@ -17,7 +17,14 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
-from newsmodel.countries.gazetteer import KO_FOLLOWERS, Entry, load_gazetteer, normalize_surface
+from newsmodel.countries.gazetteer import (
+    KO_FOLLOWERS,
+    Entry,
+    load_abbreviation_nouns,
+    load_dot_abbreviations,
+    load_gazetteer,
+    normalize_surface,
+)
 from newsmodel.errors import ConfigError
 
 __all__ = ["CountryDetector", "Mention", "get_detector"]
@@ -29,6 +36,8 @@ _LATIN_LEFT = r"(?<!\w)"
 _LATIN_RIGHT = r"(?:(?<!\w)|(?!\w))"
 _KO_LEFT = rf"(?:(?<![{_HANGUL_CLASS}])|(?<=(?<![{_HANGUL_CLASS}])[{_KO_PREFIXES}]))"
 _KO_STRICT_RIGHT = rf"(?=[^{_HANGUL_CLASS}]|$|{'|'.join(map(re.escape, KO_FOLLOWERS))})"
+_HANJA_CLASS = "\u4e00-\u9fff"
+_DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・
 # Where a form can start: a capital at a word start (nearly every English form starts with one),
 # the first word of the few that do not ("inter-Korean"), or a Hangul word start. Trying the big
 # pattern only there is ~3x faster than scanning every position.
@@ -81,12 +90,22 @@ def _build_trie(keys: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-def _starts_pattern(latin_keys: Iterable[str]) -> re.Pattern[str]:
+def _starts_pattern(latin_keys: Iterable[str], hanja_chars: str) -> re.Pattern[str]:
     lower_starts = sorted(
         {m.group() for key in latin_keys if not key[:1].isupper() and (m := _FIRST_WORD.match(key))}
     )
     prefixes = "".join(f"|(?i:{re.escape(p)})" for p in lower_starts)
-    return re.compile(rf"(?<!\w)(?:{_CAPITAL}{prefixes})|(?<![{_HANGUL_CLASS}])[{_HANGUL_CLASS}]")
+    return re.compile(
+        rf"(?<!\w)(?:{_CAPITAL}{prefixes})|(?<![{_HANGUL_CLASS}])[{_HANGUL_CLASS}]|[{hanja_chars}]"
+    )
+
+
+def _abbreviation_pattern(syllables: str, nouns: Sequence[str]) -> str:
+    """ "한·미", "한ㆍ미ㆍ일" (two or more abbreviations joined by middle dots), or "미 국무부"."""
+    one = f"[{syllables}]"
+    chain = rf"{one}(?:\s?[{_DOTS}]\s?{one})+{_KO_STRICT_RIGHT}"
+    before_noun = rf"{one}(?=\s(?:{'|'.join(map(re.escape, nouns))}))"
+    return rf"(?<![{_HANGUL_CLASS}])(?:{chain}|{before_noun})"
 
 
 @lru_cache(maxsize=4)
@@ -98,20 +117,31 @@ def _compiled(
         for key, entries in load_gazetteer().items()
         if with_leaders or any(e.kind != "leader" for e in entries)
     }
-    latin: list[tuple[str, str]] = []
-    korean: list[tuple[str, str]] = []
+    tries: dict[str, list[tuple[str, str]]] = {"latin": [], "hangul": [], "hanja": []}
     lower_first: list[str] = []
     for key, entries in table.items():
-        if entries[0].korean:
-            korean.append((key, f"(?:{_KO_STRICT_RIGHT})" if any(e.strict for e in entries) else ""))
+        script = entries[0].script
+        if script == "hangul":
+            tail = f"(?:{_KO_STRICT_RIGHT})" if any(e.strict for e in entries) else ""
+        elif script == "hanja":
+            tail = ""  # set below, once the country characters are known
         else:
-            latin.append((key, _LATIN_RIGHT))
+            tail = _LATIN_RIGHT
             lower_first.extend(e.surface for e in entries if not e.surface[:1].isupper())
+        tries[script].append((key, tail))
+    # One-character Hanja forms may touch each other ("韓美日") but not other Hanja ("北京" ≠ 北).
+    chars = "".join(sorted({k for k, _ in tries["hanja"] if len(k) == 1}))
+    hanja_right = f"(?=[^{_HANJA_CLASS}]|$|[{chars}])"
+    tries["hanja"] = [(k, hanja_right) for k, _ in tries["hanja"]]
+    syllables = "".join(sorted(load_dot_abbreviations()))
     pattern = (
-        f"{_LATIN_LEFT}(?P<latin>{_trie_pattern(_build_trie(latin))})"
-        f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(korean))})"
+        f"{_LATIN_LEFT}(?P<latin>{_trie_pattern(_build_trie(tries['latin']))})"
+        f"|(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns())})"
+        f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(tries['hangul']))})"
+        rf"|(?:(?<!\w)|(?<=[{chars}]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
     )
-    return re.compile(pattern, re.IGNORECASE), _starts_pattern(lower_first), table
+    hanja_first = "".join(sorted({k[0] for k, _ in tries["hanja"]}))
+    return re.compile(pattern, re.IGNORECASE), _starts_pattern(lower_first, hanja_first), table
 
 
 def _case_ok(surface: str, form: str) -> bool:
@@ -138,16 +168,17 @@ class CountryDetector:
             _check_focus(self.focus)
         self.leaders = leaders
         self._pattern, self._starts, self._table = _compiled(leaders)
+        self._dots = load_dot_abbreviations()
 
-    def _entry_for(self, surface: str, korean: bool) -> Entry | None:
+    def _entry_for(self, surface: str, cased: bool) -> Entry | None:
         entries = self._table.get(normalize_surface(surface), ())
-        if korean:
+        if not cased:
             return entries[0] if entries else None
         flat = _SPACES_RE.sub(" ", surface.replace("\u2019", "'"))
         return next((e for e in entries if _case_ok(flat, e.surface)), None)
 
     def detect(self, text: str, language: str | None = None) -> list[Mention]:
-        """Mentions in text order. `language="en"` skips Korean forms; other values use all scripts."""
+        """Mentions in text order. `language="en"` skips Korean and Hanja forms; other values use all scripts."""
         mentions: list[Mention] = []
         pos = 0
         for candidate in self._starts.finditer(text):
@@ -157,16 +188,26 @@ class CountryDetector:
             match = self._pattern.match(text, start)
             if match is None and text[start] in _KO_PREFIXES:
                 match = self._pattern.match(text, start + 1)
-            if match is None:
+            if match is None or (language == "en" and match.lastgroup != "latin"):
                 continue
-            korean = match.group("korean") is not None
-            entry = None if korean and language == "en" else self._entry_for(match.group(), korean)
-            if entry is None:
-                continue
+            if match.lastgroup == "kodot":
+                found = [
+                    (text[i], i, i + 1, (self._dots[text[i]],))
+                    for i in range(*match.span())
+                    if text[i] in self._dots
+                ]
+            else:
+                entry = self._entry_for(match.group(), cased=match.lastgroup == "latin")
+                if entry is None:
+                    continue
+                found = [(match.group(), match.start(), match.end(), entry.iso3)]
             pos = match.end()
-            for iso3 in entry.iso3:
-                if self.focus is None or iso3 in self.focus:
-                    mentions.append(Mention(match.group(), match.start(), match.end(), iso3))
+            for surface, begin, end, codes in found:
+                mentions.extend(
+                    Mention(surface, begin, end, iso3)
+                    for iso3 in codes
+                    if self.focus is None or iso3 in self.focus
+                )
         return mentions
 
     def countries(self, text: str, language: str | None = None) -> list[str]:

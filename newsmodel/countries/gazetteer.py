@@ -17,9 +17,21 @@ import yaml
 
 from newsmodel.errors import ConfigError
 
-__all__ = ["KO_FOLLOWERS", "Entry", "Kind", "load_gazetteer", "normalize_surface"]
+__all__ = [
+    "KO_FOLLOWERS",
+    "Entry",
+    "Kind",
+    "Script",
+    "load_abbreviation_nouns",
+    "load_dot_abbreviations",
+    "load_gazetteer",
+    "normalize_surface",
+]
 
-Kind = Literal["name", "derived", "demonym", "metonym", "leader", "ko", "ko_strict", "compound", "blocked"]
+Kind = Literal[
+    "name", "derived", "demonym", "metonym", "leader", "ko", "ko_strict", "hanja", "compound", "blocked"
+]
+Script = Literal["latin", "hangul", "hanja"]
 
 # What may follow a `ko_strict` entry without a space: particles and the nouns that make
 # compounds in news ("한미동맹", "인도와", "이란산"); "인도적" (humanitarian) is not among them.
@@ -51,6 +63,7 @@ KO_FOLLOWERS: tuple[str, ...] = (
 )
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_HANJA = re.compile(r"[\u4e00-\u9fff]")
 _SPACES = re.compile(r"\s+")
 # A demonym takes a plural "s" unless it already ends like a mass noun ("Chinese", "Swiss", "Dutch").
 _NO_PLURAL = re.compile(r"(s|sh|ch|ese)$")
@@ -65,8 +78,15 @@ class Entry:
     kind: Kind
 
     @property
+    def script(self) -> Script:
+        """Each script has its own word boundaries (see detector.py)."""
+        if _HANGUL.match(self.surface):
+            return "hangul"
+        return "hanja" if _HANJA.match(self.surface) else "latin"
+
+    @property
     def korean(self) -> bool:
-        return bool(_HANGUL.match(self.surface))
+        return self.script == "hangul"
 
     @property
     def strict(self) -> bool:
@@ -109,7 +129,7 @@ def _plural_forms(demonym: str) -> list[str]:
 def _alias_entries(data: dict[str, Any]) -> list[Entry]:
     out: list[Entry] = []
     for iso3, spec in (data.get("countries") or {}).items():
-        for kind in ("names", "demonyms", "metonyms", "leaders", "ko", "ko_strict"):
+        for kind in ("names", "demonyms", "metonyms", "leaders", "ko", "ko_strict", "hanja"):
             for surface in spec.get(kind) or []:
                 k: Kind = {
                     "names": "name",
@@ -131,7 +151,7 @@ def _check_entries(entries: list[Entry]) -> None:
 
     known = {c.alpha_3 for c in pycountry.countries}
     for entry in entries:
-        if not entry.korean and not any(ch.isupper() for ch in entry.surface):
+        if entry.script == "latin" and not any(ch.isupper() for ch in entry.surface):
             raise ConfigError(f"aliases.yaml: {entry.surface!r} needs a capital letter (the case rule)")
         unknown = [c for c in entry.iso3 if c not in known]
         if unknown:
@@ -170,10 +190,29 @@ def _merge(alias: list[Entry], iso: list[Entry]) -> dict[str, list[Entry]]:
 
 
 @lru_cache(maxsize=1)
+def _alias_data() -> dict[str, Any]:
+    text = resources.files("newsmodel.countries").joinpath("aliases.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text) or {}
+
+
+@lru_cache(maxsize=1)
+def load_dot_abbreviations() -> dict[str, str]:
+    """One-syllable Korean abbreviations, counted only in chains like "한·미" (see aliases.yaml)."""
+    table = {str(k): str(v) for k, v in (_alias_data().get("ko_dot_abbreviations") or {}).items()}
+    _check_entries([Entry(k, (v,), "ko") for k, v in table.items()])
+    return table
+
+
+@lru_cache(maxsize=1)
+def load_abbreviation_nouns() -> tuple[str, ...]:
+    """Government nouns after which a lone abbreviation counts ("미 국무부")."""
+    return tuple(str(n) for n in _alias_data().get("ko_abbreviation_nouns") or ())
+
+
+@lru_cache(maxsize=1)
 def load_gazetteer() -> dict[str, tuple[Entry, ...]]:
     """All surface forms by lookup key, read once per process."""
-    text = resources.files("newsmodel.countries").joinpath("aliases.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    data = _alias_data()
     alias = _alias_entries(data)
     _check_entries(alias)
     table = _merge(alias, _pycountry_entries())

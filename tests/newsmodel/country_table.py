@@ -82,4 +82,13 @@ TRICKY_SENTENCES: list[tuple[str, set[str], str]] = [
     ("한미약품이 신약을 발표했다.", set(), "company name 한미약품 is not a KOR-USA compound"),
     ("시진핑 주석과 푸틴 대통령이 만났다.", {"CHN", "RUS"}, "leaders in Korean"),
     ("사무실이 조용했다.", set(), "no country"),
+    # --- Hanja and one-syllable abbreviations of Korean headlines
+    ("美, 北에 경고…中은 침묵", {"USA", "PRK", "CHN"}, "Hanja country characters"),
+    ("韓美日 정상, 캠프 데이비드서 회동", {"KOR", "USA", "JPN"}, "adjacent Hanja characters"),
+    ("北京에서 회의가 열렸다", {"CHN"}, "北京 is Beijing, not North Korea"),
+    ("3日 오후 발표", set(), "日 after a digit is a date"),
+    ("한·미 정상회담과 북ㆍ러 조약", {"KOR", "USA", "PRK", "RUS"}, "middle-dot chains"),
+    ("미 국무부는 중 외교부와 통화했다", {"USA", "CHN"}, "lone abbreviation before a government noun"),
+    ("미 확인 정보가 돌았다", set(), "미 (un-) before an ordinary noun"),
+    ("일부 지역에서 중단됐다", set(), "일/중 inside ordinary words"),
 ]
