@@ -190,6 +190,7 @@ class CountryDetector:
                 match = self._pattern.match(text, start + 1)
             if match is None or (language == "en" and match.lastgroup != "latin"):
                 continue
+            found: list[tuple[str, int, int, tuple[str, ...]]]
             if match.lastgroup == "kodot":
                 found = [
                     (text[i], i, i + 1, (self._dots[text[i]],))
