@@ -8,7 +8,7 @@ class present in every split.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from newsmodel.datasets.grouping import normalize_text
 from newsmodel.datasets.types import Example
@@ -59,7 +59,7 @@ def check_examples(
 
 
 def check_splits(
-    splits: dict[str, Sequence[Example]], scheme: str, required: Sequence[str] | None = None
+    splits: Mapping[str, Sequence[Example]], scheme: str, required: Sequence[str] | None = None
 ) -> None:
     """No text or group in two splits; every class in every `required` split (default: the non-empty ones)."""
     seen_text: dict[str, str] = {}

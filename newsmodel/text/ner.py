@@ -65,11 +65,13 @@ class EntityRecognizer:
                 return
             try:
                 import spacy
+
+                load: Any = spacy.load
             except ImportError:
-                spacy = None
-            for name in self.models if spacy is not None else ():
+                load = None
+            for name in self.models if load is not None else ():
                 try:
-                    self._nlp = spacy.load(name, exclude=["parser", "lemmatizer"])
+                    self._nlp = load(name, exclude=["parser", "lemmatizer"])
                 except OSError:
                     continue
                 self._model_name = f"{name} {self._nlp.meta.get('version', '')}".strip()
