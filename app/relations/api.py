@@ -52,8 +52,7 @@ from newsmodel.relindex import (
     resolve_version,
     version_scheme,
 )
-from newsmodel.relindex.arithmetic import scheme_for_labels
-from newsmodel.settings import get_settings, redact_url
+from newsmodel.settings import BaseServiceSettings, get_settings, redact_url
 
 __all__ = ["router"]
 
@@ -66,15 +65,15 @@ DEFAULT_SERIES_DAYS = 180
 TREND_FLAT = 0.02
 
 
-def _database_url(request: Request) -> str:
-    services = getattr(request.app.state, "services", None)
-    url = getattr(getattr(services, "settings", None), "database_url", None)
-    return str(url) if url else get_settings().database_url
+def _settings(request: Request) -> BaseServiceSettings:
+    """The app's settings once its lifespan has built them, else the environment's."""
+    settings = getattr(getattr(request.app.state, "services", None), "settings", None)
+    return settings if isinstance(settings, BaseServiceSettings) else get_settings()
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A read session per request; an unreachable database becomes one 503 line."""
-    url = _database_url(request)
+    url = _settings(request).database_url
     try:
         with session_scope(url) as session:
             yield session
@@ -109,10 +108,6 @@ def _method(scheme: LabelScheme | None) -> IndexMethod:
             "resamples; [-1, 1] when the day has a single article"
         ),
     )
-
-
-def _scheme_of(row: RelationIndexRow | None) -> LabelScheme | None:
-    return scheme_for_labels(sorted(row.class_shares)) if row is not None else None
 
 
 def _point(row: RelationIndexRow, smoothing: Smoothing = "none") -> RelationPoint:
@@ -152,7 +147,7 @@ def list_relations(
 ) -> RelationsPage:
     """Every pair's latest score, interval, smoothed scores, 7-day trend and a sparkline."""
     version = _version(session, model_name, model_version)
-    pairs = focus_pairs(get_settings().focus_countries) if focus else None
+    pairs = focus_pairs(_settings(request).focus_countries) if focus else None
     summaries = pair_summaries(session, version, pairs, window_days=window_days)
     return RelationsPage(
         model_name=version.model_name,
@@ -213,7 +208,7 @@ def get_relation(
         start=first,
         end=last,
         smoothing=smoothing,
-        method=_method(_scheme_of(rows[0] if rows else None)),
+        method=_method(version_scheme(session, version)),
         points=[_point(r, smoothing) for r in rows],
     )
 
