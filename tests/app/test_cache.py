@@ -1,0 +1,70 @@
+"""The Redis cache: hits on repeat, keyed by version; Redis stopped -> predict still answers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.cache import cache_key, normalise_text
+from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Registry, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def test_cache_key_normalises_text_and_includes_version() -> None:
+    assert normalise_text("  Seoul\u00a0and\n Tokyo ") == "Seoul and Tokyo"
+    assert cache_key("m", "1", "Seoul  and Tokyo") == cache_key("m", "1", " Seoul and Tokyo")
+    assert cache_key("m", "1", "x") != cache_key("m", "2", "x")
+    assert cache_key("m", "1", "x") != cache_key("n", "1", "x")
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_redis_stopped_predict_still_answers(
+    registry: Registry, app_env: dict[str, str], private_redis, start_uvicorn, api
+) -> None:
+    registry.set_alias(registry.register("a"))
+    env = {**app_env, "REDIS_URL": private_redis.url, "APP_CACHE_RETRY_S": "1"}
+    server = start_uvicorn(env=env)
+    client = api(server.url)
+
+    first = client.post("/v1/predict", json={"sentences": SENTENCES}).json()
+    again = client.post("/v1/predict", json={"sentences": SENTENCES}).json()
+    assert [p["cached"] for p in first["predictions"]] == [False] * 3
+    assert [p["cached"] for p in again["predictions"]] == [True] * 3
+    assert again["predictions"][0]["probabilities"] == first["predictions"][0]["probabilities"]
+    assert _metric(client.get("/metrics").text, "newsmodel_cache_hits_total") == 3
+
+    private_redis.stop()
+    t0 = time.monotonic()
+    r = client.post("/v1/predict", json={"sentences": SENTENCES})
+    assert r.status_code == 200, r.text
+    assert [p["cached"] for p in r.json()["predictions"]] == [False] * 3
+    assert time.monotonic() - t0 < 5
+    for _ in range(5):  # while Redis is marked down, requests do not pay a timeout each
+        assert client.post("/v1/predict", json={"text": "Seoul and Tokyo"}).status_code == 200
+
+    ready = client.get("/ready")
+    assert ready.status_code == 200
+    checks = ready.json()["checks"]
+    assert checks["cache"]["ok"] is False and "down" in checks["cache"]["detail"]
+    assert checks["jobs"]["ok"] is False
+    r = client.post("/v1/jobs", json={}, headers=API_KEY_HEADERS)
+    assert r.status_code == 503
+    assert "Redis" in r.json()["detail"] and "REDIS_URL" in r.json()["detail"]
+    assert client.get("/health").status_code == 200
+
+    private_redis.start()
+
+    def cache_back() -> bool:
+        body = client.post("/v1/predict", json={"sentences": SENTENCES[:1]}).json()
+        return bool(body["predictions"][0]["cached"]) or client.get("/ready").json()["checks"]["cache"]["ok"]
+
+    wait_until(cache_back, 20, "the cache to come back")
+    assert client.get("/ready").json()["checks"]["cache"]["ok"] is True

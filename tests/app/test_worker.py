@@ -1,0 +1,70 @@
+"""Bulk scoring through a real Celery worker on Redis: a killed worker's job still completes once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import API_KEY_HEADERS, Registry, wait_until
+from tests.app.jobdata import insert_sentences, prediction_counts
+
+pytestmark = pytest.mark.slow
+
+N_SENTENCES = 1500
+
+
+def test_killed_worker_job_completes_without_duplicates(
+    db: str,
+    registry: Registry,
+    app_env: dict[str, str],
+    private_redis,
+    start_uvicorn,
+    start_celery_worker,
+    api,
+) -> None:
+    insert_sentences(db, N_SENTENCES)
+    version = registry.register("a")
+    registry.set_alias(version)
+    env = {
+        **app_env,
+        # A private broker: no message from another test reaches this worker.
+        "REDIS_URL": private_redis.url,
+        "APP_SCORE_CHUNK_SIZE": "10",
+        # One chunk takes well under a second; an abandoned one comes back after ~8 s.
+        "APP_CELERY_VISIBILITY_TIMEOUT_S": "8",
+    }
+    server = start_uvicorn(env=env)
+    client = api(server.url)
+    worker = start_celery_worker(env=env, pool="prefork", concurrency=1)
+
+    r = client.post("/v1/jobs", json={}, headers=API_KEY_HEADERS)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+
+    def job() -> dict:
+        return client.get(f"/v1/jobs/{job_id}", headers=API_KEY_HEADERS).json()
+
+    wait_until(lambda: job()["done"] >= 100, 60, "the worker to score 100 sentences")
+    worker.kill()  # SIGKILL the worker and its pool child: a crashed container
+    at_kill = job()
+    assert at_kill["status"] == "running" and at_kill["done"] < N_SENTENCES, at_kill
+    assert at_kill["model_version"] == version
+
+    start_celery_worker(env=env, pool="prefork", concurrency=1)
+    wait_until(
+        lambda: job()["status"] == "succeeded", 120, "the job to finish on the new worker", interval=0.5
+    )
+    final = job()
+    assert final["done"] == N_SENTENCES and final["total"] == N_SENTENCES
+    assert prediction_counts(db, registry.name) == (N_SENTENCES, N_SENTENCES)
+
+    # Re-running scores nothing new: predictions are unique per (sentence, model, version).
+    r = client.post("/v1/jobs", json={}, headers=API_KEY_HEADERS)
+    rerun = r.json()["id"]
+    wait_until(
+        lambda: client.get(f"/v1/jobs/{rerun}", headers=API_KEY_HEADERS).json()["status"] == "succeeded",
+        60,
+        "the re-run to finish",
+    )
+    assert client.get(f"/v1/jobs/{rerun}", headers=API_KEY_HEADERS).json()["done"] == 0
+    assert prediction_counts(db, registry.name) == (N_SENTENCES, N_SENTENCES)
+    assert 'newsmodel_jobs{status="succeeded"} 2.0' in client.get("/metrics").text
