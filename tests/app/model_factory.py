@@ -148,39 +148,20 @@ def build_model_dir(
     return out
 
 
-PYFUNC_CODE = Path(__file__).with_name("pyfunc_model.py")
-
-
 def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Path) -> str:
-    """Log `artifacts_dir` as a models-from-code pyfunc and register it; returns the version.
-
-    The artifacts keep their file names under `artifacts/`, the layout the server reads.
-    """
+    """Register `artifacts_dir` through the training package's own path
+    (`newsmodel.registry.register.log_pyfunc_model`: models-from-code pyfunc, no pickle);
+    returns the new version."""
     import mlflow
-    from mlflow.tracking import MlflowClient
 
-    art = Path(artifacts_dir)
-    artifacts = {
-        "label_map": str(art / "label_map.json"),
-        "model_int8": str(art / "model.int8.onnx"),
-        "model_fp32": str(art / "model.fp32.onnx"),
-        "tokenizer": str(art / "tokenizer"),
-    }
+    from newsmodel.registry.register import log_pyfunc_model
+
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(tracking_uri)
     try:
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(PYFUNC_CODE),
-                artifacts=artifacts,
-                pip_requirements=["onnxruntime", "tokenizers", "numpy"],
-                registered_model_name=name,
-            )
-        version = info.registered_model_version
-        if version is None:  # older clients: look it up
-            version = max(int(v.version) for v in MlflowClient().search_model_versions(f"name='{name}'"))
-        return str(version)
+            info = log_pyfunc_model(Path(artifacts_dir), name, input_example=list(CORPUS[:2]))
+        return str(info.registered_model_version)
     finally:
         mlflow.set_tracking_uri(previous)
