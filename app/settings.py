@@ -74,6 +74,9 @@ class AppSettings(BaseServiceSettings):
     worker_proc_alive_timeout_s: float = Field(
         default=120.0, ge=4, validation_alias=_env("worker_proc_alive_timeout_s")
     )
+    preprocess_articles_per_run: int = Field(
+        default=500, ge=1, validation_alias=_env("preprocess_articles_per_run")
+    )
     pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
 
     @field_validator("cors_origins", mode="before")

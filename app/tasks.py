@@ -7,7 +7,6 @@ Crawling is scheduled by the crawler's own container (the app never imports the 
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from sqlalchemy import select
@@ -71,14 +70,18 @@ def _wants_index(url: str, job_id: str) -> bool:
 
 @celery_app.task(name="app.tasks.preprocess_new")
 def preprocess_new() -> dict[str, Any]:
-    """Turn new articles into sentence rows, when the preprocessing package is installed."""
-    if importlib.util.find_spec("newsmodel.preprocess") is None:
-        log.warning("newsmodel.preprocess not available; skipping preprocessing")
-        return {"skipped": True}
-    from newsmodel import preprocess
+    """Turn up to APP_PREPROCESS_ARTICLES_PER_RUN new articles into sentence rows.
 
-    result = preprocess.run_pending(get_app_settings().database_url)  # type: ignore[attr-defined]
-    return {"skipped": False, "result": repr(result)}
+    Bounded per run so the task stays under the visibility timeout; the next beat continues.
+    """
+    from newsmodel.preprocess import preprocess_articles
+
+    settings = get_app_settings()
+    report = preprocess_articles(
+        settings.database_url, limit=settings.preprocess_articles_per_run, progress=False
+    )
+    log.info("preprocessed", summary=report.summary())
+    return {"articles": report.articles, "rows": report.rows, "pending_before": report.pending_before}
 
 
 @celery_app.task(name="app.tasks.run_pipeline")
