@@ -52,11 +52,11 @@ TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresInstance]:
+def postgres_server() -> Iterator[PostgresInstance]:
     """The Postgres server of this session (`.kind` machine|embedded, `.admin_url`,
     `.create_database()`, `.drop_database(url)`); databases it created are dropped at the end."""
     plan = service_plan()
-    server = start_postgres(tmp_path_factory.mktemp("postgres"), force_embedded=plan.postgres == "embedded")
+    server = start_postgres(force_embedded=plan.postgres == "embedded")
     try:
         if server.kind == "machine":
             server.drop_orphans()

