@@ -20,12 +20,11 @@ from typing import Protocol
 
 from crawler.discovery import DiscoveredLink, parse_feed, parse_listing, parse_sitemap
 from crawler.errors import FetchError, ParseError
-from crawler.extract import ExtractedArticle, extract_article
 from crawler.fetcher import ContentKind, Fetcher
 from crawler.locks import source_lock
+from crawler.processing import ArticleProcessor
 from crawler.sources import SourceConfig, SourceKind
 from crawler.store import CrawlStore, RunCounts
-from crawler.tagging import CountryTagger
 from crawler.urls import canonicalize
 from newsmodel.logging import get_logger
 
@@ -51,12 +50,12 @@ class _NoProgress:
 
 @dataclass
 class CrawlContext:
-    """What a run needs from outside: the fetcher, the store, the lock dir, optional tagger."""
+    """What a run needs from outside: the fetcher, the store, the lock dir, the article processor."""
 
     fetcher: Fetcher
     store: CrawlStore
     lock_dir: Path  # only used by SQLite-mode file locks
-    tagger: CountryTagger | None = None
+    processor: ArticleProcessor
     progress: ProgressSink | None = None
 
 
@@ -125,16 +124,6 @@ def _unique(links: list[DiscoveredLink], counts: RunCounts) -> dict[str, Discove
     return unique
 
 
-def _extract_and_tag(
-    html: bytes, url: str, tagger: CountryTagger | None, default_language: str
-) -> tuple[ExtractedArticle, list[str] | None]:
-    """CPU-bound: runs in a worker thread so the event loop keeps fetching meanwhile."""
-    article = extract_article(html, url)
-    text = f"{article.title or ''}\n{article.text}"
-    countries = tagger(text, article.language or default_language) if tagger else None
-    return article, countries
-
-
 async def _crawl_article(
     source: SourceConfig,
     ctx: CrawlContext,
@@ -147,9 +136,7 @@ async def _crawl_article(
     try:
         result = await ctx.fetcher.fetch(link.url, allows=source.allows, kind=ContentKind.HTML)
         counts.fetched += 1
-        article, countries = await asyncio.to_thread(
-            _extract_and_tag, result.content, result.final_url, ctx.tagger, source.language
-        )
+        article, countries = await ctx.processor.process(result.content, result.final_url, source.language)
         try:
             final = canonicalize(result.final_url)
         except ValueError as exc:

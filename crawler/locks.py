@@ -8,6 +8,7 @@ an OS file lock next to the state dir, released by the kernel when the process d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,10 +61,14 @@ def _postgres_lock(database_url: str, source_name: str) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            conn.commit()
+            # A connection lost with the database (restart, failover) took the lock with it;
+            # raising here would hide the run's own, actionable error.
+            with contextlib.suppress(SQLAlchemyError):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
     finally:
-        conn.close()
+        with contextlib.suppress(SQLAlchemyError):
+            conn.close()
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import httpx
 from crawler.crawl import CrawlContext, ProgressSink, SourceRunResult, crawl_source
 from crawler.errors import SourceBusy
 from crawler.fetcher import Fetcher
+from crawler.processing import ArticleProcessor, resolve_processes
 from crawler.settings import CrawlerSettings
 from crawler.sources import SourceConfig
 from crawler.store import CrawlStore, RunCounts
@@ -38,14 +39,16 @@ async def crawl_session(
     progress: ProgressSink | None = None,
     validators: ValidatorStore | None = None,
 ) -> AsyncIterator[CrawlContext]:
-    """Check the database answers, then hold a fetcher/store/tagger for the runs to share."""
+    """Check the database answers, then hold a fetcher, store and article processor for the runs to share."""
     connect(settings.database_url)  # one clear line now if the database is not there
     store = CrawlStore(settings.database_url)
-    tagger = await asyncio.to_thread(load_tagger)
+    tag = await asyncio.to_thread(load_tagger) is not None
     if validators is None:
         validators = ValidatorStore(settings.http_cache_path)
-    async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
-        yield CrawlContext(fetcher, store, settings.lock_dir, tagger, progress)
+    processes = resolve_processes(settings.extract_processes)
+    with ArticleProcessor(processes, tag) as processor:
+        async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
+            yield CrawlContext(fetcher, store, settings.lock_dir, processor, progress)
 
 
 async def crawl_once(source: SourceConfig, ctx: CrawlContext, limit: int | None = None) -> SourceRunResult:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 from sqlalchemy import func, select
@@ -157,9 +158,14 @@ def test_a_run_killed_half_way_keeps_its_articles_and_the_next_run_resumes(
                             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(lambda: article_count(db) >= 3, 30, "three stored articles")
+        workers = psutil.Process(proc.pid).children(recursive=True)
     finally:
         proc.kill()
         proc.wait(timeout=10)
+    # The extraction worker processes notice their crawler is gone and leave.
+    assert workers, "extraction ran in worker processes"
+    _gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
     kept = article_count(db)
     assert 3 <= kept < 12
     [(name, status, new)] = runs(db)

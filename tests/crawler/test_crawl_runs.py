@@ -308,13 +308,19 @@ def test_the_demo_sources_crawl_the_fixture_site_concurrently(
 ) -> None:
     """What `make demo` runs: every fixture source at once; overlaps resolve to one article each."""
     path = write_fixture_sources(site, tmp_path / "fixture-sources.yaml")
-    results = crawl(load_sources(path), crawler_settings)
+    # Extraction in two worker processes, as production runs it.
+    results = crawl(load_sources(path), crawler_settings.model_copy(update={"extract_processes": 2}))
 
     assert [r.status for r in results] == ["succeeded"] * 4
     with session_scope(db) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 8
         assert s.scalar(select(func.count()).select_from(ArticleLink)) == 10
     assert sum(r.counts.new for r in results) == 8
+    with session_scope(db) as s:  # tagged inside the worker processes
+        islands = s.scalars(
+            select(Article).where(Article.canonical_url.endswith("tokyo-beijing-islands.html"))
+        ).one()
+    assert islands.countries == ["CHN", "JPN"]
 
 
 def test_more_sources_than_pooled_connections_run_at_once(
