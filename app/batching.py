@@ -5,6 +5,10 @@ then keeps collecting until the batch holds `max_size` texts or `max_wait_ms` ha
 runs the batch in a worker thread (the event loop stays free) and hands each request its
 rows. While one batch runs, the next one fills up, so batches grow with the load. Items are
 grouped by model handle: a request finishes on the version it started with, even mid-swap.
+
+The wait is only paid when it can help: callers `expect()` a request as soon as it arrives
+(before its cache lookup), and the collector waits for more only while such announced
+requests have not reached the queue yet. A lone request is dispatched at once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +54,8 @@ class MicroBatcher:
         self._arrived: asyncio.Event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
+        self._expected = 0  # requests inside an expect() block
+        self._queued = 0  # requests that called predict() and wait for their rows
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
@@ -68,6 +74,16 @@ class MicroBatcher:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    @contextlib.contextmanager
+    def expect(self) -> Iterator[None]:
+        """Announce a request that may call `predict` soon (held for the request's duration)."""
+        self._expected += 1
+        try:
+            yield
+        finally:
+            self._expected -= 1
+            self._arrived.set()
+
     async def predict(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:
         """Rows for `texts` from `handle`'s model, computed in a shared batch."""
         if self._queue is None:
@@ -76,8 +92,16 @@ class MicroBatcher:
             return []
         future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Item(handle, texts, future))
+        self._queued += 1
         self._arrived.set()
-        return await future
+        try:
+            return await future
+        finally:
+            self._queued -= 1
+
+    def _more_coming(self) -> bool:
+        """Announced requests that are neither in this batch nor waiting on another one."""
+        return self._expected - self._queued > 0 or (self._queue is not None and not self._queue.empty())
 
     async def _collect(self) -> list[_Item]:
         assert self._queue is not None
@@ -88,7 +112,7 @@ class MicroBatcher:
         while size < self.max_size:
             if self._queue.empty():
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or not self._more_coming():
                     break
                 # Wait on an event, not on queue.get(): cancelling a get() on timeout can lose an item.
                 self._arrived.clear()

@@ -28,6 +28,6 @@ class AppState:
     replay_guard: ReplayGuard
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     """FastAPI dependency: the services of the app serving this request."""
     return request.app.state.services  # type: ignore[no-any-return]

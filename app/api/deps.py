@@ -1,4 +1,7 @@
-"""Shared dependencies: API key checks for admin/job routes and (optionally) predict."""
+"""Shared dependencies: API key checks for admin/job routes and (optionally) predict.
+
+All `async def`: FastAPI runs plain `def` dependencies in its thread pool, a thread hop per request.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ __all__ = ["require_api_key", "require_predict_key"]
 ApiKey = Annotated[str | None, Header(alias="X-API-Key", description="API key (API_KEYS)")]
 
 
-def require_api_key(state: Annotated[AppState, Depends(get_state)], x_api_key: ApiKey = None) -> None:
+async def require_api_key(state: Annotated[AppState, Depends(get_state)], x_api_key: ApiKey = None) -> None:
     check_api_key(x_api_key, state.settings.api_keys)
 
 
-def require_predict_key(state: Annotated[AppState, Depends(get_state)], x_api_key: ApiKey = None) -> None:
+async def require_predict_key(
+    state: Annotated[AppState, Depends(get_state)], x_api_key: ApiKey = None
+) -> None:
     if state.settings.require_key_for_predict:
         check_api_key(x_api_key, state.settings.api_keys)
