@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 from sqlalchemy import create_engine, inspect, text
 
@@ -72,3 +73,15 @@ def test_private_redis_stops_and_starts_on_the_same_url(private_redis) -> None: 
     private_redis.start()
     assert client.ping()
     client.close()
+
+
+def test_redis_server_refuses_to_stop_a_shared_redis(redis_server) -> None:  # type: ignore[no-untyped-def]
+    if redis_server.stoppable:
+        redis_server.stop()
+        redis_server.start()
+        client = redis.Redis.from_url(redis_server.url)
+        assert client.ping()
+        client.close()
+    else:
+        with pytest.raises(RuntimeError, match="private_redis"):
+            redis_server.stop()

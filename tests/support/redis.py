@@ -137,7 +137,30 @@ class RedisInstance:
         finally:
             client.close()
 
+    @property
+    def stoppable(self) -> bool:
+        return self._private is not None
+
+    def _shared(self) -> RuntimeError:
+        return RuntimeError(
+            "redis_server is the machine's shared Redis: a fault test must not stop it; "
+            "take the `private_redis` fixture (a server of the test's own) instead"
+        )
+
     def stop(self) -> None:
+        """Stop the embedded server (fault tests); refused for the machine's shared Redis."""
+        if self._private is None:
+            raise self._shared()
+        self._private.stop()
+
+    def start(self) -> None:
+        """Start the embedded server again on the same port and URL."""
+        if self._private is None:
+            raise self._shared()
+        self._private.start()
+
+    def close(self) -> None:
+        """End of session: stop the embedded server, or flush our DB index and release it."""
         if self._private is not None:
             self._private.stop()
             return
