@@ -1,0 +1,65 @@
+"""The beat pipeline on a real worker: new article -> sentences -> scheduled scoring job -> index."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from newsmodel.db.models import Article, Prediction, RelationIndexRow, ScoringJob, Sentence
+from newsmodel.db.session import session_scope
+from tests.app.conftest import Registry, wait_until
+
+pytestmark = pytest.mark.slow
+
+BODY = (
+    "Seoul and Tokyo signed a trade pact on Monday, officials said. "
+    "North Korea fired a missile toward Japan hours later. "
+    "China and India held talks on their disputed border."
+)
+
+
+def _count(url: str, model: type) -> int:
+    with session_scope(url) as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_pipeline_preprocesses_scores_and_indexes(
+    db: str, registry: Registry, app_env: dict[str, str], private_redis, start_celery_worker
+) -> None:
+    from celery import Celery
+
+    version = registry.register("a")
+    registry.set_alias(version)
+    with session_scope(db) as s:
+        s.add(
+            Article(
+                canonical_url="https://news.test/pact",
+                url="https://news.test/pact",
+                content_hash="1" * 64,
+                language="en",
+                title="Pact",
+                body=BODY,
+                published_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    env = {**app_env, "REDIS_URL": private_redis.url}
+    start_celery_worker(env=env)
+
+    probe = Celery("pipeline-probe", broker=private_redis.url)
+    try:
+        probe.send_task("app.tasks.run_pipeline", queue="newsmodel")
+    finally:
+        probe.close()
+
+    wait_until(lambda: _count(db, RelationIndexRow) > 0, 120, "index rows from the pipeline", interval=0.5)
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(Sentence)) >= 3
+        job = s.scalars(select(ScoringJob)).one()
+        assert job.status == "succeeded" and job.params.get("scheduled") and job.model_version == version
+        scored = s.scalar(select(func.count()).select_from(Prediction).where(Prediction.model_version == version))
+        assert scored == s.scalar(select(func.count()).select_from(Sentence))
+        pairs = {(r.country_a, r.country_b) for r in s.scalars(select(RelationIndexRow))}
+        assert ("JPN", "KOR") in pairs
+        assert {r.model_version for r in s.scalars(select(RelationIndexRow))} == {version}
