@@ -2,7 +2,8 @@
 
 trafilatura is CPU-bound Python: in threads it runs on one core under the GIL, which caps a
 crawl at roughly 1 / (extraction time) articles per second whatever the network allows. A
-process pool uses every core. Workers are spawned (not forked: the crawler process has
+process pool (CRAWLER_EXTRACT_PROCESSES > 0) can use more cores; it only pays where cores are
+free (bench/crawl.py measures both). Workers are spawned (not forked: the crawler process has
 threads) and import trafilatura and the country detector once, at start.
 """
 
@@ -13,7 +14,7 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache, partial
 from typing import Self
@@ -22,7 +23,7 @@ from crawler.errors import CrawlerError
 from crawler.extract import ExtractedArticle, extract_article
 from crawler.tagging import CountryTagger, load_tagger
 
-__all__ = ["ArticleProcessor", "extract_and_tag", "resolve_processes"]
+__all__ = ["ArticleProcessor", "extract_and_tag"]
 
 Processed = tuple[ExtractedArticle, list[str] | None]
 
@@ -56,20 +57,22 @@ def _init_worker(parent: int, tag: bool) -> None:
         _tagger()
 
 
-def resolve_processes(setting: int | None) -> int:
-    """CRAWLER_EXTRACT_PROCESSES: unset -> one per core (at most 4; none on a single core)."""
-    if setting is not None:
-        return setting
-    cores = os.cpu_count() or 1
-    return 0 if cores < 2 else min(4, cores)
+def _ping() -> int:
+    return os.getpid()
 
 
 class ArticleProcessor:
-    """Runs `extract_and_tag` in a process pool (processes > 0) or in a worker thread."""
+    """Runs `extract_and_tag` in a process pool (processes > 0) or in a worker thread.
+
+    Workers take seconds to start (imports); until every one has answered a warm-up ping,
+    pages are processed in a thread, so a short `crawler run` never waits for the pool and a
+    long one (or the scheduler) gets every core once it is up.
+    """
 
     def __init__(self, processes: int, tag: bool) -> None:
         self.tag = tag
         self._pool: ProcessPoolExecutor | None = None
+        self._warming: list[Future[int]] = []
         if processes > 0:
             self._pool = ProcessPoolExecutor(
                 max_workers=processes,
@@ -77,10 +80,15 @@ class ArticleProcessor:
                 initializer=_init_worker,
                 initargs=(os.getpid(), tag),
             )
+            self._warming = [self._pool.submit(_ping) for _ in range(processes)]
+
+    @property
+    def pool_ready(self) -> bool:
+        return self._pool is not None and all(f.done() for f in self._warming)
 
     async def process(self, html: bytes, url: str, default_language: str) -> Processed:
         job = partial(extract_and_tag, html, url, default_language, self.tag)
-        if self._pool is None:
+        if self._pool is None or not self.pool_ready:
             return await asyncio.to_thread(job)
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, job)
@@ -89,7 +97,7 @@ class ArticleProcessor:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> Self:
         return self

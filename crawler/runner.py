@@ -17,7 +17,7 @@ import httpx
 from crawler.crawl import CrawlContext, ProgressSink, SourceRunResult, crawl_source
 from crawler.errors import SourceBusy
 from crawler.fetcher import Fetcher
-from crawler.processing import ArticleProcessor, resolve_processes
+from crawler.processing import ArticleProcessor
 from crawler.settings import CrawlerSettings
 from crawler.sources import SourceConfig
 from crawler.store import CrawlStore, RunCounts
@@ -45,8 +45,7 @@ async def crawl_session(
     tag = await asyncio.to_thread(load_tagger) is not None
     if validators is None:
         validators = ValidatorStore(settings.http_cache_path)
-    processes = resolve_processes(settings.extract_processes)
-    with ArticleProcessor(processes, tag) as processor:
+    with ArticleProcessor(settings.extract_processes, tag) as processor:
         async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
             yield CrawlContext(fetcher, store, settings.lock_dir, processor, progress)
 

@@ -51,10 +51,10 @@ class CrawlerSettings(BaseServiceSettings):
     max_retry_after_s: float = Field(default=120.0, ge=0, validation_alias=_env("max_retry_after_s"))
     max_redirects: int = Field(default=5, ge=0, le=20, validation_alias=_env("max_redirects"))
     sources_path: Path = Field(default=DEFAULT_SOURCES_PATH, validation_alias=_env("sources_path"))
-    # Processes for trafilatura extraction (CPU-bound); unset: one per core (max 4), 0: a thread.
-    extract_processes: int | None = Field(
-        default=None, ge=0, le=32, validation_alias=_env("extract_processes")
-    )
+    # Worker processes for trafilatura extraction (CPU-bound); 0: a thread of the crawler process.
+    # Off by default: on the shared 2-core dev machine processes measured slower (bench/crawl.py
+    # prints both); turn on where cores are free.
+    extract_processes: int = Field(default=0, ge=0, le=32, validation_alias=_env("extract_processes"))
     # How many sources one `crawler run` crawls at the same time (hosts stay polite regardless).
     source_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=_env("source_concurrency"))
 

@@ -36,7 +36,6 @@ def crawler_settings(db: str, tmp_path: Path) -> CrawlerSettings:
         backoff_base_s=0.05,
         max_retry_after_s=5.0,
         max_response_bytes=200_000,
-        extract_processes=0,  # a thread: no worker start-up per test (the process pool has its own tests)
     )
 
 

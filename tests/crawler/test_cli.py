@@ -153,7 +153,7 @@ def test_a_run_killed_half_way_keeps_its_articles_and_the_next_run_resumes(
             "allowed_hosts": [slow_site.netloc],
         },
     )
-    env = crawler_env(db, tmp_path / "state", CRAWLER_PER_HOST_CONCURRENCY="1")
+    env = crawler_env(db, tmp_path / "state", CRAWLER_PER_HOST_CONCURRENCY="1", CRAWLER_EXTRACT_PROCESSES="2")
     proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "run", "--sources-file", str(sources)],
                             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
