@@ -65,6 +65,7 @@ def load_handle(
     variant: str = "int8",
     intra_op_threads: int = 0,
     inter_op_threads: int = 0,
+    allow_spinning: bool = False,
 ) -> ModelHandle:
     """Download, load and warm up one version (the slow part, done off the request path)."""
     start = time.monotonic()
@@ -74,6 +75,7 @@ def load_handle(
         variant=variant,  # type: ignore[arg-type]
         intra_op_threads=intra_op_threads,
         inter_op_threads=inter_op_threads,
+        allow_spinning=allow_spinning,
     )
     predictor.warm_up()
     return ModelHandle(live.name, live.version, live.via, predictor, time.time(), time.monotonic() - start)
@@ -264,6 +266,7 @@ def follower_from_settings(settings: AppSettings) -> ModelFollower:
             variant=settings.model_variant,
             intra_op_threads=settings.ort_intra_op_threads,
             inter_op_threads=settings.ort_inter_op_threads,
+            allow_spinning=settings.ort_allow_spinning,
         )
 
     return ModelFollower(

@@ -43,6 +43,8 @@ class AppSettings(BaseServiceSettings):
     batch_max_wait_ms: float = Field(default=5.0, ge=0, le=1000, validation_alias=_env("batch_max_wait_ms"))
     inference_workers: int = Field(default=1, ge=1, le=16, validation_alias=_env("inference_workers"))
     ort_intra_op_threads: int = Field(default=0, ge=0, le=64, validation_alias=_env("ort_intra_op_threads"))
+    # Busy-waiting ORT threads steal CPU from the event loop; off unless a core is dedicated.
+    ort_allow_spinning: bool = Field(default=False, validation_alias=_env("ort_allow_spinning"))
     ort_inter_op_threads: int = Field(default=1, ge=0, le=64, validation_alias=_env("ort_inter_op_threads"))
 
     # Cache.

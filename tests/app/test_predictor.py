@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsmodel.errors import ModelNotAvailable
-from newsmodel.predictor import OnnxPredictor, find_artifacts_dir
+from newsmodel.predictor import MAX_PADDING_WASTE, OnnxPredictor, find_artifacts_dir
 from tests.app.model_factory import LABELS, build_model_dir
 
 
@@ -71,3 +73,14 @@ def test_empty_input_and_broken_dirs(model_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ModelNotAvailable, match="onnxruntime cannot load"):
         OnnxPredictor.from_dir(tmp_path)
     assert np.isfinite(predictor.predict_proba(["x"])).all()
+
+
+@given(st.lists(st.integers(min_value=1, max_value=128), min_size=1, max_size=80), st.integers(1, 32))
+def test_length_groups_cover_everything_and_bound_padding(lengths: list[int], batch_size: int) -> None:
+    groups = OnnxPredictor._groups(lengths, batch_size)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    for group in groups:
+        assert len(group) <= batch_size
+        width = max(lengths[i] for i in group)
+        real = sum(lengths[i] for i in group)
+        assert len(group) == 1 or width * len(group) <= (1 + MAX_PADDING_WASTE) * real + 1e-9
