@@ -50,7 +50,8 @@ def gate(
     )
     typer.echo(f"{'PASS' if result.passed else 'FAIL'}: {result.reason}")
     if not result.passed:
-        raise typer.Exit(1)
+        # SystemExit, not typer.Exit: click returns (not raises) Exit codes in non-standalone mode.
+        raise SystemExit(1)
 
 
 def compare(

@@ -43,7 +43,8 @@ class RelationClassifier(PythonModel):
         variant = (context.model_config or {}).get("variant", "int8")
         self._predictor = OnnxPredictor.from_dir(artifacts_dir, variant=variant)
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # model_input stays unannotated: MLflow validates inputs against annotations it cannot express.
+    def predict(self, context: Any, model_input, params: dict[str, Any] | None = None) -> Any:  # type: ignore[no-untyped-def]
         import pandas as pd
 
         texts = _texts(model_input)

@@ -48,7 +48,6 @@ def _stage_predictor_code(root: Path) -> Path:
     for module in (newsmodel.errors, newsmodel.predictor):
         assert module.__file__ is not None
         shutil.copy2(module.__file__, package / Path(module.__file__).name)
-    assert newsmodel.__file__ is not None
     return package
 
 
@@ -57,7 +56,6 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
     when `registered_model_name` is given)."""
     import mlflow
     from mlflow.exceptions import MlflowException
-    from mlflow.models import infer_signature
 
     artifacts = {
         "model_int8": str(model_dir / INT8_FILE),
@@ -65,15 +63,6 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
         "tokenizer": str(model_dir / TOKENIZER_DIR),
         "label_map": str(model_dir / LABEL_MAP_FILE),
     }
-    import pandas as pd
-
-    from newsmodel.predictor import OnnxPredictor
-
-    example = list(input_example)
-    probs = OnnxPredictor.from_dir(model_dir).predict_proba(example)
-    labels = OnnxPredictor.from_dir(model_dir).labels
-    output = pd.DataFrame({f"p_{label}": probs[:, i] for i, label in enumerate(labels)})
-    output.insert(0, "label", [labels[int(i)] for i in probs.argmax(axis=1)])
     with tempfile.TemporaryDirectory() as tmp:
         code = _stage_predictor_code(Path(tmp))
         try:
@@ -82,8 +71,8 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
                 python_model=str(PYFUNC_MODEL_FILE),
                 artifacts=artifacts,
                 code_paths=[str(code)],
-                signature=infer_signature(example, output),
-                input_example=example,
+                # MLflow loads the model and runs the example to infer the signature: a load check.
+                input_example=list(input_example),
                 pip_requirements=_requirements(),
                 model_config={"variant": "int8"},
                 registered_model_name=registered_model_name,

@@ -302,8 +302,8 @@ def _write_outputs(out: Path, report: dict[str, Any], labels: tuple[str, ...]) -
 def _summary_metrics(report: dict[str, Any]) -> dict[str, float]:
     """The flat numbers logged as run metrics (and compared by `newsmodel compare`)."""
     m: dict[str, float] = {
-        "val_accuracy": report["validation"]["accuracy"],
-        "val_macro_f1": report["validation"]["macro_f1"],
+        "best_val_accuracy": report["validation"]["accuracy"],
+        "best_val_macro_f1": report["validation"]["macro_f1"],
         "test_accuracy": report["test"]["accuracy"],
         "test_macro_f1": report["test"]["macro_f1"],
         "int8_test_accuracy": report["int8"]["accuracy"],
