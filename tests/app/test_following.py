@@ -4,6 +4,8 @@ swap the served version without a restart and without a failed request."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Hammer, Registry, wait_until
 from tests.support.fixtures import TEST_WEBHOOK_SECRET
+from tests.support.services import subprocess_env
 
 pytestmark = pytest.mark.slow
 RESULTS = Path("test-artifacts") / "app"
@@ -133,12 +136,20 @@ def test_webhook_moves_alias_long_before_the_next_poll(
     """
     v1, v2 = registry.register("a"), registry.register("b")
     server = start_uvicorn(env={**app_env, "APP_POLL_INTERVAL_S": "600"})
-    hook = registry.client().create_webhook(
-        name=f"app-{registry.name}",
-        url=f"{server.url}/v1/webhooks/mlflow",
-        events=["model_version_alias.created"],
-        secret=TEST_WEBHOOK_SECRET,
+    # Registered the way an operator would: `newsmodel-app register-webhook URL`.
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "newsmodel-app"),
+            "register-webhook",
+            f"{server.url}/v1/webhooks/mlflow",
+        ],
+        env=subprocess_env(app_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
+    assert out.returncode == 0, out.stderr[-2000:]
+    hook_id = out.stdout.split()[1]
     client = api(server.url)
     try:
         registry.set_alias(v1)
@@ -150,7 +161,7 @@ def test_webhook_moves_alias_long_before_the_next_poll(
         registry.set_alias(v2)
         waited = wait_until(lambda: _version(client) == v2, 75, "the webhook-triggered swap", interval=0.2)
     finally:
-        registry.client().delete_webhook(hook.webhook_id)
+        registry.client().delete_webhook(hook_id)
     assert waited < 75  # far below the 600 s poll interval
     _record("promotion-webhook", {"promotion_to_first_prediction_s": round(time.monotonic() - moved_at, 3)})
     # Unsigned, badly signed and replayed deliveries are refused.

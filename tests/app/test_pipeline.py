@@ -58,7 +58,9 @@ def test_pipeline_preprocesses_scores_and_indexes(
         assert s.scalar(select(func.count()).select_from(Sentence)) >= 3
         job = s.scalars(select(ScoringJob)).one()
         assert job.status == "succeeded" and job.params.get("scheduled") and job.model_version == version
-        scored = s.scalar(select(func.count()).select_from(Prediction).where(Prediction.model_version == version))
+        scored = s.scalar(
+            select(func.count()).select_from(Prediction).where(Prediction.model_version == version)
+        )
         assert scored == s.scalar(select(func.count()).select_from(Sentence))
         pairs = {(r.country_a, r.country_b) for r in s.scalars(select(RelationIndexRow))}
         assert ("JPN", "KOR") in pairs
