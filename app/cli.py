@@ -64,7 +64,7 @@ def register_webhook(
         hook = client.create_webhook(
             name=f"newsmodel-app-{settings.registered_model_name}",
             url=url,
-            events=list(WEBHOOK_EVENTS),
+            events=list(WEBHOOK_EVENTS),  # type: ignore[arg-type]
             secret=settings.webhook_secret.get_secret_value(),
         )
     except MlflowException as exc:

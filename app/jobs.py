@@ -1,14 +1,17 @@
 """Bulk scoring jobs in the database: create, read, cancel, and score one chunk.
 
-One chunk is the unit of work (and of a Celery task), so a task never runs longer than one
-chunk and the broker's visibility timeout can be sized to it. Scoring is idempotent: rows go
-in with insert-on-conflict-do-nothing on (sentence_id, model_name, model_version), so a chunk
-run twice (worker killed after the insert, before the ack) never duplicates a prediction.
+A job is planned once (`start_job`: version pinned, work counted, cut into sentence-id ranges
+of about one chunk each); each range is one Celery task, so a task never runs longer than one
+chunk, the broker's visibility timeout can be sized to it, and several workers share a job.
+Scoring is idempotent: rows go in with insert-on-conflict-do-nothing on (sentence_id,
+model_name, model_version), so a range run twice (worker killed after the insert, before the
+ack) never duplicates a prediction, and `done` only counts rows actually inserted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +31,7 @@ from newsmodel.settings import redact_url
 __all__ = [
     "FINAL_STATUSES",
     "ChunkResult",
+    "JobPlan",
     "count_jobs",
     "create_job",
     "get_job",
@@ -35,6 +39,8 @@ __all__ = [
     "request_cancel",
     "run_job_inline",
     "score_chunk",
+    "score_range",
+    "start_job",
 ]
 
 log = get_logger(__name__)
@@ -130,8 +136,10 @@ def _unscored(model_name: str, model_version: str) -> Any:
     return ~scored
 
 
-def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on the (sentence, model, version) unique key."""
+def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING on the (sentence, model, version) unique key; rows inserted."""
+    if not rows:
+        return 0
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -142,9 +150,10 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
             "database", "DATABASE_URL", dialect, "only Postgres and SQLite are supported"
         )
     stmt = insert(Prediction).values(rows)
-    session.execute(
+    result = session.execute(
         stmt.on_conflict_do_nothing(index_elements=["sentence_id", "model_name", "model_version"])
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -154,68 +163,149 @@ class ChunkResult:
     status: str
     scored: int
     more: bool
+    finished_now: bool = False
 
 
-def score_chunk(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> ChunkResult:
-    """Score the next `chunk_size` sentences that `handle`'s version has not scored yet."""
+@dataclass(frozen=True)
+class JobPlan:
+    """A started job: its status and the id ranges (about one chunk each) still to score."""
+
+    status: str
+    ranges: list[tuple[int, int]]
+    finished_now: bool = False
+
+
+def _stop_reason(job: ScoringJob, handle: ModelHandle) -> str | None:
+    """Set the final status when the job must not go on; return it (None: carry on)."""
+    if job.status in FINAL_STATUSES:
+        return job.status
+    if job.cancel_requested:
+        job.status, job.finished_at = "cancelled", _now()
+        return job.status
+    if job.model_version and (job.model_version != handle.version or job.model_name != handle.name):
+        job.status, job.finished_at = "superseded", _now()
+        job.error = (
+            f"model changed from v{job.model_version} to v{handle.version} during the job; "
+            "submit a new job to score with the new version"
+        )
+        return job.status
+    return None
+
+
+def _boundaries(
+    session: Session, handle: ModelHandle, chunk_size: int, lo: int, hi: int | None, limit: int | None
+) -> tuple[list[tuple[int, int]], int]:
+    """Id ranges holding about `chunk_size` unscored sentences each (keyset windows), and their count."""
+    where = [_unscored(handle.name, handle.version), Sentence.id >= lo]
+    if hi is not None:
+        where.append(Sentence.id < hi)
+    numbered = (
+        select(Sentence.id.label("id"), func.row_number().over(order_by=Sentence.id).label("rn"))
+        .where(*where)
+        .subquery()
+    )
+    query = select(numbered.c.id, numbered.c.rn)
+    if limit:
+        query = query.where(numbered.c.rn <= limit)
+    starts = session.execute(query.where((numbered.c.rn - 1) % chunk_size == 0).order_by(numbered.c.id)).all()
+    if not starts:
+        return [], 0
+    last = session.execute(query.order_by(numbered.c.id.desc()).limit(1)).one()
+    ids = [int(r.id) for r in starts] + [int(last.id) + 1]
+    return list(itertools.pairwise(ids)), int(last.rn)
+
+
+def start_job(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> JobPlan:
+    """Pin the model version, count the work and cut it into id ranges (idempotent).
+
+    A job that is already running is re-planned over what is still unscored in its id span,
+    so a redelivered start (worker died before queueing the ranges) cannot strand it.
+    """
     with session_scope(url) as s:
         job = s.get(ScoringJob, job_id, with_for_update=True)
         if job is None:
             raise NotFound(f"no job with id {job_id!r}")
-        if job.status in FINAL_STATUSES:
-            return ChunkResult(job.status, 0, False)
-        if job.cancel_requested:
-            job.status, job.finished_at = "cancelled", _now()
-            return ChunkResult(job.status, 0, False)
-        if job.model_version and (job.model_version != handle.version or job.model_name != handle.name):
-            job.status, job.finished_at = "superseded", _now()
-            job.error = (
-                f"model changed from v{job.model_version} to v{handle.version} during the job; "
-                "submit a new job to score with the new version"
-            )
-            return ChunkResult(job.status, 0, False)
-        limit = job.params.get("limit")
-        unscored = _unscored(handle.name, handle.version)
+        if (stopped := _stop_reason(job, handle)) is not None:
+            return JobPlan(stopped, [])
         if job.status == "queued":
-            remaining = s.scalar(select(func.count()).select_from(Sentence).where(unscored)) or 0
+            limit = job.params.get("limit")
+            ranges, total = _boundaries(s, handle, chunk_size, 0, None, int(limit) if limit else None)
             job.status, job.started_at = "running", _now()
             job.model_name, job.model_version = handle.name, handle.version
-            job.total = min(remaining, limit) if limit else remaining
-        done = _done_by(s, job)
-        want = chunk_size if not limit else max(0, min(chunk_size, int(limit) - done))
-        batch = s.execute(
-            select(Sentence.id, Sentence.text).where(unscored).order_by(Sentence.id).limit(want)
-        ).all()
-        if batch:
-            rows = handle.predictor.predict([text for _, text in batch])
-            _insert_ignore(
-                s,
-                [
-                    {
-                        "sentence_id": sid,
-                        "model_name": handle.name,
-                        "model_version": handle.version,
-                        "label": row["label"],
-                        "probabilities": row["probabilities"],
-                        "job_id": job.id,
-                        "created_at": _now(),
-                    }
-                    for (sid, _), row in zip(batch, rows, strict=True)
-                ],
-            )
-            s.flush()
-        job.done = _done_by(s, job)
-        job.total = max(job.total, job.done)
-        more = len(batch) == want and want > 0 and (not limit or job.done < int(limit))
-        if not more:
+            job.total, job.done = total, 0
+            span = [ranges[0][0], ranges[-1][1]] if ranges else [0, 0]
+            job.params = {**job.params, "id_span": span, "chunks": len(ranges)}
+        else:
+            lo, hi = job.params.get("id_span", [0, 0])
+            ranges, _ = _boundaries(s, handle, chunk_size, int(lo), int(hi), None)
+        if not ranges:
             job.status, job.finished_at = "succeeded", _now()
-        return ChunkResult(job.status, len(batch), more)
+            return JobPlan(job.status, [], finished_now=True)
+        return JobPlan(job.status, ranges)
 
 
-def _done_by(session: Session, job: ScoringJob) -> int:
-    return int(
-        session.scalar(select(func.count()).select_from(Prediction).where(Prediction.job_id == job.id)) or 0
-    )
+def score_range(
+    url: str, job_id: str, handle: ModelHandle, lo: int, hi: int, limit: int | None = None
+) -> ChunkResult:
+    """Score what `handle`'s version has not scored in sentence ids [lo, hi); finish the job
+    when nothing is left in its span. Inference runs outside any transaction or row lock."""
+    with session_scope(url) as s:
+        job = s.get(ScoringJob, job_id)
+        if job is None:
+            raise NotFound(f"no job with id {job_id!r}")
+        if (stopped := _stop_reason(job, handle)) is not None:
+            return ChunkResult(stopped, 0, False)
+        query = (
+            select(Sentence.id, Sentence.text)
+            .where(_unscored(handle.name, handle.version), Sentence.id >= lo, Sentence.id < hi)
+            .order_by(Sentence.id)
+        )
+        batch = s.execute(query.limit(limit) if limit else query).all()
+    rows = handle.predictor.predict([text for _, text in batch]) if batch else []
+    with session_scope(url) as s:
+        inserted = _insert_ignore(
+            s,
+            [
+                {
+                    "sentence_id": sid,
+                    "model_name": handle.name,
+                    "model_version": handle.version,
+                    "label": row["label"],
+                    "probabilities": row["probabilities"],
+                    "job_id": job_id,
+                    "created_at": _now(),
+                }
+                for (sid, _), row in zip(batch, rows, strict=True)
+            ],
+        )
+        job = s.get(ScoringJob, job_id, with_for_update=True)
+        if job is None:
+            raise NotFound(f"no job with id {job_id!r}")
+        job.done += inserted  # rows already there (a redelivered chunk) count 0
+        if job.status != "running":
+            return ChunkResult(job.status, inserted, False)
+        span_lo, span_hi = job.params.get("id_span", [lo, hi])
+        left = s.scalar(
+            select(Sentence.id)
+            .where(_unscored(handle.name, handle.version), Sentence.id >= span_lo, Sentence.id < span_hi)
+            .limit(1)
+        )
+        if left is None:
+            job.status, job.finished_at = "succeeded", _now()
+            return ChunkResult(job.status, inserted, False, finished_now=True)
+        return ChunkResult(job.status, inserted, True)
+
+
+def score_chunk(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> ChunkResult:
+    """Sequential form (embedded mode, backfills run in-process): the next `chunk_size`
+    unscored sentences of the job; `more` while some are left."""
+    plan = start_job(url, job_id, handle, chunk_size)
+    if plan.status != "running":
+        return ChunkResult(plan.status, 0, False, plan.finished_now)
+    with session_scope(url) as s:
+        job = s.get(ScoringJob, job_id)
+        lo, hi = job.params["id_span"] if job is not None else (0, 0)
+    return score_range(url, job_id, handle, int(lo), int(hi), limit=chunk_size)
 
 
 def run_job_inline(url: str, job_id: str, get_handle: Callable[[], ModelHandle], chunk_size: int) -> None:

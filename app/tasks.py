@@ -1,4 +1,4 @@
-"""Celery tasks: one scoring chunk per task (self-chaining), and the periodic pipeline.
+"""Celery tasks: job planning and one id range per scoring task, and the periodic pipeline.
 
 The pipeline (beat) is preprocess -> score -> index: preprocessing of new articles runs
 inline, scoring is a job like any submitted one, and its last chunk queues the index update.
@@ -34,8 +34,9 @@ INDEX_TASK = "app.relations.tasks.update_index"
     retry_backoff_max=60,
     max_retries=8,
 )
-def score_chunk(self: Any, job_id: str) -> dict[str, Any]:
-    """Score one chunk of a job, then queue the next chunk (or the index update when done)."""
+def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
+    """Without a range: plan the job and queue one task per id range (workers share the job).
+    With a range: score it; the task that finishes the job queues the index update."""
     settings = get_app_settings()
     try:
         handle = worker_model()
@@ -43,23 +44,28 @@ def score_chunk(self: Any, job_id: str) -> dict[str, Any]:
         jobs.mark_failed(settings.database_url, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
     try:
-        result = jobs.score_chunk(settings.database_url, job_id, handle, settings.score_chunk_size)
+        if lo is None or hi is None:
+            plan = jobs.start_job(settings.database_url, job_id, handle, settings.score_chunk_size)
+            for start, stop in plan.ranges:
+                self.apply_async(args=[job_id, start, stop])
+            status, scored, finished = plan.status, 0, plan.finished_now
+        else:
+            result = jobs.score_range(settings.database_url, job_id, handle, lo, hi)
+            status, scored, finished = result.status, result.scored, result.finished_now
     except NotFound:
-        log.warning("job vanished; dropping its chunk", job_id=job_id)
+        log.warning("job vanished; dropping its task", job_id=job_id)
         return {"job_id": job_id, "status": "missing"}
     except DependencyUnavailable:
         raise
     except NewsmodelError as exc:
         jobs.mark_failed(settings.database_url, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
-    if result.more:
-        self.apply_async(args=[job_id])
-    elif result.status == "succeeded" and _wants_index(settings.database_url, job_id):
+    if finished and _wants_index(settings.database_url, job_id):
         celery_app.send_task(INDEX_TASK, kwargs={"model_name": handle.name, "model_version": handle.version})
     log.info(
-        "chunk scored", job_id=job_id, scored=result.scored, status=result.status, version=handle.version
+        "scoring task", job_id=job_id, range=(lo, hi), scored=scored, status=status, version=handle.version
     )
-    return {"job_id": job_id, "status": result.status, "scored": result.scored}
+    return {"job_id": job_id, "status": status, "scored": scored}
 
 
 def _wants_index(url: str, job_id: str) -> bool:
