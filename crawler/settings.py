@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from newsmodel.settings import BaseServiceSettings
+from newsmodel.settings import BaseServiceSettings, load_settings
 
 __all__ = ["DEFAULT_SOURCES_PATH", "CrawlerSettings", "get_crawler_settings"]
 
@@ -21,9 +21,9 @@ DEFAULT_SOURCES_PATH = Path(__file__).resolve().parent / "sources.yaml"
 DEFAULT_USER_AGENT = "newsmodel-crawler/0.1 (+https://github.com/newsmodel/newsmodel; research crawler)"
 
 
-def _env(name: str) -> AliasChoices:
-    """Accept both the field name (constructor) and the CRAWLER_ variable (environment)."""
-    return AliasChoices(name, f"CRAWLER_{name.upper()}")
+def _env(name: str) -> str:
+    """The CRAWLER_ variable of a field; `populate_by_name` keeps `CrawlerSettings(name=...)` working."""
+    return f"CRAWLER_{name.upper()}"
 
 
 class CrawlerSettings(BaseServiceSettings):
@@ -71,5 +71,6 @@ class CrawlerSettings(BaseServiceSettings):
 
 @lru_cache(maxsize=1)
 def get_crawler_settings() -> CrawlerSettings:
-    """Read the settings once per process; tests call `get_crawler_settings.cache_clear()`."""
-    return CrawlerSettings()
+    """Read the settings once per process (a bad value is one ConfigError line naming the variable);
+    tests call `get_crawler_settings.cache_clear()`."""
+    return load_settings(CrawlerSettings)

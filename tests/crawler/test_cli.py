@@ -232,3 +232,14 @@ def test_scheduler_runs_each_source_then_stops_cleanly_on_sigterm(
 def test_health_fails_without_a_heartbeat(db: str, tmp_path: Path) -> None:
     result = crawler(["health"], crawler_env(db, tmp_path / "state"), tmp_path)
     assert result.returncode == 1 and "never" in result.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(db: str, tmp_path: Path) -> None:
+    result = crawler(
+        ["sources"], crawler_env(db, tmp_path / "state", CRAWLER_PER_HOST_CONCURRENCY="lots"), tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: invalid setting CRAWLER_PER_HOST_CONCURRENCY: Input should be a valid integer, "
+        "unable to parse string as an integer (got 'lots')"
+    ]
