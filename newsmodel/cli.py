@@ -38,7 +38,10 @@ def main() -> None:
     """Entry point: user-facing errors become one line on stderr and exit code 2."""
     _register_all()
     try:
-        app(standalone_mode=False)
+        # Non-standalone click returns typer.Exit's code instead of raising it.
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc != 0:
+            sys.exit(rc)
     except NewsmodelError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
