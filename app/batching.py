@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.model_follower import ModelHandle
+from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import get_logger
 
 __all__ = ["MicroBatcher"]
@@ -64,12 +65,17 @@ class MicroBatcher:
         self._tasks = [asyncio.create_task(self._consume(), name=f"batcher-{i}") for i in range(self.workers)]
 
     async def stop(self) -> None:
+        """Stop the consumers and fail whatever is still queued (the server is shutting down)."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        while self._queue is not None and not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not item.future.done():
+                item.future.set_exception(ModelNotAvailable("the server is shutting down; retry"))
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

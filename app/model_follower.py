@@ -88,6 +88,7 @@ class _FollowState:
     registry_error: str | None = None
     failed: dict[str, Any] | None = None
     swaps: int = 0
+    unpromoted: bool = False
     listeners: list[Callable[[ModelHandle], None]] = field(default_factory=list)
 
 
@@ -149,9 +150,12 @@ class ModelFollower:
         st.live = live
         current = self.current
         if live is None:
-            if current is not None:
+            if current is not None and not st.unpromoted:
+                # Keep serving rather than answer 503s; /v1/model shows registry_live_version null.
                 log.warning("nothing is promoted any more; still serving", version=current.version)
+            st.unpromoted = True
             return False
+        st.unpromoted = False
         if current is not None and current.version == live.version and current.name == live.name:
             return False
         if self._recently_failed(live):
