@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import jobs
 from app.errors import NotFound
@@ -29,7 +30,8 @@ INDEX_TASK = "app.relations.tasks.update_index"
 @celery_app.task(
     name="app.tasks.score_chunk",
     bind=True,
-    autoretry_for=(DependencyUnavailable,),
+    # A lost database connection (Postgres restarted) is transient: retry, never drop the range.
+    autoretry_for=(DependencyUnavailable, OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,
     max_retries=8,
