@@ -1,0 +1,49 @@
+"""Figures of one reliability scenario, written where `scripts/reliability_report.py` reads them.
+
+Each test records what it broke, what it observed and its numbers (lost, duplicates, failed
+requests, recovery time) in `test-artifacts/reliability/<scenario>.json`; the report turns the
+files into RELIABILITY.md. Nothing here asserts: the tests assert, then record what they saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RESULTS_DIR", "record_figures"]
+
+RESULTS_DIR = Path(
+    os.environ.get("NEWSMODEL_RELIABILITY_DIR")
+    or Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability"
+)
+
+
+def record_figures(
+    scenario: str,
+    *,
+    title: str,
+    section: str,
+    broken: str,
+    observed: str,
+    figures: dict[str, Any],
+) -> Path:
+    """Write one scenario's result file (overwriting the previous run's) and return its path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{scenario}.json"
+    body = {
+        "scenario": scenario,
+        "title": title,
+        "section": section,
+        "broken": broken,
+        "observed": observed,
+        "figures": figures,
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    path.write_text(json.dumps(body, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"\n[{scenario}] {json.dumps(figures)}")
+    return path
