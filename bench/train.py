@@ -75,7 +75,7 @@ def hugging_face(cfg: Any, tokenizer: Any, enc: Any, batch_size: int, threads: i
             per_device_train_batch_size=batch_size,
             num_train_epochs=1,
             learning_rate=float(cfg.trainer.lr),
-            warmup_ratio=0.1,
+            warmup_steps=max(1, len(rows) // batch_size // 10),
             weight_decay=0.01,
             max_grad_norm=1.0,
             eval_strategy="no",
@@ -100,7 +100,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="tiny-bert, 320 sentences, 2 repeats (< 2 min)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     import os

@@ -1,7 +1,7 @@
 """CPU latency (batch 1) and throughput (batch 32) of torch fp32 eager, ONNX fp32 and ONNX int8.
 
-Every engine runs the same pre-tokenized batches (padded to their longest sentence) on the same
-number of threads, so the figures compare engines, not tokenizers. Each repeat is one pass over
+Every engine runs the same pre-tokenized batches (sentences grouped by length, as the predictor
+does, and padded to the longest in the batch) on the same number of threads, so the figures compare engines, not tokenizers. Each repeat is one pass over
 all batches; we report the median over repeats and the spread (min..max).
 """
 
@@ -43,17 +43,17 @@ class SpeedResult:
 def make_batches(
     input_ids: Sequence[Sequence[int]], batch_size: int, n_batches: int, pad_id: int
 ) -> list[Batch]:
-    """Consecutive sentences (cycled if too few), each batch padded to its own longest row."""
+    """The first `batch_size * n_batches` sentences (cycled if too few), grouped by length as the
+    predictor groups them, each batch padded to its own longest row."""
     if not input_ids:
         raise ValueError("no sentences to benchmark with")
+    sample = sorted((input_ids[i % len(input_ids)] for i in range(batch_size * n_batches)), key=len)
     batches: list[Batch] = []
-    cursor = 0
-    for _ in range(n_batches):
-        rows = [input_ids[(cursor + k) % len(input_ids)] for k in range(batch_size)]
-        cursor += batch_size
+    for start in range(0, len(sample), batch_size):
+        rows = sample[start : start + batch_size]
         longest = max(len(r) for r in rows)
-        ids = np.full((batch_size, longest), pad_id, dtype=np.int64)
-        mask = np.zeros((batch_size, longest), dtype=np.int64)
+        ids = np.full((len(rows), longest), pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), longest), dtype=np.int64)
         for i, row in enumerate(rows):
             ids[i, : len(row)] = row
             mask[i, : len(row)] = 1

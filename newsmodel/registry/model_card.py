@@ -21,6 +21,27 @@ def _speed_rows(speed: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _quant_rows(quant: dict[str, Any]) -> list[str]:
+    rows = [
+        "| scheme | validation accuracy | drop (points) | size ratio | meets targets |",
+        "|---|---|---|---|---|",
+    ]
+    for t in quant["trials"]:
+        rows.append(
+            f"| {t['scheme']} | {_pct(t['accuracy'])} | {t['accuracy_drop_points']:.2f} | {t['size_ratio']:.2f}x | "
+            f"{'yes' if t['meets_target'] else 'no'} |"
+        )
+    return rows
+
+
+def _slice_rows(slices: dict[str, Any], limit: int = 8) -> list[str]:
+    rows = ["| slice | n | accuracy | macro-F1 |", "|---|---|---|---|"]
+    for kind in ("length", "country_pair"):
+        for key, m in list(slices.get(kind, {}).items())[:limit]:
+            rows.append(f"| {kind}: {key} | {m['n']} | {_pct(m['accuracy'])} | {m['macro_f1']:.3f} |")
+    return rows
+
+
 def render_model_card(report: dict[str, Any]) -> str:
     """Markdown from the eval report (the same numbers as the run's metrics)."""
     model, data, test = report["model"], report["data"], report["test"]
@@ -68,6 +89,15 @@ def render_model_card(report: dict[str, Any]) -> str:
         f"ONNX fp32 vs torch: max |logit difference| {report['parity_max_abs_diff']:.2e}. int8 agrees with "
         f"fp32 on {_pct(int8['agreement_with_fp32'])} of test sentences; size ratio "
         f"{report['sizes']['ratio']:.2f}x.",
+        "",
+        f"int8 scheme `{quant['chosen']['scheme']}` won on validation (target: within 1.0 point of fp32 and "
+        ">= 3.5x smaller; first scheme meeting both, else the most accurate):",
+        "",
+        *_quant_rows(quant),
+        "",
+        "## Slices (test, torch fp32)",
+        "",
+        *_slice_rows(report["slices"]),
         "",
         "## Behaviour",
         "",

@@ -93,6 +93,7 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
         )
         metrics = _summary_metrics(report)
         mlflow.log_metrics(metrics)
+        mlflow.set_tag("quantization_scheme", report["quantization"]["chosen"]["scheme"])
         mlflow.log_artifacts(str(out))
         version = _register(
             client, out / "model", registered, splits, scheme.key, commit, run.info.run_id, metrics
@@ -275,6 +276,7 @@ def _speed(
         int(cfg.bench.repeats),
         int(cfg.bench.warmup),
         threads,
+        int(cfg.bench.sentences),
     )
     return [r.to_dict() for r in results]
 

@@ -25,7 +25,7 @@ def test_minilm_one_epoch_beats_majority_by_a_wide_margin(
             "trainer.batch_size=16",
             "trainer.lr=8e-5",
             "trainer.warmup_ratio=0.1",
-            "trainer.num_threads=2",
+            "trainer.num_threads=1",
             "trainer.progress=false",
             "bench.repeats=2",
             "evaluation.behaviour_max_sentences=60",
