@@ -26,26 +26,6 @@ CORPUS = (
 )
 
 
-def _train_tokenizer(corpus: Sequence[str], vocab_size: int):  # type: ignore[no-untyped-def]
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(
-        list(corpus) * 4, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
-    )
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
-    )
-    return tok
-
-
 def build_model_dir(
     out_dir: str | Path,
     seed: int = 0,
@@ -62,25 +42,18 @@ def build_model_dir(
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from newsmodel.training.tokenizer import train_wordpiece
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    raw_tok = _train_tokenizer(CORPUS, vocab_size=200)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=raw_tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=max_length,
-    )
+    fast = train_wordpiece(list(CORPUS) * 4, vocab_size=200, min_frequency=1)
     fast.save_pretrained(out / "tokenizer")
 
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=raw_tok.get_vocab_size(),
+        vocab_size=len(fast),
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
