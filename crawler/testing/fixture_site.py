@@ -4,7 +4,8 @@ Static pages live in `site/` (feeds, sitemaps, a listing page, articles, a syndi
 robots.txt); `{{BASE}}` in them becomes the server's own origin. Dynamic routes play the
 failures a crawler meets in the wild: a 500 then success, a 429 with Retry-After, a page slower
 than any sane timeout, oversized bodies, a PDF, a redirect loop, a server that always fails.
-`/gen/` serves any number of distinct synthetic articles for the benchmark.
+`/gen/` serves any number of distinct synthetic articles for the benchmark. `/demo/` serves the
+demo news set (four synthetic outlets over three weeks, see `demo_news` and site/demo/README.md).
 
     site = serve("127.0.0.1", 0)          # a free port; site.base_url, site.hits, site.stop()
     sites = serve_many(8)                 # eight hosts (ports) for politeness benchmarks
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from crawler.testing.demo_news import DEMO_PREFIX, load_demo_news
 
 __all__ = ["SITE_DIR", "FixtureSite", "serve", "serve_many"]
 
@@ -159,6 +162,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, body, ctype, ETag=etag, Last_Modified="Thu, 19 Nov 2026 06:00:00 GMT")
 
+    def _demo(self, path: str) -> None:
+        page = load_demo_news().render(path, self.server.site.base_url)
+        if page is None:
+            self._send(404, b"<html><body>not found</body></html>")
+            return
+        body, ctype = page
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(200, body, ctype, ETag=etag, Last_Modified="Fri, 20 Nov 2026 12:00:00 GMT")
+
     def _big(self, with_length: bool) -> None:
         size, chunk = self.server.big_bytes, b"<p>" + b"x" * 1020 + b"</p>"
         self.send_response(200)
@@ -219,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, synthetic_feed(self.server.site.base_url, count), _TYPES[".xml"])
         elif path.startswith("/gen/") and path.endswith(".html") and path[5:-5].isdigit():
             self._send(200, synthetic_article(self.server.site.netloc, int(path[5:-5])))
+        elif path == DEMO_PREFIX or path.startswith(DEMO_PREFIX + "/"):
+            self._demo(path)
         else:
             self._static(path)
 

@@ -1,4 +1,9 @@
-"""Sources that point at a running fixture site: what the demo and the tests crawl offline."""
+"""Sources that point at a running fixture site: what the demo and the tests crawl offline.
+
+`fixture_source_entries` covers the crawler's test pages (feeds, sitemap, listing, faults);
+`demo_source_entries` covers only the demo news set under /demo/ (four synthetic outlets,
+three weeks of stories) that `make demo` crawls.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,17 @@ from typing import Any
 import yaml
 
 from crawler.sources import SourceConfig, parse_sources
+from crawler.testing.demo_news import load_demo_news
 from crawler.testing.fixture_site import FixtureSite
 
-__all__ = ["fixture_source_entries", "fixture_sources", "write_fixture_sources"]
+__all__ = [
+    "demo_source_entries",
+    "demo_sources",
+    "fixture_source_entries",
+    "fixture_sources",
+    "write_demo_sources",
+    "write_fixture_sources",
+]
 
 
 def fixture_source_entries(site: FixtureSite, *, include_faults: bool = False) -> list[dict[str, Any]]:
@@ -43,4 +56,37 @@ def write_fixture_sources(site: FixtureSite, path: Path, *, include_faults: bool
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"sources": fixture_source_entries(site, include_faults=include_faults)}
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def demo_source_entries(site: FixtureSite) -> list[dict[str, Any]]:
+    """sources.yaml entries for the demo outlets: one RSS source each (all its edition feeds),
+    plus a sitemap source for outlets that publish one (their feed only holds the newest items)."""
+    news = load_demo_news()
+    common = {"category": "outlet", "verified": True, "schedule": "every 60m"}
+    entries: list[dict[str, Any]] = []
+    for outlet in news.outlets.values():
+        # A fresh allowed_hosts list per entry: a shared one would be dumped as a YAML anchor.
+        base = {
+            "country": outlet.country,
+            "language": outlet.language,
+            "allowed_hosts": [site.netloc],
+            **common,
+        }
+        feeds = [site.url(outlet.feed_path(lang)) for lang in news.languages(outlet)]
+        entries.append({"name": outlet.source, "kind": "rss", "urls": feeds, **base})
+        if outlet.sitemap_source:
+            sitemap = site.url(f"{outlet.prefix}/sitemap_index.xml")
+            entries.append({"name": outlet.sitemap_source, "kind": "sitemap", "urls": [sitemap], **base})
+    return entries
+
+
+def demo_sources(site: FixtureSite) -> list[SourceConfig]:
+    return parse_sources({"sources": demo_source_entries(site)}, "demo news set")
+
+
+def write_demo_sources(site: FixtureSite, path: Path) -> Path:
+    """Write a sources.yaml with just the demo outlets (for `crawler run --sources-file PATH`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"sources": demo_source_entries(site)}, sort_keys=False), encoding="utf-8")
     return path
