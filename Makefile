@@ -30,7 +30,7 @@ test-fast: venv ## the suite without tests marked slow
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 demo: venv ## the whole platform on this machine with no servers: crawl -> train -> promote -> serve -> index
-	$(BIN)/python -m newsmodel.demo
+	$(BIN)/python scripts/demo.py
 
 check: venv ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check newsmodel crawler app tests bench migrations

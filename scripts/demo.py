@@ -1,0 +1,253 @@
+"""`make demo`: the whole platform on one machine with no servers, end to end, in minutes.
+
+Runs each stage as the command a person would type (so crawler, newsmodel and app stay
+decoupled, as in production): migrate a SQLite database, serve the crawler's fixture news site
+on loopback and crawl it (or the real sources with DEMO_LIVE=1), preprocess, import the
+ConfliBERT labels, train the demo candidates, compare, register, gate + promote the best, start
+the API, score the crawled sentences, build the relation index, and print where to look.
+Safe to run twice: every stage is incremental or idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+STATE = Path(os.environ.get("NEWSMODEL_STATE_DIR", ROOT / "var" / "demo")).resolve()
+SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+CANDIDATES = [c for c in os.environ.get("DEMO_CANDIDATES", "demo-minilm,demo-electra,demo-mobilebert").split(",") if c]
+API_PORT = int(os.environ.get("DEMO_API_PORT", "8000"))
+MLFLOW_PORT = int(os.environ.get("DEMO_MLFLOW_PORT", "5000"))
+STARTED = time.perf_counter()
+
+
+def say(msg: str) -> None:
+    print(f"\n[demo {time.perf_counter() - STARTED:6.1f}s] {msg}", flush=True)
+
+
+def demo_env() -> dict[str, str]:
+    """The embedded default: SQLite corpus + SQLite MLflow store + local artifacts, no Redis."""
+    env = dict(os.environ)
+    env.update(
+        NEWSMODEL_STATE_DIR=str(STATE),
+        DATABASE_URL=f"sqlite:///{STATE / 'newsmodel.db'}",
+        MLFLOW_TRACKING_URI=f"sqlite:///{STATE / 'mlflow.db'}",
+        ARTIFACT_ROOT=(STATE / "mlartifacts").as_uri(),
+        REDIS_URL="",
+        ENVIRONMENT="development",
+        HF_HUB_OFFLINE=env.get("HF_HUB_OFFLINE", "1"),
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
+    if "NEWSMODEL_DATA_DIR" not in os.environ and (SHARED_DATA / "conflibert-cameo").is_dir():
+        env["NEWSMODEL_DATA_DIR"] = str(SHARED_DATA)
+    if not os.environ.get("DEMO_LIVE"):
+        env["CRAWLER_ALLOW_PRIVATE_ADDRESSES"] = "true"  # the fixture site lives on loopback
+    return env
+
+
+ENV = demo_env()
+
+
+def run(*args: str, capture: bool = False) -> str:
+    """Run one pipeline command; stop the demo with its own error line if it fails."""
+    cmd = [str(BIN / args[0]) if (BIN / args[0]).exists() else args[0], *args[1:]]
+    print(f"$ {' '.join(args)}", flush=True)
+    proc = subprocess.run(cmd, cwd=ROOT, env=ENV, text=True, capture_output=capture)
+    if proc.returncode != 0:
+        if capture:
+            sys.stderr.write(proc.stdout + proc.stderr)
+        sys.exit(f"demo stopped: `{' '.join(args)}` exited {proc.returncode}")
+    return proc.stdout if capture else ""
+
+
+def free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+
+@contextmanager
+def background(name: str, *args: str, ready_url: str | None = None, timeout_s: float = 90) -> Iterator[None]:
+    """Start a long-running process for the demo's lifetime; wait until it answers."""
+    log = (STATE / "logs" / f"{name}.log").open("w")
+    cmd = [str(BIN / args[0]) if (BIN / args[0]).exists() else args[0], *args[1:]]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        if ready_url:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if proc.poll() is not None:
+                    sys.exit(f"demo stopped: {name} exited {proc.returncode}; see {log.name}")
+                try:
+                    if httpx.get(ready_url, timeout=2).status_code < 500:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    sys.exit(f"demo stopped: {name} did not answer on {ready_url}; see {log.name}")
+                time.sleep(0.5)
+        yield
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def crawl() -> None:
+    """Crawl the fixture news site on loopback (or the real sources with DEMO_LIVE=1)."""
+    if os.environ.get("DEMO_LIVE"):
+        say("crawling the real sources in crawler/sources.yaml (DEMO_LIVE=1)")
+        run("crawler", "run", "--limit", os.environ.get("DEMO_LIVE_LIMIT", "20"))
+        return
+    from crawler.testing.fixture_site import serve
+    from crawler.testing.sources import write_demo_sources
+
+    site = serve("127.0.0.1", free_port(8800))
+    try:
+        sources = write_demo_sources(site, STATE / "demo-sources.yaml")
+        say(f"crawling the demo news site served on {site.base_url} (synthetic articles, see crawler/testing)")
+        run("crawler", "run", "--sources-file", str(sources))
+    finally:
+        site.stop()
+
+
+def train_candidates() -> list[dict[str, str]]:
+    """Train each demo candidate; return what `newsmodel train` registered."""
+    registered = []
+    for experiment in CANDIDATES:
+        say(f"training {experiment}")
+        out = run("newsmodel", "train", f"experiment={experiment}", capture=True)
+        print(out.strip().splitlines()[-1] if out.strip() else "", flush=True)
+        for line in out.splitlines():
+            if line.startswith("run ") and " registered " in line:
+                version = line.split(" version ", 1)[1].split(";", 1)[0].strip()
+                name = line.split(" registered ", 1)[1].split(" version ", 1)[0].strip()
+                registered.append({"experiment": experiment, "name": name, "version": version})
+    if not registered:
+        sys.exit("demo stopped: no candidate was registered")
+    return registered
+
+
+def promote_best(candidates: list[dict[str, str]]) -> dict[str, str]:
+    """Promote the candidate with the best test macro-F1, if it passes the gate."""
+    import mlflow
+
+    client = mlflow.MlflowClient(ENV["MLFLOW_TRACKING_URI"])
+    scored = []
+    for c in candidates:
+        mv = client.get_model_version(c["name"], c["version"])
+        f1 = client.get_run(mv.run_id).data.metrics.get("test_macro_f1", float("-inf"))
+        scored.append((f1, c))
+    f1, best = max(scored, key=lambda t: t[0])
+    say(f"best candidate: {best['experiment']} ({best['name']} v{best['version']}, test macro-F1 {f1:.3f}); gate")
+    gate = subprocess.run([str(BIN / "newsmodel"), "gate", best["name"], best["version"]], cwd=ROOT, env=ENV)
+    if gate.returncode == 0:
+        run("newsmodel", "promote", best["name"], best["version"], "--to", "Production")
+    else:
+        print("the gate kept the current Production version (the new best is worse on the same test split)")
+    return best
+
+
+def score_and_index(api: str, api_key: str) -> None:
+    """Bulk-score every unscored sentence through the API's job endpoint, then build the index."""
+    headers = {"X-API-Key": api_key}
+    deadline = time.monotonic() + 120
+    while True:  # the API loads the promoted model in the background
+        model = httpx.get(f"{api}/v1/model", timeout=10)
+        serving = model.json().get("serving") if model.status_code == 200 else None
+        if serving:
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"demo stopped: the API did not load the promoted model: {model.text[:300]}")
+        time.sleep(1)
+    print(f"API serves {serving.get('name')} v{serving.get('version')}")
+    job = httpx.post(f"{api}/v1/jobs", json={}, headers=headers, timeout=30)
+    if job.status_code >= 400:
+        sys.exit(f"demo stopped: job submission failed: {job.status_code} {job.text[:300]}")
+    job_id = job.json()["id"]
+    while True:
+        status = httpx.get(f"{api}/v1/jobs/{job_id}", headers=headers, timeout=10).json()
+        if status.get("status") in ("succeeded", "failed", "cancelled", "superseded"):
+            break
+        time.sleep(1)
+    print(f"scoring job {job_id}: {status.get('status')}, {status.get('done')} of {status.get('total')} sentences")
+    say("building the relation index")
+    run("newsmodel", "index", "build")
+
+
+def keep_serving(api: str) -> None:
+    """Leave the API and MLflow UI up for a person to look at, until Ctrl-C (interactive only)."""
+    if not sys.stdin.isatty() or os.environ.get("DEMO_EXIT"):
+        return
+    print("\nThe API and the MLflow UI stay up until you press Ctrl-C.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping")
+
+
+def main() -> None:
+    (STATE / "logs").mkdir(parents=True, exist_ok=True)
+    print(f"newsmodel demo: state in {STATE} (SQLite corpus, SQLite MLflow store, no Redis: jobs in-process)")
+    print(f"labeled data from {ENV.get('NEWSMODEL_DATA_DIR', 'the ConfliBERT download')}")
+    say("migrating the corpus database")
+    run("newsmodel", "db", "upgrade")
+    crawl()
+    say("preprocessing: sentences, country pairs, TextRank importance, NER")
+    run("newsmodel", "preprocess")
+    say("importing the ConfliBERT CAMEO labels")
+    run("newsmodel", "data", "import-builtin", "conflibert-cameo")
+    candidates = train_candidates()
+    say("comparing the candidates")
+    run("newsmodel", "compare", "--experiment", "demo-candidates")
+    promote_best(candidates)
+    api_port, mlflow_port = free_port(API_PORT), free_port(MLFLOW_PORT)
+    api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
+    ENV["APP_POLL_INTERVAL_S"] = "2"
+    with (
+        background("api", "uvicorn", "app.main:create_app", "--factory", "--port", str(api_port),
+                   ready_url=f"{api}/health"),
+        background("mlflow-ui", "mlflow", "ui", "--backend-store-uri", ENV["MLFLOW_TRACKING_URI"],
+                   "--port", str(mlflow_port), ready_url=f"http://127.0.0.1:{mlflow_port}/health", timeout_s=120),
+    ):
+        say("scoring the crawled sentences with the promoted model")
+        score_and_index(api, api_key)
+        say("relation index for the focus pairs")
+        run("newsmodel", "index", "show")
+        took = time.perf_counter() - STARTED
+        print(
+            f"\nDone in {took / 60:.1f} min.\n"
+            f"  API docs:   {api}/docs\n"
+            f"  dashboard:  {api}/dashboard\n"
+            f"  MLflow UI:  http://127.0.0.1:{mlflow_port}  (Models -> {candidates[0]['name']}: promote another version)\n"
+            f"  predict:    curl -s {api}/v1/predict -H 'content-type: application/json' "
+            "-d '{\"sentences\": [\"Seoul and Tokyo signed a trade pact.\"]}'",
+            flush=True,
+        )
+        keep_serving(api)
+
+
+if __name__ == "__main__":
+    main()
