@@ -10,7 +10,6 @@ Safe to run twice: every stage is incremental or idempotent.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
