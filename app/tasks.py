@@ -41,7 +41,7 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     With a range: score it; the task that finishes the job queues the index update."""
     settings = get_app_settings()
     try:
-        handle = worker_model()
+        handle = worker_model(_pinned_version(settings.database_url, job_id))
     except ModelNotAvailable as exc:
         jobs.mark_failed(settings.database_url, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
@@ -68,6 +68,13 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
         "scoring task", job_id=job_id, range=(lo, hi), scored=scored, status=status, version=handle.version
     )
     return {"job_id": job_id, "status": status, "scored": scored}
+
+
+def _pinned_version(url: str, job_id: str) -> str | None:
+    """The version a job is pinned to: a backfill names it up front, a started job its first."""
+    with session_scope(url) as s:
+        job = s.get(ScoringJob, job_id)
+        return job.model_version if job is not None else None
 
 
 def _wants_index(url: str, job_id: str) -> bool:

@@ -62,15 +62,24 @@ celery_app.add_defaults(lambda: celery_config(get_app_settings()))
 _follower: ModelFollower | None = None
 
 
-def worker_model() -> ModelHandle:
-    """The live model in this worker process; checks the registry once more before giving up."""
+def worker_model(wanted_version: str | None = None) -> ModelHandle:
+    """The live model in this worker process; checks the registry once more before giving up.
+
+    Also checks now when a job is pinned to another version than the loaded one: every process
+    polls on its own clock, so a version promoted a moment ago (the API's backfill request
+    names it) may not be loaded here yet, and the job would be superseded by a stale poll.
+    """
     if _follower is None:
         raise ModelNotAvailable("this process has no model follower (not started by a Celery worker)")
     try:
-        return _follower.require()
+        handle = _follower.require()
     except ModelNotAvailable:
         _follower.check_now()
         return _follower.require()
+    if wanted_version is not None and handle.version != wanted_version:
+        _follower.check_now()
+        handle = _follower.require()
+    return handle
 
 
 @signals.worker_process_init.connect
