@@ -38,6 +38,7 @@ def _serve_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_serve", Path(__file__).with_name("serve.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the body runs
     spec.loader.exec_module(module)
     return module
 
