@@ -101,17 +101,19 @@ class Cli:
     @staticmethod
     def finish(proc: subprocess.Popen[str], timeout: float) -> str:
         """Wait for a started command; its stdout, or an assertion showing both streams."""
+        argv = proc.args if isinstance(proc.args, list) else [proc.args]
+        command = " ".join(Path(str(argv[0])).name.split() + [str(a) for a in argv[1:]])
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
             raise AssertionError(
-                f"{proc.args} ran over {timeout:.0f} s\n{out[-3000:]}\n{err[-3000:]}"
+                f"`{command}` ran over {timeout:.0f} s\n{out[-3000:]}\n{err[-3000:]}"
             ) from None
         if proc.returncode != 0:
             raise AssertionError(
-                f"{proc.args} exited {proc.returncode}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-5000:]}"
+                f"`{command}` exited {proc.returncode}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-5000:]}"
             )
         return out
 

@@ -21,6 +21,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,11 @@ def _check_candidate(client: Any, name: str, version: str, model: str) -> dict[s
     return {"fingerprint": tags["dataset_fingerprint"], "macro_f1": f"{metrics['test_macro_f1']:.4f}"}
 
 
+def _experiment_made(client: Any, proc: subprocess.Popen[str]) -> bool:
+    """The training run created its experiment (or already exited: its error is read later)."""
+    return client.get_experiment_by_name(EXPERIMENT) is not None or proc.poll() is not None
+
+
 def _write_new_source(site: FixtureSite, path: Path) -> Path:
     """What a user adds to sources.yaml: one more RSS source (here the fixture site's generator)."""
     entry = {
@@ -249,9 +255,7 @@ def _run_platform(
                 # Two first runs at once race to create the experiment (get-or-create is not
                 # atomic in newsmodel.registry.tracking.ensure_experiment): let the first make it.
                 wait_until(
-                    lambda p=proc: mlflow.get_experiment_by_name(EXPERIMENT) or p.poll() is not None,
-                    120,
-                    f"the MLflow experiment {EXPERIMENT!r}",
+                    partial(_experiment_made, mlflow, proc), 120, f"the MLflow experiment {EXPERIMENT!r}"
                 )
             with timings.step("3a start api (uvicorn) + worker (celery)"):
                 server = start_uvicorn(env=env, timeout=120)
@@ -330,10 +334,10 @@ def _run_platform(
         assert switch_s <= POLL_S + float(serving.get("load_seconds") or 0) + 10, switch_s
 
         with timings.step("8 backfill with B (worker) -> index B"):
-            backfill = wait_until(
+            backfill_id = wait_until(
                 lambda: _backfill_job(db, name, b), 60, f"a backfill job for v{b}", log=server.log_tail
             )
-            backfill = _finished_job(api, backfill, 120, worker.log_tail)
+            backfill = _finished_job(api, backfill_id, 120, worker.log_tail)
             assert backfill["status"] == "succeeded", backfill
             assert backfill["model_version"] == b and backfill["done"] == sentences, backfill
             relations_b = wait_until(
