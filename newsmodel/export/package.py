@@ -13,7 +13,7 @@ import numpy as np
 
 from newsmodel.errors import NewsmodelError
 from newsmodel.export.onnx_export import export_onnx
-from newsmodel.export.quantize import QuantTrial, select_quantization
+from newsmodel.export.quantize import QuantEval, QuantTrial, select_quantization
 from newsmodel.export.speed import make_batches
 from newsmodel.registry.layout import (
     FP32_FILE,
@@ -101,15 +101,23 @@ def package_model(
             f"{export_cfg.parity_max_abs_diff}: the export is wrong, not registering it"
         )
     truth = np.asarray(val_labels)
+    reference = OnnxPredictor.from_dir(out_dir, variant="fp32").predict_proba(list(val_texts))
 
-    def int8_val_accuracy(candidate: Path) -> float:
+    def int8_on_validation(candidate: Path) -> QuantEval:
         # The predictor loads a model directory: give the candidate the tokenizer and label map.
         for name in (TOKENIZER_DIR, LABEL_MAP_FILE):
             link = candidate.parent / name
             if not link.exists():
                 link.symlink_to((out_dir / name).resolve())
         probs = OnnxPredictor.from_dir(candidate.parent, variant="int8").predict_proba(list(val_texts))
-        return float((probs.argmax(axis=1) == truth).mean())
+        kl = np.sum(
+            reference * (np.log(np.maximum(reference, 1e-12)) - np.log(np.maximum(probs, 1e-12))), axis=1
+        )
+        return QuantEval(
+            accuracy=float((probs.argmax(axis=1) == truth).mean()),
+            agreement_with_fp32=float((probs.argmax(axis=1) == reference.argmax(axis=1)).mean()),
+            kl_to_fp32=float(kl.mean()),
+        )
 
     qcfg = export_cfg.quantization
     workdir = out_dir.parent / f"{out_dir.name}.int8-trials"
@@ -119,7 +127,7 @@ def package_model(
             workdir,
             list(qcfg.schemes),
             fp32_val_accuracy,
-            int8_val_accuracy,
+            int8_on_validation,
             float(qcfg.max_accuracy_drop_points),
             float(qcfg.min_size_ratio),
         )

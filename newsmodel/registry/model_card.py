@@ -90,8 +90,8 @@ def render_model_card(report: dict[str, Any]) -> str:
         f"fp32 on {_pct(int8['agreement_with_fp32'])} of test sentences; size ratio "
         f"{report['sizes']['ratio']:.2f}x.",
         "",
-        f"int8 scheme `{quant['chosen']['scheme']}` won on validation (target: within 1.0 point of fp32 and "
-        ">= 3.5x smaller; first scheme meeting both, else the most accurate):",
+        f"int8 scheme `{quant['chosen']['scheme']}` won on validation (targets: within 1.0 point of fp32 and "
+        ">= 3.5x smaller; among schemes meeting both, the closest to fp32 by KL divergence):",
         "",
         *_quant_rows(quant),
         "",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsmodel.errors import ConfigError
-from newsmodel.export.quantize import SCHEMES, quantize_int8, select_quantization
+from newsmodel.export.quantize import SCHEMES, QuantEval, quantize_int8, select_quantization
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +36,45 @@ def test_every_scheme_writes_a_smaller_loadable_model(fp32_model: Path) -> None:
         quantize_int8(fp32_model, fp32_model.with_name("x.onnx"), "int4")
 
 
-def test_selection_stops_at_the_first_scheme_meeting_targets(fp32_model: Path, tmp_path: Path) -> None:
-    scores = {"default": 0.80, "per_channel": 0.895, "keep_sensitive_fp32": 0.90}
+def _evaluator(scores: dict[str, tuple[float, float]]):  # type: ignore[no-untyped-def]
+    """Fake validation measurements per scheme: (accuracy, KL to fp32)."""
+
+    def evaluate(path: Path) -> QuantEval:
+        accuracy, kl = scores[path.parent.name]
+        return QuantEval(accuracy=accuracy, agreement_with_fp32=1.0 - kl, kl_to_fp32=kl)
+
+    return evaluate
+
+
+def test_selection_prefers_the_most_faithful_scheme_meeting_targets(fp32_model: Path, tmp_path: Path) -> None:
+    scores = {"default": (0.90, 0.02), "per_channel": (0.895, 0.003), "keep_sensitive_fp32": (0.80, 0.001)}
     chosen, trials, path = select_quantization(
-        fp32_model, tmp_path, list(SCHEMES), 0.90, lambda p: scores[p.parent.name], 1.0, 2.5
+        fp32_model, tmp_path, list(SCHEMES), 0.90, _evaluator(scores), 1.0, 2.5
     )
-    assert [t.scheme for t in trials] == ["default", "per_channel"]
-    assert chosen.scheme == "per_channel" and chosen.meets_target and path.is_file()
-    assert trials[0].accuracy_drop_points == pytest.approx(10.0)
+    assert [t.scheme for t in trials] == list(SCHEMES)
+    assert [t.meets_target for t in trials] == [True, True, False]
+    assert chosen.scheme == "per_channel" and path == tmp_path / "per_channel" / "model.int8.onnx"
+    assert trials[2].accuracy_drop_points == pytest.approx(10.0)
 
 
 def test_selection_falls_back_to_the_most_accurate(fp32_model: Path, tmp_path: Path) -> None:
-    scores = {"default": 0.70, "per_channel": 0.75, "keep_sensitive_fp32": 0.72}
+    scores = {"default": (0.70, 0.1), "per_channel": (0.75, 0.2), "keep_sensitive_fp32": (0.72, 0.05)}
     chosen, trials, _ = select_quantization(
-        fp32_model, tmp_path, list(SCHEMES), 0.90, lambda p: scores[p.parent.name], 1.0, 2.5
+        fp32_model, tmp_path, list(SCHEMES), 0.90, _evaluator(scores), 1.0, 2.5
     )
     assert len(trials) == 3 and chosen.scheme == "per_channel" and not chosen.meets_target
+
+
+def test_keep_sensitive_leaves_the_last_ffn_output_in_fp32(fp32_model: Path) -> None:
+    import onnx
+
+    from newsmodel.export.quantize import _sensitive_nodes
+
+    names = _sensitive_nodes(onnx.load(str(fp32_model)))
+    assert any("layer.1/output/dense/MatMul" in n for n in names)
+    assert not any("layer.0/" in n for n in names)
+    sizes = {
+        s: quantize_int8(fp32_model, fp32_model.with_name(f"k-{s}.onnx"), s).stat().st_size
+        for s in SCHEMES[1:]
+    }
+    assert sizes["keep_sensitive_fp32"] > sizes["per_channel"]
