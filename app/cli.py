@@ -7,6 +7,7 @@ celery directly; this is the same thing for a person at a terminal.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -60,16 +61,38 @@ def register_webhook(
     settings = get_app_settings()
     settings.check_secrets()
     client = MlflowClient(settings.mlflow_tracking_uri)
+    name = f"newsmodel-app-{settings.registered_model_name}"
     try:
-        hook = client.create_webhook(
-            name=f"newsmodel-app-{settings.registered_model_name}",
-            url=url,
-            events=list(WEBHOOK_EVENTS),  # type: ignore[arg-type]
-            secret=settings.webhook_secret.get_secret_value(),
-        )
+        # Idempotent (compose runs it on every `up`): update our webhook if it exists.
+        existing = next((h for h in _all_webhooks(client) if h.name == name), None)
+        if existing is not None:
+            hook = client.update_webhook(
+                existing.webhook_id,
+                url=url,
+                events=list(WEBHOOK_EVENTS),  # type: ignore[arg-type]
+                secret=settings.webhook_secret.get_secret_value(),
+                status="ACTIVE",
+            )
+        else:
+            hook = client.create_webhook(
+                name=name,
+                url=url,
+                events=list(WEBHOOK_EVENTS),  # type: ignore[arg-type]
+                secret=settings.webhook_secret.get_secret_value(),
+            )
     except MlflowException as exc:
         raise NewsmodelError(f"MLflow refused the webhook: {exc.message}") from exc
     typer.echo(f"webhook {hook.webhook_id} -> {url} for {', '.join(WEBHOOK_EVENTS)}")
+
+
+def _all_webhooks(client: Any) -> list[Any]:
+    hooks, token = [], None
+    while True:
+        page = client.list_webhooks(max_results=100, page_token=token)
+        hooks.extend(page)
+        token = page.token
+        if not token:
+            return hooks
 
 
 def main() -> None:

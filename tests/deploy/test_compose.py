@@ -33,7 +33,8 @@ TEST_ENV = {
 REQUIRED_SECRETS = tuple(TEST_ENV)
 ONE_SHOT = {"migrate", "trainer"}
 BUILT_SERVICES = {"api", "worker", "scheduler", "crawler", "trainer", "mlflow", "migrate"}
-ALL_SERVICES = BUILT_SERVICES | {"postgres", "redis", "gcs"}
+# webhook: one-shot registration of the MLflow webhook, run from the api image.
+ALL_SERVICES = BUILT_SERVICES | {"postgres", "redis", "gcs", "webhook"}
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,7 @@ def test_depends_on_uses_conditions(config: dict) -> None:
             "redis": "service_healthy",
         },
         "trainer": {"migrate": "service_completed_successfully", "mlflow": "service_healthy"},
+        "webhook": {"api": "service_healthy"},
     }
     for name, service in config["services"].items():
         deps = service.get("depends_on") or {}
