@@ -21,8 +21,12 @@ def resolve(base: str, href: str) -> str | None:
     href = href.strip()
     if not href:
         return None
-    absolute = urljoin(base, href)
-    if urlsplit(absolute).scheme not in ("http", "https"):
+    try:
+        absolute = urljoin(base, href)
+        parts = urlsplit(absolute)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket ("http://[::1"): not a usable link
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return absolute
 
