@@ -28,9 +28,20 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
     """Load the labeled examples a data config names and split them with the dataset builder."""
     from newsmodel import datasets
 
-    if data_cfg.source != "conflibert":
-        raise ConfigError(f"data.source={data_cfg.source!r} is not supported; use data=conflibert")
-    examples: list[Example] = datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
+    examples: list[Example]
+    if data_cfg.source == "conflibert":
+        examples = datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
+    elif data_cfg.source == "db":
+        # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
+        from newsmodel.labels.store import load_examples
+        from newsmodel.settings import get_settings
+
+        origins = [str(o) for o in (data_cfg.get("origins") or [])]
+        examples = load_examples(get_settings().database_url, str(data_cfg.scheme), origins or None)
+    else:
+        raise ConfigError(
+            f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
+        )
     if data_cfg.get("limit"):
         # A seeded sample, not the head of the file: the file is not shuffled by class.
         rng = random.Random(int(data_cfg.seed))
