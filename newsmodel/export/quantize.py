@@ -4,8 +4,9 @@ Schemes: `default` (per-tensor int8 weights: MatMul and the embedding Gathers), 
 scale per output channel), `keep_sensitive_fp32` (per-channel, with the last layer's FFN output
 projection - where BERT's activation outliers sit - and any classifier/pooler MatMul in fp32).
 The winner, among schemes meeting both targets (accuracy drop, size ratio), is the most faithful
-to fp32 (lowest mean KL divergence of its probabilities from fp32's): on a few hundred validation
-sentences accuracy often ties, fidelity does not. None meeting the targets: the most accurate.
+to fp32 (lowest mean KL divergence of its probabilities from fp32's; within 10% counts as a tie,
+won by the smaller file): on a few hundred validation sentences accuracy often ties, fidelity
+does not. None meeting the targets: the most accurate.
 The choice is made on the validation split, never on test.
 """
 
@@ -133,7 +134,9 @@ def select_quantization(
         log.info("quantization trial", **trial.to_dict())
     meeting = [t for t in trials if t[0].meets_target]
     if meeting:
-        best = min(meeting, key=lambda t: (t[0].kl_to_fp32, -t[0].accuracy))
+        # Fidelity first; schemes within 10% of the best KL count as equally faithful: smallest wins.
+        best_kl = min(t[0].kl_to_fp32 for t in meeting)
+        best = min(meeting, key=lambda t: (t[0].kl_to_fp32 > 1.1 * best_kl, t[0].size_bytes))
     else:
         best = max(trials, key=lambda t: (t[0].accuracy, -t[0].kl_to_fp32))
     return best[0], [t for t, _ in trials], best[1]

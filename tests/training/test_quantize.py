@@ -57,6 +57,14 @@ def test_selection_prefers_the_most_faithful_scheme_meeting_targets(fp32_model: 
     assert trials[2].accuracy_drop_points == pytest.approx(10.0)
 
 
+def test_equally_faithful_schemes_go_to_the_smaller_file(fp32_model: Path, tmp_path: Path) -> None:
+    scores = {"default": (0.90, 0.02), "per_channel": (0.90, 0.00300), "keep_sensitive_fp32": (0.90, 0.00299)}
+    chosen, _, _ = select_quantization(
+        fp32_model, tmp_path, list(SCHEMES), 0.90, _evaluator(scores), 1.0, 2.5
+    )
+    assert chosen.scheme == "per_channel"  # keep_sensitive_fp32 is larger and no more faithful
+
+
 def test_selection_falls_back_to_the_most_accurate(fp32_model: Path, tmp_path: Path) -> None:
     scores = {"default": (0.70, 0.1), "per_channel": (0.75, 0.2), "keep_sensitive_fp32": (0.72, 0.05)}
     chosen, trials, _ = select_quantization(
