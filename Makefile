@@ -48,7 +48,9 @@ bench: venv ## run every benchmark in bench/ and write BENCHMARKS.md
 	$(BIN)/python -m bench.run_all
 
 reliability: venv ## fault + load suites, writes RELIABILITY.md
-	$(BIN)/python -m pytest tests/reliability -m "" $(PYTEST_ARGS)
+	rm -rf test-artifacts/reliability
+	NEWSMODEL_LOAD_MODE=full $(BIN)/python -m pytest tests/reliability -m "" $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python scripts/reliability_report.py; exit $$status
 
 clean: ## remove the demo state (var/) and caches, keep .venv
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

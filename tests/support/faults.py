@@ -25,8 +25,10 @@ import psutil
 import psycopg2
 
 from tests.support.net import free_port, wait_for
+from tests.support.procs import ManagedProcess
+from tests.support.redis import machine_redis_answers, redis_server_binary
 
-__all__ = ["Downtime", "PrivatePostgres", "postgres_bin_dir"]
+__all__ = ["Downtime", "PrivatePostgres", "RestartableRedis", "postgres_bin_dir"]
 
 
 def postgres_bin_dir() -> Path:
@@ -177,6 +179,49 @@ class PrivatePostgres:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class RestartableRedis:
+    """A private redis-server configured like the compose one (append-only file on), so a
+    restart keeps queued and unacknowledged Celery messages; `restart(keep_data=False)` starts
+    it empty instead, as a failover to an empty replica or a Redis without persistence does."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.data = self.workdir / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        argv = [
+            redis_server_binary(),
+            "--port", str(self.port), "--bind", "127.0.0.1", "--protected-mode", "no",
+            "--dir", str(self.data), "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+        ]  # fmt: skip
+        self._proc = ManagedProcess(f"redis-server:{self.port}", argv, self.workdir / "redis.log")
+
+    def ping(self) -> bool:
+        return machine_redis_answers(self.url)
+
+    def start(self, timeout: float = 15.0) -> RestartableRedis:
+        if not self._proc.alive():
+            self._proc.start()
+        wait_for(self.ping, timeout, f"redis-server on {self.port}", alive=self._proc.alive)
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM: redis-server flushes the append-only file and exits."""
+        self._proc.stop()
+
+    def restart(self, down_s: float = 0.0, keep_data: bool = True) -> None:
+        self.stop()
+        if not keep_data:
+            shutil.rmtree(self.data, ignore_errors=True)
+            self.data.mkdir(parents=True)
+        time.sleep(down_s)
+        self.start()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self._proc.log_tail(lines)
 
 
 @dataclass

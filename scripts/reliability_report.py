@@ -1,0 +1,221 @@
+"""Write RELIABILITY.md from the figures the reliability tests recorded.
+
+    python scripts/reliability_report.py [--results test-artifacts/reliability] [--out RELIABILITY.md]
+
+Each test in tests/reliability writes `<scenario>.json` (what it broke, what it observed, its
+figures) after its assertions pass; `make reliability` clears the folder, runs the suite (load
+test in full mode) and then this script. A scenario without a file did not pass in that run
+and is listed as such, so the document never shows figures the code did not just produce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The order of the document; a scenario not listed here is appended to its section.
+SCENARIOS = [
+    "postgres-restart-crawl",
+    "postgres-restart-scoring",
+    "mlflow-down",
+    "gcs-down-registration",
+    "gcs-down-download",
+    "redis-restart-job",
+    "redis-restart-data-lost",
+    "worker-killed",
+    "promotion-under-load",
+    "load",
+    "bad-bodies",
+    "fuzz-api",
+    "fuzz-parsers",
+    "security",
+]
+SECTIONS = {
+    "faults": "Faults",
+    "load": "Load",
+    "bad-input": "Bad input",
+    "security": "Security",
+}
+EXPECTED_SECTION = {
+    "load": "load",
+    "bad-bodies": "bad-input",
+    "fuzz-api": "bad-input",
+    "fuzz-parsers": "bad-input",
+    "security": "security",
+}
+TEST_FILES = {
+    "faults": "tests/reliability/test_fault_database.py, test_fault_registry.py, test_fault_workers.py",
+    "load": "tests/reliability/test_load.py",
+    "bad-input": "tests/reliability/test_fuzz_api.py, test_fuzz_parsers.py",
+    "security": "tests/reliability/test_security.py",
+}
+
+
+def load_results(folder: Path) -> dict[str, dict[str, Any]]:
+    results = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"skipping {path}: {exc}", file=sys.stderr)
+            continue
+        results[str(body.get("scenario", path.stem))] = body
+    return results
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_fmt(v) for v in value)
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def _failed_requests(figures: dict[str, Any]) -> str:
+    for key in ("failed_requests", "predict_failed_during_outage"):
+        if key in figures:
+            total = figures.get("requests", figures.get("predict_requests_during_outage"))
+            return f"{figures[key]} / {total}" if total is not None else _fmt(figures[key])
+    return "-"
+
+
+def fault_table(results: dict[str, dict[str, Any]], names: list[str]) -> list[str]:
+    lines = [
+        "| scenario | lost | duplicates | failed requests | down (s) | recovery (s) | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        r = results.get(name)
+        if r is None:
+            lines.append(f"| {name} | | | | | | **no result: the test did not pass in this run** |")
+            continue
+        f = r["figures"]
+        gap = r.get("status") == "gap"
+        lines.append(
+            f"| {r['title']} | {_fmt(f.get('lost'))} | {_fmt(f.get('duplicates'))} | "
+            f"{_failed_requests(f)} | {_fmt(f.get('down_s'))} | {_fmt(f.get('recovery_s'))} | "
+            f"{'**gap** (see below)' if gap else 'passed'} |"
+        )
+    return lines
+
+
+def scenario_block(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"### {r['title']}",
+        "",
+        f"- **Broken:** {r['broken']}",
+        f"- **Observed:** {r['observed']}",
+    ]
+    figures = r.get("figures", {})
+    levels = figures.get("levels")
+    plain = {k: v for k, v in figures.items() if k != "levels"}
+    if plain:
+        lines.append("- **Figures:** " + "; ".join(f"{k} = {_fmt(v)}" for k, v in plain.items()))
+    for note in r.get("notes", []):
+        lines.append(f"- **Note:** {note}")
+    if levels:
+        lines += [
+            "",
+            "| connections | requests | requests/s | p50 (ms) | p99 (ms) | max (ms) | errors |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for lv in levels:
+            lines.append(
+                f"| {lv['concurrency']} | {lv['requests']} | {_fmt(lv['requests_per_s'])} | "
+                f"{_fmt(lv['p50_ms'])} | {_fmt(lv['p99_ms'])} | {_fmt(lv['max_ms'])} | {lv['errors']} |"
+            )
+    lines.append(f"- Recorded {r.get('recorded_at', '?')} on {r.get('host', {}).get('cpus', '?')} CPUs.")
+    lines.append("")
+    return lines
+
+
+def render(results: dict[str, dict[str, Any]]) -> str:
+    ordered = SCENARIOS + sorted(set(results) - set(SCENARIOS))
+    by_section: dict[str, list[str]] = {key: [] for key in SECTIONS}
+    for name in ordered:
+        section = results.get(name, {}).get("section") or EXPECTED_SECTION.get(name, "faults")
+        by_section.setdefault(section, []).append(name)
+    gaps = [r for r in results.values() if r.get("status") == "gap"]
+    missing = [n for n in SCENARIOS if n not in results]
+
+    out = [
+        "# Reliability",
+        "",
+        "<!-- Generated by scripts/reliability_report.py from test-artifacts/reliability/*.json; "
+        "do not edit by hand: run `make reliability`. -->",
+        "",
+        f"Generated {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} at commit {_git_commit()} "
+        f"from {len(results)} scenario result(s). Every figure below was measured by a test in "
+        "`tests/reliability/` that started real services of its own (a private Postgres cluster, "
+        "Redis, GCS emulator and MLflow servers, uvicorn and Celery subprocesses), broke one, "
+        "restored it and asserted the outcome; a scenario only has figures if its test passed.",
+        "",
+        "Run it: `make reliability` (fault, bad-input and security tests, the load test in full "
+        "mode, then this file). `make test` runs the same tests in CI with the load test in short "
+        "mode. One scenario: `.venv/bin/python -m pytest tests/reliability/test_fault_workers.py -k "
+        "child`.",
+        "",
+    ]
+    if missing:
+        out += [f"**Not passed in this run:** {', '.join(missing)}.", ""]
+    if gaps:
+        out += ["## Open gaps", ""]
+        for r in gaps:
+            out.append(f"- **{r['title']}:** " + " ".join(r.get("notes", [])))
+        out.append("")
+    for key, title in SECTIONS.items():
+        names = by_section.get(key, [])
+        if not names:
+            continue
+        out += [f"## {title}", "", f"Tests: {TEST_FILES.get(key, 'tests/reliability')}", ""]
+        if key == "faults":
+            out += [*fault_table(results, names), ""]
+        for name in names:
+            if name in results:
+                out += scenario_block(results[name])
+            else:
+                out += [f"### {name}", "", "No result: the test did not pass in this run.", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=ROOT / "test-artifacts" / "reliability")
+    parser.add_argument("--out", type=Path, default=ROOT / "RELIABILITY.md")
+    args = parser.parse_args(argv)
+    results = load_results(args.results) if args.results.is_dir() else {}
+    if not results:
+        print(f"error: no results in {args.results}: run `make reliability` first", file=sys.stderr)
+        return 2
+    args.out.write_text(render(results), encoding="utf-8")
+    missing = [n for n in SCENARIOS if n not in results]
+    print(
+        f"wrote {args.out} ({len(results)} scenarios"
+        + (f"; missing: {', '.join(missing)})" if missing else ")")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
