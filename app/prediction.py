@@ -16,6 +16,7 @@ from app.errors import LimitExceeded
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower, ModelHandle
 from newsmodel.countries import get_detector
+from newsmodel.errors import DataError
 
 __all__ = ["PredictionService", "check_limits"]
 
@@ -36,6 +37,13 @@ def check_limits(texts: list[str], max_sentences: int, max_chars: int) -> None:
             )
         if not text.strip():
             raise LimitExceeded(f"sentence {i} is empty")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # JSON can carry a lone surrogate escape ("\ud800")
+                raise DataError(
+                    f"sentence {i} is not valid Unicode text (it holds a lone surrogate such as \\ud800)"
+                ) from None
 
 
 def _countries(texts: list[str]) -> list[dict[str, Any]]:
