@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import Registry, registry, tiny_models  # noqa: F401 - fixtures re-used
+from tests.app.conftest import Registry, app_env, registry, tiny_models  # noqa: F401 - fixtures re-used
 from tests.support.faults import PrivatePostgres, RestartableRedis
 from tests.support.gcs import GcsEmulator
 from tests.support.mlflow_server import MlflowServer

@@ -18,7 +18,7 @@ from tests.reliability.conftest import ApiServer
 from tests.reliability.figures import record_figures
 from tests.support.fixtures import TEST_API_KEY
 
-SCHEMATHESIS_EXAMPLES = int(os.environ.get("NEWSMODEL_FUZZ_EXAMPLES", "25"))
+SCHEMATHESIS_EXAMPLES = int(os.environ.get("NEWSMODEL_FUZZ_EXAMPLES", "100"))
 
 # (case, body bytes, content type)
 HOSTILE_BODIES: list[tuple[str, bytes, str]] = [
@@ -35,9 +35,7 @@ HOSTILE_BODIES: list[tuple[str, bytes, str]] = [
     ),
     ("oversized body (2 MB)", json.dumps({"sentences": ["word " * 400] * 1000}).encode(), "application/json"),
     ("invalid UTF-8", b'{"text": "Seoul \xff\xfe and Tokyo"}', "application/json"),
-    ("UTF-16 body", '{"text": "Seoul and Tokyo"}'.encode("utf-16"), "application/json"),
     ("lone surrogate escape", b'{"text": "Seoul \\ud800 Tokyo"}', "application/json"),
-    ("NUL in text", b'{"text": "Seoul\\u0000Tokyo"}', "application/json"),
     ("NaN", b'{"text": NaN}', "application/json"),
     ("huge integer", b'{"sentences": [' + b"9" * 5000 + b"]}", "application/json"),
     ("duplicate keys", b'{"text": "a", "text": "b", "sentences": ["c"]}', "application/json"),
@@ -45,12 +43,18 @@ HOSTILE_BODIES: list[tuple[str, bytes, str]] = [
     ("form content type", b"text=Seoul", "application/x-www-form-urlencoded"),
     ("10k empty strings", json.dumps({"sentences": [""] * 10_000}).encode(), "application/json"),
 ]
+# Odd but meaningful: Python's JSON decoder detects UTF-16 from the first bytes, and a NUL is
+# a valid character. Either answer (200 or a 4xx) is fine; a 5xx is not.
+DECODABLE = [
+    ("UTF-16 body", '{"text": "Seoul and Tokyo"}'.encode("utf-16"), "application/json"),
+    ("NUL in text", b'{"text": "Seoul\\u0000Tokyo"}', "application/json"),
+]
 TARGETS = [("POST", "/v1/predict"), ("POST", "/v1/jobs"), ("POST", "/v1/webhooks/mlflow")]
 
 
 def _check(r: httpx.Response, case: str) -> None:
     assert r.status_code < 500, f"{case}: {r.status_code} {r.text[:300]}"
-    assert r.status_code >= 400 or case in ("duplicate keys",), f"{case}: accepted with {r.status_code}"
+    assert r.status_code >= 400, f"{case}: accepted with {r.status_code}"
     assert "Traceback" not in r.text and 'File "' not in r.text, f"{case}: {r.text[:300]}"
     body = r.json()
     assert set(body) >= {"error", "detail"} and body["detail"], f"{case}: {body}"
@@ -68,6 +72,10 @@ def test_hostile_bodies_get_a_4xx_and_the_server_keeps_serving(api_server: ApiSe
                 else:
                     _check(r, label)
                 statuses[label] = r.status_code
+        for case, body, ctype in DECODABLE:
+            r = client.post("/v1/predict", content=body, headers={"Content-Type": ctype})
+            assert r.status_code in (200, 422), f"{case}: {r.status_code} {r.text[:200]}"
+            statuses[f"{case} -> POST /v1/predict"] = r.status_code
         # Still alive and still predicting after all of that.
         assert client.get("/health").status_code == 200
         r = client.post("/v1/predict", json={"text": "Seoul and Tokyo signed a trade pact."})
@@ -114,8 +122,9 @@ def test_openapi_fuzzing_finds_no_server_error(api_server: ApiServer, tmp_path: 
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
-    summary = _summary(json.loads(report.read_text()) if report.exists() else {}, output)
-    assert summary.get("failures", 0) == 0, output[-4000:]
+    summary = _summary(json.loads(report.read_text()))
+    assert summary["test_cases"] and summary["test_cases"] > 100, summary
+    assert summary["test_cases_with_failures"] == 0 and summary["test_cases_errored"] == 0, output[-4000:]
     with httpx.Client(base_url=api_server.url, timeout=30) as client:
         assert client.post("/v1/predict", json={"text": "Seoul and Tokyo"}).status_code == 200
     record_figures(
@@ -126,32 +135,19 @@ def test_openapi_fuzzing_finds_no_server_error(api_server: ApiServer, tmp_path: 
         f"/openapi.json (up to {SCHEMATHESIS_EXAMPLES} examples per operation and phase, seed "
         "20261121, with an API key)",
         observed="no response was a server error (check not_a_server_error); the server kept serving",
-        figures={**summary, "server_errors": summary.get("failures", 0)},
+        figures={**summary, "server_errors": summary["test_cases_with_failures"]},
     )
 
 
-def _summary(report: dict[str, Any], output: str) -> dict[str, Any]:
-    """Operations and test cases from schemathesis' JSON report (its text output as a fallback)."""
-    figures: dict[str, Any] = {}
-    for key in ("operations", "test_cases", "failures", "errors"):
-        value = _find(report, key)
-        if isinstance(value, dict):
-            value = value.get("total", value.get("selected", value))
-        if isinstance(value, (int, float)):
-            figures[key] = value
-    if not figures:
-        figures["summary_line"] = next(
-            (ln.strip() for ln in reversed(output.splitlines()) if "passed" in ln or "failed" in ln), ""
-        )
-    return figures
-
-
-def _find(node: Any, key: str) -> Any:
-    if isinstance(node, dict):
-        if key in node:
-            return node[key]
-        for value in node.values():
-            found = _find(value, key)
-            if found is not None:
-                return found
-    return None
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The counts of schemathesis' JSON run report (schemathesis 4)."""
+    operations = report.get("operations", {})
+    cases = report.get("test_cases", {})
+    return {
+        "operations_tested": operations.get("tested"),
+        "test_cases": cases.get("generated"),
+        "test_cases_with_failures": cases.get("with_failures"),
+        "test_cases_errored": cases.get("errored"),
+        "phases": {name: p.get("status") for name, p in report.get("phases", {}).items()},
+        "running_time_s": round(float(report.get("running_time", 0.0)), 1),
+    }

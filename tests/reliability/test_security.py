@@ -48,7 +48,7 @@ WRONG_KEYS: list[str | bytes] = [
     TEST_API_KEY[:-1],  # a prefix of the real key
     TEST_API_KEY + "x",  # the real key plus a byte
     TEST_API_KEY.upper(),
-    f" {TEST_API_KEY} ",
+    f"{TEST_API_KEY}\t{TEST_API_KEY}",
     TEST_API_KEY.encode() + b"\xff",  # not valid UTF-8
     "clé-".encode("latin-1") + TEST_API_KEY.encode(),
 ]
