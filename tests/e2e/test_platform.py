@@ -172,6 +172,11 @@ def test_crawl_to_index_with_two_promotions(
     # As in a user's shell: MLflow's run-artifact listing resolves logged models through the
     # default tracking URI, not the client's (without this it reads ./mlflow.db).
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.tracking_uri)
+    # An earlier test in the same process may have set MLflow's global URI, which wins over
+    # the variable: point it here too, and restore it (unset or not) afterwards.
+    from mlflow.tracking._tracking_service import utils as mlflow_tracking_utils
+
+    monkeypatch.setattr(mlflow_tracking_utils, "_tracking_uri", mlflow_server.tracking_uri)
     if not (SHARED_DATA / "conflibert-cameo" / "train.tsv").is_file():
         pytest.fail(
             f"labeled data missing: {SHARED_DATA}/conflibert-cameo/train.tsv (../shared/data/README.md)"
