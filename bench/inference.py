@@ -12,7 +12,8 @@ FLOPs per sentence are counted, not guessed: forward hooks on every nn.Linear ad
 the attention products 2 x 2 x L^2 x all_head_size per layer and sequence (QK^T and AV).
 Peak = threads x clock x FLOP/cycle/core: 32 fp32 FLOP/cycle with AVX2+FMA (2 FMA pipes x 8
 lanes x 2), 64 with AVX-512; int8 peak is 2x fp32 on AVX2 (vpmaddubsw + vpmaddwd) and 4x with
-AVX-512 VNNI. The share is a lower bound on how busy the vector units were.
+AVX-512 VNNI. The clock is what /proc/cpuinfo reports - in a VM usually the base clock, so with
+turbo the real peak is higher and the shares here are upper bounds.
 
     python bench/inference.py            # minilm, electra, mobilebert, bert-base; 3 repeats
     python bench/inference.py --quick    # minilm + the tiny-* models; 2 repeats (< 2 min)
@@ -116,10 +117,11 @@ def bench_architecture(
         "onnx int8": onnx_runner(int8, threads),
     }
     results = measure_engines(engines, ids, tokenizer.pad_token_id, [1, 32], repeats, 2, threads, sentences)
-    flops = {
-        bs: count_flops(model, make_batches(ids, bs, max(1, sentences // bs), tokenizer.pad_token_id)[0])
-        for bs in (1, 32)
-    }
+    flops = {}
+    for bs in (1, 32):
+        batches = make_batches(ids, bs, max(1, sentences // bs), tokenizer.pad_token_id)
+        counted = sum(count_flops(model, b) * len(b["input_ids"]) for b in batches)
+        flops[bs] = counted / sum(len(b["input_ids"]) for b in batches)
     return {
         "name": name,
         "params_m": sum(p.numel() for p in model.parameters()) / 1e6,
@@ -135,7 +137,9 @@ def render(rows: list[dict[str, Any]], threads: int, repeats: int) -> str:
     peak32, peak8, how = cpu_peak_gflops(threads)
     out = [
         f"Threads: {threads} (torch and onnxruntime alike); {repeats} repeats; model-only time on "
-        "pre-tokenized batches. Peak: " + how + f" = {peak32:.0f} GFLOP/s fp32, {peak8:.0f} GOP/s int8.",
+        "pre-tokenized batches. Peak: " + how + f" = {peak32:.0f} GFLOP/s fp32, {peak8:.0f} GOP/s int8 "
+        "(reported clock; turbo makes the real peak higher, so the shares are upper bounds). FLOPs are "
+        "counted with hooks on every Linear layer plus the attention products (see the script's docstring).",
         "",
         "| model | params M | fp32 MB | int8 MB | GFLOP/sent (b1, b32) | engine | b1 sent/s (min-max) | "
         "b32 sent/s (min-max) | vs torch b32 | share of peak b32 |",
@@ -156,7 +160,9 @@ def render(rows: list[dict[str, Any]], threads: int, repeats: int) -> str:
                 f"{b32.sentences_per_s_median / base:.2f}x | {share:.1%} |"
             )
     out.append("")
-    out.append("GFLOP/sent at b32 includes the padding each batch carries (padded to its longest sentence).")
+    out.append(
+        "GFLOP/sent: mean over the measured sentences; at b32 it includes the padding each batch carries."
+    )
     return "\n".join(out)
 
 
