@@ -281,7 +281,17 @@ def start_celery_worker(
     pool="solo", concurrency=1, broker_url=None (default env CELERY_BROKER_URL or REDIS_URL),
     extra_args=(), timeout=90)` -> handle with `.pid`, `.hostname`, `.ping()`, `.stop()`
     (warm shutdown), `.kill()` (SIGKILL the whole worker), `.children()`, `.log_tail()`.
-    Returns once the worker answers a ping; stopped at the end of the test."""
+    Returns once the worker answers a ping; stopped at the end of the test.
+
+    The session's Redis DB is flushed first: Celery messages an earlier test left queued
+    (its worker gone) would otherwise be delivered to this test's worker."""
+    import redis
+
+    session_redis = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    try:
+        session_redis.flushdb()
+    finally:
+        session_redis.close()
     started: list[CeleryWorker] = []
 
     def start(
