@@ -33,13 +33,13 @@ demo: venv ## the whole platform on this machine with no servers: crawl -> train
 	$(BIN)/python scripts/demo.py
 
 check: venv ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check newsmodel crawler app tests bench migrations
-	$(BIN)/ruff format --check newsmodel crawler app tests bench migrations
+	$(BIN)/ruff check newsmodel crawler app tests bench migrations scripts
+	$(BIN)/ruff format --check newsmodel crawler app tests bench migrations scripts
 	$(BIN)/mypy
 
 fmt: venv ## format the code with ruff
-	$(BIN)/ruff format newsmodel crawler app tests bench migrations
-	$(BIN)/ruff check --fix newsmodel crawler app tests bench migrations
+	$(BIN)/ruff format newsmodel crawler app tests bench migrations scripts
+	$(BIN)/ruff check --fix newsmodel crawler app tests bench migrations scripts
 
 migrate: venv ## apply migrations to DATABASE_URL (default: SQLite under var/)
 	$(BIN)/newsmodel db upgrade

@@ -35,7 +35,9 @@ def _cpu_description() -> list[str]:
                 break
     except OSError:
         pass
-    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8") if f in flags.split()]
+    simd = [
+        f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8") if f in flags.split()
+    ]
     return [
         f"- CPU: {model}, {os.cpu_count()} logical cores visible",
         f"- SIMD flags: {', '.join(simd) or 'none of avx2/fma/avx512'}",
@@ -72,7 +74,11 @@ def run(quick: bool, only: list[str] | None, out: Path) -> int:
             failures.append(script)
             sys.stderr.write(proc.stderr[-4000:])
         body = proc.stdout.strip() or "(no output)"
-        status = "" if proc.returncode == 0 else f"\n\n**FAILED (exit {proc.returncode})**: {proc.stderr.strip()[-600:]}"
+        status = (
+            ""
+            if proc.returncode == 0
+            else f"\n\n**FAILED (exit {proc.returncode})**: {proc.stderr.strip()[-600:]}"
+        )
         sections.append(f"## `bench/{script}` ({took:.0f} s)\n\n{body}{status}\n")
     header = [
         "# Benchmarks",

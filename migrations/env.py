@@ -5,6 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+
 from newsmodel.db.models import Base
 from newsmodel.db.session import get_engine
 from newsmodel.settings import get_settings

@@ -58,5 +58,6 @@ def main() -> None:
             typer.echo(f"error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
 
+
 if __name__ == "__main__":
     main()

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STATE = Path(os.environ.get("NEWSMODEL_STATE_DIR", ROOT / "var" / "demo")).resolve()
 SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
-CANDIDATES = [c for c in os.environ.get("DEMO_CANDIDATES", "demo-minilm,demo-electra,demo-mobilebert").split(",") if c]
+CANDIDATES = [
+    c for c in os.environ.get("DEMO_CANDIDATES", "demo-minilm,demo-electra,demo-mobilebert").split(",") if c
+]
 API_PORT = int(os.environ.get("DEMO_API_PORT", "8000"))
 MLFLOW_PORT = int(os.environ.get("DEMO_MLFLOW_PORT", "5000"))
 STARTED = time.perf_counter()
@@ -87,7 +89,9 @@ def background(name: str, *args: str, ready_url: str | None = None, timeout_s: f
     """Start a long-running process for the demo's lifetime; wait until it answers."""
     log = (STATE / "logs" / f"{name}.log").open("w")
     cmd = [str(BIN / args[0]) if (BIN / args[0]).exists() else args[0], *args[1:]]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         if ready_url:
             deadline = time.monotonic() + timeout_s
@@ -125,7 +129,9 @@ def crawl() -> None:
     site = serve("127.0.0.1", free_port(8800))
     try:
         sources = write_demo_sources(site, STATE / "demo-sources.yaml")
-        say(f"crawling the demo news site served on {site.base_url} (synthetic articles, see crawler/testing)")
+        say(
+            f"crawling the demo news site served on {site.base_url} (synthetic articles, see crawler/testing)"
+        )
         run("crawler", "run", "--sources-file", str(sources))
     finally:
         site.stop()
@@ -159,7 +165,9 @@ def promote_best(candidates: list[dict[str, str]]) -> dict[str, str]:
         f1 = client.get_run(mv.run_id).data.metrics.get("test_macro_f1", float("-inf"))
         scored.append((f1, c))
     f1, best = max(scored, key=lambda t: t[0])
-    say(f"best candidate: {best['experiment']} ({best['name']} v{best['version']}, test macro-F1 {f1:.3f}); gate")
+    say(
+        f"best candidate: {best['experiment']} ({best['name']} v{best['version']}, test macro-F1 {f1:.3f}); gate"
+    )
     gate = subprocess.run([str(BIN / "newsmodel"), "gate", best["name"], best["version"]], cwd=ROOT, env=ENV)
     if gate.returncode == 0:
         run("newsmodel", "promote", best["name"], best["version"], "--to", "Production")
@@ -190,7 +198,9 @@ def score_and_index(api: str, api_key: str) -> None:
         if status.get("status") in ("succeeded", "failed", "cancelled", "superseded"):
             break
         time.sleep(1)
-    print(f"scoring job {job_id}: {status.get('status')}, {status.get('done')} of {status.get('total')} sentences")
+    print(
+        f"scoring job {job_id}: {status.get('status')}, {status.get('done')} of {status.get('total')} sentences"
+    )
     say("building the relation index")
     run("newsmodel", "index", "build")
 
@@ -226,10 +236,26 @@ def main() -> None:
     api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
     ENV["APP_POLL_INTERVAL_S"] = "2"
     with (
-        background("api", "uvicorn", "app.main:create_app", "--factory", "--port", str(api_port),
-                   ready_url=f"{api}/health"),
-        background("mlflow-ui", "mlflow", "ui", "--backend-store-uri", ENV["MLFLOW_TRACKING_URI"],
-                   "--port", str(mlflow_port), ready_url=f"http://127.0.0.1:{mlflow_port}/health", timeout_s=120),
+        background(
+            "api",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--port",
+            str(api_port),
+            ready_url=f"{api}/health",
+        ),
+        background(
+            "mlflow-ui",
+            "mlflow",
+            "ui",
+            "--backend-store-uri",
+            ENV["MLFLOW_TRACKING_URI"],
+            "--port",
+            str(mlflow_port),
+            ready_url=f"http://127.0.0.1:{mlflow_port}/health",
+            timeout_s=120,
+        ),
     ):
         say("scoring the crawled sentences with the promoted model")
         score_and_index(api, api_key)
@@ -242,7 +268,7 @@ def main() -> None:
             f"  dashboard:  {api}/dashboard\n"
             f"  MLflow UI:  http://127.0.0.1:{mlflow_port}  (Models -> {candidates[0]['name']}: promote another version)\n"
             f"  predict:    curl -s {api}/v1/predict -H 'content-type: application/json' "
-            "-d '{\"sentences\": [\"Seoul and Tokyo signed a trade pact.\"]}'",
+            '-d \'{"sentences": ["Seoul and Tokyo signed a trade pact."]}\'',
             flush=True,
         )
         keep_serving(api)
