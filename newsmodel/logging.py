@@ -13,6 +13,9 @@ __all__ = ["configure_logging", "get_logger"]
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """JSON lines for services (`LOG_FORMAT=json`), readable console lines for people."""
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s", force=True)
+    # One INFO line per HTTP request drowns the crawl's own structured events.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -26,7 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STATE = Path(os.environ.get("NEWSMODEL_STATE_DIR", ROOT / "var" / "demo")).resolve()
 SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+# Each candidate is one `newsmodel train` command line (overrides), separated by ";".
 CANDIDATES = [
+    c.split()
+    for c in os.environ.get(
+        "DEMO_CANDIDATES", "experiment=demo-minilm;experiment=demo-electra;experiment=demo-mobilebert"
+    ).split(";")
+    if c.strip()
+]
     c for c in os.environ.get("DEMO_CANDIDATES", "demo-minilm,demo-electra,demo-mobilebert").split(",") if c
 ]
 API_PORT = int(os.environ.get("DEMO_API_PORT", "8000"))
@@ -56,6 +63,8 @@ def demo_env() -> dict[str, str]:
         env["NEWSMODEL_DATA_DIR"] = str(SHARED_DATA)
     if not os.environ.get("DEMO_LIVE"):
         env["CRAWLER_ALLOW_PRIVATE_ADDRESSES"] = "true"  # the fixture site lives on loopback
+        # Our own loopback site: politeness stays on (robots, per-host limits) at a faster pace.
+        env.setdefault("CRAWLER_PER_HOST_MIN_INTERVAL_S", "0.1")
     return env
 
 
@@ -63,15 +72,26 @@ ENV = demo_env()
 
 
 def run(*args: str, capture: bool = False) -> str:
-    """Run one pipeline command; stop the demo with its own error line if it fails."""
+    """Run one pipeline command, its output shown live; stop the demo if it fails.
+
+    With `capture`, stdout is also returned (tee); stderr (progress bars, logs) goes straight through.
+    """
     cmd = [str(BIN / args[0]) if (BIN / args[0]).exists() else args[0], *args[1:]]
     print(f"$ {' '.join(args)}", flush=True)
-    proc = subprocess.run(cmd, cwd=ROOT, env=ENV, text=True, capture_output=capture)
-    if proc.returncode != 0:
-        if capture:
-            sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit(f"demo stopped: `{' '.join(args)}` exited {proc.returncode}")
-    return proc.stdout if capture else ""
+    if not capture:
+        returncode, out = subprocess.run(cmd, cwd=ROOT, env=ENV).returncode, ""
+    else:
+        lines = []
+        with subprocess.Popen(cmd, cwd=ROOT, env=ENV, text=True, stdout=subprocess.PIPE) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+                lines.append(line)
+        returncode, out = proc.returncode, "".join(lines)
+    if returncode != 0:
+        sys.exit(f"demo stopped: `{' '.join(args)}` exited {returncode}")
+    return out
 
 
 def free_port(preferred: int) -> int:
@@ -140,15 +160,15 @@ def crawl() -> None:
 def train_candidates() -> list[dict[str, str]]:
     """Train each demo candidate; return what `newsmodel train` registered."""
     registered = []
-    for experiment in CANDIDATES:
-        say(f"training {experiment}")
-        out = run("newsmodel", "train", f"experiment={experiment}", capture=True)
-        print(out.strip().splitlines()[-1] if out.strip() else "", flush=True)
+    for overrides in CANDIDATES:
+        label = " ".join(overrides)
+        say(f"training {label}")
+        out = run("newsmodel", "train", *overrides, "mlflow.experiment=demo-candidates", capture=True)
         for line in out.splitlines():
             if line.startswith("run ") and " registered " in line:
                 version = line.split(" version ", 1)[1].split(";", 1)[0].strip()
                 name = line.split(" registered ", 1)[1].split(" version ", 1)[0].strip()
-                registered.append({"experiment": experiment, "name": name, "version": version})
+                registered.append({"experiment": label, "name": name, "version": version})
     if not registered:
         sys.exit("demo stopped: no candidate was registered")
     return registered
