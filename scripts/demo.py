@@ -34,8 +34,6 @@ CANDIDATES = [
     ).split(";")
     if c.strip()
 ]
-    c for c in os.environ.get("DEMO_CANDIDATES", "demo-minilm,demo-electra,demo-mobilebert").split(",") if c
-]
 API_PORT = int(os.environ.get("DEMO_API_PORT", "8000"))
 MLFLOW_PORT = int(os.environ.get("DEMO_MLFLOW_PORT", "5000"))
 STARTED = time.perf_counter()
