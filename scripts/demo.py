@@ -56,6 +56,7 @@ def demo_env() -> dict[str, str]:
         HF_HUB_OFFLINE=env.get("HF_HUB_OFFLINE", "1"),
         TOKENIZERS_PARALLELISM="false",
         PYTHONUNBUFFERED="1",
+        COLUMNS=env.get("COLUMNS", "150"),  # tables print unwrapped when stdout is not a terminal
     )
     if "NEWSMODEL_DATA_DIR" not in os.environ and (SHARED_DATA / "conflibert-cameo").is_dir():
         env["NEWSMODEL_DATA_DIR"] = str(SHARED_DATA)
