@@ -25,6 +25,8 @@ from tests.reliability.figures import record_figures
 from tests.support.faults import Downtime
 from tests.support.services import subprocess_env
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="a private Postgres needs POSIX pg_ctl")
+
 CRAWL_ARTICLES = 40
 SCORE_SENTENCES = 1200
 
@@ -247,6 +249,3 @@ def test_postgres_restart_during_bulk_scoring_loses_and_duplicates_nothing(
             "recovery_means": "restore -> job status succeeded",
         },
     )
-
-
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="private Postgres needs POSIX pg_ctl")

@@ -19,6 +19,7 @@ import subprocess
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -36,11 +37,12 @@ from tests.support.fixtures import TEST_API_KEY, TEST_WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES: dict[str, object] = {}
-PROTECTED = [
-    ("POST", "/v1/jobs", {"json": {}}),
-    ("GET", "/v1/jobs/00000000-0000-0000-0000-000000000000", {}),
-    ("DELETE", "/v1/jobs/00000000-0000-0000-0000-000000000000", {}),
-    ("POST", "/v1/admin/model/refresh", {}),
+# (method, path, JSON body or None)
+PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("POST", "/v1/jobs", {}),
+    ("GET", "/v1/jobs/00000000-0000-0000-0000-000000000000", None),
+    ("DELETE", "/v1/jobs/00000000-0000-0000-0000-000000000000", None),
+    ("POST", "/v1/admin/model/refresh", None),
 ]
 WRONG_KEYS: list[str | bytes] = [
     "",
@@ -60,15 +62,16 @@ WRONG_KEYS: list[str | bytes] = [
 def test_api_key_is_required_and_near_misses_are_refused(api_server: ApiServer) -> None:
     refused = 0
     with httpx.Client(base_url=api_server.url, timeout=30) as client:
-        for method, path, kwargs in PROTECTED:
-            r = client.request(method, path, **kwargs)
+        for method, path, body in PROTECTED:
+            r = client.request(method, path, json=body)
             assert r.status_code == 401 and "X-API-Key" in r.json()["detail"], (method, path, r.text)
             refused += 1
             for wrong in WRONG_KEYS:
-                r = client.request(method, path, headers={"X-API-Key": wrong}, **kwargs)
+                headers: Any = {"X-API-Key": wrong}  # httpx sends bytes values as they are
+                r = client.request(method, path, headers=headers, json=body)
                 assert r.status_code == 401, (method, path, wrong, r.status_code, r.text)
                 refused += 1
-            r = client.request(method, path, headers={"X-API-Key": TEST_API_KEY}, **kwargs)
+            r = client.request(method, path, headers={"X-API-Key": TEST_API_KEY}, json=body)
             assert r.status_code != 401, (method, path, r.text)
         # Predict is open by default (APP_REQUIRE_KEY_FOR_PREDICT=false); the keyed variant is
         # tests/app/test_requests.py::test_predict_can_require_a_key.
@@ -209,7 +212,7 @@ def test_the_server_never_unpickles_model_artifacts(api_server: ApiServer) -> No
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module.split(".")[0]]
             if set(names) & _PICKLE_LOADERS:
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {names}")
+                offenders.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)} imports {names}")
             if isinstance(node, ast.Attribute) and node.attr in ("load_model", "_load_pyfunc"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} calls .{node.attr}")
     assert offenders == [], offenders
@@ -245,7 +248,11 @@ PUBLIC = "http://93.184.215.14/story.html"  # an address literal: no DNS needed
 
 def _settings(allow_private: bool) -> CrawlerSettings:
     return CrawlerSettings(
-        allow_private_addresses=allow_private, max_retries=0, connect_timeout_s=1.0, request_deadline_s=2.0
+        allow_private_addresses=allow_private,
+        max_retries=0,
+        connect_timeout_s=1.0,
+        request_deadline_s=2.0,
+        per_host_min_interval_s=0.0,  # robots.txt then the page, without the polite 1 s gap
     )
 
 
@@ -287,7 +294,9 @@ def test_the_private_address_guard_is_off_only_when_the_setting_allows_it() -> N
 
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)))
-def test_any_address_is_refused_exactly_when_it_is_not_global(address: ipaddress._BaseAddress) -> None:
+def test_any_address_is_refused_exactly_when_it_is_not_global(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
     host = f"[{address}]" if address.version == 6 else str(address)
     mapped = getattr(address, "ipv4_mapped", None)
     public = (mapped or address).is_global and not (mapped or address).is_multicast
