@@ -53,8 +53,8 @@ def test_load_levels_without_errors_or_memory_growth(
         title="Load on /v1/predict",
         section="load",
         broken="nothing: "
-        + ", ".join(f"{c} connections" for c in levels)
-        + f" for {plan['seconds']:g} s each ({mode} mode, {load_tool()}), every request two new "
+        + "/".join(str(c) for c in levels)
+        + f" connections for {plan['seconds']:g} s each ({mode} mode, {load_tool()}), every request two new "
         "sentences (cache misses), after a warm-up at the highest level",
         observed="no errors at any level; server RSS before/after the levels within the bound "
         "(growth < max(32 MiB, 10%))",

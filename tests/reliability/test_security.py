@@ -401,7 +401,9 @@ def test_record_security_figures() -> None:
         broken="missing/wrong/near-miss API keys, forged/stale/tampered/replayed webhooks, private "
         "and loopback addresses (direct, via redirects, via DNS names and numeric forms), a model "
         "version carrying pickles, and a scan of every tracked file for secrets",
-        observed="all refused; the server read only .json/.onnx files and never unpickled; no secret "
-        "found. Non-root containers: tests/deploy/test_dockerfiles.py::test_runs_as_numeric_non_root_user",
+        observed="all refused; under the model cache the server opened only .json files from Python "
+        "(onnxruntime and tokenizers read model.int8.onnx and tokenizer.json natively), never read "
+        "the planted pickles and never unpickled anything; no secret found. Non-root containers: "
+        "tests/deploy/test_dockerfiles.py::test_runs_as_numeric_non_root_user",
         figures=dict(FIGURES),
     )
