@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import redis
 from sqlalchemy import create_engine, inspect, text
@@ -51,9 +53,21 @@ def test_sqlite_url_is_migrated(sqlite_url: str) -> None:
 
 
 def test_redis_url_is_a_private_db_index(redis_url: str) -> None:
+    """The session's DB index is never DB 0 and, on a shared server, is claimed by this process.
+
+    (Whether it is empty depends on which tests ran before; the fixture flushes it once at start.)
+    """
+    base, _, index = redis_url.rpartition("/")
+    assert index.isdigit() and int(index) >= 1, redis_url
+    admin = redis.Redis.from_url(f"{base}/0")
+    try:
+        owner = admin.get(f"newsmodel-tests:db-index:{index}")
+        # A private server (embedded mode) has no lock: nobody else can use it.
+        assert owner is None or owner == str(os.getpid()).encode(), (owner, os.getpid())
+    finally:
+        admin.close()
     client = redis.Redis.from_url(redis_url)
     try:
-        assert client.dbsize() == 0 or client.get("newsmodel-tests:probe") is not None
         client.set("newsmodel-tests:probe", "1")
         assert client.get("newsmodel-tests:probe") == b"1"
     finally:
