@@ -14,12 +14,18 @@ import platform
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS_DIR", "record_figures"]
+__all__ = ["record_figures", "results_dir"]
 
-RESULTS_DIR = Path(
-    os.environ.get("NEWSMODEL_RELIABILITY_DIR")
-    or Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability"
-)
+
+def results_dir() -> Path:
+    """test-artifacts/reliability, or NEWSMODEL_RELIABILITY_DIR (a session of one's own: every
+    test session on a machine shares the default folder)."""
+    configured = os.environ.get("NEWSMODEL_RELIABILITY_DIR")
+    return (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability"
+    )
 
 
 def record_figures(
@@ -38,8 +44,9 @@ def record_figures(
     `status="gap"` marks a scenario whose test passes on what the platform does today while
     the behaviour falls short of the goal; `notes` say how (RELIABILITY.md lists them first).
     """
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{scenario}.json"
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{scenario}.json"
     body = {
         "scenario": scenario,
         "title": title,
