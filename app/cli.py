@@ -6,11 +6,11 @@ celery directly; this is the same thing for a person at a terminal.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
 
+from newsmodel.cli_runner import run_cli
 from newsmodel.errors import NewsmodelError
 
 __all__ = ["main"]
@@ -96,11 +96,7 @@ def _all_webhooks(client: Any) -> list[Any]:
 
 
 def main() -> None:
-    try:
-        cli()
-    except NewsmodelError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    run_cli(cli)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crawler.errors import SourcesFileError
 from crawler.settings import CrawlerSettings, get_crawler_settings
 from crawler.sources import SourceConfig, load_sources
-from newsmodel.errors import NewsmodelError
+from newsmodel.cli_runner import run_cli
 from newsmodel.logging import configure_logging
 
 if TYPE_CHECKING:
@@ -142,27 +141,7 @@ def health_command(
 
 def main() -> None:
     """Entry point: user-facing errors become one line (or one line per problem) and exit code 2."""
-    try:
-        # In non-standalone mode click returns a typer.Exit's code instead of exiting.
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except SourcesFileError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except NewsmodelError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except typer.TyperException as exc:  # usage errors (typer's bundled click) in non-standalone mode
-        show = getattr(exc, "show", None)
-        if show is None:
-            raise
-        show()
-        sys.exit(getattr(exc, "exit_code", 2))
+    run_cli(app)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,9 @@ them, so `newsmodel countries detect` starts fast and works without the `train` 
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from newsmodel.errors import NewsmodelError
+from newsmodel.cli_runner import run_cli
 from newsmodel.logging import configure_logging
 from newsmodel.settings import get_settings
 
@@ -37,26 +35,7 @@ def _register_all() -> None:
 def main() -> None:
     """Entry point: user-facing errors become one line on stderr and exit code 2."""
     _register_all()
-    try:
-        # Non-standalone click returns typer.Exit's code instead of raising it.
-        rc = app(standalone_mode=False)
-        if isinstance(rc, int) and rc != 0:
-            sys.exit(rc)
-    except NewsmodelError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except typer.TyperException as exc:  # usage errors (typer vendors its own click)
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
-        sys.exit(getattr(exc, "exit_code", 2))
+    run_cli(app)
 
 
 if __name__ == "__main__":
