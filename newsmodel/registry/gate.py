@@ -104,7 +104,7 @@ def gate(
             len(texts),
             fingerprint,
         )
-    if production.version == candidate.version:
+    if str(production.version) == str(candidate.version):
         return GateResult(
             True,
             "the candidate is the current Production version",

@@ -35,7 +35,8 @@ def promote(client: Any, name: str, version: str, stage: str, alias: str = "cham
     if canonical is None:
         raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
     mv = get_version(client, name, version)
-    previous = [v.version for v in _versions_in(client, name, canonical) if v.version != mv.version]
+    # str(): the REST store returns versions as strings, the SQL store (demo mode) as ints.
+    previous = [str(v.version) for v in _versions_in(client, name, canonical) if str(v.version) != str(mv.version)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         client.transition_model_version_stage(
@@ -43,11 +44,11 @@ def promote(client: Any, name: str, version: str, stage: str, alias: str = "cham
         )
     if canonical == "Production":
         client.set_registered_model_alias(name, alias, mv.version)
-        return Promotion(name, mv.version, canonical, alias, previous)
+        return Promotion(name, str(mv.version), canonical, alias, previous)
     with contextlib.suppress(MlflowException):
-        if client.get_model_version_by_alias(name, alias).version == mv.version:
+        if str(client.get_model_version_by_alias(name, alias).version) == str(mv.version):
             client.delete_registered_model_alias(name, alias)
-    return Promotion(name, mv.version, canonical, None, previous if canonical == "Staging" else [])
+    return Promotion(name, str(mv.version), canonical, None, previous if canonical == "Staging" else [])
 
 
 def _versions_in(client: Any, name: str, stage: str) -> list[Any]:
