@@ -78,9 +78,34 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
                 registered_model_name=registered_model_name,
             )
         except MlflowException as exc:
-            raise DependencyUnavailable(
-                "MLflow", "MLFLOW_TRACKING_URI", mlflow.get_tracking_uri(), f"logging the model failed: {exc}"
-            ) from exc
+            raise _logging_failure(mlflow.get_tracking_uri(), exc) from exc
+
+
+def _logging_failure(tracking_uri: str, exc: Exception) -> DependencyUnavailable:
+    """Name the part that failed: with proxied artifacts the tracking server answers but the
+    artifact store behind it (GCS) may not, and then MLFLOW_TRACKING_URI is not what to fix."""
+    text = str(exc)
+    if "mlflow-artifacts" in text and _server_answers(tracking_uri):
+        return DependencyUnavailable(
+            "Artifact store behind the MLflow server",
+            "the server's --artifacts-destination (GCS_BUCKET in compose) and its GCS credentials",
+            tracking_uri,
+            "the tracking server answered but uploading the model files through it failed; "
+            f"check the server's log and that its bucket is reachable; nothing was registered ({text[:300]})",
+        )
+    return DependencyUnavailable("MLflow", "MLFLOW_TRACKING_URI", tracking_uri, f"logging the model failed: {exc}")
+
+
+def _server_answers(tracking_uri: str) -> bool:
+    """True when the tracking server's /health answers now (so the failure was behind it)."""
+    import httpx
+
+    if not tracking_uri.startswith(("http://", "https://")):
+        return False
+    try:
+        return httpx.get(f"{tracking_uri.rstrip('/')}/health", timeout=3.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def tag_model_version(client: Any, name: str, version: str, tags: dict[str, Any]) -> None:
