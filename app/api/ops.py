@@ -35,8 +35,9 @@ def _database_check(url: str) -> dict[str, Any]:
 
 @router.get("/ready")
 async def ready(state: State) -> JSONResponse:
-    """503 until a model version is loaded. Database, cache and broker are reported; a down
-    cache or broker does not make the server unready, because predict still answers."""
+    """503 until a model version is loaded. Registry, database, cache and broker are reported:
+    any of them down makes the status "degraded" but not unready (still 200), because predict
+    still answers from the loaded model."""
     follower = state.follower
     handle = follower.current
     status = follower.status()
@@ -59,8 +60,15 @@ async def ready(state: State) -> JSONResponse:
         "detail": "ok" if cache_ok else "down: predicting uncached",
     }
     broker_ok, broker_detail = await asyncio.to_thread(state.jobs.healthy)
+    registry_error = status["registry_error"]
+    registry = {
+        "ok": registry_error is None,
+        "detail": "ok" if registry_error is None else f"down: still serving the loaded model; {registry_error}",
+        "last_check_at": status["last_check_at"],
+    }
     checks = {
         "model": model,
+        "registry": registry,
         "database": await asyncio.to_thread(_database_check, state.settings.database_url),
         "cache": cache,
         "jobs": {"ok": broker_ok, "runner": state.jobs.name, "detail": broker_detail},
