@@ -32,6 +32,7 @@ __all__ = [
     "FINAL_STATUSES",
     "ChunkResult",
     "JobPlan",
+    "StalledJobs",
     "count_jobs",
     "create_job",
     "get_job",
@@ -41,6 +42,7 @@ __all__ = [
     "score_chunk",
     "score_range",
     "start_job",
+    "take_stalled",
 ]
 
 log = get_logger(__name__)
@@ -71,6 +73,7 @@ def job_view(job: ScoringJob) -> dict[str, Any]:
         "submitted_at": job.submitted_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
+        "progress_at": job.progress_at,
     }
 
 
@@ -119,6 +122,46 @@ def mark_failed(url: str, job_id: str, error: str) -> None:
         job = s.get(ScoringJob, job_id)
         if job is not None and job.status not in FINAL_STATUSES:
             job.status, job.error, job.finished_at = "failed", error[:2000], _now()
+
+
+@dataclass(frozen=True)
+class StalledJobs:
+    """What the watchdog decided: jobs to re-send (planning task again) and jobs given up."""
+
+    resend: list[str]
+    failed: list[str]
+
+
+def take_stalled(url: str, stalled_after_s: float, max_resumes: int) -> StalledJobs:
+    """Queued or running jobs that have not moved for `stalled_after_s`: claim each for one more
+    try (counted in params.resumes, progress time reset so the next check waits again), or fail
+    it with a message once it has been resumed `max_resumes` times.
+
+    Re-sending is safe: planning a running job again covers only what is still unscored, and
+    rows go in insert-or-ignore, so a job that was merely slow is scored once all the same.
+    """
+    cutoff = _now() - dt.timedelta(seconds=stalled_after_s)
+    moved = func.coalesce(ScoringJob.progress_at, ScoringJob.started_at, ScoringJob.submitted_at)
+    resend: list[str] = []
+    failed: list[str] = []
+    with session_scope(url) as s:
+        query = select(ScoringJob).where(ScoringJob.status.in_(("queued", "running")), moved < cutoff)
+        if s.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        for job in s.scalars(query.order_by(ScoringJob.submitted_at)).all():
+            resumes = int(job.params.get("resumes", 0))
+            if resumes >= max_resumes:
+                job.status, job.finished_at = "failed", _now()
+                job.error = (
+                    f"stalled: no progress for {stalled_after_s:.0f} s after {resumes} resume(s) "
+                    f"({job.done}/{job.total} scored); check the worker logs, then submit it again"
+                )
+                failed.append(job.id)
+            else:
+                job.params = {**job.params, "resumes": resumes + 1}
+                job.progress_at = _now()
+                resend.append(job.id)
+    return StalledJobs(resend, failed)
 
 
 def count_jobs(url: str) -> dict[str, int]:
@@ -231,6 +274,7 @@ def start_job(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> Jo
             limit = job.params.get("limit")
             ranges, total = _boundaries(s, handle, chunk_size, 0, None, int(limit) if limit else None)
             job.status, job.started_at = "running", _now()
+            job.progress_at = job.started_at
             job.model_name, job.model_version = handle.name, handle.version
             job.total, job.done = total, 0
             span = [ranges[0][0], ranges[-1][1]] if ranges else [0, 0]
@@ -282,6 +326,7 @@ def score_range(
         if job is None:
             raise NotFound(f"no job with id {job_id!r}")
         job.done += inserted  # rows already there (a redelivered chunk) count 0
+        job.progress_at = _now()
         if job.status != "running":
             return ChunkResult(job.status, inserted, False)
         span_lo, span_hi = job.params.get("id_span", [lo, hi])

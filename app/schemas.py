@@ -101,6 +101,9 @@ class JobResponse(BaseModel):
     submitted_at: dt.datetime | None
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    progress_at: dt.datetime | None = Field(
+        None, description="last time the job moved; a job still for long is re-planned by the watchdog"
+    )
     runner: str = Field("", description="celery or in-process (embedded mode)")
 
 

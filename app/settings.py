@@ -80,6 +80,20 @@ class AppSettings(BaseServiceSettings):
         default=500, ge=1, validation_alias=_env("preprocess_articles_per_run")
     )
     pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
+    # Watchdog (beat): a queued or running job that has not moved for this long while the queue
+    # is empty lost its messages (Redis lost data, a chunk killed at the hard time limit) and is
+    # re-planned. Default: twice the visibility timeout, after which any abandoned message is back.
+    job_stalled_after_s: float | None = Field(
+        default=None, ge=1, validation_alias=_env("job_stalled_after_s")
+    )
+    job_watchdog_interval_s: float = Field(
+        default=60.0, ge=1, validation_alias=_env("job_watchdog_interval_s")
+    )
+    job_max_resumes: int = Field(default=3, ge=0, validation_alias=_env("job_max_resumes"))
+
+    @property
+    def stalled_after_s(self) -> float:
+        return self.job_stalled_after_s or 2.0 * self.celery_visibility_timeout_s
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from newsmodel.db.session import session_scope
 from newsmodel.errors import DependencyUnavailable, ModelNotAvailable, NewsmodelError
 from newsmodel.logging import get_logger
 
-__all__ = ["INDEX_TASK", "preprocess_new", "run_pipeline", "score_chunk"]
+__all__ = ["INDEX_TASK", "preprocess_new", "resume_stalled_jobs", "run_pipeline", "score_chunk"]
 
 log = get_logger(__name__)
 INDEX_TASK = "app.relations.tasks.update_index"
@@ -120,3 +120,52 @@ def run_pipeline() -> dict[str, Any]:
     )
     score_chunk.delay(job["id"])
     return {"job_id": job["id"], "started": True}
+
+
+@celery_app.task(name="app.tasks.resume_stalled_jobs")
+def resume_stalled_jobs() -> dict[str, Any]:
+    """Beat watchdog: re-send the planning task of jobs whose messages were lost.
+
+    acks_late and the visibility timeout bring back a message whose worker died, but not one
+    the broker itself lost (Redis restarted without its data) or a chunk killed at the hard
+    time limit; such a job would read "running" for ever. A job is only touched when it has not
+    moved for `APP_JOB_STALLED_AFTER_S` and nothing waits in the queue, so a backlog is left alone.
+    """
+    settings = get_app_settings()
+    waiting = _scoring_messages_waiting(settings.redis_url)
+    if waiting:
+        return {"waiting": waiting, "resent": [], "failed": []}
+    stalled = jobs.take_stalled(settings.database_url, settings.stalled_after_s, settings.job_max_resumes)
+    for job_id in stalled.resend:
+        log.warning("job stalled with nothing queued; planning it again", job_id=job_id)
+        score_chunk.delay(job_id)
+    for job_id in stalled.failed:
+        log.error("job stalled too many times; marked failed", job_id=job_id)
+    return {"waiting": 0, "resent": stalled.resend, "failed": stalled.failed}
+
+
+def _scoring_messages_waiting(redis_url: str, page: int = 200) -> int:
+    """Scoring tasks waiting in the queue (a backlog: the job is slow, not lost). The watchdog's
+    and the pipeline's own messages do not count. Reads the Redis list Celery's transport keeps
+    per queue, a page at a time, and stops at the first scoring task found."""
+    import json
+
+    import redis
+
+    if not redis_url:
+        return 0  # embedded mode: no broker, jobs run in the API process
+    queue = str(celery_app.conf.task_default_queue)
+    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        length = int(client.llen(queue))
+        for start in range(0, length, page):
+            for raw in client.lrange(queue, start, start + page - 1):
+                try:
+                    task = json.loads(raw).get("headers", {}).get("task")
+                except (ValueError, AttributeError):
+                    continue
+                if task == score_chunk.name:
+                    return length
+        return 0
+    finally:
+        client.close()

@@ -24,6 +24,7 @@ __all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "worker_model"]
 
 log = get_logger(__name__)
 PIPELINE_TASK = "app.tasks.run_pipeline"
+WATCHDOG_TASK = "app.tasks.resume_stalled_jobs"
 TASK_MODULES = ["app.tasks", "app.relations.tasks"]
 
 
@@ -52,6 +53,7 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
         "timezone": "UTC",
         "beat_schedule": {
             "pipeline": {"task": PIPELINE_TASK, "schedule": settings.pipeline_interval_s},
+            "job-watchdog": {"task": WATCHDOG_TASK, "schedule": settings.job_watchdog_interval_s},
         },
     }
 

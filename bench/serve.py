@@ -14,8 +14,8 @@ The same asyncio httpx client sends one sentence per request from 1 and from 16 
 connections. "cold": sentences never sent before; "warm": the same sentences again (our cache
 hits; MLflow has no cache). Figures: requests/s, p50 and p99 latency, and ours / MLflow.
 
-    python bench/serve.py            # MiniLM int8; 300 requests at 1 client, 1600 at 16
-    python bench/serve.py --quick    # tiny model, fewer requests (< 2 min; smoke only)
+    python bench/serve.py            # MiniLM int8; 200 requests at 1 client, 1000 at 16; 3 repeats
+    python bench/serve.py --quick    # tiny model, 40 / 200 requests, 2 repeats (< 2 min; smoke only)
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ import asyncio
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,22 +166,35 @@ def redis_server_binary() -> str | None:
 
 # Client ------------------------------------------------------------------------------------
 def load_sentences(n: int) -> list[str]:
-    """Distinct ConfliBERT sentences (real lengths), or synthetic ones if the data is absent."""
-    seen: dict[str, None] = {}
-    if DATA.exists():
-        for raw in DATA.read_bytes().splitlines():
+    """`n` distinct sentences with ConfliBERT's real lengths: each pass over the data adds a
+    short pass marker (" (2)", " (3)", ...) so later passes are new to a cache but the same work."""
+    real: list[str] = []
+    for path in sorted(DATA.parent.glob("*.tsv")) if DATA.parent.exists() else []:
+        for raw in path.read_bytes().splitlines():
             text = raw.decode("utf-8", errors="replace").split("\t")[0].strip()
             if 20 <= len(text) <= 600:
-                seen.setdefault(text, None)
-            if len(seen) >= n:
+                real.append(text)
+    real = list(dict.fromkeys(real)) or [
+        "Officials from Seoul and Tokyo met for talks on trade and security."
+    ]
+    out: dict[str, None] = {}
+    passes = 0
+    while len(out) < n:
+        marker = f" ({passes + 1})" if passes else ""
+        for text in real:
+            out.setdefault(text + marker, None)
+            if len(out) >= n:
                 break
-    i = 0
-    while len(seen) < n:
-        seen.setdefault(
-            f"Officials from Seoul and Tokyo met for round {i} of talks on trade and security.", None
-        )
-        i += 1
-    return list(seen)
+        passes += 1
+    return list(out)
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def spread(values: list[float]) -> str:
+    return f"{median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
 @dataclass
@@ -255,7 +269,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny model, fewer requests (< 2 min)")
     args = parser.parse_args()
     kind = "tiny" if args.quick else "minilm"
-    n1, n16 = (60, 320) if args.quick else (300, 1600)
+    n1, n16, repeats = (40, 200, 2) if args.quick else (200, 1000, 3)
     warmup = 30
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp_name:
@@ -320,43 +334,53 @@ def main() -> None:
             theirs = f"http://127.0.0.1:{mlflow_port}"
             app_start = wait_http(f"{ours}/ready", app_proc, tmp / "app.log")
             mlflow_start = wait_http(f"{theirs}/ping", mlflow_proc, tmp / "mlflow.log")
-            pool = load_sentences(warmup * 2 + 2 * (n1 + n16))
+            pool = load_sentences(warmup * 2 + repeats * (n1 + n16))
             warm_ours, warm_theirs = pool[:warmup], pool[warmup : 2 * warmup]
-            sets = {1: pool[2 * warmup : 2 * warmup + n1], 16: pool[2 * warmup + n1 : 2 * warmup + n1 + n16]}
             asyncio.run(drive(f"{ours}/v1/predict", ours_body, warm_ours, 4))
             asyncio.run(drive(f"{theirs}/invocations", mlflow_body, warm_theirs, 4))
 
-            rows = []
-            batches: dict[int, float] = {}
-            for clients in (1, 16):
-                for phase in ("cold", "warm"):
-                    before = batch_stats(f"{ours}/metrics")
-                    a = asyncio.run(drive(f"{ours}/v1/predict", ours_body, sets[clients], clients))
-                    after = batch_stats(f"{ours}/metrics")
-                    if phase == "cold" and after[1] > before[1]:
-                        batches[clients] = (after[0] - before[0]) / (after[1] - before[1])
-                    b = asyncio.run(drive(f"{theirs}/invocations", mlflow_body, sets[clients], clients))
-                    rows.append((clients, phase, a, b))
+            # runs[(clients, phase)] = ([ours per repeat], [mlflow per repeat]); each repeat sends
+            # sentences neither server has seen ("cold"), then the same ones again ("warm").
+            runs: dict[tuple[int, str], tuple[list[Run], list[Run]]] = {}
+            batches: dict[int, list[float]] = {1: [], 16: []}
+            offset = 2 * warmup
+            for _ in range(repeats):
+                for clients, n in ((1, n1), (16, n16)):
+                    sentences, offset = pool[offset : offset + n], offset + n
+                    for phase in ("cold", "warm"):
+                        before = batch_stats(f"{ours}/metrics")
+                        a = asyncio.run(drive(f"{ours}/v1/predict", ours_body, sentences, clients))
+                        after = batch_stats(f"{ours}/metrics")
+                        if phase == "cold" and after[1] > before[1]:
+                            batches[clients].append((after[0] - before[0]) / (after[1] - before[1]))
+                        b = asyncio.run(drive(f"{theirs}/invocations", mlflow_body, sentences, clients))
+                        ours_runs, their_runs = runs.setdefault((clients, phase), ([], []))
+                        ours_runs.append(a)
+                        their_runs.append(b)
 
     print(f"Model: {kind} ({'2-layer random BERT' if kind == 'tiny' else 'MiniLM-L6 encoder, random head'}), "
           f"int8 ONNX, registered as `{MODEL_NAME}` v{version}; both servers read that version from the "
           f"same registry. One sentence per request (ConfliBERT sentences, 20-600 chars); "
-          f"{n1} requests at 1 client, {n16} at 16. Prepared in {prepared_s:.0f} s; "
-          f"start-up to ready: ours {app_start:.1f} s, mlflow serve {mlflow_start:.1f} s.")  # fmt: skip
+          f"{n1} requests at 1 client, {n16} at 16, {repeats} repeats (fresh sentences each repeat), "
+          f"ours and mlflow alternating. Medians, with the spread (min-max) of requests/s. Prepared in "
+          f"{prepared_s:.0f} s; start-up to ready: ours {app_start:.1f} s, mlflow serve {mlflow_start:.1f} s.")  # fmt: skip
     print()
-    print("| clients | cache | ours req/s | ours p50 ms | ours p99 ms | mlflow req/s | mlflow p50 ms "
-          "| mlflow p99 ms | req/s ours/mlflow | p50 mlflow/ours |")  # fmt: skip
+    print("| clients | cache | ours req/s (min-max) | ours p50 ms | ours p99 ms | mlflow req/s (min-max) "
+          "| mlflow p50 ms | mlflow p99 ms | req/s ours/mlflow | p50 mlflow/ours |")  # fmt: skip
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for clients, phase, a, b in rows:
+    for (clients, phase), (ours_runs, their_runs) in runs.items():
+        a_rps, b_rps = [r.rps for r in ours_runs], [r.rps for r in their_runs]
+        a50, b50 = median(r.pct(0.5) for r in ours_runs), median(r.pct(0.5) for r in their_runs)
+        a99, b99 = median(r.pct(0.99) for r in ours_runs), median(r.pct(0.99) for r in their_runs)
         print(
-            f"| {clients} | {phase} | {a.rps:.1f} | {a.pct(0.5):.1f} | {a.pct(0.99):.1f} | "
-            f"{b.rps:.1f} | {b.pct(0.5):.1f} | {b.pct(0.99):.1f} | {a.rps / b.rps:.2f}x | "
-            f"{b.pct(0.5) / a.pct(0.5):.2f}x |"
+            f"| {clients} | {phase} | {spread(a_rps)} | {a50:.1f} | {a99:.1f} | {spread(b_rps)} | "
+            f"{b50:.1f} | {b99:.1f} | {median(a_rps) / median(b_rps):.2f}x | {b50 / a50:.2f}x |"
         )
-    failures = sum(a.failures + b.failures for _, _, a, b in rows)
+    failures = sum(r.failures for pair in runs.values() for group in pair for r in group)
     print()
-    mean_batches = ", ".join(f"{c} client(s): {v:.1f}" for c, v in sorted(batches.items()))
-    print(f"Our mean inference batch size (cold runs): {mean_batches}. Failed requests: {failures}. "
+    mean_batches = ", ".join(f"{c} client(s): {median(v):.1f}" for c, v in sorted(batches.items()) if v)
+    print(f"Our mean inference batch size (cold runs, median over repeats): {mean_batches}. "
+          f"Failed requests: {failures}. "
           f"Cache: {'Redis (private redis-server)' if redis_bin else 'in-memory (no redis-server binary)'}. "
           "Ours also returns country mentions and pairs per sentence; MLflow returns label + probabilities. "
           "'warm' = the same sentences sent again: our cache answers, MLflow recomputes.")  # fmt: skip

@@ -63,7 +63,9 @@ async def ready(state: State) -> JSONResponse:
     registry_error = status["registry_error"]
     registry = {
         "ok": registry_error is None,
-        "detail": "ok" if registry_error is None else f"down: still serving the loaded model; {registry_error}",
+        "detail": "ok"
+        if registry_error is None
+        else f"down: still serving the loaded model; {registry_error}",
         "last_check_at": status["last_check_at"],
     }
     checks = {

@@ -252,6 +252,9 @@ class ScoringJob(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # Last time the job moved (planned, or a chunk committed): the watchdog re-plans a job that
+    # has not moved for a while and has nothing waiting in the broker (its messages were lost).
+    progress_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class RelationIndexRow(Base):

@@ -36,7 +36,9 @@ def promote(client: Any, name: str, version: str, stage: str, alias: str = "cham
         raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
     mv = get_version(client, name, version)
     # str(): the REST store returns versions as strings, the SQL store (demo mode) as ints.
-    previous = [str(v.version) for v in _versions_in(client, name, canonical) if str(v.version) != str(mv.version)]
+    previous = [
+        str(v.version) for v in _versions_in(client, name, canonical) if str(v.version) != str(mv.version)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         client.transition_model_version_stage(

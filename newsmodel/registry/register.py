@@ -93,7 +93,9 @@ def _logging_failure(tracking_uri: str, exc: Exception) -> DependencyUnavailable
             "the tracking server answered but uploading the model files through it failed; "
             f"check the server's log and that its bucket is reachable; nothing was registered ({text[:300]})",
         )
-    return DependencyUnavailable("MLflow", "MLFLOW_TRACKING_URI", tracking_uri, f"logging the model failed: {exc}")
+    return DependencyUnavailable(
+        "MLflow", "MLFLOW_TRACKING_URI", tracking_uri, f"logging the model failed: {exc}"
+    )
 
 
 def _server_answers(tracking_uri: str) -> bool:

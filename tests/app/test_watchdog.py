@@ -1,0 +1,65 @@
+"""The stalled-job watchdog's choice, on the real schema (SQLite file, migrated with Alembic)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.jobs import create_job, get_job, take_stalled
+from newsmodel.db.models import ScoringJob
+from newsmodel.db.session import session_scope
+
+
+def _age(url: str, job_id: str, status: str, seconds: float, resumes: int = 0) -> None:
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)
+    with session_scope(url) as s:
+        job = s.get(ScoringJob, job_id)
+        assert job is not None
+        job.status, job.submitted_at, job.progress_at = status, then, then
+        job.started_at = then if status == "running" else None
+        job.params = {**job.params, "resumes": resumes}
+
+
+def test_only_jobs_still_for_longer_than_the_threshold_are_taken(sqlite_url: str) -> None:
+    ids = {name: create_job(sqlite_url, "score", {}, "m")["id"] for name in ("fresh", "old", "gone", "done")}
+    _age(sqlite_url, ids["fresh"], "running", 5)
+    _age(sqlite_url, ids["old"], "running", 120)
+    _age(sqlite_url, ids["gone"], "queued", 120)
+    _age(sqlite_url, ids["done"], "succeeded", 120)
+
+    taken = take_stalled(sqlite_url, stalled_after_s=60, max_resumes=3)
+    assert sorted(taken.resend) == sorted([ids["old"], ids["gone"]]) and taken.failed == []
+    assert get_job(sqlite_url, ids["old"])["params"]["resumes"] == 1
+    # Claimed: its progress time was reset, so the next check leaves it alone.
+    assert take_stalled(sqlite_url, stalled_after_s=60, max_resumes=3).resend == []
+
+
+def test_a_job_stalled_too_often_fails_with_a_message_that_says_what_to_do(sqlite_url: str) -> None:
+    job_id = create_job(sqlite_url, "score", {}, "m")["id"]
+    _age(sqlite_url, job_id, "running", 120, resumes=3)
+    taken = take_stalled(sqlite_url, stalled_after_s=60, max_resumes=3)
+    assert taken.failed == [job_id] and taken.resend == []
+    job = get_job(sqlite_url, job_id)
+    assert job["status"] == "failed" and job["finished_at"] is not None
+    assert "stalled" in job["error"] and "submit it again" in job["error"]
+
+
+def test_waiting_scoring_tasks_mean_a_backlog_but_the_watchdogs_own_messages_do_not(private_redis) -> None:
+    """Real Redis, messages in the layout Celery's Redis transport writes (one JSON per task)."""
+    import json
+
+    import redis
+
+    from app.tasks import _scoring_messages_waiting
+
+    client = redis.Redis.from_url(private_redis.url)
+    try:
+        client.delete("newsmodel")
+        assert _scoring_messages_waiting(private_redis.url) == 0
+        watchdog = json.dumps({"headers": {"task": "app.tasks.resume_stalled_jobs"}, "body": ""})
+        client.rpush("newsmodel", *([watchdog] * 450), "not json")
+        assert _scoring_messages_waiting(private_redis.url) == 0
+        client.rpush("newsmodel", json.dumps({"headers": {"task": "app.tasks.score_chunk"}, "body": ""}))
+        assert _scoring_messages_waiting(private_redis.url) == 452
+    finally:
+        client.delete("newsmodel")
+        client.close()
