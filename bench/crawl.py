@@ -187,7 +187,8 @@ def run(plan: Plan) -> None:
     for label, key in rows:
         print(f"| {label} | {fmt(rates[key])} | {fmt(secs[key])} |")
     print(f"| politeness bound (all hosts, one request start per interval) | {bound:.1f} | |")
-    print(f"| speed-up, crawler default vs naive | {fmt(speedup)}x | |")
+    ratio = f"{statistics.median(speedup):.2f}x ({min(speedup):.2f}x-{max(speedup):.2f}x)"
+    print(f"| speed-up, crawler default vs naive | {ratio} | |")
 
 
 def main() -> None:

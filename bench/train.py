@@ -13,6 +13,7 @@ spread min-max, samples/s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -91,7 +92,8 @@ def hugging_face(cfg: Any, tokenizer: Any, enc: Any, batch_size: int, threads: i
             model=model, args=args, train_dataset=rows, data_collator=DataCollatorWithPadding(tokenizer)
         )
         started = time.perf_counter()
-        trainer.train()
+        with contextlib.redirect_stdout(sys.stderr):  # Trainer prints its own metrics dict
+            trainer.train()
         return len(rows) / (time.perf_counter() - started)
 
 

@@ -1,0 +1,45 @@
+"""Every benchmark script still runs: `make bench`'s runner in --quick mode (each script < 2 min).
+
+The figures of a quick run are not quoted anywhere (BENCHMARKS.md comes from a full `make
+bench`); this test keeps the scripts from rotting: each must exit 0 and print its table with
+our figure beside its baseline and the ratio.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ("crawl", "inference", "train", "serve", "score")
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_bench_script_runs_quick_and_prints_its_comparison(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run_all", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = out.read_text()
+    assert "FAILED" not in report, report
+    assert "--quick: figures for smoke only" in report
+    assert re.search(r"- CPU: .+, \d+ logical cores visible", report)
+    sections = re.split(r"^## ", report, flags=re.M)
+    for name in SCRIPTS:
+        body = next((s for s in sections if s.startswith(f"`bench/{name}.py`")), None)
+        assert body is not None, f"no section for bench/{name}.py"
+        table = [line for line in body.splitlines() if line.startswith("|")]
+        assert len(table) >= 4, f"bench/{name}.py printed no comparison table:\n{body}"
+        # A ratio against the baseline measured in the same run, e.g. "3.89x".
+        assert re.search(r"\d+\.\d+\s?x", body), f"bench/{name}.py printed no ratio:\n{body}"
+        assert not re.search(r"\b(nan|inf)\b", body), body
