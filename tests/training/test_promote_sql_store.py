@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from newsmodel.registry.promote import promote
 
@@ -50,17 +49,15 @@ def test_second_promotion_archives_the_first_as_strings(sql_registry: tuple[str,
 
 
 def test_promote_command_prints_archived_versions(
-    sql_registry: tuple[str, Any, str], monkeypatch: pytest.MonkeyPatch
+    sql_registry: tuple[str, Any, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from newsmodel import cli
+    """The command's own function (its output line is what crashed), not through Typer's runner:
+    the CLI's root callback would reconfigure logging onto the runner's short-lived streams."""
+    from newsmodel.commands.registry import promote as promote_command
 
     uri, client, name = sql_registry
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    cli._register_all()
-    runner = CliRunner()
-    out1 = runner.invoke(cli.app, ["promote", name, "1", "--to", "Production"])
-    assert out1.exit_code == 0, out1.output
-    out2 = runner.invoke(cli.app, ["promote", name, "2", "--to", "Production"])
-    assert out2.exit_code == 0, out2.output
-    assert f"{name} version 2 is now Production and alias @champion; archived version(s) 1" in out2.output
+    promote_command(name, "1", to="Production", tracking_uri=uri)
+    promote_command(name, "2", to="Production", tracking_uri=uri)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"{name} version 2 is now Production and alias @champion; archived version(s) 1"
     assert _stage(client, name, "1") == "Archived"
