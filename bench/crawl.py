@@ -10,7 +10,7 @@ measured twice: extraction in a thread (the default) and in worker processes. Pr
 markdown table: medians over repeats with the spread (min-max).
 
     python bench/crawl.py            # 16 hosts x 40 articles, 3 repeats
-    python bench/crawl.py --quick    # 8 hosts x 12 articles, 2 repeats (< 2 min)
+    python bench/crawl.py --quick    # 6 hosts x 6 articles, 2 repeats (< 2 min)
 """
 
 from __future__ import annotations
@@ -195,13 +195,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="8 hosts x 12 articles, 2 repeats (< 2 min)")
+    parser.add_argument("--quick", action="store_true", help="6 hosts x 6 articles, 2 repeats (< 2 min)")
     parser.add_argument("--hosts", type=int)
     parser.add_argument("--articles", type=int, help="articles per host")
     parser.add_argument("--repeats", type=int)
     args = parser.parse_args()
     plan = (
-        Plan(hosts=8, articles_per_host=12, repeats=2)
+        Plan(hosts=6, articles_per_host=6, repeats=2)
         if args.quick
         else Plan(hosts=16, articles_per_host=40, repeats=3)
     )

@@ -20,6 +20,9 @@ _SERVER_ENV = {
     # Webhooks to loopback receivers (the app's webhook endpoint in tests).
     "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
     "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    # The server caches each event's webhook list (60 s by default, 5 s in compose): a short
+    # TTL so a webhook created by one test hears the next alias event, as in compose.
+    "MLFLOW_WEBHOOK_CACHE_TTL": "1",
     # The server's job runner (a huey consumer per job type: ~6 processes, ~1.5 GB) is for
     # GenAI evaluation jobs we never use; webhooks are delivered from a thread pool regardless.
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
