@@ -61,6 +61,17 @@ def resolve_device(name: str) -> Any:
     return torch.device(name)
 
 
+def _adamw(groups: list[dict[str, Any]], lr: float) -> Any:
+    """AdamW with the fused kernel (one pass over all parameters, CPU and CUDA since torch 2.4),
+    as the Hugging Face Trainer uses by default; the per-tensor loop where fused is refused."""
+    import torch
+
+    try:
+        return torch.optim.AdamW(groups, lr=lr, fused=True)
+    except (RuntimeError, ValueError):
+        return torch.optim.AdamW(groups, lr=lr)
+
+
 def _autocast_dtype(device: Any, mode: str) -> Any:
     """None = full fp32. Mixed precision only on CUDA: CPU autocast is slower for these models."""
     import torch
@@ -152,7 +163,7 @@ def fit(
             "weight_decay": 0.0,
         },
     ]
-    optimizer = torch.optim.AdamW(groups, lr=float(trainer_cfg.lr))
+    optimizer = _adamw(groups, float(trainer_cfg.lr))
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(float(trainer_cfg.warmup_ratio) * total_steps), total_steps
     )
