@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import warnings
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -66,19 +67,29 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
     with tempfile.TemporaryDirectory() as tmp:
         code = _stage_predictor_code(Path(tmp))
         try:
-            return mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(PYFUNC_MODEL_FILE),
-                artifacts=artifacts,
-                code_paths=[str(code)],
-                # MLflow loads the model and runs the example to infer the signature: a load check.
-                input_example=list(input_example),
-                pip_requirements=_requirements(),
-                model_config={"variant": "int8"},
-                registered_model_name=registered_model_name,
-            )
+            with warnings.catch_warnings():
+                # The model takes a list of sentences and infers its signature from the input
+                # example below; MLflow's suggestion to add type hints does not apply.
+                warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+                return _log(mlflow, code, artifacts, input_example, registered_model_name)
         except MlflowException as exc:
             raise _logging_failure(mlflow.get_tracking_uri(), exc) from exc
+
+
+def _log(
+    mlflow: Any, code: Path, artifacts: dict[str, str], input_example: Sequence[str], name: str | None
+) -> Any:
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=str(PYFUNC_MODEL_FILE),
+        artifacts=artifacts,
+        code_paths=[str(code)],
+        # MLflow loads the model and runs the example to infer the signature: a load check.
+        input_example=list(input_example),
+        pip_requirements=_requirements(),
+        model_config={"variant": "int8"},
+        registered_model_name=name,
+    )
 
 
 def _logging_failure(tracking_uri: str, exc: Exception) -> DependencyUnavailable:
