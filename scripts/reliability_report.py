@@ -75,6 +75,25 @@ FOUND_AND_FIXED = [
         "416d298 (app/prediction.py)",
         'a sentence holding a lone surrogate (JSON "\\ud800") made /v1/predict answer 500',
     ),
+    (
+        "Redis restarted empty mid-job",
+        "42c329d (app/tasks.py, app/jobs.py)",
+        "a job whose queued range messages were lost with the broker's data stayed 'running' for "
+        "ever (and blocked the scheduled pipeline's next scoring job); now beat's watchdog "
+        "re-plans it",
+    ),
+    (
+        "Artifact store (GCS) down during registration",
+        "e32e2ad (newsmodel/registry/register.py)",
+        "the error told the user to fix MLFLOW_TRACKING_URI although the tracking server answered "
+        "and the artifact store behind it had failed",
+    ),
+    (
+        "MLflow server down",
+        "19e79bf (app/api/ops.py)",
+        "/ready's top-level status stayed 'ready' with the registry unreachable; it now reads "
+        "'degraded' with a registry check of its own",
+    ),
 ]
 TEST_FILES = {
     "faults": "tests/reliability/test_fault_database.py, test_fault_registry.py, test_fault_workers.py",
