@@ -190,6 +190,11 @@ def test_clients_reach_mlflow_over_http_without_gcs_credentials(config: dict) ->
         assert "STORAGE_EMULATOR_HOST" not in env, name
 
 
+def test_mlflow_runs_without_the_genai_job_runner(config: dict) -> None:
+    # MLflow 3 starts a job runner (8 huey processes, ~1.8 GB) for GenAI jobs we never submit.
+    assert config["services"]["mlflow"]["environment"]["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+
+
 def test_mlflow_and_corpus_use_separate_databases(config: dict) -> None:
     env = config["services"]["migrate"]["environment"]
     corpus = env["DATABASE_URL"].rsplit("/", 1)[1]

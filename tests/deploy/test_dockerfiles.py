@@ -115,6 +115,12 @@ def test_mlflow_version_matches_the_project_pin(service: str) -> None:
     assert _dockerfile(service).build_args()["MLFLOW_VERSION"] == versions.pop()
 
 
+def test_mlflow_image_turns_the_genai_job_runner_off() -> None:
+    dockerfile = _dockerfile("mlflow")
+    runtime = [i for i in dockerfile.all("ENV") if i.stage == len(dockerfile.stages) - 1]
+    assert any("MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false" in i.value.split() for i in runtime), runtime
+
+
 def test_trainer_torch_pin_and_cuda_build_arg() -> None:
     args = _dockerfile("trainer").build_args()
     train = _pyproject()["project"]["optional-dependencies"]["train"]

@@ -142,6 +142,15 @@ def test_scheduler_and_mlflow_are_singletons() -> None:
         assert deployment["spec"]["strategy"]["type"] == "Recreate", name
 
 
+def test_mlflow_fits_its_memory_limit_without_the_genai_job_runner() -> None:
+    # With MLflow 3's job runner on (its default) the pod holds 10 processes and ~2.3 GB:
+    # over the 2Gi limit. The mlflow Deployment reads its settings from this ConfigMap.
+    deployment = _by_kind("Deployment")["mlflow"]
+    env_from = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {"configMapRef": {"name": "mlflow-config"}} in env_from
+    assert _by_kind("ConfigMap")["mlflow-config"]["data"]["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+
+
 def test_services_select_existing_pods_and_ports() -> None:
     deployments = _by_kind("Deployment")
     for name, service in _by_kind("Service").items():

@@ -215,7 +215,12 @@ def test_migrate_mlflow_server_and_upgrade_sequence(
             "1",
         ],
         tmp_path / "mlflow.log",
-        env=_env(MLFLOW_BACKEND_STORE_URI=store, STORAGE_EMULATOR_HOST=gcs_emulator.host),
+        # As the image sets it (services/mlflow/Dockerfile): no GenAI job runner.
+        env=_env(
+            MLFLOW_BACKEND_STORE_URI=store,
+            STORAGE_EMULATOR_HOST=gcs_emulator.host,
+            MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
+        ),
         cwd=tmp_path,
     ).start()
     try:
