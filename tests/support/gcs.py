@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from pathlib import Path
 
 from tests.support.net import free_port, wait_http_ok
@@ -52,17 +51,10 @@ class GcsEmulator:
         return {"STORAGE_EMULATOR_HOST": self.host}
 
     def start(self, timeout: float = 30.0) -> GcsEmulator:
-        t0 = time.monotonic()
-        self._proc.start()
-        try:
-            wait_http_ok(
-                f"{self.host}/storage/v1/b/{self.bucket}", timeout, "gcp-storage-emulator", self._proc.alive
-            )
-        except Exception as exc:
-            detail = self._proc.describe_failure()
-            self._proc.stop()
-            raise RuntimeError(f"{exc}\n{detail}") from exc
-        self.started_in_s = time.monotonic() - t0
+        bucket_url = f"{self.host}/storage/v1/b/{self.bucket}"
+        self.started_in_s = self._proc.start_and_wait(
+            lambda: wait_http_ok(bucket_url, timeout, "gcp-storage-emulator", self._proc.alive)
+        )
         return self
 
     def client(self):  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from tests.support.net import free_port, wait_http_ok
@@ -87,16 +86,10 @@ class MlflowServer:
         return self._proc.log_path
 
     def start(self, timeout: float = 120.0) -> MlflowServer:
-        t0 = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._proc.start()
-        try:
-            wait_http_ok(f"{self.tracking_uri}/health", timeout, "mlflow server", self._proc.alive)
-        except Exception as exc:
-            detail = self._proc.describe_failure()
-            self._proc.stop()
-            raise RuntimeError(f"{exc}\n{detail}") from exc
-        self.started_in_s = time.monotonic() - t0
+        self.started_in_s = self._proc.start_and_wait(
+            lambda: wait_http_ok(f"{self.tracking_uri}/health", timeout, "mlflow server", self._proc.alive)
+        )
         return self
 
     def stop(self) -> None:

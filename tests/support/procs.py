@@ -10,7 +10,8 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +58,22 @@ class ManagedProcess:
             start_new_session=True,
         )
         return self
+
+    def start_and_wait(self, ready: Callable[[], object], kill_on_failure: bool = False) -> float:
+        """Start, then call `ready` (it raises when the process never gets ready); on failure
+        stop (or kill) the process and raise with its log tail. Returns the seconds it took."""
+        t0 = time.monotonic()
+        self.start()
+        try:
+            ready()
+        except Exception as exc:
+            detail = self.describe_failure()
+            if kill_on_failure:
+                self.kill()
+            else:
+                self.stop()
+            raise RuntimeError(f"{exc}\n{detail}") from exc
+        return time.monotonic() - t0
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

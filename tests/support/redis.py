@@ -91,15 +91,12 @@ class PrivateRedis:
     def start(self, timeout: float = 15.0) -> PrivateRedis:
         if self._proc is not None and self._proc.alive():
             return self
-        self._proc = ManagedProcess(
+        proc = self._proc = ManagedProcess(
             f"redis-server:{self.port}", self._argv(), self.workdir / "redis.log"
-        ).start()
-        try:
-            wait_for(self.ping, timeout, f"redis-server on {self.port}", alive=self._proc.alive)
-        except Exception as exc:
-            detail = self._proc.describe_failure()
-            self._proc.stop()
-            raise RuntimeError(f"{exc}\n{detail}") from exc
+        )
+        proc.start_and_wait(
+            lambda: wait_for(self.ping, timeout, f"redis-server on {self.port}", alive=proc.alive)
+        )
         return self
 
     def stop(self) -> None:

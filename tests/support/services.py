@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -66,9 +65,7 @@ class UvicornServer:
         return self._proc.log_path
 
     def start(self, health_path: str | None = "/health", timeout: float = 60.0) -> UvicornServer:
-        t0 = time.monotonic()
-        self._proc.start()
-        try:
+        def ready() -> None:
             if health_path is None:
                 wait_for(
                     lambda: port_open("127.0.0.1", self.port),
@@ -78,11 +75,8 @@ class UvicornServer:
                 )
             else:
                 wait_http_ok(f"{self.url}{health_path}", timeout, self._proc.name, alive=self._proc.alive)
-        except Exception as exc:
-            detail = self._proc.describe_failure()
-            self._proc.stop()
-            raise RuntimeError(f"{exc}\n{detail}") from exc
-        self.started_in_s = time.monotonic() - t0
+
+        self.started_in_s = self._proc.start_and_wait(ready)
         return self
 
     def alive(self) -> bool:
@@ -159,15 +153,10 @@ class CeleryWorker:
         return any(self.hostname in reply for reply in replies or [])
 
     def start(self, timeout: float = 90.0) -> CeleryWorker:
-        t0 = time.monotonic()
-        self._proc.start()
-        try:
-            wait_for(self.ping, timeout, self._proc.name, interval=0.5, alive=self._proc.alive)
-        except Exception as exc:
-            detail = self._proc.describe_failure()
-            self._proc.kill()
-            raise RuntimeError(f"{exc}\n{detail}") from exc
-        self.started_in_s = time.monotonic() - t0
+        self.started_in_s = self._proc.start_and_wait(
+            lambda: wait_for(self.ping, timeout, self._proc.name, interval=0.5, alive=self._proc.alive),
+            kill_on_failure=True,
+        )
         return self
 
     def alive(self) -> bool:
