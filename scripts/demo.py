@@ -261,23 +261,21 @@ def main() -> None:
     print(f"labeled data from {ENV.get('NEWSMODEL_DATA_DIR', 'the ConfliBERT download')}")
     say("migrating the corpus database")
     run("newsmodel", "db", "upgrade")
-    mlflow_url = f"http://127.0.0.1:{free_port(MLFLOW_PORT)}"
+    mlflow_port = free_port(MLFLOW_PORT)
+    mlflow_url = f"http://127.0.0.1:{mlflow_port}"
     # The MLflow UI starts now, so a person can watch the candidates train; its start-up
     # (about 10 s) overlaps the crawl and preprocessing instead of adding to the demo's time.
-    ui = background(
-        "mlflow-ui",
+    mlflow_ui_cmd = (
         "mlflow",
         "ui",
         "--backend-store-uri",
         ENV["MLFLOW_TRACKING_URI"],
         "--port",
-        mlflow_url.rsplit(":", 1)[1],
-        "--workers",
-        "1",
-        ready_url=f"{mlflow_url}/health",
-        timeout_s=120,
+        str(mlflow_port),
     )
-    with ui as mlflow_ui:
+    with background(
+        "mlflow-ui", *mlflow_ui_cmd, "--workers", "1", ready_url=f"{mlflow_url}/health", timeout_s=120
+    ) as mlflow_ui:
         crawl()
         say("preprocessing: sentences, country pairs, TextRank importance, NER")
         run("newsmodel", "preprocess")
