@@ -23,13 +23,10 @@ $(BIN)/python:
 # test subprocess) would compile mlflow & co. from source again: +6 s per `newsmodel compare`.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --upgrade-strategy only-if-needed torch==2.13.0
-	@if $(BIN)/pip install -q uv 2>/dev/null; then \
-	  echo "$(BIN)/uv pip install -e '.[dev]'"; \
-	  $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]' \
-	    || { echo "uv failed; installing with pip"; $(BIN)/pip install -q -e '.[dev]'; }; \
-	else \
-	  echo "$(BIN)/pip install -e '.[dev]'"; $(BIN)/pip install -q -e '.[dev]'; \
-	fi
+	@echo "$(BIN)/uv pip install -e '.[dev]'"
+	@$(BIN)/pip install -q uv 2>/dev/null \
+	  && $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]' \
+	  || { echo "uv failed or is not installable here; installing with pip"; $(BIN)/pip install -q -e '.[dev]'; }
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 venv: $(STAMP) ## create or reuse .venv with every extra installed

@@ -7,13 +7,14 @@ our figure beside its baseline and the ratio.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.services import standalone_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ("crawl", "inference", "train", "serve", "score")
@@ -24,14 +25,11 @@ pytestmark = pytest.mark.slow
 def test_every_bench_script_runs_quick_and_prints_its_comparison(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     # The scripts start their own registry, database and broker, as `make bench` does on a
-    # clean shell: nothing of this test session's services (or what in-process code set in
-    # os.environ, e.g. STORAGE_EMULATOR_HOST) may leak in.
-    leaked = ("MLFLOW_", "APP_", "CRAWLER_", "STORAGE_EMULATOR_HOST", "DATABASE_URL", "REDIS_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(leaked)}
+    # clean shell: nothing of this test session's services may leak in.
     proc = subprocess.run(
         [sys.executable, "-m", "bench.run_all", "--quick", "--out", str(out)],
         cwd=ROOT,
-        env=env,
+        env=standalone_env(),
         capture_output=True,
         text=True,
         timeout=900,

@@ -8,7 +8,6 @@ promote the new best (archiving the old Production version) or let the gate keep
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -16,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.services import standalone_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = "experiment=tiny-smoke;experiment=tiny-smoke model=tiny-electra"
@@ -32,7 +33,7 @@ def _free_port() -> int:
 def _demo(state: Path, candidates: str) -> subprocess.CompletedProcess[str]:
     # The demo sets its own DATABASE_URL, MLFLOW_TRACKING_URI and REDIS_URL; nothing of the
     # test session's services may leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "MLFLOW_", "CRAWLER_"))}
+    env = standalone_env()
     env.update(
         NEWSMODEL_STATE_DIR=str(state),
         DEMO_EXIT="1",
@@ -41,7 +42,6 @@ def _demo(state: Path, candidates: str) -> subprocess.CompletedProcess[str]:
         DEMO_MLFLOW_PORT=str(_free_port()),
         PYTHONUNBUFFERED="1",
     )
-    env.pop("API_KEYS", None)
     return subprocess.run(
         [sys.executable, "scripts/demo.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )

@@ -32,6 +32,19 @@ def subprocess_env(env: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
+# What the test session's services put in the environment (settings, and what in-process code
+# such as app.registry sets in os.environ, e.g. STORAGE_EMULATOR_HOST).
+SESSION_SERVICE_VARS = (
+    "APP_", "MLFLOW_", "CRAWLER_", "STORAGE_EMULATOR_HOST", "DATABASE_URL", "REDIS_URL", "API_KEYS",
+)  # fmt: skip
+
+
+def standalone_env() -> dict[str, str]:
+    """The test process's environment without the session's service settings: for commands
+    that start their own database, registry and broker (`make demo`, `make bench`)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(SESSION_SERVICE_VARS)}
+
+
 class UvicornServer:
     """`uvicorn --factory MODULE:FACTORY` on a free loopback port: `.url`, `.port`, `.stop()`."""
 
