@@ -21,12 +21,18 @@ from newsmodel.datasets.checks import (
     check_examples,
     check_splits,
 )
-from newsmodel.datasets.grouping import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, GROUPING_METHOD, group_texts
-from newsmodel.datasets.types import DatasetSplits, Example
+from newsmodel.datasets.grouping import (
+    DEFAULT_NUM_PERM,
+    DEFAULT_THRESHOLD,
+    GROUPING_METHOD,
+    group_texts,
+    text_key,
+)
+from newsmodel.datasets.types import BenchmarkSet, DatasetSplits, Example
 from newsmodel.errors import DataError
 from newsmodel.labels import get_scheme
 
-__all__ = ["SPLIT_NAMES", "build_splits", "dataset_fingerprint"]
+__all__ = ["SPLIT_NAMES", "assign_groups", "build_splits", "dataset_fingerprint", "merged_groups"]
 
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -39,7 +45,7 @@ def dataset_fingerprint(examples: Sequence[Example], params: dict[str, object]) 
     return digest.hexdigest()
 
 
-def _merged_groups(examples: Sequence[Example], threshold: float, num_perm: int) -> list[str]:
+def merged_groups(examples: Sequence[Example], threshold: float, num_perm: int) -> list[str]:
     """Near-duplicate groups, joined with the groups the examples already carry (same article ...)."""
     near = group_texts([e.text for e in examples], threshold=threshold, num_perm=num_perm)
     given: dict[str, str] = {}
@@ -59,7 +65,7 @@ def _merged_groups(examples: Sequence[Example], threshold: float, num_perm: int)
     return [root(g) for g in near]
 
 
-def _assign(
+def assign_groups(
     groups: dict[str, list[int]], labels: Sequence[str], fracs: dict[str, float], seed: int
 ) -> dict[str, str]:
     """Group -> split: greedy per-label quota filling in a seeded, largest-first order."""
@@ -95,19 +101,27 @@ def build_splits(
     num_perm: int = DEFAULT_NUM_PERM,
     max_chars: int = DEFAULT_MAX_CHARS,
     min_per_class: int = DEFAULT_MIN_PER_CLASS,
+    benchmark: BenchmarkSet | None = None,
 ) -> DatasetSplits:
-    """Check, group and split examples; raise DataError on any failed check."""
+    """Check, group and split examples; raise DataError on any failed check.
+
+    `benchmark`: the frozen benchmark these examples were held out from
+    (`newsmodel.datasets.benchmark.hold_out`); recorded in the parameters and the fingerprint,
+    and checked: no example may be one of its sentences.
+    """
     label_scheme = get_scheme(scheme)
+    if benchmark is not None:
+        _check_held_out(examples, benchmark)
     if not (0 <= val_frac < 1 and 0 <= test_frac < 1 and val_frac + test_frac < 1):
         raise DataError(f"split fractions must be in [0, 1) and sum below 1: val={val_frac} test={test_frac}")
     check_examples(examples, scheme, max_chars=max_chars, min_per_class=min_per_class)
-    gids = _merged_groups(examples, near_dup_threshold, num_perm)
+    gids = merged_groups(examples, near_dup_threshold, num_perm)
     grouped = [replace(e, group=g) for e, g in zip(examples, gids, strict=True)]
     groups: dict[str, list[int]] = {}
     for i, gid in enumerate(gids):
         groups.setdefault(gid, []).append(i)
     fracs = {"train": 1 - val_frac - test_frac, "validation": val_frac, "test": test_frac}
-    assignment = _assign(groups, [e.label for e in grouped], fracs, seed)
+    assignment = assign_groups(groups, [e.label for e in grouped], fracs, seed)
     splits: dict[str, list[Example]] = {name: [] for name in SPLIT_NAMES}
     for example in grouped:
         splits[assignment[example.group]].append(example)
@@ -123,6 +137,8 @@ def build_splits(
         "max_chars": max_chars,
         "min_per_class": min_per_class,
     }
+    if benchmark is not None:
+        params.update(benchmark=benchmark.ref, benchmark_sha256=benchmark.sha256)
     fingerprint = dataset_fingerprint(examples, params)
     sizes = Counter(len(members) for members in groups.values())
     stats = {
@@ -139,4 +155,15 @@ def build_splits(
         test=splits["test"],
         fingerprint=fingerprint,
         params={**params, "stats": stats},
+        benchmark=benchmark,
     )
+
+
+def _check_held_out(examples: Sequence[Example], benchmark: BenchmarkSet) -> None:
+    keys = {text_key(e.text) for e in benchmark.examples}
+    inside = [e for e in examples if text_key(e.text) in keys]
+    if inside:
+        raise DataError(
+            f"{len(inside)} example(s) are sentences of the frozen benchmark {benchmark.ref} "
+            f"(e.g. {inside[0].text[:70]!r}): hold the benchmark out before splitting"
+        )

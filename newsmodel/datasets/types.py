@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DatasetSplits", "Example"]
+__all__ = ["BenchmarkSet", "DatasetSplits", "Example"]
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,15 @@ class Example:
     label: str
     # Near-duplicate group: examples of one group always land in the same split.
     group: str
+
+
+@dataclass(frozen=True)
+class BenchmarkSet:
+    """The frozen benchmark's sentences, as held out of a training run (see datasets.benchmark)."""
+
+    ref: str  # name@version
+    sha256: str  # content hash of the benchmark file's members
+    examples: list[Example]
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,8 @@ class DatasetSplits:
     # sha256 over content + split parameters; logged with every model trained on it.
     fingerprint: str
     params: dict[str, object] = field(default_factory=dict)
+    # The frozen benchmark this data was held out from (None: trained without one).
+    benchmark: BenchmarkSet | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsmodel.datasets.types import DatasetSplits, Example
+from newsmodel.datasets.types import BenchmarkSet, DatasetSplits, Example
 from newsmodel.errors import ConfigError, DataError
 
-__all__ = ["EncodedSplit", "data_dir", "encode", "iter_batches", "load_splits"]
+__all__ = [
+    "EncodedSplit",
+    "benchmark_source",
+    "data_dir",
+    "encode",
+    "iter_batches",
+    "load_benchmark_set",
+    "load_examples",
+    "load_splits",
+]
 
 
 def data_dir(data_cfg: Any) -> Path | None:
@@ -24,24 +33,67 @@ def data_dir(data_cfg: Any) -> Path | None:
     return Path(str(data_cfg.dir)).expanduser() if data_cfg.get("dir") else None
 
 
-def load_splits(data_cfg: Any) -> DatasetSplits:
-    """Load the labeled examples a data config names and split them with the dataset builder."""
+def load_examples(data_cfg: Any) -> list[Example]:
+    """Every labeled example a data config's source holds, in its scheme (no benchmark, no limit)."""
     from newsmodel import datasets
 
-    examples: list[Example]
     if data_cfg.source == "conflibert":
-        examples = datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
-    elif data_cfg.source == "db":
+        return datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
+    if data_cfg.source == "db":
         # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
-        from newsmodel.labels.store import load_examples
+        from newsmodel.labels.store import load_examples as load_stored
         from newsmodel.settings import get_settings
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
-        examples = load_examples(get_settings().database_url, str(data_cfg.scheme), origins or None)
-    else:
+        return load_stored(get_settings().database_url, str(data_cfg.scheme), origins or None)
+    raise ConfigError(
+        f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
+    )
+
+
+def benchmark_source(data_cfg: Any) -> dict[str, Any]:
+    """The data config fields that identify a dataset (what a benchmark records it was carved from)."""
+    source: dict[str, Any] = {"source": str(data_cfg.source)}
+    if data_cfg.get("origins"):
+        source["origins"] = sorted(str(o) for o in data_cfg.origins)
+    return source
+
+
+def load_benchmark_set(data_cfg: Any, examples: Sequence[Example] | None = None) -> BenchmarkSet | None:
+    """The frozen benchmark `data.benchmark` names, with its sentences (None: data.benchmark=null).
+
+    `examples`: this config's own examples, reused when the benchmark was carved from them.
+    """
+    from newsmodel.datasets.benchmark import load_benchmark, select_members
+
+    name = data_cfg.get("benchmark")
+    if not name:
+        return None
+    directory = Path(str(data_cfg.benchmark_dir)) if data_cfg.get("benchmark_dir") else None
+    benchmark = load_benchmark(str(name), directory)
+    if benchmark.scheme_name != str(data_cfg.scheme):
         raise ConfigError(
-            f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
+            f"benchmark {benchmark.ref} is in scheme {benchmark.scheme} but data.scheme={data_cfg.scheme}: "
+            f"use data.benchmark=<dataset>-{data_cfg.scheme}"
         )
+    if examples is None or benchmark.source != benchmark_source(data_cfg):
+        from omegaconf import OmegaConf
+
+        where = OmegaConf.create({**benchmark.source, "scheme": str(data_cfg.scheme), "dir": data_cfg.get("dir")})
+        examples = load_examples(where)
+    return select_members(benchmark, examples)
+
+
+def load_splits(data_cfg: Any) -> DatasetSplits:
+    """Load the labeled examples a data config names, hold the frozen benchmark out, and split
+    the rest with the dataset builder (grouped, so near copies never straddle splits)."""
+    from newsmodel import datasets
+    from newsmodel.datasets.benchmark import hold_out
+
+    examples = load_examples(data_cfg)
+    benchmark = load_benchmark_set(data_cfg, examples)
+    if benchmark is not None:
+        examples = hold_out(examples, benchmark)
     if data_cfg.get("limit"):
         # A seeded sample, not the head of the file: the file is not shuffled by class.
         rng = random.Random(int(data_cfg.seed))
@@ -52,6 +104,7 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
         seed=int(data_cfg.seed),
         val_frac=float(data_cfg.val_frac),
         test_frac=float(data_cfg.test_frac),
+        benchmark=benchmark,
     )
 
 
