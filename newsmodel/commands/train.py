@@ -38,12 +38,21 @@ def train(
             typer.echo(f"== job {i}/{len(jobs)}: {' '.join(job)}")
         result = run_training(cfg)
         m = result.metrics
+        bench = (
+            f"; int8 benchmark macro-F1 {m['int8_benchmark_macro_f1']:.4f}"
+            if "int8_benchmark_macro_f1" in m
+            else ""
+        )
+        registered = (
+            f"registered {result.registered_model_name} version {result.model_version}"
+            if result.model_version
+            else f"not registered ({result.not_registered_because or 'no registered model name'})"
+        )
         typer.echo(
             f"run {result.run_id} ({cfg.model.name}): test accuracy {m['test_accuracy']:.4f}, "
             f"macro-F1 {m['test_macro_f1']:.4f}; int8 accuracy {m['int8_test_accuracy']:.4f}, "
-            f"{m['int8_size_mb']:.1f} MB ({m['size_ratio']:.2f}x smaller); "
-            f"registered {result.registered_model_name or '-'} version {result.model_version or '-'}; "
-            f"files in {result.output_dir}"
+            f"{m['int8_size_mb']:.1f} MB ({m['size_ratio']:.2f}x smaller){bench}; "
+            f"{registered}; {result.quality_floor}; files in {result.output_dir}"
         )
 
 

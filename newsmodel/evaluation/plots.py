@@ -1,4 +1,5 @@
-"""Matplotlib figures (Agg backend, no display): confusion matrix and the candidate comparison."""
+"""Matplotlib figures (Agg backend, no display): confusion matrix, precision-recall curves, the
+reliability diagram and the candidate comparison."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot_comparison", "plot_confusion_matrix"]
+__all__ = ["plot_comparison", "plot_confusion_matrix", "plot_pr_curves", "plot_reliability"]
 
 
 def _pyplot() -> Any:
@@ -48,6 +49,69 @@ def plot_confusion_matrix(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_pr_curves(
+    y_true: Sequence[int], probs_by_model: dict[str, Any], labels: Sequence[str], title: str, path: Path
+) -> dict[str, dict[str, float]]:
+    """One-vs-rest precision-recall curve per class (one panel each), one line per model.
+
+    Returns the average precision per model and class (what the legend shows).
+    """
+    import numpy as np
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    plt = _pyplot()
+    truth = np.asarray(y_true)
+    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 3.4), squeeze=False)
+    average: dict[str, dict[str, float]] = {model: {} for model in probs_by_model}
+    for k, (ax, label) in enumerate(zip(axes[0], labels, strict=True)):
+        positive = (truth == k).astype(int)
+        for model, probs in probs_by_model.items():
+            scores = np.asarray(probs)[:, k]
+            if positive.any():
+                precision, recall, _ = precision_recall_curve(positive, scores)
+                ap = float(average_precision_score(positive, scores))
+                ax.plot(recall, precision, label=f"{model} AP {ap:.2f}")
+                average[model][label] = ap
+        ax.axhline(positive.mean() if len(positive) else 0, color="gray", linestyle=":", linewidth=1)
+        ax.set_title(label)
+        ax.set_xlabel("recall")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[0][0].set_ylabel("precision")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return average
+
+
+def plot_reliability(
+    y_true: Sequence[int], probs_by_model: dict[str, Any], title: str, path: Path, bins: int = 10
+) -> dict[str, float]:
+    """Reliability diagram of top-label confidence (accuracy per confidence bin); returns ECE per model."""
+    from newsmodel.evaluation.calibration import reliability_bins
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.4, 4.2))
+    ax.plot([0, 1], [0, 1], color="gray", linestyle=":", linewidth=1, label="perfectly calibrated")
+    ece: dict[str, float] = {}
+    for model, probs in probs_by_model.items():
+        rel = reliability_bins(y_true, probs, bins)
+        ece[model] = rel.ece
+        ax.plot(rel.confidence, rel.accuracy, marker="o", label=f"{model} ECE {rel.ece:.3f}")
+    ax.set_xlabel("confidence (top label)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return ece
 
 
 def plot_comparison(rows: Sequence[dict[str, Any]], path: Path) -> Path:

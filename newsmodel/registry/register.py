@@ -64,6 +64,9 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
         "tokenizer": str(model_dir / TOKENIZER_DIR),
         "label_map": str(model_dir / LABEL_MAP_FILE),
     }
+    if not (model_dir / FP32_FILE).is_file():
+        # An int8-only version (e.g. the committed test fixture) serves int8 only.
+        del artifacts["model_fp32"]
     with tempfile.TemporaryDirectory() as tmp:
         code = _stage_predictor_code(Path(tmp))
         try:

@@ -2,8 +2,9 @@
 
 Order matters for honesty: fit with early stopping on validation macro-F1, pick the quantization
 scheme on validation, and only then score the test split (torch fp32, ONNX int8, baselines,
-slices, behaviour). Everything measured goes into `eval_report.json`, the run's metrics, the
-model card, and a registered model version.
+slices, behaviour) and the frozen benchmark held out of the data. Everything measured goes into
+`eval_report.json`, the run's metrics, the model card, and a registered model version (only a
+deployable config registers under the serving name; below the quality floor it is `rejected`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class TrainResult:
     output_dir: Path
     metrics: dict[str, float]
     report: dict[str, Any]
+    # The quality floor's verdict in one line, and why the run was not registered (if it was not).
+    quality_floor: str = ""
+    not_registered_because: str = ""
 
 
 def _output_dir(cfg: Any, run_name: str) -> Path:
@@ -62,19 +66,18 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
     from newsmodel.settings import get_settings
     from newsmodel.training.config import flatten_config, to_yaml
     from newsmodel.training.data import load_splits
+    from newsmodel.training.deployable import registration_for
 
     scheme = get_scheme(str(cfg.data.scheme))
+    # Before any work: a non-deployable run asking for the serving name stops here.
+    registration = registration_for(cfg, get_settings().registered_model_name)
     client = connect(cfg.mlflow.tracking_uri)
     experiment_id = ensure_experiment(client, str(cfg.mlflow.experiment))
     splits = splits if splits is not None else load_splits(cfg.data)
     _check_splits(splits, scheme.name)
     run_name = str(cfg.mlflow.run_name or f"{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     out = _output_dir(cfg, run_name)
-    registered = (
-        (cfg.mlflow.registered_model_name or get_settings().registered_model_name)
-        if cfg.mlflow.register
-        else None
-    )
+    registered = registration.name
     commit = git_commit()
     tags = {
         "git_commit": commit,
@@ -83,6 +86,9 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
         "model_name": str(cfg.model.name),
         "architecture": str(cfg.model.architecture),
         "newsmodel.kind": "candidate",
+        "deployable": str(registration.deployable).lower(),
+        "benchmark": splits.benchmark.ref if splits.benchmark else "none",
+        "benchmark_sha256": splits.benchmark.sha256 if splits.benchmark else "",
     }
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags) as run:
         params = {k: ("null" if v is None else v) for k, v in flatten_config(cfg).items()}
@@ -94,51 +100,89 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
         metrics = _summary_metrics(report)
         mlflow.log_metrics(metrics)
         mlflow.set_tag("quantization_scheme", report["quantization"]["chosen"]["scheme"])
-        mlflow.log_artifacts(str(out))
+        verdict = _judge_and_describe(cfg, out, report)
+        mlflow.set_tag("quality_floor", "passed" if verdict.passed else "rejected")
+        _log_run_files(out)
         version = _register(
-            client, out / "model", registered, splits, scheme.key, commit, run.info.run_id, metrics
+            client, out, registered, splits, {**tags, "run_id": run.info.run_id}, metrics, report, verdict
         )
+    if registration.why_not:
+        log.warning("candidate not registered", reason=registration.why_not)
     log.info(
         "candidate done",
         run_id=run.info.run_id,
         model_version=version,
+        quality_floor=verdict.summary(),
         output_dir=str(out),
         test_macro_f1=round(metrics["test_macro_f1"], 4),
         int8_test_accuracy=round(metrics["int8_test_accuracy"], 4),
     )
-    return TrainResult(run.info.run_id, experiment_id, registered, version, out, metrics, report)
+    return TrainResult(
+        run.info.run_id,
+        experiment_id,
+        registered if version else None,
+        version,
+        out,
+        metrics,
+        report,
+        verdict.summary(),
+        registration.why_not,
+    )
+
+
+def _judge_and_describe(cfg: Any, out: Path, report: dict[str, Any]) -> Any:
+    """The quality floor's verdict on this run, and the model card that states it."""
+    from newsmodel.registry.floor import QualityFloor, floor_figures
+    from newsmodel.registry.model_card import render_model_card
+
+    verdict = QualityFloor.from_config(cfg.get("quality_floor")).judge(floor_figures(report))
+    (out / "model_card.md").write_text(render_model_card(report, verdict), encoding="utf-8")
+    return verdict
+
+
+def _log_run_files(out: Path) -> None:
+    """The run's files, except the model directory: the logged model holds those (each ONNX once)."""
+    import mlflow
+
+    for child in sorted(out.iterdir()):
+        if child.name == "model":
+            continue
+        if child.is_dir():
+            mlflow.log_artifacts(str(child), artifact_path=child.name)
+        else:
+            mlflow.log_artifact(str(child))
 
 
 def _register(
     client: Any,
-    model_dir: Path,
+    out: Path,
     name: str | None,
     splits: DatasetSplits,
-    scheme_key: str,
-    commit: str,
-    run_id: str,
+    tags: dict[str, str],
     metrics: dict[str, float],
+    report: dict[str, Any],
+    verdict: Any,
 ) -> str | None:
-    from newsmodel.registry.register import log_pyfunc_model, tag_model_version
+    from newsmodel.registry.candidate import register_candidate
+    from newsmodel.registry.model_card import model_card_description
 
-    info = log_pyfunc_model(model_dir, name, [e.text for e in splits.test[:3]])
-    if name is None or info.registered_model_version is None:
-        return None
-    version = str(info.registered_model_version)
-    tag_model_version(
+    record = {
+        **{k: v for k, v in tags.items() if k != "newsmodel.kind"},
+        "test_macro_f1": f"{metrics['test_macro_f1']:.4f}",
+        "int8_test_accuracy": f"{metrics['int8_test_accuracy']:.4f}",
+    }
+    if "int8_benchmark_macro_f1" in metrics:
+        record["int8_benchmark_macro_f1"] = f"{metrics['int8_benchmark_macro_f1']:.4f}"
+    registered = register_candidate(
         client,
+        out / "model",
         name,
-        version,
-        {
-            "dataset_fingerprint": splits.fingerprint,
-            "label_scheme": scheme_key,
-            "git_commit": commit,
-            "run_id": run_id,
-            "test_macro_f1": f"{metrics['test_macro_f1']:.4f}",
-            "int8_test_accuracy": f"{metrics['int8_test_accuracy']:.4f}",
-        },
+        verdict=verdict,
+        description=model_card_description(report, verdict),
+        tags=record,
+        input_example=[e.text for e in splits.test[:3]],
     )
-    return version
+    return registered.version if registered else None
 
 
 def _run_stages(
@@ -178,7 +222,8 @@ def _run_stages(
         validation["accuracy"],
     )
     # Model and quantization scheme are fixed now: the test split is scored from here on.
-    test_pred = predict_logits(model, enc["test"], eval_bs, pad_id, cpu).argmax(axis=1)
+    test_logits = predict_logits(model, enc["test"], eval_bs, pad_id, cpu)
+    test_pred = test_logits.argmax(axis=1)
     report: dict[str, Any] = {
         "git_commit": commit,
         "model": {
@@ -194,6 +239,7 @@ def _run_stages(
             "fingerprint": splits.fingerprint,
             "params": {k: str(v) for k, v in splits.params.items()},
             "sizes": {n: len(getattr(splits, n)) for n in ("train", "validation", "test")},
+            "benchmark": splits.benchmark.ref if splits.benchmark else None,
         },
         "training": {**fitted.__dict__},
         "validation": validation,
@@ -209,10 +255,23 @@ def _run_stages(
             "ratio": packaged.fp32_bytes / packaged.int8_bytes,
         },
     }
-    report.update(_test_side_reports(cfg, splits, labels, enc["test"].labels, test_pred, packaged.model_dir))
+    side, int8_probs = _test_side_reports(
+        cfg, splits, labels, enc["test"].labels, test_pred, packaged.model_dir
+    )
+    report.update(side)
+    if splits.benchmark is not None:
+        from newsmodel.evaluation.benchmark_scores import benchmark_report
+
+        report["benchmark"] = benchmark_report(splits.benchmark, packaged.model_dir, labels)
     report["speed"] = _speed(cfg, model, packaged.model_dir, enc["test"].input_ids, pad_id)
-    _write_outputs(out, report, labels)
+    probs = {"torch fp32": _softmax(test_logits), "ONNX int8": int8_probs}
+    _write_outputs(out, report, labels, enc["test"].labels, probs, splits)
     return report
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
 def _test_side_reports(
@@ -222,7 +281,8 @@ def _test_side_reports(
     y_true: list[int],
     torch_pred: np.ndarray,
     model_dir: Path,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Test-split reports of the exported models and the baselines; also the int8 probabilities."""
     from newsmodel.evaluation.baselines import majority_baseline, tfidf_logreg_baseline
     from newsmodel.evaluation.behaviour import country_swaps, flip_rate
     from newsmodel.evaluation.metrics import classification_metrics
@@ -232,13 +292,14 @@ def _test_side_reports(
     texts = [e.text for e in splits.test]
     int8 = OnnxPredictor.from_dir(model_dir, variant="int8")
     fp32 = OnnxPredictor.from_dir(model_dir, variant="fp32")
-    int8_pred = int8.predict_proba(texts).argmax(axis=1)
+    int8_probs = int8.predict_proba(texts)
+    int8_pred = int8_probs.argmax(axis=1)
     fp32_pred = fp32.predict_proba(texts).argmax(axis=1)
     ev = cfg.evaluation
     cases = country_swaps(texts, int(cfg.seed), int(ev.behaviour_max_sentences))
     return {
         "int8": {
-            **classification_metrics(y_true, int8_pred, labels),
+            **classification_metrics(y_true, list(int8_pred), labels),
             "agreement_with_fp32": float((int8_pred == torch_pred).mean()),
         },
         "onnx_fp32": {
@@ -253,7 +314,7 @@ def _test_side_reports(
             texts, y_true, list(torch_pred), labels, int(ev.short_max_words), int(ev.min_pair_support)
         ),
         "behaviour": flip_rate(cases, lambda batch: list(int8.predict_proba(batch).argmax(axis=1))),
-    }
+    }, int8_probs
 
 
 def _speed(
@@ -281,9 +342,16 @@ def _speed(
     return [r.to_dict() for r in results]
 
 
-def _write_outputs(out: Path, report: dict[str, Any], labels: tuple[str, ...]) -> None:
-    from newsmodel.evaluation.plots import plot_confusion_matrix
-    from newsmodel.registry.model_card import render_model_card
+def _write_outputs(
+    out: Path,
+    report: dict[str, Any],
+    labels: tuple[str, ...],
+    y_true: list[int],
+    test_probs: dict[str, np.ndarray],
+    splits: DatasetSplits,
+) -> None:
+    from newsmodel.datasets.manifest import MANIFEST_FILE, split_manifest
+    from newsmodel.evaluation.plots import plot_confusion_matrix, plot_pr_curves, plot_reliability
 
     plot_confusion_matrix(
         report["test"]["confusion_matrix"],
@@ -297,8 +365,13 @@ def _write_outputs(out: Path, report: dict[str, Any], labels: tuple[str, ...]) -
         "test split, ONNX int8",
         out / "confusion_matrix_test_int8.png",
     )
+    report["average_precision"] = plot_pr_curves(
+        y_true, test_probs, labels, "test split: precision-recall per class", out / "pr_curves_test.png"
+    )
+    ece = plot_reliability(y_true, test_probs, "test split: reliability", out / "reliability_test.png")
+    report["calibration"] = {"torch_fp32_ece": ece["torch fp32"], "int8_ece": ece["ONNX int8"]}
     (out / "eval_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    (out / "model_card.md").write_text(render_model_card(report), encoding="utf-8")
+    (out / MANIFEST_FILE).write_text(split_manifest(splits, report["data"]["scheme"]).to_json(), encoding="utf-8")
 
 
 def _summary_metrics(report: dict[str, Any]) -> dict[str, float]:
@@ -318,12 +391,19 @@ def _summary_metrics(report: dict[str, Any]) -> dict[str, float]:
         "int8_size_mb": report["sizes"]["int8_mb"],
         "size_ratio": report["sizes"]["ratio"],
         "behaviour_flip_rate": report["behaviour"]["flip_rate"],
+        "test_ece": report["calibration"]["torch_fp32_ece"],
+        "int8_test_ece": report["calibration"]["int8_ece"],
         "behaviour_cases": float(report["behaviour"]["n"]),
         "train_seconds": report["training"]["train_seconds"],
         "train_samples_per_s": report["training"]["train_samples_per_second"],
         "best_epoch": float(report["training"]["best_epoch"]),
         "parameters": float(report["model"]["parameters"]),
     }
+    bench = report.get("benchmark")
+    if bench:
+        m["int8_benchmark_accuracy"] = bench["int8"]["accuracy"]
+        m["int8_benchmark_macro_f1"] = bench["int8"]["macro_f1"]
+        m["onnx_fp32_benchmark_macro_f1"] = bench["onnx_fp32"]["macro_f1"]
     for name, base in report["baselines"].items():
         m[f"{name}_test_accuracy"] = base["accuracy"]
         m[f"{name}_test_macro_f1"] = base["macro_f1"]
