@@ -1,4 +1,4 @@
-"""Prediction cache keyed by model version and the hash of the normalised text.
+"""Prediction cache keyed by model version, variant, artifact digest and the hash of the normalised text.
 
 Redis when REDIS_URL is set, a bounded in-process TTL cache otherwise (embedded mode). A
 Redis error never fails a request: the cache answers "miss", remembers it is down for a few
@@ -29,9 +29,11 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
-def cache_key(model_name: str, model_version: str, text: str) -> str:
+def cache_key(model_name: str, model_version: str, variant: str, artifact_digest: str, text: str) -> str:
+    """One entry per (model files actually run, sentence): int8 and fp32 never answer for each other."""
     digest = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
-    return f"{KEY_PREFIX}:{model_name}:{model_version}:{digest}"
+    files = artifact_digest[:16] or "-"
+    return f"{KEY_PREFIX}:{model_name}:{model_version}:{variant}:{files}:{digest}"
 
 
 class PredictionCache(Protocol):

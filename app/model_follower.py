@@ -4,7 +4,8 @@ A new version is downloaded, loaded and warmed up beside the old one, then publi
 attribute assignment (atomic under the GIL). Callers take `follower.current` once per request
 and keep that handle, so requests in flight finish on the version they started with. A version
 that fails to load leaves the old one serving; the failure is kept for /v1/model and /ready.
-Used by the API (poll thread + webhook trigger) and by each Celery worker process.
+A version the quality floor rejected (tag `rejected`) is refused the same way, whatever alias or
+stage points at it. Used by the API (poll thread + webhook trigger) and by each Celery worker.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class ModelHandle:
     predictor: OnnxPredictor
     loaded_at: float
     load_seconds: float
+    # sha256 of the ONNX file this handle runs ("" for handles built outside the registry).
+    digest: str = ""
 
     def describe(self) -> dict[str, Any]:
         lm = self.predictor.label_map
@@ -47,6 +50,7 @@ class ModelHandle:
             "version": self.version,
             "via": self.via,
             "variant": self.predictor.variant,
+            "artifact_sha256": self.digest,
             "labels": list(lm.labels),
             "scheme": lm.scheme,
             "scheme_version": lm.scheme_version,
@@ -67,18 +71,30 @@ def load_handle(
     inter_op_threads: int = 0,
     allow_spinning: bool = False,
 ) -> ModelHandle:
-    """Download, load and warm up one version (the slow part, done off the request path)."""
+    """Check the version's record, download, load and warm it up (the slow part, off the request path).
+
+    ModelNotAvailable for a version the quality floor rejected: it is never loaded.
+    """
     start = time.monotonic()
-    path = registry.download(live.version, models_dir, variant)
+    record = registry.record(live.version)
+    rejected = record.rejected_because
+    if rejected is not None:
+        raise ModelNotAvailable(
+            f"{live.name} v{live.version} ({live.via}) is rejected by the quality floor ({rejected}); "
+            "not serving it: promote a version that passed"
+        )
+    files = registry.download(live.version, models_dir, variant, record.digests)
     predictor = OnnxPredictor.from_dir(
-        path,
+        files.path,
         variant=variant,  # type: ignore[arg-type]
         intra_op_threads=intra_op_threads,
         inter_op_threads=inter_op_threads,
         allow_spinning=allow_spinning,
     )
     predictor.warm_up()
-    return ModelHandle(live.name, live.version, live.via, predictor, time.time(), time.monotonic() - start)
+    return ModelHandle(
+        live.name, live.version, live.via, predictor, time.time(), time.monotonic() - start, files.digest
+    )
 
 
 @dataclass
@@ -116,6 +132,11 @@ class ModelFollower:
     def on_swap(self, listener: Callable[[ModelHandle], None]) -> None:
         """Call `listener(handle)` after each new version goes live (metrics, logs)."""
         self._state.listeners.append(listener)
+
+    @property
+    def live(self) -> LiveVersion | None:
+        """What the registry named live at the last check (None: nothing promoted, or not checked)."""
+        return self._state.live
 
     def require(self) -> ModelHandle:
         """The live handle, or ModelNotAvailable with the 'how to promote' line (-> 503)."""
@@ -214,6 +235,7 @@ class ModelFollower:
             "stage": self.registry.stage,
             "registry_live_version": live.version if live else None,
             "registry_live_via": live.via if live else None,
+            "registry_disagreement": live.disagreement if live else None,
             "registry_error": st.registry_error,
             "load_error": st.failed,
             "last_check_at": st.last_check_at,

@@ -92,7 +92,9 @@ class PredictionService:
         return handle, [{**row, **c} for row, c in zip(rows, countries, strict=True)]
 
     async def _model_rows(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:
-        keys = [cache_key(handle.name, handle.version, t) for t in texts]
+        keys = [
+            cache_key(handle.name, handle.version, handle.predictor.variant, handle.digest, t) for t in texts
+        ]
         cached = await self.cache.get_many(keys)
         miss_idx = [i for i, row in enumerate(cached) if row is None]
         self.metrics.cache_hits.inc(len(texts) - len(miss_idx))

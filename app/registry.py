@@ -1,27 +1,29 @@
-"""The MLflow registry as the serving side sees it: which version is live, and its files.
+"""The MLflow registry as the serving side sees it: which version is live, its record, its files.
 
-Live = the version behind the configured alias (default `champion`) or, failing that, the
-newest version in the configured stage (default `Production`). When both are set and
-disagree, the alias wins and a warning is logged. MLflow errors become our own types here.
+Live is decided by `newsmodel.registry.live` (alias `champion` first, then stage `Production`),
+the resolver every consumer shares; when alias and stage disagree, the alias wins and a warning
+is logged once. A version's record (tags) says whether the quality floor rejected it and what
+its files' digests are; its files land in the verified, content-keyed cache of
+`newsmodel.registry.model_files`. MLflow errors become our own types here.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from newsmodel.errors import DependencyUnavailable, ModelNotAvailable
 from newsmodel.logging import get_logger
-from newsmodel.predictor import LABEL_MAP_FILE, TOKENIZER_FILE
+from newsmodel.registry.digests import digests_from_tags
+from newsmodel.registry.floor import rejection
+from newsmodel.registry.live import LiveVersion, resolve_live_version
+from newsmodel.registry.model_files import ModelFiles, fetch_model_files
 
-__all__ = ["LiveVersion", "RegistryClient", "how_to_promote"]
+__all__ = ["LiveVersion", "RegistryClient", "VersionRecord", "how_to_promote"]
 
 log = get_logger(__name__)
-_COMPLETE_MARKER = ".download-complete"
 
 
 def how_to_promote(name: str, alias: str, stage: str) -> str:
@@ -37,12 +39,20 @@ def how_to_promote(name: str, alias: str, stage: str) -> str:
 
 
 @dataclass(frozen=True)
-class LiveVersion:
-    """One registered model version and how it was found to be live ('alias champion')."""
+class VersionRecord:
+    """What the registry holds about one version that decides whether and how it is served."""
 
     name: str
     version: str
-    via: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rejected_because(self) -> str | None:
+        return rejection(self.tags)
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return digests_from_tags(self.tags)
 
 
 class RegistryClient:
@@ -69,7 +79,7 @@ class RegistryClient:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(http_timeout_s))
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         self._client: Any = None
-        self._last_disagreement: tuple[str, str] | None = None
+        self._last_disagreement: str | None = None
 
     def _mlflow(self) -> Any:
         if self._client is None:
@@ -82,115 +92,42 @@ class RegistryClient:
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         return DependencyUnavailable("MLflow registry", "MLFLOW_TRACKING_URI", self.tracking_uri, reason)
 
-    def _version_by_alias(self) -> str | None:
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return str(self._mlflow().get_model_version_by_alias(self.name, self.alias).version)
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
-                return None
-            raise self._unavailable(exc) from exc
-
-    def _version_by_stage(self) -> str | None:
-        import warnings
-
-        from mlflow.exceptions import MlflowException
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # stages are deprecated, still supported
-                versions = self._mlflow().get_latest_versions(self.name, stages=[self.stage])
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"):
-                return None
-            raise self._unavailable(exc) from exc
-        if not versions:
-            return None
-        return str(max(int(v.version) for v in versions))
-
     def resolve(self) -> LiveVersion | None:
         """The live version now, or None when nothing is promoted; DependencyUnavailable if MLflow is down."""
-        try:
-            by_alias = self._version_by_alias() if self.alias else None
-            by_stage = self._version_by_stage() if self.stage else None
-        except DependencyUnavailable:
-            raise
-        except Exception as exc:  # requests/urllib3 connection errors surface untyped through MLflow
-            raise self._unavailable(exc) from exc
-        if by_alias and by_stage and by_alias != by_stage:
-            pair = (by_alias, by_stage)
-            if pair != self._last_disagreement:
-                log.warning(
-                    "alias and stage disagree; the alias wins",
-                    model=self.name,
-                    alias=self.alias,
-                    alias_version=by_alias,
-                    stage=self.stage,
-                    stage_version=by_stage,
-                )
-                self._last_disagreement = pair
-        if by_alias:
-            return LiveVersion(self.name, by_alias, f"alias {self.alias}")
-        if by_stage:
-            return LiveVersion(self.name, by_stage, f"stage {self.stage}")
-        return None
+        live = resolve_live_version(self._mlflow(), self.name, self.alias, self.stage)
+        disagreement = live.disagreement if live else None
+        if disagreement and disagreement != self._last_disagreement:
+            log.warning(
+                "alias and stage disagree; the alias wins",
+                model=self.name,
+                alias=self.alias,
+                alias_version=live.version if live else None,
+                stage=self.stage,
+                stage_version=live.stage_version if live else None,
+            )
+        self._last_disagreement = disagreement
+        return live
 
-    def download(self, version: str, dest_root: Path, variant: str) -> Path:
-        """Fetch what serving reads (label map, tokenizer, one ONNX variant) into dest_root/name/version.
-
-        Downloads into a temporary sibling and renames, so a half-finished download is never
-        mistaken for a model; a completed one is reused after a restart.
-        """
-        import mlflow.artifacts
+    def record(self, version: str) -> VersionRecord:
+        """The version's tags (floor verdict, digests); ModelNotAvailable when it is not registered."""
         from mlflow.exceptions import MlflowException
 
-        final = dest_root / self.name / version
-        if (final / _COMPLETE_MARKER).is_file():
-            return final
-        final.parent.mkdir(parents=True, exist_ok=True)
-        # MLflow resolves `models:/` URIs against the global registry URI, not the one passed in,
-        # so resolve the version's artifact location with our client and download from there.
-
         try:
-            root = str(self._mlflow().get_model_version_download_uri(self.name, version)).rstrip("/")
+            mv = self._mlflow().get_model_version(self.name, str(version))
         except MlflowException as exc:
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"):
                 raise ModelNotAvailable(f"{self.name} v{version} is not in the registry") from exc
             raise self._unavailable(exc) from exc
-        tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=final.parent))
-        target = tmp / "artifacts"
-        try:
-            try:
-                prefix = f"{root}/artifacts"
-                self._fetch(mlflow.artifacts, f"{prefix}/{LABEL_MAP_FILE}", target)
-            except ModelNotAvailable:
-                prefix = root  # the files may sit at the model root instead
-                self._fetch(mlflow.artifacts, f"{prefix}/{LABEL_MAP_FILE}", target)
-            self._fetch(mlflow.artifacts, f"{prefix}/{TOKENIZER_FILE.parent}", target)
-            self._fetch(mlflow.artifacts, f"{prefix}/model.{variant}.onnx", target)
-            (tmp / _COMPLETE_MARKER).write_text(version)
-            if final.exists():
-                shutil.rmtree(final)
-            tmp.rename(final)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        return final
-
-    def _fetch(self, artifacts: Any, uri: str, dst: Path) -> None:
-        from mlflow.exceptions import MlflowException
-
-        dst.mkdir(parents=True, exist_ok=True)
-        try:
-            artifacts.download_artifacts(
-                artifact_uri=uri,
-                dst_path=str(dst),
-                tracking_uri=self.tracking_uri,
-            )
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INTERNAL_ERROR"):
-                raise ModelNotAvailable(f"cannot download {uri}: {exc.message[:200]}") from exc
+        except Exception as exc:  # connection errors surface untyped through MLflow
             raise self._unavailable(exc) from exc
-        except OSError as exc:
-            raise ModelNotAvailable(f"cannot download {uri}: {exc}") from exc
+        return VersionRecord(self.name, str(version), dict(mv.tags or {}))
+
+    def download(
+        self, version: str, dest_root: Path, variant: str, digests: dict[str, str] | None = None
+    ) -> ModelFiles:
+        """Fetch (or reuse, verified) what serving reads of one variant; see newsmodel.registry.model_files."""
+        if digests is None:
+            digests = self.record(version).digests
+        return fetch_model_files(
+            self._mlflow(), self.tracking_uri, self.name, str(version), variant, dest_root, digests
+        )

@@ -69,8 +69,12 @@ class SentencePrediction(BaseModel):
 
 
 class ModelInfo(BaseModel):
+    """The model version that answered, and which of its files: the variant and their sha256."""
+
     name: str
     version: str
+    variant: str = Field(description="int8 or fp32 (APP_MODEL_VARIANT)")
+    artifact_sha256: str = Field("", description="sha256 of the ONNX file that ran")
 
 
 class PredictionResponse(BaseModel):

@@ -68,6 +68,8 @@ class BaseServiceSettings(BaseSettings):
     registered_model_name: str = "news-relation"
     model_alias: str = "champion"
     model_stage: str = "Production"
+    # The alias the gate gives a candidate that is better or not distinguishable (never champion).
+    model_challenger_alias: str = "challenger"
     focus_countries: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(FOCUS_COUNTRIES))
 
     # Comma-separated in the environment: API_KEYS=key1,key2 (several keys allow rotation).

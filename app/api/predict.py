@@ -26,6 +26,11 @@ async def predict_sentences(
 ) -> PredictionResponse:
     handle, rows = await state.predictions.predict(body.texts)
     return PredictionResponse(
-        model=ModelInfo(name=handle.name, version=handle.version),
+        model=ModelInfo(
+            name=handle.name,
+            version=handle.version,
+            variant=handle.predictor.variant,
+            artifact_sha256=handle.digest,
+        ),
         predictions=[SentencePrediction.model_validate(row) for row in rows],
     )

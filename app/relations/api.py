@@ -1,6 +1,8 @@
 """Relation index routes: `/v1/relations`, one pair's series, a day's sentences, and the dashboard.
 
 Thin: each route parses, calls one `newsmodel.relindex.queries` function, returns a schema.
+With no version asked for, the routes show the live version's index (the registry's answer, as
+the model follower last read it through `newsmodel.registry.live`), else the newest computed.
 Errors are raised as NewsmodelError subclasses (bad pair -> DataError 422, nothing indexed ->
 NotFound 404) and rendered by the app's one exception handler. The database URL comes from
 `app.state.services.settings` when the app has built its services, else from the environment.
@@ -8,6 +10,7 @@ NotFound 404) and rendered by the app's one exception handler. The database URL 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -37,6 +40,7 @@ from newsmodel.db.models import RelationIndexRow
 from newsmodel.db.session import session_scope
 from newsmodel.errors import DataError, DependencyUnavailable
 from newsmodel.labels.schemes import LabelScheme
+from newsmodel.registry.live import LiveVersion
 from newsmodel.relindex import (
     DEFAULT_RESAMPLES,
     INTERVAL_LEVEL,
@@ -84,7 +88,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 DB = Annotated[Session, Depends(get_session)]
 PairParam = Annotated[str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"])]
-VersionParam = Annotated[str | None, Query(description="Model version; default: the newest computed")]
+VersionParam = Annotated[
+    str | None,
+    Query(description="Model version; default: the live version's index, else the newest computed"),
+]
 NameParam = Annotated[str | None, Query(description="Registered model name; default: any")]
 
 
@@ -92,7 +99,21 @@ def _parse_pair(text: str) -> CountryPair:
     return CountryPair.parse(text)  # DataError -> 422 naming the expected form
 
 
-def _version(session: Session, model_name: str | None, model_version: str | None) -> VersionInfo:
+def _live(request: Request) -> LiveVersion | None:
+    """The live version as the app's model follower last resolved it (None outside the full app)."""
+    follower = getattr(getattr(request.app.state, "services", None), "follower", None)
+    live = getattr(follower, "live", None)
+    return live if isinstance(live, LiveVersion) else None
+
+
+def _version(
+    request: Request, session: Session, model_name: str | None, model_version: str | None
+) -> VersionInfo:
+    live = _live(request) if model_version is None else None
+    if live is not None and model_name in (None, live.name):
+        # The live version's index; while its backfill runs it has none yet: the newest computed.
+        with contextlib.suppress(IndexNotFound):
+            return resolve_version(session, live.name, live.version)
     try:
         return resolve_version(session, model_name, model_version)
     except IndexNotFound as exc:
@@ -146,7 +167,8 @@ def list_relations(
     window_days: Annotated[int, Query(ge=1, le=366, description="Sparkline length in days")] = 30,
 ) -> RelationsPage:
     """Every pair's latest score, interval, smoothed scores, 7-day trend and a sparkline."""
-    version = _version(session, model_name, model_version)
+    version = _version(request, session, model_name, model_version)
+    live = _live(request)
     pairs = focus_pairs(_settings(request).focus_countries) if focus else None
     summaries = pair_summaries(session, version, pairs, window_days=window_days)
     return RelationsPage(
@@ -156,6 +178,8 @@ def list_relations(
         window_days=window_days,
         computed_at=version.computed_at,
         versions=[VersionView(**vars(v)) for v in indexed_versions(session)],
+        live_model_version=live.version if live else None,
+        live_via=live.via if live else None,
         method=_method(version_scheme(session, version)),
         pairs=[
             PairSummaryView(
@@ -181,6 +205,7 @@ def list_relations(
 
 @router.get("/v1/relations/{pair}", response_model=RelationSeries)
 def get_relation(
+    request: Request,
     session: DB,
     pair: PairParam,
     start: Annotated[
@@ -193,7 +218,7 @@ def get_relation(
 ) -> RelationSeries:
     """One pair's daily series with its 95% intervals and 7-/30-day smoothed scores."""
     wanted = _parse_pair(pair)
-    version = _version(session, model_name, model_version)
+    version = _version(request, session, model_name, model_version)
     last = end or version.last_day
     first = start or last - dt.timedelta(days=DEFAULT_SERIES_DAYS - 1)
     if first > last:
@@ -215,6 +240,7 @@ def get_relation(
 
 @router.get("/v1/relations/{pair}/days/{day}/sentences", response_model=DaySentencesPage)
 def get_day_sentences(
+    request: Request,
     session: DB,
     pair: PairParam,
     day: Annotated[dt.date, PathParam(description="Day (UTC), YYYY-MM-DD")],
@@ -225,7 +251,7 @@ def get_day_sentences(
 ) -> DaySentencesPage:
     """The sentences behind one pair-day: text, source, URL, predicted class and probability."""
     wanted = _parse_pair(pair)
-    version = _version(session, model_name, model_version)
+    version = _version(request, session, model_name, model_version)
     found = day_sentences(session, version, wanted, day, limit=limit, offset=offset)
     if found.total == 0:
         raise NotFound(

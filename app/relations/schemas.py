@@ -75,6 +75,12 @@ class RelationsPage(BaseModel):
     window_days: int
     computed_at: dt.datetime
     versions: list[VersionView] = Field(description="All indexed versions, newest computed first")
+    live_model_version: str | None = Field(
+        None,
+        description="The registry's live version (alias champion, else stage Production): the default "
+        "index when it has one",
+    )
+    live_via: str | None = Field(None, description="How it is live, e.g. 'alias champion'")
     method: IndexMethod
     pairs: list[PairSummaryView]
 

@@ -19,7 +19,8 @@ from app.relations.backfill import create_backfill_job
 from newsmodel.db.session import session_scope
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
-from newsmodel.relindex import build_index, latest_scored_version
+from newsmodel.registry.live import live_version
+from newsmodel.relindex import build_index, version_to_index
 from newsmodel.settings import get_settings
 
 __all__ = ["BACKFILL_TASK", "SCORE_CHUNK_TASK", "UPDATE_INDEX_TASK", "backfill_index", "update_index"]
@@ -49,7 +50,7 @@ def update_index(
     force: bool = False,
     max_days: int = DAYS_PER_TASK,
 ) -> dict[str, Any]:
-    """Bring a version's index up to date (default: the version with the newest predictions).
+    """Bring a version's index up to date (default: the live version, else the newest scored).
 
     Recomputes at most `max_days` days, then queues itself for the rest (`since` = next day).
     """
@@ -57,8 +58,11 @@ def update_index(
     url = settings.database_url
     name = model_name or settings.registered_model_name
     if model_version is None:
+        from mlflow.tracking import MlflowClient
+
+        live = live_version(MlflowClient(settings.mlflow_tracking_uri), name)
         with session_scope(url) as session:
-            model_version = latest_scored_version(session, name)
+            model_version, _why = version_to_index(session, name, live.version if live else None)
     since_day = dt.date.fromisoformat(since) if since else None
     report = build_index(
         url, model_name=name, model_version=model_version, since=since_day, force=force, max_days=max_days

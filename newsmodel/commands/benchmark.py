@@ -17,7 +17,9 @@ benchmark_app = typer.Typer(
 @benchmark_app.command("carve")
 def carve(
     overrides: list[str] = typer.Argument(None, help="Data config overrides: data=conflibert-quad5 ..."),
-    name: str | None = typer.Option(None, "--name", help="Default: data.benchmark, else <data.name>-<scheme>."),
+    name: str | None = typer.Option(
+        None, "--name", help="Default: data.benchmark, else <data.name>-<scheme>."
+    ),
     fraction: float = typer.Option(0.2, "--fraction", help="Share of the dataset to carve out."),
     seed: int = typer.Option(2026, "--seed"),
     version: int = typer.Option(1, "--version", help="Bump it to carve a new benchmark of the same name."),
@@ -50,32 +52,21 @@ def carve(
 @benchmark_app.command("show")
 def show(
     name: str = typer.Argument(..., help="Benchmark name, e.g. conflibert-relation3."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the dataset is (check its sentences)."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the dataset is (check its sentences)."
+    ),
     directory: Path | None = typer.Option(None, "--dir", help="Default: newsmodel/benchmarks."),
 ) -> None:
     """Print a benchmark's size, labels and hash, and check its sentences are in the data."""
-    from omegaconf import OmegaConf
-
     from newsmodel.datasets.benchmark import load_benchmark
-    from newsmodel.training.data import load_benchmark_set
+    from newsmodel.training.data import load_named_benchmark
 
     benchmark = load_benchmark(name, directory)
     typer.echo(
         f"{benchmark.ref}: {len(benchmark.members)} sentences {benchmark.label_counts()} in {benchmark.scheme}; "
         f"sha256 {benchmark.sha256}; carved from {benchmark.source} with {benchmark.carve}"
     )
-    data = OmegaConf.create(
-        {
-            "benchmark": name,
-            "benchmark_dir": str(directory) if directory else None,
-            "scheme": benchmark.scheme_name,
-            "source": benchmark.source["source"],
-            "origins": benchmark.source.get("origins", []),
-            "dir": str(data_dir) if data_dir else None,
-        }
-    )
-    found = load_benchmark_set(data)
-    assert found is not None
+    found = load_named_benchmark(name, data_dir, directory)
     typer.echo(f"all {len(found.examples)} sentences found in the data")
 
 

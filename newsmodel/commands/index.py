@@ -32,7 +32,10 @@ def _fmt(value: float | None, signed: bool = True) -> str:
 @index_app.command("build")
 def build(
     model_version: str | None = typer.Option(
-        None, "--model-version", help="Version to index; default: the one with the newest predictions."
+        None,
+        "--model-version",
+        help="Version to index; default: the live one (alias champion, else stage Production), "
+        "else the one with the newest predictions.",
     ),
     model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
     since: str | None = typer.Option(None, "--since", help="Only consider days from YYYY-MM-DD on."),
@@ -42,15 +45,17 @@ def build(
 ) -> None:
     """Bring one model version's index up to date (only days with new predictions are recomputed)."""
     from newsmodel.db import connect, session_scope
-    from newsmodel.relindex import build_index, latest_scored_version
+    from newsmodel.relindex import build_index, version_to_index
 
     settings = get_settings()
     since_day = _parse_day(since, "--since")
     name = model_name or settings.registered_model_name
     connect(settings.database_url)
     if model_version is None:
+        live = _live_version(name)
         with session_scope(settings.database_url) as session:
-            model_version = latest_scored_version(session, name)
+            model_version, why = version_to_index(session, name, live)
+        typer.echo(f"indexing {name} v{model_version}: {why}")
     report = build_index(
         settings.database_url, model_name=name, model_version=model_version, since=since_day, force=force
     )
@@ -59,6 +64,15 @@ def build(
         f"{report.days_with_predictions} days recomputed, {report.days_removed} removed, "
         f"{report.rows_written} pair-day rows from {report.sentences} sentences in {report.seconds:.2f} s"
     )
+
+
+def _live_version(name: str) -> str | None:
+    """The registry's live version of `name` (the resolver every consumer shares)."""
+    from newsmodel.registry.live import live_version
+    from newsmodel.registry.tracking import connect
+
+    live = live_version(connect(), name)
+    return live.version if live else None
 
 
 @index_app.command("show")

@@ -1,4 +1,4 @@
-"""`newsmodel promote | gate | compare`: the model registry from the command line (thin shells)."""
+"""`newsmodel promote | gate | live | compare`: the model registry from the command line (thin shells)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,21 @@ def promote(
 def gate(
     name: str = typer.Argument(..., help="Registered model name."),
     version: str = typer.Argument(..., help="Candidate version."),
-    metric: str = typer.Option("macro_f1", help="macro_f1 or accuracy."),
-    tolerance: float = typer.Option(0.0, help="Allowed drop below Production (absolute, 0..1)."),
+    with_test_split: bool = typer.Option(
+        False, "--with-test-split", help="Also compare on the candidate's own test split (checked for leaks)."
+    ),
+    min_clean: int = typer.Option(200, "--min-clean", min=1, help="Fewest clean sentences to decide on."),
+    resamples: int = typer.Option(1000, "--resamples", min=100, help="Paired bootstrap resamples."),
+    confidence: float = typer.Option(0.95, "--confidence", min=0.5, max=0.999, help="Interval level."),
+    no_alias: bool = typer.Option(False, "--no-alias", help="Decide only; do not set the challenger alias."),
     data_dir: str | None = typer.Option(None, help="Where the data is, if not where the run found it."),
     tracking_uri: str | None = typer.Option(None, help="Default: MLFLOW_TRACKING_URI."),
 ) -> None:
-    """Exit 0 if the candidate is not worse than Production on the same test split, 1 if it is."""
+    """Compare a candidate with the live version on sentences neither saw; decide on the interval.
+
+    Exit 0: better (it becomes alias challenger), or nothing live yet; 1: worse; 3: inconclusive
+    (the champion stays, the candidate becomes challenger); 2: refused (leaked or too few sentences).
+    """
     from newsmodel.registry.gate import gate as run_gate
     from newsmodel.registry.tracking import connect
 
@@ -42,16 +51,37 @@ def gate(
         client,
         name,
         version,
-        metric=metric,
-        tolerance=tolerance,
-        stage=settings.model_stage,
         alias=settings.model_alias,
+        stage=settings.model_stage,
+        challenger_alias=settings.model_challenger_alias,
+        with_test_split=with_test_split,
+        min_clean=min_clean,
+        resamples=resamples,
+        confidence=confidence,
         data_dir=data_dir,
+        set_alias=not no_alias,
     )
-    typer.echo(f"{'PASS' if result.passed else 'FAIL'}: {result.reason}")
-    if not result.passed:
+    typer.echo(result.line())
+    if result.exit_code:
         # SystemExit, not typer.Exit: click returns (not raises) Exit codes in non-standalone mode.
+        raise SystemExit(result.exit_code)
+
+
+def live(
+    name: str | None = typer.Argument(None, help="Registered model name; default: REGISTERED_MODEL_NAME."),
+    tracking_uri: str | None = typer.Option(None, help="Default: MLFLOW_TRACKING_URI."),
+) -> None:
+    """Print the live version (alias champion, else stage Production): what the server serves."""
+    from newsmodel.registry.live import live_version
+    from newsmodel.registry.tracking import connect
+
+    model = name or get_settings().registered_model_name
+    found = live_version(connect(tracking_uri), model)
+    if found is None:
+        typer.echo(f"{model}: nothing is live")
         raise SystemExit(1)
+    note = f"; {found.disagreement}" if found.disagreement else ""
+    typer.echo(f"{model} v{found.version} ({found.via}{note})")
 
 
 def compare(
@@ -76,4 +106,5 @@ def compare(
 def register(app: typer.Typer) -> None:
     app.command("promote")(promote)
     app.command("gate")(gate)
+    app.command("live")(live)
     app.command("compare")(compare)

@@ -155,7 +155,13 @@ def carve_benchmark(
         "from_examples": len(examples),
     }
     return Benchmark(
-        name, version, label_scheme.key, dict(source), carve, members, _content_sha256(label_scheme.key, members)
+        name,
+        version,
+        label_scheme.key,
+        dict(source),
+        carve,
+        members,
+        _content_sha256(label_scheme.key, members),
     )
 
 

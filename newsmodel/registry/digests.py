@@ -28,9 +28,7 @@ def sha256_file(path: Path) -> str:
 
 def file_digests(root: Path) -> dict[str, str]:
     """Relative POSIX path -> sha256 for every file under `root`."""
-    return {
-        p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()
-    }
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def digests_from_tags(tags: Mapping[str, str]) -> dict[str, str]:

@@ -81,7 +81,13 @@ class QualityFloor:
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> QualityFloor:
         section = section or {}
-        return cls(**{k: float(section[k]) for k in ("min_macro_f1", "max_int8_loss_points", "min_size_ratio") if k in section})
+        return cls(
+            **{
+                k: float(section[k])
+                for k in ("min_macro_f1", "max_int8_loss_points", "min_size_ratio")
+                if k in section
+            }
+        )
 
     def judge(self, figures: FloorFigures) -> FloorVerdict:
         reasons = []
@@ -93,7 +99,9 @@ class QualityFloor:
                 f"> {self.max_int8_loss_points:.2f}"
             )
         if figures.size_ratio < self.min_size_ratio:
-            reasons.append(f"int8 is only {figures.size_ratio:.2f}x smaller than fp32 < {self.min_size_ratio:.2f}x")
+            reasons.append(
+                f"int8 is only {figures.size_ratio:.2f}x smaller than fp32 < {self.min_size_ratio:.2f}x"
+            )
         return FloorVerdict(not reasons, tuple(reasons), figures, self)
 
 

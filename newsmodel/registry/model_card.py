@@ -36,9 +36,7 @@ def _template() -> Any:
 
 def render_model_card(report: dict[str, Any], verdict: FloorVerdict, detail: bool = True) -> str:
     """Markdown from the eval report (the same numbers as the run's metrics) and the floor's verdict."""
-    return str(
-        _template().render({"benchmark": None, **report, "verdict": verdict, "detail": detail})
-    )
+    return str(_template().render({"benchmark": None, **report, "verdict": verdict, "detail": detail}))
 
 
 def model_card_description(report: dict[str, Any], verdict: FloorVerdict) -> str:
@@ -47,4 +45,8 @@ def model_card_description(report: dict[str, Any], verdict: FloorVerdict) -> str
     if len(card) <= DESCRIPTION_LIMIT:
         return card
     card = render_model_card(report, verdict, detail=False)
-    return card if len(card) <= DESCRIPTION_LIMIT else card[: DESCRIPTION_LIMIT - 40] + "\n\n(cut: see model_card.md)\n"
+    return (
+        card
+        if len(card) <= DESCRIPTION_LIMIT
+        else card[: DESCRIPTION_LIMIT - 40] + "\n\n(cut: see model_card.md)\n"
+    )

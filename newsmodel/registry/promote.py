@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsmodel.errors import ConfigError
+from newsmodel.registry.floor import rejection
 from newsmodel.registry.versions import get_version
 
 __all__ = ["STAGES", "Promotion", "promote"]
@@ -28,6 +29,7 @@ def promote(client: Any, name: str, version: str, stage: str, alias: str = "cham
     """Move `version` to `stage`, archiving what held it; Production also takes `alias`.
 
     A version leaving Production loses the alias, so the alias never points at an archived model.
+    A version the quality floor rejected is never promoted to Production.
     """
     from mlflow.exceptions import MlflowException
 
@@ -35,6 +37,12 @@ def promote(client: Any, name: str, version: str, stage: str, alias: str = "cham
     if canonical is None:
         raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
     mv = get_version(client, name, version)
+    rejected = rejection(mv.tags or {})
+    if canonical == "Production" and rejected:
+        raise ConfigError(
+            f"{name} v{mv.version} is rejected by the quality floor ({rejected}); the server would refuse "
+            "to load it, so it is not promoted"
+        )
     # str(): the REST store returns versions as strings, the SQL store (demo mode) as ints.
     previous = [
         str(v.version) for v in _versions_in(client, name, canonical) if str(v.version) != str(mv.version)

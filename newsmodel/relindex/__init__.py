@@ -20,6 +20,7 @@ from newsmodel.relindex.queries import (
     pair_summaries,
     resolve_version,
     version_scheme,
+    version_to_index,
 )
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "pair_summaries",
     "resolve_version",
     "version_scheme",
+    "version_to_index",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "pair_summaries",
     "resolve_version",
     "version_scheme",
+    "version_to_index",
 ]
 
 
@@ -155,6 +156,16 @@ def version_scheme(session: Session, version: VersionInfo) -> LabelScheme:
     if shares is None:
         raise IndexNotFound(f"no index rows for {version.model_name} v{version.model_version}")
     return scheme_for_labels(sorted(shares))
+
+
+def version_to_index(session: Session, model_name: str, live_version: str | None) -> tuple[str, str]:
+    """The version an index build defaults to, and why: the live one (as the registry's resolver
+    named it), else - nothing promoted - the version with the newest predictions."""
+    if live_version is not None:
+        return live_version, "the live version"
+    return latest_scored_version(
+        session, model_name
+    ), "nothing is live: the version with the newest predictions"
 
 
 def latest_scored_version(session: Session, model_name: str) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "iter_batches",
     "load_benchmark_set",
     "load_examples",
+    "load_named_benchmark",
     "load_splits",
 ]
 
@@ -79,9 +80,39 @@ def load_benchmark_set(data_cfg: Any, examples: Sequence[Example] | None = None)
     if examples is None or benchmark.source != benchmark_source(data_cfg):
         from omegaconf import OmegaConf
 
-        where = OmegaConf.create({**benchmark.source, "scheme": str(data_cfg.scheme), "dir": data_cfg.get("dir")})
+        where = OmegaConf.create(
+            {**benchmark.source, "scheme": str(data_cfg.scheme), "dir": data_cfg.get("dir")}
+        )
         examples = load_examples(where)
     return select_members(benchmark, examples)
+
+
+def load_named_benchmark(
+    name: str, data_dir: str | Path | None = None, benchmark_dir: str | Path | None = None
+) -> BenchmarkSet:
+    """A benchmark by name (or name@version, checked) with its sentences read from its own dataset."""
+    from omegaconf import OmegaConf
+
+    from newsmodel.datasets.benchmark import load_benchmark
+
+    bare, _, version = name.partition("@")
+    benchmark = load_benchmark(bare, Path(benchmark_dir) if benchmark_dir else None)
+    if version and version != str(benchmark.version):
+        raise DataError(f"benchmark {name} is wanted but {benchmark.ref} is the one on file")
+    found = load_benchmark_set(
+        OmegaConf.create(
+            {
+                "benchmark": bare,
+                "benchmark_dir": str(benchmark_dir) if benchmark_dir else None,
+                "scheme": benchmark.scheme_name,
+                "source": benchmark.source["source"],
+                "origins": benchmark.source.get("origins", []),
+                "dir": str(data_dir) if data_dir else None,
+            }
+        )
+    )
+    assert found is not None
+    return found
 
 
 def load_splits(data_cfg: Any) -> DatasetSplits:

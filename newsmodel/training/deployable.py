@@ -33,7 +33,11 @@ def non_deployable_reasons(cfg: Any) -> list[str]:
     for group in ("model", "trainer"):
         section = cfg.get(group) or {}
         if not section.get("deployable", True):
-            reasons.append(f"{group} {section.get('name', '') or 'config'} is marked deployable: false".replace("  ", " "))
+            reasons.append(
+                f"{group} {section.get('name', '') or 'config'} is marked deployable: false".replace(
+                    "  ", " "
+                )
+            )
     if cfg.get("data") is not None and cfg.data.get("limit"):
         reasons.append(f"data.limit={cfg.data.limit} trains on a sample")
     return reasons

@@ -371,7 +371,9 @@ def _write_outputs(
     ece = plot_reliability(y_true, test_probs, "test split: reliability", out / "reliability_test.png")
     report["calibration"] = {"torch_fp32_ece": ece["torch fp32"], "int8_ece": ece["ONNX int8"]}
     (out / "eval_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    (out / MANIFEST_FILE).write_text(split_manifest(splits, report["data"]["scheme"]).to_json(), encoding="utf-8")
+    (out / MANIFEST_FILE).write_text(
+        split_manifest(splits, report["data"]["scheme"]).to_json(), encoding="utf-8"
+    )
 
 
 def _summary_metrics(report: dict[str, Any]) -> dict[str, float]:

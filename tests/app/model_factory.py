@@ -123,10 +123,14 @@ def build_model_dir(
 
 def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Path) -> str:
     """Register `artifacts_dir` through the training package's own path
-    (`newsmodel.registry.register.log_pyfunc_model`: models-from-code pyfunc, no pickle);
-    returns the new version."""
+    (`newsmodel.registry.register.log_pyfunc_model`: models-from-code pyfunc, no pickle) with the
+    sha256 digests of its files, as registration records them; no quality-floor verdict (these
+    random models stand for versions registered by other tools). Returns the new version."""
+    import json
+
     import mlflow
 
+    from newsmodel.registry.digests import DIGESTS_TAG, file_digests
     from newsmodel.registry.register import log_pyfunc_model
 
     previous = mlflow.get_tracking_uri()
@@ -135,6 +139,9 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
             info = log_pyfunc_model(Path(artifacts_dir), name, input_example=list(CORPUS[:2]))
-        return str(info.registered_model_version)
+        version = str(info.registered_model_version)
+        digests = json.dumps(file_digests(Path(artifacts_dir)), sort_keys=True)
+        mlflow.MlflowClient(tracking_uri).set_model_version_tag(name, version, DIGESTS_TAG, digests)
+        return version
     finally:
         mlflow.set_tracking_uri(previous)

@@ -12,11 +12,17 @@ from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Registry, wait_until
 pytestmark = pytest.mark.slow
 
 
-def test_cache_key_normalises_text_and_includes_version() -> None:
+def test_cache_key_normalises_text_and_includes_version_variant_and_files() -> None:
     assert normalise_text("  Seoul\u00a0and\n Tokyo ") == "Seoul and Tokyo"
-    assert cache_key("m", "1", "Seoul  and Tokyo") == cache_key("m", "1", " Seoul and Tokyo")
-    assert cache_key("m", "1", "x") != cache_key("m", "2", "x")
-    assert cache_key("m", "1", "x") != cache_key("n", "1", "x")
+    key = cache_key("m", "1", "int8", "ab" * 32, "Seoul  and Tokyo")
+    assert key == cache_key("m", "1", "int8", "ab" * 32, " Seoul and Tokyo")
+    for other in (
+        cache_key("m", "2", "int8", "ab" * 32, "Seoul and Tokyo"),
+        cache_key("n", "1", "int8", "ab" * 32, "Seoul and Tokyo"),
+        cache_key("m", "1", "fp32", "ab" * 32, "Seoul and Tokyo"),
+        cache_key("m", "1", "int8", "cd" * 32, "Seoul and Tokyo"),
+    ):
+        assert other != key
 
 
 def _metric(text: str, name: str) -> float:

@@ -156,7 +156,9 @@ def test_gcs_down_during_registration_is_a_clear_error_and_registers_nothing(
     recovery_s = fault.recovered()
     registered = client.search_model_versions(f"name='{versions.name}'")
     assert [v.version for v in registered] == [version] == ["1"]
-    files = RegistryClient(stack.a.tracking_uri, versions.name).download(version, tmp_path / "dl", "int8")
+    files = (
+        RegistryClient(stack.a.tracking_uri, versions.name).download(version, tmp_path / "dl", "int8").path
+    )
     for name in (
         "artifacts/label_map.json",
         "artifacts/model.int8.onnx",

@@ -90,11 +90,18 @@
         $("serving-since").textContent = following.registry_error || "promote a version in MLflow";
         return;
       }
-      $("serving-model").textContent = (s.name || "model") + " v" + s.version;
+      $("serving-model").textContent = (s.name || "model") + " v" + s.version + (s.variant ? " " + s.variant : "");
       var promoted = when(s.promoted_at || following.promoted_at || m.promoted_at);
       var loaded = when(s.loaded_at);
-      $("serving-since").textContent = promoted ? "promoted " + promoted
+      var since = promoted ? "promoted " + promoted
         : loaded ? "loaded " + loaded + (s.via ? " (" + s.via + ")" : "") : (s.via || "");
+      // The registry may name another live version than the one served (loading, or refused).
+      var live = following.registry_live_version;
+      if (live && String(live) !== String(s.version)) {
+        var why = following.load_error && following.load_error.error ? ": " + following.load_error.error : " (loading)";
+        since = "registry names v" + live + " live" + why;
+      }
+      $("serving-since").textContent = since;
     }).catch(function () {
       $("serving-model").textContent = "unknown";
       $("serving-since").textContent = "/v1/model not available";
@@ -214,7 +221,11 @@
       select.appendChild(opt);
     });
     state.version = page.model_version;
-    $("as-of").textContent = "as of " + page.as_of + " · computed " + (when(page.computed_at) || "");
+    var note = "as of " + page.as_of + " · computed " + (when(page.computed_at) || "");
+    if (page.live_model_version && page.live_model_version !== page.model_version) {
+      note += " · v" + page.live_model_version + " is live; its index is not built yet";
+    }
+    $("as-of").textContent = note;
     var m = page.method;
     var weights = Object.keys(m.weights).map(function (k) { return k.replace(/_/g, " ") + " " + fmt(m.weights[k], 1); });
     $("method-note").textContent = "Score = probability-weighted mean polarity (" + weights.join(", ") + "). Band: " +
