@@ -6,10 +6,11 @@ its vocabulary is pruned to the WordPiece tokens the ConfliBERT sentences (and a
 test sentences) use, its position table to 128, and only its first `--layers` transformer
 layers are kept; then it is fine-tuned by the ordinary pipeline (`newsmodel.training.pipeline`,
 frozen benchmark held out, split manifest written), and the int8 model, tokenizer, label map,
-split manifest and eval report are copied into the fixture folder. The fp32 model is not kept
-(about 4x the int8 size); its figures are in eval_report.json as the training run measured them.
+split manifest, eval report and config are copied into the fixture folder (model files under
+`model/`, run files beside it). The fp32 model is not kept (about 4x the int8 size); its figures
+are in eval_report.json as the training run measured them.
 
-    .venv/bin/python scripts/build_fixture_model.py --layers 2 --epochs 8
+    .venv/bin/python scripts/build_fixture_model.py --layers 1 --epochs 10
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ EXTRA_TEXTS = (
     "The United States and South Korea began joint military exercises.",
 )
 KEEP_FILES = ("model.int8.onnx", "label_map.json", "tokenizer")
+# What the gate and the registration read from a version's run.
+RUN_FILES = ("split_manifest.json", "eval_report.json", "model_card.md", "config.yaml")
 
 
 def _used_token_ids(tokenizer: object, texts: list[str]) -> set[int]:
@@ -104,8 +107,8 @@ def prune_minilm(out: Path, layers: int, positions: int = 128) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", type=Path, default=FIXTURE)
@@ -140,14 +143,14 @@ def main() -> None:
         run = work / "run"
         if args.output.exists():
             shutil.rmtree(args.output)
-        args.output.mkdir(parents=True)
+        (args.output / "model").mkdir(parents=True)
         for name in KEEP_FILES:
             source = run / "model" / name
             if source.is_dir():
-                shutil.copytree(source, args.output / name)
+                shutil.copytree(source, args.output / "model" / name)
             else:
-                shutil.copy2(source, args.output / name)
-        for name in ("split_manifest.json", "eval_report.json", "model_card.md"):
+                shutil.copy2(source, args.output / "model" / name)
+        for name in RUN_FILES:
             shutil.copy2(run / name, args.output / name)
     m = result.metrics
     print(

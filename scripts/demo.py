@@ -34,6 +34,9 @@ CANDIDATES = [
     ).split(";")
     if c.strip()
 ]
+# The demo's candidates are not deployable (a few CPU minutes of training): they register under
+# a name of their own, never REGISTERED_MODEL_NAME's default, and the demo's API follows that name.
+DEMO_MODEL = os.environ.get("DEMO_MODEL_NAME", "news-relation-demo")
 API_PORT = int(os.environ.get("DEMO_API_PORT", "8000"))
 MLFLOW_PORT = int(os.environ.get("DEMO_MLFLOW_PORT", "5000"))
 STARTED = time.perf_counter()
@@ -51,6 +54,7 @@ def demo_env() -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{STATE / 'newsmodel.db'}",
         MLFLOW_TRACKING_URI=f"sqlite:///{STATE / 'mlflow.db'}",
         ARTIFACT_ROOT=(STATE / "mlartifacts").as_uri(),
+        REGISTERED_MODEL_NAME=DEMO_MODEL,
         REDIS_URL="",
         ENVIRONMENT="development",
         HF_HUB_OFFLINE=env.get("HF_HUB_OFFLINE", "1"),
@@ -181,7 +185,14 @@ def train_candidates() -> list[dict[str, str]]:
     for overrides in CANDIDATES:
         label = " ".join(overrides)
         say(f"training {label}")
-        out = run("newsmodel", "train", *overrides, "mlflow.experiment=demo-candidates", capture=True)
+        out = run(
+            "newsmodel",
+            "train",
+            *overrides,
+            "mlflow.experiment=demo-candidates",
+            f"mlflow.registered_model_name={DEMO_MODEL}",
+            capture=True,
+        )
         for line in out.splitlines():
             if line.startswith("run ") and " registered " in line:
                 version = line.split(" version ", 1)[1].split(";", 1)[0].strip()
@@ -192,25 +203,33 @@ def train_candidates() -> list[dict[str, str]]:
     return registered
 
 
-def promote_best(candidates: list[dict[str, str]]) -> dict[str, str]:
-    """Promote the candidate with the best test macro-F1, if it passes the gate."""
+def promote_best(candidates: list[dict[str, str]]) -> dict[str, str] | None:
+    """Gate the best candidate the quality floor let through; promote it when the gate says better
+    (or when nothing is live yet). Returns the gated candidate, or None when all were rejected."""
     import mlflow
 
     client = mlflow.MlflowClient(ENV["MLFLOW_TRACKING_URI"])
     scored = []
     for c in candidates:
         mv = client.get_model_version(c["name"], c["version"])
-        f1 = client.get_run(mv.run_id).data.metrics.get("test_macro_f1", float("-inf"))
+        if mv.tags.get("rejected") == "true":
+            print(f"{c['experiment']} (v{c['version']}) is rejected by the quality floor: {mv.tags.get('rejected_reasons')}")
+            continue
+        f1 = client.get_run(mv.run_id).data.metrics.get("int8_benchmark_macro_f1", float("-inf"))
         scored.append((f1, c))
+    if not scored:
+        print("no candidate passed the quality floor: the live version (if any) stays")
+        return None
     f1, best = max(scored, key=lambda t: t[0])
     say(
-        f"best candidate: {best['experiment']} ({best['name']} v{best['version']}, test macro-F1 {f1:.3f}); gate"
+        f"best candidate: {best['experiment']} ({best['name']} v{best['version']}, int8 macro-F1 {f1:.3f} "
+        "on the frozen benchmark); gate"
     )
     gate = subprocess.run([str(BIN / "newsmodel"), "gate", best["name"], best["version"]], cwd=ROOT, env=ENV)
     if gate.returncode == 0:
         run("newsmodel", "promote", best["name"], best["version"], "--to", "Production")
     else:
-        print("the gate kept the current Production version (the new best is worse on the same test split)")
+        print("the gate kept the current champion (a person can still promote the challenger in the MLflow UI)")
     return best
 
 
@@ -289,6 +308,12 @@ def main() -> None:
         say("comparing the candidates")
         run("newsmodel", "compare", "--experiment", "demo-candidates")
         promote_best(candidates)
+        live = subprocess.run(
+            [str(BIN / "newsmodel"), "live"], cwd=ROOT, env=ENV, capture_output=True, text=True
+        )
+        if live.returncode != 0:
+            sys.exit("demo stopped: no version passed the quality floor, so there is nothing to serve")
+        print(f"live: {live.stdout.strip()}")
         api_port = free_port(API_PORT)
         api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
         ENV["APP_POLL_INTERVAL_S"] = "2"
@@ -304,7 +329,7 @@ def main() -> None:
                 f"\nDone in {took / 60:.1f} min.\n"
                 f"  API docs:   {api}/docs\n"
                 f"  dashboard:  {api}/dashboard\n"
-                f"  MLflow UI:  {mlflow_url}  (Models -> {candidates[0]['name']}: promote another version)\n"
+                f"  MLflow UI:  {mlflow_url}  (Models -> {DEMO_MODEL}: promote another version)\n"
                 f"  predict:    curl -s {api}/v1/predict -H 'content-type: application/json' "
                 '-d \'{"sentences": ["Seoul and Tokyo signed a trade pact."]}\'',
                 flush=True,

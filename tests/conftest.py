@@ -7,6 +7,7 @@ import pytest
 from tests.support.fixtures import *  # noqa: F403 - the fixtures are the contract
 from tests.support.fixtures import STARTUP_SECONDS
 from tests.support.plan import service_plan
+from tests.support.training import *  # noqa: F403 - training fixtures shared across packages
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -30,6 +30,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("int8_throughput_b32", "int8 sent/s b32", "{:.0f}"),
     ("tfidf_macro_f1", "TF-IDF+LR macro-F1", "{:.3f}"),
     ("majority_macro_f1", "majority macro-F1", "{:.3f}"),
+    ("benchmark_int8_macro_f1", "benchmark int8 macro-F1", "{:.3f}"),
+    ("quality_floor", "quality floor", "{}"),
     ("fingerprint", "dataset", "{}"),
 )
 _METRIC_OF = {
@@ -43,6 +45,7 @@ _METRIC_OF = {
     "int8_throughput_b32": "throughput_b32_per_s_onnx_int8",
     "tfidf_macro_f1": "tfidf_logreg_test_macro_f1",
     "majority_macro_f1": "majority_test_macro_f1",
+    "benchmark_int8_macro_f1": "int8_benchmark_macro_f1",
 }
 
 
@@ -65,6 +68,7 @@ def candidate_rows(client: Any, experiment: str) -> list[dict[str, Any]]:
             "model": run.data.tags.get("model_name", ""),
             "version": versions.get(run.info.run_id, ""),
             "fingerprint": run.data.tags.get("dataset_fingerprint", "")[:12],
+            "quality_floor": run.data.tags.get("quality_floor", ""),
             "run_id": run.info.run_id,
         }
         for key, metric in _METRIC_OF.items():

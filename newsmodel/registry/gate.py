@@ -290,10 +290,10 @@ def gate(
         raise GateRefused(
             f"v{candidate.version} is rejected by the quality floor ({rejected}): it is not compared"
         )
-    manifest = _manifest(client, candidate)
     live = resolve_live_version(client, name, alias, stage)
     if live is not None and live.version == str(candidate.version):
         return GateDecision("is-champion", str(candidate.version), live)
+    manifest = _manifest(client, candidate)
     if live is None:
         result = GateDecision("no-champion", str(candidate.version), None)
     else:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["CORPUS", "LABELS", "build_model_dir", "register_model_version"]
+__all__ = ["CORPUS", "LABELS", "build_model_dir", "register_judged_version", "register_model_version"]
 
 LABELS = ("conflict", "neutral", "cooperation")
 CORPUS = (
@@ -145,3 +145,40 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
         return version
     finally:
         mlflow.set_tracking_uri(previous)
+
+
+def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | Path, data_dir: Path) -> str:
+    """Register `artifacts_dir` as the training pipeline does, with the quality floor's verdict
+    measured now: both ONNX files scored on the frozen benchmark, sizes from the files. A random
+    model is rejected (macro-F1 far below the floor). Returns the new version."""
+    import mlflow
+
+    from newsmodel.evaluation.benchmark_scores import benchmark_report
+    from newsmodel.registry.candidate import register_candidate
+    from newsmodel.registry.floor import QualityFloor, floor_figures
+    from newsmodel.training.config import compose_config
+    from newsmodel.training.data import load_named_benchmark
+
+    model_dir = Path(artifacts_dir)
+    bench = benchmark_report(load_named_benchmark("conflibert-relation3", data_dir), model_dir, LABELS)
+    ratio = (model_dir / "model.fp32.onnx").stat().st_size / (model_dir / "model.int8.onnx").stat().st_size
+    report = {"benchmark": bench, "sizes": {"ratio": ratio}}
+    verdict = QualityFloor.from_config(compose_config([]).quality_floor).judge(floor_figures(report))
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        mlflow.set_experiment("serving-tests")
+        with mlflow.start_run():
+            registered = register_candidate(
+                mlflow.MlflowClient(tracking_uri),
+                model_dir,
+                name,
+                verdict=verdict,
+                description=verdict.summary(),
+                tags={"benchmark": bench["ref"]},
+                input_example=list(CORPUS[:2]),
+            )
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert registered is not None
+    return registered.version

@@ -1,5 +1,6 @@
 """tiny-* candidates end to end on the real MLflow server: train, evaluate, export, quantize,
-register, promote, gate, compare, and load the registered int8 model with onnxruntime alone."""
+register (under their own name, rejected by the quality floor), compare, and load the registered
+int8 model with onnxruntime alone. The gate's own tests: tests/newsmodel/registry/test_gate_e2e.py."""
 
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def test_run_logs_config_tags_metrics_and_artifacts(tiny_candidate: Any, mlflow_
     tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
     assert tags["dataset_fingerprint"] == tiny_candidate.report["data"]["fingerprint"]
     assert tags["label_scheme"] == "relation3@1" and len(tags["git_commit"]) >= 7
+    assert tags["benchmark"] == "conflibert-relation3@1" and tags["deployable"] == "false"
+    assert tags["quality_floor"] == "rejected"
     assert params["model.name"] == "tiny-bert" and params["trainer.max_steps"] == "12"
     assert params["data.limit"] == "400" and params["model.max_length"] == "64"
     for key in (
@@ -66,6 +69,8 @@ def test_run_logs_config_tags_metrics_and_artifacts(tiny_candidate: Any, mlflow_
         "tfidf_logreg_test_macro_f1",
         "behaviour_flip_rate",
         "parity_max_abs_diff",
+        "int8_benchmark_macro_f1",
+        "int8_test_ece",
         "latency_b1_ms_onnx_int8",
         "throughput_b32_per_s_torch_fp32",
     ):
@@ -74,14 +79,18 @@ def test_run_logs_config_tags_metrics_and_artifacts(tiny_candidate: Any, mlflow_
     history = _client(mlflow_server).get_metric_history(run.info.run_id, "val_macro_f1")
     assert [h.step for h in history] == list(range(1, len(history) + 1))
     names = {a.path for a in _client(mlflow_server).list_artifacts(run.info.run_id)}
-    assert {"config.yaml", "eval_report.json", "model_card.md", "confusion_matrix_test.png", "model"} <= names
-    model_files = {a.path for a in _client(mlflow_server).list_artifacts(run.info.run_id, "model")}
     assert {
-        "model/model.int8.onnx",
-        "model/model.fp32.onnx",
-        "model/label_map.json",
-        "model/tokenizer",
-    } <= model_files
+        "config.yaml",
+        "eval_report.json",
+        "model_card.md",
+        "split_manifest.json",
+        "confusion_matrix_test.png",
+        "confusion_matrix_test_int8.png",
+        "pr_curves_test.png",
+        "reliability_test.png",
+    } <= names
+    # The model files live once, in the logged model (see test_registered_int8_model_runs_...).
+    assert "model" not in names
 
 
 def test_report_is_honest_about_splits_and_baselines(tiny_candidate: Any) -> None:
@@ -167,17 +176,12 @@ def _cli(env_uri: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_promotion_gate_and_compare_across_tiny_architectures(
+def test_tiny_architectures_register_under_their_own_name_rejected_and_compare(
     tiny_candidate: Any, mlflow_server: Any, model_name: str, conflibert_dir: Path, tmp_path: Path
 ) -> None:
-    """Two more tiny architectures through the CLI (--multirun), then promote / gate / compare."""
+    """Two more tiny architectures through the CLI (--multirun): registered under the session's
+    own name (never the serving one), each rejected by the quality floor; then compare."""
     client = _client(mlflow_server)
-    first = tiny_candidate.model_version
-    promoted = _cli(mlflow_server.tracking_uri, "promote", model_name, first, "--to", "Production")
-    assert promoted.returncode == 0, promoted.stderr
-    assert client.get_model_version(model_name, first).current_stage == "Production"
-    assert client.get_model_version_by_alias(model_name, "champion").version == first
-
     overrides = tiny_overrides(mlflow_server.tracking_uri, conflibert_dir, tmp_path / "out", model_name)
     overrides = [o for o in overrides if not o.startswith("output_dir")]
     env = {"NEWSMODEL_STATE_DIR": str(tmp_path / "state")}
@@ -198,34 +202,12 @@ def test_promotion_gate_and_compare_across_tiny_architectures(
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert trained.stdout.count(f"registered {model_name} version") == 2
-    versions = sorted(int(mv.version) for mv in client.search_model_versions(f"name = '{model_name}'"))
-    assert len(versions) == 3
-    newest = str(versions[-1])
-
-    gated = _cli(mlflow_server.tracking_uri, "gate", model_name, newest)
-    assert gated.returncode in (0, 1), gated.stderr
-    assert gated.stdout.startswith("PASS" if gated.returncode == 0 else "FAIL")
-    assert f"v{first}" in gated.stdout
-
-    promoted = _cli(mlflow_server.tracking_uri, "promote", model_name, newest, "--to", "Production")
-    assert promoted.returncode == 0, promoted.stderr
-    assert f"archived version(s) {first}" in promoted.stdout
-    assert client.get_model_version(model_name, first).current_stage == "Archived"
-    assert client.get_model_version(model_name, newest).current_stage == "Production"
-    assert client.get_model_version_by_alias(model_name, "champion").version == newest
-
-    # The Production version gated against itself passes; the old one is judged on the same split.
-    assert _cli(mlflow_server.tracking_uri, "gate", model_name, newest).returncode == 0
-    from newsmodel.registry.gate import gate
-
-    verdict = gate(client, model_name, first)
-    assert (
-        verdict.production_version == newest
-        and verdict.test_size == tiny_candidate.report["data"]["sizes"]["test"]
-    )
-    assert verdict.passed == (verdict.candidate_score >= verdict.production_score)
-    demanding = _cli(mlflow_server.tracking_uri, "gate", model_name, first, "--tolerance", "-1.1")
-    assert demanding.returncode == 1 and demanding.stdout.startswith("FAIL"), demanding.stderr
+    assert trained.stdout.count("rejected by the quality floor on benchmark conflibert-relation3@1") == 2
+    versions = client.search_model_versions(f"name = '{model_name}'")
+    assert len(versions) >= 3
+    for mv in versions:
+        assert mv.tags.get("rejected") == "true" and "int8 macro-F1" in mv.tags["rejected_reasons"]
+        assert "Quality floor: REJECTED" in (mv.description or "")  # the card, visible in the UI
 
     compared = _cli(mlflow_server.tracking_uri, "compare", "--experiment", "tiny-smoke")
     assert compared.returncode == 0, compared.stderr
