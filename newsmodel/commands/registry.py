@@ -42,9 +42,13 @@ def gate(
     Exit 0: better (it becomes alias challenger), or nothing live yet; 1: worse; 3: inconclusive
     (the champion stays, the candidate becomes challenger); 2: refused (leaked or too few sentences).
     """
+    import os
+
     from newsmodel.registry.gate import gate as run_gate
     from newsmodel.registry.tracking import connect
 
+    # The gate downloads runs' files and two models: no progress bars around its one line.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     settings = get_settings()
     client = connect(tracking_uri)
     result = run_gate(
