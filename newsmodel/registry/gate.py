@@ -237,8 +237,6 @@ def _predictions(
 
 def _log(client: Any, name: str, candidate: Any, result: GateDecision) -> None:
     """Tags on the candidate version and a `gate` run in its experiment: both figures and the interval."""
-    import mlflow
-
     tags = {
         "gate_decision": result.decision,
         "gate_champion": result.champion.version if result.champion else "",
@@ -249,18 +247,24 @@ def _log(client: Any, name: str, candidate: Any, result: GateDecision) -> None:
         client.set_model_version_tag(name, candidate.version, key, value)
     experiment = client.get_run(candidate.run_id).info.experiment_id
     run_name = f"gate-v{candidate.version}-vs-v{result.champion.version if result.champion else 'none'}"
-    with mlflow.start_run(experiment_id=experiment, run_name=run_name, tags={"newsmodel.kind": "gate"}):
-        mlflow.log_params({"candidate_version": candidate.version, "decision": result.decision})
-        figures = {
-            "candidate_macro_f1": result.candidate_score,
-            "champion_macro_f1": result.champion_score,
-            "macro_f1_diff": result.diff,
-            "macro_f1_diff_ci_low": result.ci_low,
-            "macro_f1_diff_ci_high": result.ci_high,
-            "clean_sentences": float(result.clean_size),
-        }
-        mlflow.log_metrics({k: float(v) for k, v in figures.items() if v is not None})
-        mlflow.log_text(json.dumps(result.record(), indent=2, default=str), "gate.json")
+    # The client's own store (not the fluent API's global URI): the gate may run beside other clients.
+    run = client.create_run(experiment, run_name=run_name, tags={"newsmodel.kind": "gate"})
+    run_id = run.info.run_id
+    client.log_param(run_id, "candidate_version", candidate.version)
+    client.log_param(run_id, "decision", result.decision)
+    figures = {
+        "candidate_macro_f1": result.candidate_score,
+        "champion_macro_f1": result.champion_score,
+        "macro_f1_diff": result.diff,
+        "macro_f1_diff_ci_low": result.ci_low,
+        "macro_f1_diff_ci_high": result.ci_high,
+        "clean_sentences": float(result.clean_size),
+    }
+    for key, value in figures.items():
+        if value is not None:
+            client.log_metric(run_id, key, float(value))
+    client.log_text(run_id, json.dumps(result.record(), indent=2, default=str), "gate.json")
+    client.set_terminated(run_id)
 
 
 def gate(

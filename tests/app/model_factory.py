@@ -133,8 +133,9 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
     from newsmodel.registry.digests import DIGESTS_TAG, file_digests
     from newsmodel.registry.register import log_pyfunc_model
 
-    previous = mlflow.get_tracking_uri()
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)  # an earlier `connect()` may have pointed it elsewhere
     try:
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
@@ -144,7 +145,8 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
         mlflow.MlflowClient(tracking_uri).set_model_version_tag(name, version, DIGESTS_TAG, digests)
         return version
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
 
 
 def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | Path, data_dir: Path) -> str:
@@ -164,8 +166,9 @@ def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | P
     ratio = (model_dir / "model.fp32.onnx").stat().st_size / (model_dir / "model.int8.onnx").stat().st_size
     report = {"benchmark": bench, "sizes": {"ratio": ratio}}
     verdict = QualityFloor.from_config(compose_config([]).quality_floor).judge(floor_figures(report))
-    previous = mlflow.get_tracking_uri()
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)  # an earlier `connect()` may have pointed it elsewhere
     try:
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
@@ -179,6 +182,7 @@ def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | P
                 input_example=list(CORPUS[:2]),
             )
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
     assert registered is not None
     return registered.version

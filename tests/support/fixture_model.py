@@ -44,8 +44,9 @@ def register_fixture_model(
     report = fixture_report()
     verdict = QualityFloor.from_config(compose_config([]).quality_floor).judge(floor_figures(report))
     data = report["data"]
-    previous = mlflow.get_tracking_uri()
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)  # an earlier `connect()` may have pointed it elsewhere
     try:
         mlflow.set_experiment(experiment)
         with mlflow.start_run(run_name=report["model"]["name"]) as run:
@@ -68,7 +69,8 @@ def register_fixture_model(
                 input_example=["Seoul and Tokyo signed a trade pact on Monday."],
             )
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
     assert registered is not None
     version = FixtureVersion(registered.version)
     version.verdict = registered.verdict
