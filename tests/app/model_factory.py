@@ -11,6 +11,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.support.mlflow_uris import mlflow_pointed_at
+
 __all__ = ["CORPUS", "LABELS", "build_model_dir", "register_judged_version", "register_model_version"]
 
 LABELS = ("conflict", "neutral", "cooperation")
@@ -133,10 +135,7 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
     from newsmodel.registry.digests import DIGESTS_TAG, file_digests
     from newsmodel.registry.register import log_pyfunc_model
 
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)  # an earlier `connect()` may have pointed it elsewhere
-    try:
+    with mlflow_pointed_at(tracking_uri):
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
             info = log_pyfunc_model(Path(artifacts_dir), name, input_example=list(CORPUS[:2]))
@@ -144,9 +143,6 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
         digests = json.dumps(file_digests(Path(artifacts_dir)), sort_keys=True)
         mlflow.MlflowClient(tracking_uri).set_model_version_tag(name, version, DIGESTS_TAG, digests)
         return version
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
 
 
 def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | Path, data_dir: Path) -> str:
@@ -166,10 +162,7 @@ def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | P
     ratio = (model_dir / "model.fp32.onnx").stat().st_size / (model_dir / "model.int8.onnx").stat().st_size
     report = {"benchmark": bench, "sizes": {"ratio": ratio}}
     verdict = QualityFloor.from_config(compose_config([]).quality_floor).judge(floor_figures(report))
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)  # an earlier `connect()` may have pointed it elsewhere
-    try:
+    with mlflow_pointed_at(tracking_uri):
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
             registered = register_candidate(
@@ -181,8 +174,5 @@ def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | P
                 tags={"benchmark": bench["ref"]},
                 input_example=list(CORPUS[:2]),
             )
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
     assert registered is not None
     return registered.version

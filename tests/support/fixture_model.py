@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.support.mlflow_uris import mlflow_pointed_at
+
 __all__ = ["FIXTURE_DIR", "FixtureVersion", "fixture_report", "register_fixture_model"]
 
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "minilm-relation3"
@@ -44,10 +46,7 @@ def register_fixture_model(
     report = fixture_report()
     verdict = QualityFloor.from_config(compose_config([]).quality_floor).judge(floor_figures(report))
     data = report["data"]
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)  # an earlier `connect()` may have pointed it elsewhere
-    try:
+    with mlflow_pointed_at(tracking_uri):
         mlflow.set_experiment(experiment)
         with mlflow.start_run(run_name=report["model"]["name"]) as run:
             for file in RUN_FILES:
@@ -68,9 +67,6 @@ def register_fixture_model(
                 },
                 input_example=["Seoul and Tokyo signed a trade pact on Monday."],
             )
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
     assert registered is not None
     version = FixtureVersion(registered.version)
     version.verdict = registered.verdict

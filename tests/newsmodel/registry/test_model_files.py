@@ -60,7 +60,7 @@ def test_a_corrupt_registry_copy_is_never_loaded(registered, tmp_path: Path) -> 
     original = stored.read_bytes()
     try:
         stored.write_bytes(original[: len(original) // 2])
-        with pytest.raises(ModelNotAvailable, match="do not match what was registered .* after 2 tries"):
+        with pytest.raises(ModelNotAvailable, match=r"do not match what was registered .* after 2 tries"):
             fetch_model_files(client, uri, "files-test", version, "int8", tmp_path, digests)
         assert not list((tmp_path / "files-test" / version).glob("int8-*"))
     finally:
