@@ -49,7 +49,7 @@ class Registry:
     def client(self):  # type: ignore[no-untyped-def]
         from mlflow.tracking import MlflowClient
 
-        return MlflowClient(self.tracking_uri)
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def promote_stage(self, version: str, stage: str = "Production") -> None:
         with warnings.catch_warnings():

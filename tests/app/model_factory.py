@@ -141,7 +141,9 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
             info = log_pyfunc_model(Path(artifacts_dir), name, input_example=list(CORPUS[:2]))
         version = str(info.registered_model_version)
         digests = json.dumps(file_digests(Path(artifacts_dir)), sort_keys=True)
-        mlflow.MlflowClient(tracking_uri).set_model_version_tag(name, version, DIGESTS_TAG, digests)
+        mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).set_model_version_tag(
+            name, version, DIGESTS_TAG, digests
+        )
         return version
 
 
@@ -166,7 +168,7 @@ def register_judged_version(tracking_uri: str, name: str, artifacts_dir: str | P
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
             registered = register_candidate(
-                mlflow.MlflowClient(tracking_uri),
+                mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri),
                 model_dir,
                 name,
                 verdict=verdict,

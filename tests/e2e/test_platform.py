@@ -5,7 +5,9 @@ emulator), a Celery worker subprocess and the API under uvicorn. Commands a user
 subprocesses of the installed console scripts; the API is used over HTTP; promotions go through
 the MLflow client, which is what the MLflow UI calls.
 
-crawl the fixture site -> preprocess -> train two tiny candidates -> registered versions ->
+crawl the fixture site -> preprocess -> train two tiny candidates (registered under a name of
+their own, rejected by the quality floor: smoke configs never reach the serving name) -> two
+versions of a model that passes the floor (the committed fixture) under the serving name ->
 promote A by stage -> the API serves A -> bulk-score through Celery -> index -> promote B by
 alias -> the API and the worker follow -> the index backfills with B, A's rows stay queryable
 -> a new source is crawled and scored with B.
@@ -46,6 +48,7 @@ from tests.e2e.support import (
     row_counts,
     wait_until,
 )
+from tests.support.fixture_model import register_fixture_model
 from tests.support.fixtures import STARTUP_SECONDS, TEST_API_KEY
 from tests.support.mlflow_server import MlflowServer
 
@@ -61,7 +64,7 @@ FIXTURE_ARTICLES, FIXTURE_LINKS = 8, 10
 NEW_STORIES = 3  # the source added after the second promotion: /gen/feed.xml?count=3
 PROBE = "Seoul and Tokyo signed a trade pact on Monday, and Washington welcomed it."
 CANDIDATES = {"A": "tiny-bert", "B": "tiny-electra"}
-MODEL_FILES = {"model/model.int8.onnx", "model/model.fp32.onnx", "model/label_map.json", "model/tokenizer"}
+MODEL_FILES = {"model.int8.onnx", "model.fp32.onnx", "label_map.json", "tokenizer"}
 FINAL = {"succeeded", "failed", "cancelled", "superseded"}
 EXPERIMENT = "tiny-smoke"  # mlflow.experiment of experiment=tiny-smoke
 
@@ -130,10 +133,14 @@ def _check_candidate(client: Any, name: str, version: str, model: str) -> dict[s
         assert key in metrics, f"{model} run has no metric {key}"
     assert 0.0 <= metrics["test_macro_f1"] <= 1.0 and 0.0 <= metrics["int8_test_accuracy"] <= 1.0
     assert float(tags["test_macro_f1"]) == pytest.approx(metrics["test_macro_f1"], abs=1e-4)
-    files = {a.path for a in client.list_artifacts(mv.run_id, "model")}
+    assert tags["rejected"] == "true" and tags["rejected_reasons"], tags  # tiny models are below the floor
+    import mlflow.artifacts
+
+    root = f"{client.get_model_version_download_uri(name, version)}/artifacts"
+    files = {Path(a.path).name for a in mlflow.artifacts.list_artifacts(artifact_uri=root)}
     assert files >= MODEL_FILES, f"{model} v{version} lacks {MODEL_FILES - files}"
-    tokenizer = {a.path for a in client.list_artifacts(mv.run_id, "model/tokenizer")}
-    assert "model/tokenizer/tokenizer.json" in tokenizer, tokenizer
+    tokenizer = {Path(a.path).name for a in mlflow.artifacts.list_artifacts(artifact_uri=f"{root}/tokenizer")}
+    assert "tokenizer.json" in tokenizer, tokenizer
     return {"fingerprint": tags["dataset_fingerprint"], "macro_f1": f"{metrics['test_macro_f1']:.4f}"}
 
 
@@ -249,13 +256,19 @@ def _run_platform(
     assert pairs and all(a < b and {a, b} <= set(FOCUS_COUNTRIES) for a, b in pairs), pairs
     timings.note(articles=FIXTURE_ARTICLES, sentences=sentences, pairs=sorted(f"{a}-{b}" for a, b in pairs))
 
-    # 3. Train two candidates while the API and the worker come up (nothing promoted yet).
+    # 3. Train two candidates while the API and the worker come up (nothing promoted yet). A smoke
+    # config may not take the serving name: they register under a name of their own.
+    candidates_name = f"{name}-tiny"
     with timings.step("3 train 2 candidates (newsmodel train, concurrent) + start api/worker"):
         trainings: dict[str, subprocess.Popen[str]] = {}
         try:
             for key, model in CANDIDATES.items():
                 proc = trainings[key] = cli.start(
-                    "newsmodel", "train", "experiment=tiny-smoke", f"model={model}"
+                    "newsmodel",
+                    "train",
+                    "experiment=tiny-smoke",
+                    f"model={model}",
+                    f"mlflow.registered_model_name={candidates_name}",
                 )
                 # Two first runs at once race to create the experiment (get-or-create is not
                 # atomic in newsmodel.registry.tracking.ensure_experiment): let the first make it.
@@ -270,16 +283,24 @@ def _run_platform(
             for proc in trainings.values():
                 if proc.poll() is None:
                     proc.kill()
-    versions: dict[str, str] = {}
+    tiny: dict[str, str] = {}
     for key, text in outputs.items():
-        found = re.search(rf"registered {re.escape(name)} version (\d+)", text)
+        found = re.search(rf"registered {re.escape(candidates_name)} version (\d+)", text)
         assert found, f"{CANDIDATES[key]} did not register a version:\n{text}"
-        versions[key] = found.group(1)
-    a, b = versions["A"], versions["B"]
-    assert {mv.version for mv in mlflow.search_model_versions(f"name='{name}'")} == {a, b}
-    checked = {key: _check_candidate(mlflow, name, versions[key], CANDIDATES[key]) for key in CANDIDATES}
+        assert "rejected by the quality floor" in text, text
+        tiny[key] = found.group(1)
+    checked = {
+        key: _check_candidate(mlflow, candidates_name, tiny[key], CANDIDATES[key]) for key in CANDIDATES
+    }
     assert checked["A"]["fingerprint"] == checked["B"]["fingerprint"]  # same data, same split
-    timings.note(versions=versions, test_macro_f1={CANDIDATES[k]: v["macro_f1"] for k, v in checked.items()})
+    assert mlflow.search_model_versions(f"name='{name}'") == []  # nothing reached the serving name
+    timings.note(test_macro_f1={CANDIDATES[k]: v["macro_f1"] for k, v in checked.items()})
+    # Versions that pass the floor, under the serving name: the committed MiniLM fixture, twice.
+    with timings.step("3b register 2 versions that pass the quality floor"):
+        a = register_fixture_model(mlflow_server.tracking_uri, name)
+        b = register_fixture_model(mlflow_server.tracking_uri, name)
+    assert a.verdict.passed and b.verdict.passed
+    timings.note(versions={"A": a, "B": b})
 
     api = httpx.Client(base_url=server.url, timeout=30)
     try:
@@ -304,7 +325,8 @@ def _run_platform(
         serving = get_json(api, "/v1/model")["serving"]
         assert serving["via"] == "stage Production", serving
         status, body = _predict_version(api)
-        assert status == 200 and body["model"] == {"name": name, "version": a}, body
+        assert status == 200 and (body["model"]["name"], body["model"]["version"]) == (name, a), body
+        assert body["model"]["variant"] == "int8" and len(body["model"]["artifact_sha256"]) == 64, body
         assert body["predictions"][0]["country_pairs"], body
         assert get_json(api, "/ready")["checks"]["model"]["ok"] is True
 
@@ -351,7 +373,7 @@ def _run_platform(
         assert relations_b["model_version"] == b
         # Same sentences, so the same pairs, scored by the other model.
         assert {p["pair"] for p in relations_b["pairs"]} == {p["pair"] for p in relations["pairs"]}
-        assert get_json(api, "/v1/relations")["model_version"] == b  # the newest computed is the default
+        assert get_json(api, "/v1/relations")["model_version"] == b  # the live version's index is the default
         assert {v["model_version"] for v in relations_b["versions"]} >= {a, b}
         assert predictions_by_version(db, name) == {a: sentences, b: sentences}
         assert duplicate_predictions(db) == []

@@ -52,7 +52,7 @@ def register_fixture_model(
             for file in RUN_FILES:
                 mlflow.log_artifact(str(FIXTURE_DIR / file))
             registered = register_candidate(
-                mlflow.MlflowClient(tracking_uri),
+                mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri),
                 model_dir or FIXTURE_DIR / "model",
                 name,
                 verdict=verdict,

@@ -35,7 +35,7 @@ class GateModel:
     def client(self) -> Any:
         from mlflow.tracking import MlflowClient
 
-        return MlflowClient(self.tracking_uri)
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def champion(self, version: str) -> None:
         """Set by hand (as in the MLflow UI): the CLI refuses to promote a rejected version."""
@@ -55,7 +55,7 @@ def gate_model(mlflow_server: Any, tiny_candidate: Any, model_name: str) -> Gate
     from mlflow.tracking import MlflowClient
 
     name = f"gate-{uuid.uuid4().hex[:8]}"
-    client = MlflowClient(mlflow_server.tracking_uri)
+    client = MlflowClient(tracking_uri=mlflow_server.tracking_uri, registry_uri=mlflow_server.tracking_uri)
     copied = client.copy_model_version(f"models:/{model_name}/{tiny_candidate.model_version}", name)
     source = client.get_model_version(model_name, tiny_candidate.model_version)
     for key, value in source.tags.items():

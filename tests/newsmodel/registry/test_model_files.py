@@ -20,7 +20,7 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str, s
 
     root = tmp_path_factory.mktemp("model-files")
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    client = MlflowClient(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     client.create_experiment("serving-tests", artifact_location=(root / "artifacts").as_uri())
     version = register_model_version(uri, "files-test", build_model_dir(root / "model", seed=3))
     digests = digests_from_tags(client.get_model_version("files-test", version).tags)
@@ -38,14 +38,18 @@ def test_verified_copies_per_variant_and_corruption_is_refetched(registered, tmp
     onnx = int8.path / "artifacts" / "model.int8.onnx"
     onnx.write_bytes(b"not a model")
     again = fetch_model_files(client, uri, "files-test", version, "int8", tmp_path, digests)
-    assert hashlib.sha256(onnx.read_bytes()).hexdigest() == digests["model.int8.onnx"] and again.path == int8.path
+    assert (
+        hashlib.sha256(onnx.read_bytes()).hexdigest() == digests["model.int8.onnx"]
+        and again.path == int8.path
+    )
 
     (fp32.path / COMPLETE_MARKER).unlink()  # an interrupted download left no marker
     (fp32.path / "artifacts" / "model.fp32.onnx").write_bytes(b"half")
     fetch_model_files(client, uri, "files-test", version, "fp32", tmp_path, digests)
-    assert hashlib.sha256((fp32.path / "artifacts" / "model.fp32.onnx").read_bytes()).hexdigest() == digests[
-        "model.fp32.onnx"
-    ]
+    assert (
+        hashlib.sha256((fp32.path / "artifacts" / "model.fp32.onnx").read_bytes()).hexdigest()
+        == digests["model.fp32.onnx"]
+    )
 
 
 def test_versions_without_digests_are_checked_by_size(registered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
