@@ -35,7 +35,8 @@ CANDIDATES = [
     if c.strip()
 ]
 # The demo's candidates are not deployable (a few CPU minutes of training): they register under
-# a name of their own, never REGISTERED_MODEL_NAME's default, and the demo's API follows that name.
+# a name of their own, never the serving name (REGISTERED_MODEL_NAME), and only the demo's API
+# process is pointed at that name.
 DEMO_MODEL = os.environ.get("DEMO_MODEL_NAME", "news-relation-demo")
 API_PORT = int(os.environ.get("DEMO_API_PORT", "8000"))
 MLFLOW_PORT = int(os.environ.get("DEMO_MLFLOW_PORT", "5000"))
@@ -54,7 +55,6 @@ def demo_env() -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{STATE / 'newsmodel.db'}",
         MLFLOW_TRACKING_URI=f"sqlite:///{STATE / 'mlflow.db'}",
         ARTIFACT_ROOT=(STATE / "mlartifacts").as_uri(),
-        REGISTERED_MODEL_NAME=DEMO_MODEL,
         REDIS_URL="",
         ENVIRONMENT="development",
         HF_HUB_OFFLINE=env.get("HF_HUB_OFFLINE", "1"),
@@ -115,12 +115,14 @@ def free_port(preferred: int) -> int:
 class Background:
     """A long-running process started for the demo's lifetime (the API, the MLflow UI)."""
 
-    def __init__(self, name: str, *args: str, ready_url: str, timeout_s: float = 90) -> None:
+    def __init__(
+        self, name: str, *args: str, ready_url: str, timeout_s: float = 90, env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.ready_url, self.timeout_s = name, ready_url, timeout_s
         self.log = (STATE / "logs" / f"{name}.log").open("w")
         cmd = [str(BIN / args[0]) if (BIN / args[0]).exists() else args[0], *args[1:]]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=ENV, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=ROOT, env=env or ENV, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.started = time.monotonic()
 
@@ -150,9 +152,11 @@ class Background:
 
 
 @contextmanager
-def background(name: str, *args: str, ready_url: str, timeout_s: float = 90) -> Iterator[Background]:
+def background(
+    name: str, *args: str, ready_url: str, timeout_s: float = 90, env: dict[str, str] | None = None
+) -> Iterator[Background]:
     """Start a process for the demo's lifetime (not waiting for it) and stop it at the end."""
-    process = Background(name, *args, ready_url=ready_url, timeout_s=timeout_s)
+    process = Background(name, *args, ready_url=ready_url, timeout_s=timeout_s, env=env)
     try:
         yield process
     finally:
@@ -213,7 +217,9 @@ def promote_best(candidates: list[dict[str, str]]) -> dict[str, str] | None:
     for c in candidates:
         mv = client.get_model_version(c["name"], c["version"])
         if mv.tags.get("rejected") == "true":
-            print(f"{c['experiment']} (v{c['version']}) is rejected by the quality floor: {mv.tags.get('rejected_reasons')}")
+            print(
+                f"{c['experiment']} (v{c['version']}) is rejected by the quality floor: {mv.tags.get('rejected_reasons')}"
+            )
             continue
         f1 = client.get_run(mv.run_id).data.metrics.get("int8_benchmark_macro_f1", float("-inf"))
         scored.append((f1, c))
@@ -229,7 +235,9 @@ def promote_best(candidates: list[dict[str, str]]) -> dict[str, str] | None:
     if gate.returncode == 0:
         run("newsmodel", "promote", best["name"], best["version"], "--to", "Production")
     else:
-        print("the gate kept the current champion (a person can still promote the challenger in the MLflow UI)")
+        print(
+            "the gate kept the current champion (a person can still promote the challenger in the MLflow UI)"
+        )
     return best
 
 
@@ -259,7 +267,7 @@ def score_and_index(api: str, api_key: str) -> None:
         f"scoring job {job_id}: {status.get('status')}, {status.get('done')} of {status.get('total')} sentences"
     )
     say("building the relation index")
-    run("newsmodel", "index", "build")
+    run("newsmodel", "index", "build", "--model-name", DEMO_MODEL)
 
 
 def keep_serving(api: str) -> None:
@@ -309,7 +317,7 @@ def main() -> None:
         run("newsmodel", "compare", "--experiment", "demo-candidates")
         promote_best(candidates)
         live = subprocess.run(
-            [str(BIN / "newsmodel"), "live"], cwd=ROOT, env=ENV, capture_output=True, text=True
+            [str(BIN / "newsmodel"), "live", DEMO_MODEL], cwd=ROOT, env=ENV, capture_output=True, text=True
         )
         if live.returncode != 0:
             sys.exit("demo stopped: no version passed the quality floor, so there is nothing to serve")
@@ -318,12 +326,13 @@ def main() -> None:
         api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
         ENV["APP_POLL_INTERVAL_S"] = "2"
         uvicorn = ("uvicorn", "app.main:create_app", "--factory", "--port", str(api_port))
-        with background("api", *uvicorn, ready_url=f"{api}/health") as api_server:
+        api_env = {**ENV, "REGISTERED_MODEL_NAME": DEMO_MODEL}
+        with background("api", *uvicorn, ready_url=f"{api}/health", env=api_env) as api_server:
             api_server.wait_ready()
             say("scoring the crawled sentences with the promoted model")
             score_and_index(api, api_key)
             say("relation index for the focus pairs")
-            run("newsmodel", "index", "show")
+            run("newsmodel", "index", "show", "--model-name", DEMO_MODEL)
             took = time.perf_counter() - STARTED
             print(
                 f"\nDone in {took / 60:.1f} min.\n"

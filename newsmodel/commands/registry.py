@@ -18,7 +18,15 @@ def promote(
     from newsmodel.registry.tracking import connect
 
     client = connect(tracking_uri)
-    result = run_promote(client, name, version, to, alias=get_settings().model_alias)
+    settings = get_settings()
+    result = run_promote(
+        client,
+        name,
+        version,
+        to,
+        alias=settings.model_alias,
+        challenger_alias=settings.model_challenger_alias,
+    )
     alias = f" and alias @{result.alias}" if result.alias else ""
     archived = f"; archived version(s) {', '.join(result.archived)}" if result.archived else ""
     typer.echo(f"{name} version {result.version} is now {result.stage}{alias}{archived}")

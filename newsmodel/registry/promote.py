@@ -25,14 +25,20 @@ class Promotion:
     archived: list[str] = field(default_factory=list)
 
 
-def promote(client: Any, name: str, version: str, stage: str, alias: str = "champion") -> Promotion:
+def promote(
+    client: Any,
+    name: str,
+    version: str,
+    stage: str,
+    alias: str = "champion",
+    challenger_alias: str = "challenger",
+) -> Promotion:
     """Move `version` to `stage`, archiving what held it; Production also takes `alias`.
 
     A version leaving Production loses the alias, so the alias never points at an archived model.
-    A version the quality floor rejected is never promoted to Production.
+    A version the quality floor rejected is never promoted to Production; a challenger that
+    becomes champion stops being the challenger.
     """
-    from mlflow.exceptions import MlflowException
-
     canonical = {s.lower(): s for s in STAGES}.get(stage.lower())
     if canonical is None:
         raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
@@ -54,11 +60,18 @@ def promote(client: Any, name: str, version: str, stage: str, alias: str = "cham
         )
     if canonical == "Production":
         client.set_registered_model_alias(name, alias, mv.version)
+        _drop_alias_if_on(client, name, challenger_alias, str(mv.version))
         return Promotion(name, str(mv.version), canonical, alias, previous)
-    with contextlib.suppress(MlflowException):
-        if str(client.get_model_version_by_alias(name, alias).version) == str(mv.version):
-            client.delete_registered_model_alias(name, alias)
+    _drop_alias_if_on(client, name, alias, str(mv.version))
     return Promotion(name, str(mv.version), canonical, None, previous if canonical == "Staging" else [])
+
+
+def _drop_alias_if_on(client: Any, name: str, alias: str, version: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    with contextlib.suppress(MlflowException):
+        if alias and str(client.get_model_version_by_alias(name, alias).version) == version:
+            client.delete_registered_model_alias(name, alias)
 
 
 def _versions_in(client: Any, name: str, stage: str) -> list[Any]:

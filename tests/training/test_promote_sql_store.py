@@ -39,7 +39,9 @@ def test_second_promotion_archives_the_first_as_strings(sql_registry: tuple[str,
     _, client, name = sql_registry
     first = promote(client, name, "1", "Production")
     assert first.archived == [] and first.version == "1"
+    client.set_registered_model_alias(name, "challenger", "2")  # what the gate gives a better candidate
     second = promote(client, name, "2", "production")
+    assert "challenger" not in client.get_registered_model(name).aliases  # the challenger became champion
     assert second.archived == ["1"]
     assert second.version == "2" and second.stage == "Production" and second.alias == "champion"
     assert _stage(client, name, "1") == "Archived"
