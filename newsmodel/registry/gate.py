@@ -260,9 +260,9 @@ def _log(client: Any, name: str, candidate: Any, result: GateDecision) -> None:
         "macro_f1_diff_ci_high": result.ci_high,
         "clean_sentences": float(result.clean_size),
     }
-    for key, value in figures.items():
-        if value is not None:
-            client.log_metric(run_id, key, float(value))
+    for key, figure in figures.items():
+        if figure is not None:
+            client.log_metric(run_id, key, float(figure))
     client.log_text(run_id, json.dumps(result.record(), indent=2, default=str), "gate.json")
     client.set_terminated(run_id)
 
