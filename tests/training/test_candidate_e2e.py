@@ -225,3 +225,22 @@ def test_promote_unknown_version_is_one_line(
     out = _cli(mlflow_server.tracking_uri, "promote", model_name, "999", "--to", "Production")
     assert out.returncode == 2
     assert "no version '999'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_each_onnx_file_is_stored_once_in_the_bucket(
+    tiny_candidate: Any, mlflow_server: Any, gcs_emulator: Any, model_name: str
+) -> None:
+    """The run's files and the logged model together hold one copy of each ONNX file (the run no
+    longer re-uploads model/): what the version costs in the gs:// bucket behind the server."""
+    mv = _client(mlflow_server).get_model_version(model_name, tiny_candidate.model_version)
+    model_id = str(mv.source).removeprefix("models:/").split("/", 1)[0]
+    blobs = [
+        b
+        for b in gcs_emulator.client().list_blobs(gcs_emulator.bucket)
+        if tiny_candidate.run_id in b.name or model_id in b.name
+    ]
+    onnx = sorted(Path(b.name).name for b in blobs if b.name.endswith(".onnx"))
+    assert onnx == ["model.fp32.onnx", "model.int8.onnx"], [b.name for b in blobs]
+    model_dir = tiny_candidate.output_dir / "model"
+    stored = {Path(b.name).name: b.size for b in blobs if b.name.endswith(".onnx")}
+    assert stored == {name: (model_dir / name).stat().st_size for name in stored}
