@@ -33,7 +33,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 @cli.command()
 def worker(concurrency: int = 1, loglevel: str = "INFO") -> None:
     """Run a Celery worker on the `newsmodel` queue (needs REDIS_URL)."""
-    from app.worker import celery_app
+    from app.celery_app import celery_app
 
     celery_app.worker_main(
         ["worker", "--concurrency", str(concurrency), "--loglevel", loglevel, "-Q", "newsmodel"]
@@ -43,7 +43,7 @@ def worker(concurrency: int = 1, loglevel: str = "INFO") -> None:
 @cli.command()
 def beat(loglevel: str = "INFO") -> None:
     """Run Celery beat: the preprocess -> score -> index pipeline every APP_PIPELINE_INTERVAL_S."""
-    from app.worker import celery_app
+    from app.celery_app import celery_app
 
     celery_app.start(["beat", "--loglevel", loglevel])
 

@@ -24,13 +24,13 @@ from app.api import predict as predict_api
 from app.batching import MicroBatcher
 from app.cache import MemoryCache, PredictionCache, RedisCache
 from app.errors import status_for
-from app.job_runner import CeleryJobRunner, InProcessJobRunner, JobRunner
-from app.jobs import count_jobs
+from app.job_dispatch import CeleryJobDispatcher, InProcessJobDispatcher, JobDispatcher
 from app.metrics import AppMetrics
 from app.middleware import BodySizeLimit, RequestMetrics
 from app.model_follower import ModelHandle, follower_from_settings
 from app.prediction import PredictionService
 from app.relations.api import router as relations_router
+from app.scoring_jobs import count_jobs
 from app.security import ReplayGuard
 from app.settings import AppSettings, get_app_settings
 from app.state import AppState
@@ -66,12 +66,12 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             settings.inference_workers,
             observe_batch=metrics.batch_size.observe,
         )
-        runner: JobRunner
+        runner: JobDispatcher
         if settings.embedded:
-            runner = InProcessJobRunner(settings.database_url, follower, settings.score_chunk_size)
+            runner = InProcessJobDispatcher(settings.database_url, follower, settings.score_chunk_size)
             log.info("embedded mode: no REDIS_URL, so jobs run in-process and the cache lives in memory")
         else:
-            runner = CeleryJobRunner(settings.redis_url)
+            runner = CeleryJobDispatcher(settings.redis_url)
         metrics.watch_jobs(lambda: count_jobs(settings.database_url))
         follower.on_swap(_backfill_on_promotion(runner))
         await asyncio.to_thread(_warm_country_detector)
@@ -112,7 +112,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
     return lifespan
 
 
-def _backfill_on_promotion(runner: JobRunner) -> Callable[[ModelHandle], None]:
+def _backfill_on_promotion(runner: JobDispatcher) -> Callable[[ModelHandle], None]:
     """After a swap from an older version (not the first load), rescore history with the new one."""
     seen: list[str] = []
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from app.cache import PredictionCache
-from app.job_runner import JobRunner
+from app.job_dispatch import JobDispatcher
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower
 from app.prediction import PredictionService
@@ -24,7 +24,7 @@ class AppState:
     predictions: PredictionService
     cache: PredictionCache
     metrics: AppMetrics
-    jobs: JobRunner
+    jobs: JobDispatcher
     replay_guard: ReplayGuard
 
 

@@ -30,11 +30,11 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from crawler.extract import extract_article
-from crawler.runner import run_sources
+from crawler.http_cache import ValidatorStore
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import run_sources
 from crawler.sources import SourceConfig, SourceKind
 from crawler.testing import FixtureSite, serve_many
-from crawler.validators import ValidatorStore
 from newsmodel.db.migrate import upgrade
 from newsmodel.db.models import Base
 from newsmodel.logging import configure_logging

@@ -220,7 +220,7 @@ def main() -> None:
                 "-m",
                 "celery",
                 "-A",
-                "app.worker:celery_app",
+                "app.celery_app:celery_app",
                 "worker",
                 "--pool",
                 "prefork",

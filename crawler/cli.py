@@ -19,7 +19,7 @@ from newsmodel.cli_runner import run_cli
 from newsmodel.logging import configure_logging
 
 if TYPE_CHECKING:
-    from crawler.crawl import SourceRunResult
+    from crawler.source_run import SourceRunResult
 
 __all__ = ["app", "main"]
 
@@ -86,7 +86,7 @@ def run_command(
 ) -> None:
     """Crawl the sources once. Exits 0 unless every source that ran failed."""
     from crawler.progress import RichProgress
-    from crawler.runner import all_failed, run_sources
+    from crawler.shared_session import all_failed, run_sources
 
     settings = _setup()
     chosen = _select(load_sources(sources_file or settings.sources_path), source)

@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from crawler.errors import BlockedURL, FetchError
+from crawler.http_cache import ValidatorStore
 from crawler.netguard import AddressGuard
 from crawler.politeness import HostGates
 from crawler.robots import RobotsCache
 from crawler.settings import CrawlerSettings
 from crawler.urls import resolve
-from crawler.validators import ValidatorStore
 
 __all__ = ["ContentKind", "FetchResult", "Fetcher"]
 

@@ -23,9 +23,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.crawl import CrawlContext
-from crawler.runner import crawl_once, crawl_session
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import crawl_once, crawl_session
+from crawler.source_run import CrawlContext
 from crawler.sources import CronSchedule, SourceConfig
 from newsmodel.logging import get_logger
 

@@ -60,7 +60,7 @@ FOUND_AND_FIXED = [
     ),
     (
         "Postgres restarted during bulk scoring",
-        "6b1da16 (app/tasks.py)",
+        "6b1da16 (app/celery_tasks.py)",
         "range tasks failed on the lost connection without a retry and were acked: the job stayed "
         "'running' for ever with 820 of 1200 sentences unscored",
     ),
@@ -77,7 +77,7 @@ FOUND_AND_FIXED = [
     ),
     (
         "Redis restarted empty mid-job",
-        "42c329d (app/tasks.py, app/jobs.py)",
+        "42c329d (app/celery_tasks.py, app/scoring_jobs.py)",
         "a job whose queued range messages were lost with the broker's data stayed 'running' for "
         "ever (and blocked the scheduled pipeline's next scoring job); now beat's watchdog "
         "re-plans it",

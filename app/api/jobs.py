@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from app import jobs
+from app import scoring_jobs
 from app.api.deps import require_api_key
 from app.schemas import ErrorResponse, JobRequest, JobResponse
 from app.state import AppState, get_state
@@ -27,11 +27,13 @@ def submit_job(body: JobRequest, state: State) -> JobResponse:
     settings = state.settings
     limit = min(body.limit or settings.max_job_sentences, settings.max_job_sentences)
     state.jobs.ensure_available()  # 503 before a job row exists, not a job stuck in "queued"
-    job = jobs.create_job(settings.database_url, body.kind, {"limit": limit}, settings.registered_model_name)
+    job = scoring_jobs.create_job(
+        settings.database_url, body.kind, {"limit": limit}, settings.registered_model_name
+    )
     try:
         state.jobs.submit(job["id"])
     except Exception as exc:
-        jobs.mark_failed(settings.database_url, job["id"], f"could not be queued: {exc}")
+        scoring_jobs.mark_failed(settings.database_url, job["id"], f"could not be queued: {exc}")
         raise
     state.metrics.jobs_submitted.labels(kind=body.kind).inc()
     return JobResponse(**job, runner=state.jobs.name)
@@ -39,7 +41,7 @@ def submit_job(body: JobRequest, state: State) -> JobResponse:
 
 @router.get("/{job_id}", response_model=JobResponse, responses={404: {"model": ErrorResponse}})
 def get_job(job_id: str, state: State) -> JobResponse:
-    return JobResponse(**jobs.get_job(state.settings.database_url, job_id), runner=state.jobs.name)
+    return JobResponse(**scoring_jobs.get_job(state.settings.database_url, job_id), runner=state.jobs.name)
 
 
 @router.delete(
@@ -49,4 +51,6 @@ def get_job(job_id: str, state: State) -> JobResponse:
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
 def cancel_job(job_id: str, state: State) -> JobResponse:
-    return JobResponse(**jobs.request_cancel(state.settings.database_url, job_id), runner=state.jobs.name)
+    return JobResponse(
+        **scoring_jobs.request_cancel(state.settings.database_url, job_id), runner=state.jobs.name
+    )

@@ -1,9 +1,9 @@
 """Backfill after a promotion: rescore the whole history with the new live version, then index it.
 
 A backfill is a `scoring_jobs` row of kind "backfill" whose params say `then: index`; the
-scoring itself belongs to the serving side (`app.jobs.score_chunk`, one chunk per call) and
+scoring itself belongs to the serving side (`app.scoring_jobs.score_chunk`, one chunk per call) and
 is reached through `ChunkScorer`, so this module never loads a model. Under Celery the chunks
-run as `app.tasks.score_chunk` messages and its last chunk queues our index task; in-process
+run as `app.celery_tasks.score_chunk` messages and its last chunk queues our index task; in-process
 (embedded mode, tests) `run_backfill` loops the chunks itself and builds the index.
 The previous version's predictions and index rows are left as they are.
 """
@@ -47,10 +47,10 @@ class ChunkScorer(Protocol):
 
 
 def handle_scorer(get_handle: Callable[[], ModelHandle], chunk_size: int) -> ChunkScorer:
-    """The serving side's chunk scorer (`app.jobs.score_chunk`) bound to a live model handle."""
+    """The serving side's chunk scorer (`app.scoring_jobs.score_chunk`) bound to a live model handle."""
 
     def score(database_url: str, job_id: str) -> bool:
-        from app.jobs import score_chunk
+        from app.scoring_jobs import score_chunk
 
         return score_chunk(database_url, job_id, get_handle(), chunk_size).more
 

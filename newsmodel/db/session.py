@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsmodel.errors import DependencyUnavailable
+from newsmodel.net import resolve_host
 from newsmodel.settings import redact_url
 
 __all__ = ["connect", "get_engine", "normalize_url", "session_scope"]
@@ -71,8 +72,6 @@ def connect(url: str) -> Engine:
     engine = get_engine(url)
     host = make_url(url).host
     if host:
-        from newsmodel.health import resolve_host
-
         try:
             # The driver's connect_timeout does not cover name resolution.
             resolve_host(host, make_url(url).port or 5432, CONNECT_TIMEOUT_S)

@@ -49,7 +49,7 @@ def test_pipeline_preprocesses_scores_and_indexes(
 
     probe = Celery("pipeline-probe", broker=private_redis.url)
     try:
-        probe.send_task("app.tasks.run_pipeline", queue="newsmodel")
+        probe.send_task("app.celery_tasks.run_pipeline", queue="newsmodel")
     finally:
         probe.close()
 

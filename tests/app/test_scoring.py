@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import jobs
+from app import scoring_jobs
 from app.model_follower import ModelHandle
 from newsmodel.predictor import OnnxPredictor
 from tests.app.jobdata import insert_sentences, prediction_counts
@@ -25,60 +25,60 @@ def url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(fixture))
 
 
-def _run(url: str, job_id: str, handle: ModelHandle, chunk: int) -> list[jobs.ChunkResult]:
+def _run(url: str, job_id: str, handle: ModelHandle, chunk: int) -> list[scoring_jobs.ChunkResult]:
     results = []
     while True:
-        results.append(jobs.score_chunk(url, job_id, handle, chunk))
+        results.append(scoring_jobs.score_chunk(url, job_id, handle, chunk))
         if not results[-1].more:
             return results
 
 
 def test_chunks_score_everything_once_and_reruns_add_nothing(url: str, handle: ModelHandle) -> None:
     insert_sentences(url, 25)
-    job = jobs.create_job(url, "score", {}, handle.name)
+    job = scoring_jobs.create_job(url, "score", {}, handle.name)
     results = _run(url, job["id"], handle, chunk=10)
     assert [r.scored for r in results] == [10, 10, 5]
-    done = jobs.get_job(url, job["id"])
+    done = scoring_jobs.get_job(url, job["id"])
     assert done["status"] == "succeeded" and done["done"] == 25 and done["total"] == 25
     assert done["model_version"] == "1"
     assert prediction_counts(url, handle.name) == (25, 25)
 
-    again = jobs.create_job(url, "score", {}, handle.name)
+    again = scoring_jobs.create_job(url, "score", {}, handle.name)
     assert [r.scored for r in _run(url, again["id"], handle, chunk=10)] == [0]
-    assert jobs.get_job(url, again["id"])["done"] == 0
+    assert scoring_jobs.get_job(url, again["id"])["done"] == 0
     assert prediction_counts(url, handle.name) == (25, 25)
 
 
 def test_redelivered_chunk_inserts_nothing_twice(url: str, handle: ModelHandle) -> None:
     """A worker killed after its insert but before the ack: the chunk runs again."""
     insert_sentences(url, 8)
-    job = jobs.create_job(url, "score", {}, handle.name)
-    jobs.score_chunk(url, job["id"], handle, 5)
+    job = scoring_jobs.create_job(url, "score", {}, handle.name)
+    scoring_jobs.score_chunk(url, job["id"], handle, 5)
     # Two rows the 'next' chunk would pick, written by a concurrent runner in the meantime.
-    other = jobs.create_job(url, "score", {"limit": 2}, handle.name)
+    other = scoring_jobs.create_job(url, "score", {"limit": 2}, handle.name)
     _run(url, other["id"], handle, chunk=5)
     results = _run(url, job["id"], handle, chunk=5)
     assert sum(r.scored for r in results) == 1
     assert prediction_counts(url, handle.name) == (8, 8)
-    assert jobs.get_job(url, job["id"])["status"] == "succeeded"
+    assert scoring_jobs.get_job(url, job["id"])["status"] == "succeeded"
 
 
 def test_limit_cancel_and_supersede(url: str, handle: ModelHandle) -> None:
     insert_sentences(url, 30)
-    limited = jobs.create_job(url, "score", {"limit": 12}, handle.name)
+    limited = scoring_jobs.create_job(url, "score", {"limit": 12}, handle.name)
     _run(url, limited["id"], handle, chunk=5)
-    assert jobs.get_job(url, limited["id"])["done"] == 12
+    assert scoring_jobs.get_job(url, limited["id"])["done"] == 12
 
-    cancelled = jobs.create_job(url, "score", {}, handle.name)
-    jobs.score_chunk(url, cancelled["id"], handle, 5)
-    jobs.request_cancel(url, cancelled["id"])
-    result = jobs.score_chunk(url, cancelled["id"], handle, 5)
+    cancelled = scoring_jobs.create_job(url, "score", {}, handle.name)
+    scoring_jobs.score_chunk(url, cancelled["id"], handle, 5)
+    scoring_jobs.request_cancel(url, cancelled["id"])
+    result = scoring_jobs.score_chunk(url, cancelled["id"], handle, 5)
     assert result.status == "cancelled" and not result.more
 
-    moved = jobs.create_job(url, "score", {}, handle.name)
-    jobs.score_chunk(url, moved["id"], handle, 5)
+    moved = scoring_jobs.create_job(url, "score", {}, handle.name)
+    scoring_jobs.score_chunk(url, moved["id"], handle, 5)
     newer = ModelHandle(handle.name, "2", handle.via, handle.predictor, time.time(), 0.0)
-    result = jobs.score_chunk(url, moved["id"], newer, 5)
+    result = scoring_jobs.score_chunk(url, moved["id"], newer, 5)
     assert result.status == "superseded"
-    assert "v2" in (jobs.get_job(url, moved["id"])["error"] or "")
-    assert jobs.count_jobs(url) == {"succeeded": 1, "cancelled": 1, "superseded": 1}
+    assert "v2" in (scoring_jobs.get_job(url, moved["id"])["error"] or "")
+    assert scoring_jobs.count_jobs(url) == {"succeeded": 1, "cancelled": 1, "superseded": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.jobs import create_job, get_job, take_stalled
+from app.scoring_jobs import create_job, get_job, take_stalled
 from newsmodel.db.models import ScoringJob
 from newsmodel.db.session import session_scope
 
@@ -49,16 +49,18 @@ def test_waiting_scoring_tasks_mean_a_backlog_but_the_watchdogs_own_messages_do_
 
     import redis
 
-    from app.tasks import _scoring_messages_waiting
+    from app.celery_tasks import _scoring_messages_waiting
 
     client = redis.Redis.from_url(private_redis.url)
     try:
         client.delete("newsmodel")
         assert _scoring_messages_waiting(private_redis.url) == 0
-        watchdog = json.dumps({"headers": {"task": "app.tasks.resume_stalled_jobs"}, "body": ""})
+        watchdog = json.dumps({"headers": {"task": "app.celery_tasks.resume_stalled_jobs"}, "body": ""})
         client.rpush("newsmodel", *([watchdog] * 450), "not json")
         assert _scoring_messages_waiting(private_redis.url) == 0
-        client.rpush("newsmodel", json.dumps({"headers": {"task": "app.tasks.score_chunk"}, "body": ""}))
+        client.rpush(
+            "newsmodel", json.dumps({"headers": {"task": "app.celery_tasks.score_chunk"}, "body": ""})
+        )
         assert _scoring_messages_waiting(private_redis.url) == 452
     finally:
         client.delete("newsmodel")

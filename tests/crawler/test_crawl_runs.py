@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.crawl import SourceRunResult
+from crawler.http_cache import ValidatorStore
 from crawler.locks import source_lock
-from crawler.runner import all_failed, run_sources
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import all_failed, run_sources
+from crawler.source_run import SourceRunResult
 from crawler.sources import SourceConfig, load_sources
 from crawler.testing import FixtureSite, write_fixture_sources
-from crawler.validators import ValidatorStore
 from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
 from newsmodel.db.session import session_scope
 
@@ -296,7 +296,7 @@ def test_without_a_country_detector_the_tags_stay_null(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No detector installed (a crawler image without it): NULL means "not tagged", never a guess."""
-    monkeypatch.setattr("crawler.runner.load_tagger", lambda: None)
+    monkeypatch.setattr("crawler.shared_session.load_tagger", lambda: None)
     [result] = crawl([make_source("fx-atom", "atom", "/feeds/atom.xml")], crawler_settings)
     assert result.counts.new == 2
     with session_scope(db) as s:

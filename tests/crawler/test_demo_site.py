@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.extract import extract_article
-from crawler.runner import run_sources
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import run_sources
 from crawler.sources import load_sources
 from crawler.testing import FixtureSite, demo_source_entries, write_demo_sources
 from crawler.testing.demo_news import load_demo_news

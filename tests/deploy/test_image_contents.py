@@ -34,7 +34,7 @@ IMAGES = {
 
 CASES = [
     ("api", "import", "app.main:create_app", ["app.main"]),
-    ("worker", "import", "app.worker:celery_app", ["app.worker"]),
+    ("worker", "import", "app.celery_app:celery_app", ["app.celery_app"]),
     ("crawler", "script", "crawler.cli:main", ["schedule", "--help"]),
     ("crawler", "script", "crawler.cli:main", ["run", "--help"]),
     ("migrate", "script", "newsmodel.cli:main", ["db", "upgrade", "--help"]),

@@ -326,7 +326,7 @@ def test_beat_answers_the_scheduler_healthcheck(redis_url: str, tmp_path: Path) 
         [
             str(VENV_BIN / "celery"),
             "-A",
-            "app.worker:celery_app",
+            "app.celery_app:celery_app",
             "beat",
             "--loglevel",
             "INFO",
@@ -342,7 +342,7 @@ def test_beat_answers_the_scheduler_healthcheck(redis_url: str, tmp_path: Path) 
     ping = [
         str(VENV_BIN / "celery"),
         "-A",
-        "app.worker:celery_app",
+        "app.celery_app:celery_app",
         "inspect",
         "ping",
         "-d",

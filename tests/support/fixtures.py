@@ -277,7 +277,7 @@ def start_uvicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ca
 def start_celery_worker(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[..., CeleryWorker]]:
-    """Factory: `start_celery_worker(app="app.worker:celery_app", env=..., queues=None,
+    """Factory: `start_celery_worker(app="app.celery_app:celery_app", env=..., queues=None,
     pool="solo", concurrency=1, broker_url=None (default env CELERY_BROKER_URL or REDIS_URL),
     extra_args=(), timeout=90)` -> handle with `.pid`, `.hostname`, `.ping()`, `.stop()`
     (warm shutdown), `.kill()` (SIGKILL the whole worker), `.children()`, `.log_tail()`.
@@ -295,7 +295,7 @@ def start_celery_worker(
     started: list[CeleryWorker] = []
 
     def start(
-        app: str = "app.worker:celery_app",
+        app: str = "app.celery_app:celery_app",
         env: Mapping[str, str] | None = None,
         queues: Sequence[str] | str | None = None,
         pool: str = "solo",

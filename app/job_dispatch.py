@@ -9,20 +9,26 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from app.jobs import run_job_inline
 from app.model_follower import ModelFollower
+from app.scoring_jobs import run_job_inline
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.settings import redact_url
 
-__all__ = ["BACKFILL_TASK", "SCORE_CHUNK_TASK", "CeleryJobRunner", "InProcessJobRunner", "JobRunner"]
+__all__ = [
+    "BACKFILL_TASK",
+    "SCORE_CHUNK_TASK",
+    "CeleryJobDispatcher",
+    "InProcessJobDispatcher",
+    "JobDispatcher",
+]
 
 log = get_logger(__name__)
-SCORE_CHUNK_TASK = "app.tasks.score_chunk"
-BACKFILL_TASK = "app.relations.tasks.backfill_index"
+SCORE_CHUNK_TASK = "app.celery_tasks.score_chunk"
+BACKFILL_TASK = "app.relations.celery_tasks.backfill_index"
 
 
-class JobRunner(Protocol):
+class JobDispatcher(Protocol):
     name: str
 
     def ensure_available(self) -> None: ...
@@ -36,7 +42,7 @@ class JobRunner(Protocol):
     def close(self) -> None: ...
 
 
-class CeleryJobRunner:
+class CeleryJobDispatcher:
     """Publish the first chunk of a job to the broker; workers chain the rest."""
 
     name = "celery"
@@ -69,7 +75,7 @@ class CeleryJobRunner:
     def submit(self, job_id: str) -> None:
         from kombu.exceptions import OperationalError
 
-        from app.worker import celery_app
+        from app.celery_app import celery_app
 
         try:
             celery_app.send_task(SCORE_CHUNK_TASK, args=[job_id], retry=False)
@@ -78,7 +84,7 @@ class CeleryJobRunner:
 
     def request_backfill(self, model_name: str, model_version: str) -> None:
         """Ask the workers to rescore history with a newly promoted version (deduplicated there)."""
-        from app.worker import celery_app
+        from app.celery_app import celery_app
 
         self.ensure_available()
         celery_app.send_task(
@@ -98,7 +104,7 @@ class CeleryJobRunner:
         self._redis.close()
 
 
-class InProcessJobRunner:
+class InProcessJobDispatcher:
     """Embedded mode (no REDIS_URL): jobs run one at a time in a background thread."""
 
     name = "in-process"

@@ -64,7 +64,7 @@ def test_service_env_points_at_every_service(
 
 
 def test_start_uvicorn_serves_and_stops(start_uvicorn, base_service_env) -> None:  # type: ignore[no-untyped-def]
-    server = start_uvicorn("tests.foundation.sample_services:create_app", env=base_service_env)
+    server = start_uvicorn("tests.support.sample_services:create_app", env=base_service_env)
     got = httpx.get(f"{server.url}/env/DATABASE_URL", timeout=5).json()
     assert got == {"DATABASE_URL": base_service_env["DATABASE_URL"]}
     server.stop()
@@ -75,12 +75,12 @@ def test_start_uvicorn_serves_and_stops(start_uvicorn, base_service_env) -> None
 
 def test_start_uvicorn_reports_a_broken_app(start_uvicorn) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RuntimeError, match=r"ModuleNotFoundError|No module named|exited"):
-        start_uvicorn("tests.foundation.does_not_exist:create_app", timeout=30)
+        start_uvicorn("tests.support.does_not_exist:create_app", timeout=30)
 
 
 def test_start_celery_worker_runs_tasks_and_dies_when_killed(start_celery_worker, base_service_env) -> None:  # type: ignore[no-untyped-def]
     worker = start_celery_worker(
-        "tests.foundation.sample_services:celery_app", env=base_service_env, pool="prefork", concurrency=1
+        "tests.support.sample_services:celery_app", env=base_service_env, pool="prefork", concurrency=1
     )
     assert worker.ping()
     children = worker.children()

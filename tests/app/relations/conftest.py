@@ -18,14 +18,14 @@ import pytest
 
 from newsmodel.db.session import get_engine, session_scope
 from newsmodel.relindex import build_index
-from tests.app_relations.history import History, seed_history
-from tests.relindex.seed import MODEL
+from tests.app.relations.history import History, seed_history
+from tests.newsmodel.relindex.seed import MODEL
 from tests.support.fixtures import TEST_API_KEY, TEST_WEBHOOK_SECRET
 from tests.support.postgres import PostgresInstance
 from tests.support.services import UvicornServer
 
 LAST_DAY = dt.date(2026, 5, 31)
-APP_FACTORY = "tests.app_relations.app_factory:create_relations_app"
+APP_FACTORY = "tests.app.relations.app_factory:create_relations_app"
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import jobs
+from app import scoring_jobs
+from app.celery_app import celery_app, worker_model
 from app.errors import NotFound
 from app.settings import get_app_settings
-from app.worker import celery_app, worker_model
 from newsmodel.db.models import ScoringJob
 from newsmodel.db.session import session_scope
 from newsmodel.errors import DependencyUnavailable, ModelNotAvailable, NewsmodelError
@@ -24,11 +24,11 @@ from newsmodel.logging import get_logger
 __all__ = ["INDEX_TASK", "preprocess_new", "resume_stalled_jobs", "run_pipeline", "score_chunk"]
 
 log = get_logger(__name__)
-INDEX_TASK = "app.relations.tasks.update_index"
+INDEX_TASK = "app.relations.celery_tasks.update_index"
 
 
 @celery_app.task(
-    name="app.tasks.score_chunk",
+    name="app.celery_tasks.score_chunk",
     bind=True,
     # A lost database connection (Postgres restarted) is transient: retry, never drop the range.
     autoretry_for=(DependencyUnavailable, OperationalError, InterfaceError),
@@ -43,16 +43,16 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     try:
         handle = worker_model(_pinned_version(settings.database_url, job_id))
     except ModelNotAvailable as exc:
-        jobs.mark_failed(settings.database_url, job_id, str(exc))
+        scoring_jobs.mark_failed(settings.database_url, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
     try:
         if lo is None or hi is None:
-            plan = jobs.start_job(settings.database_url, job_id, handle, settings.score_chunk_size)
+            plan = scoring_jobs.start_job(settings.database_url, job_id, handle, settings.score_chunk_size)
             for start, stop in plan.ranges:
                 self.apply_async(args=[job_id, start, stop])
             status, scored, finished = plan.status, 0, plan.finished_now
         else:
-            result = jobs.score_range(settings.database_url, job_id, handle, lo, hi)
+            result = scoring_jobs.score_range(settings.database_url, job_id, handle, lo, hi)
             status, scored, finished = result.status, result.scored, result.finished_now
     except NotFound:
         log.warning("job vanished; dropping its task", job_id=job_id)
@@ -60,7 +60,7 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     except DependencyUnavailable:
         raise
     except NewsmodelError as exc:
-        jobs.mark_failed(settings.database_url, job_id, str(exc))
+        scoring_jobs.mark_failed(settings.database_url, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
     if finished and _wants_index(settings.database_url, job_id):
         celery_app.send_task(INDEX_TASK, kwargs={"model_name": handle.name, "model_version": handle.version})
@@ -83,7 +83,7 @@ def _wants_index(url: str, job_id: str) -> bool:
         return bool(job and job.params.get("then") == "index")
 
 
-@celery_app.task(name="app.tasks.preprocess_new")
+@celery_app.task(name="app.celery_tasks.preprocess_new")
 def preprocess_new() -> dict[str, Any]:
     """Turn up to APP_PREPROCESS_ARTICLES_PER_RUN new articles into sentence rows.
 
@@ -99,7 +99,7 @@ def preprocess_new() -> dict[str, Any]:
     return {"articles": report.articles, "rows": report.rows, "pending_before": report.pending_before}
 
 
-@celery_app.task(name="app.tasks.run_pipeline")
+@celery_app.task(name="app.celery_tasks.run_pipeline")
 def run_pipeline() -> dict[str, Any]:
     """Beat entry point: preprocess -> score (a job) -> index (queued by the job's last chunk)."""
     settings = get_app_settings()
@@ -115,14 +115,14 @@ def run_pipeline() -> dict[str, Any]:
     if active:
         log.info("a scheduled scoring job is still active; not starting another", job_id=active)
         return {"job_id": active, "started": False}
-    job = jobs.create_job(
+    job = scoring_jobs.create_job(
         settings.database_url, "score", {"scheduled": True, "then": "index"}, settings.registered_model_name
     )
     score_chunk.delay(job["id"])
     return {"job_id": job["id"], "started": True}
 
 
-@celery_app.task(name="app.tasks.resume_stalled_jobs")
+@celery_app.task(name="app.celery_tasks.resume_stalled_jobs")
 def resume_stalled_jobs() -> dict[str, Any]:
     """Beat watchdog: re-send the planning task of jobs whose messages were lost.
 
@@ -135,7 +135,9 @@ def resume_stalled_jobs() -> dict[str, Any]:
     waiting = _scoring_messages_waiting(settings.redis_url)
     if waiting:
         return {"waiting": waiting, "resent": [], "failed": []}
-    stalled = jobs.take_stalled(settings.database_url, settings.stalled_after_s, settings.job_max_resumes)
+    stalled = scoring_jobs.take_stalled(
+        settings.database_url, settings.stalled_after_s, settings.job_max_resumes
+    )
     for job_id in stalled.resend:
         log.warning("job stalled with nothing queued; planning it again", job_id=job_id)
         score_chunk.delay(job_id)

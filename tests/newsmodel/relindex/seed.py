@@ -1,6 +1,6 @@
 """Hand-made corpus rows for index tests: sources, articles, pair sentences and predictions.
 
-Shared by tests/relindex and tests/app_relations (API, backfill, browser) so every test states
+Shared by tests/newsmodel/relindex and tests/app/relations (API, backfill, browser) so every test states
 its data in a few lines: `Corpus(session).sentence(day, "KOR", "USA", article=...)` etc.
 """
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from app.relations.api import STATIC_DIR
-from tests.app_relations.conftest import APP_FACTORY, LAST_DAY, RelationsServer, app_env
-from tests.app_relations.history import History
-from tests.relindex.seed import MODEL
+from tests.app.relations.conftest import APP_FACTORY, LAST_DAY, RelationsServer, app_env
+from tests.app.relations.history import History
+from tests.newsmodel.relindex.seed import MODEL
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """A minimal FastAPI app and Celery app that exercise the uvicorn/Celery fixtures.
 
-They stand in for `app.main` / `app.worker` so the helpers are proven before those exist.
+They stand in for `app.main` / `app.celery_app` so the helpers are proven before those exist.
 """
 
 from __future__ import annotations

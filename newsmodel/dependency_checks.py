@@ -6,15 +6,14 @@ MLFLOW_TRACKING_URI) and the address tried, so `newsmodel health` prints one act
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newsmodel.db.session import connect, normalize_url
 from newsmodel.errors import DependencyUnavailable
+from newsmodel.net import resolve_host
 from newsmodel.settings import BaseServiceSettings, redact_url
 
 __all__ = [
@@ -23,7 +22,6 @@ __all__ = [
     "check_database",
     "check_mlflow",
     "check_redis",
-    "resolve_host",
 ]
 
 TIMEOUT_S = 3.0
@@ -37,23 +35,8 @@ class CheckResult:
     detail: str
 
 
-def resolve_host(host: str, port: int, timeout: float = TIMEOUT_S) -> None:
-    """Resolve `host` within `timeout` (getaddrinfo has no timeout of its own and a broken
-    resolver can hang for tens of seconds); raise OSError on failure or timeout."""
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        pool.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM).result(timeout)
-    except FutureTimeout as exc:
-        raise OSError(f"name resolution of {host!r} took more than {timeout:.0f} s") from exc
-    except socket.gaierror as exc:
-        raise OSError(f"cannot resolve host {host!r} ({exc.strerror})") from exc
-    finally:
-        pool.shutdown(wait=False)
-
-
 def check_database(url: str) -> CheckResult:
     """Connect and run SELECT 1 (see `newsmodel.db.session.connect`)."""
-    from newsmodel.db.session import connect
 
     connect(url)
     return CheckResult("database", redact_url(url), "SELECT 1 ok")
@@ -122,8 +105,6 @@ def check_mlflow(uri: str, timeout: float = TIMEOUT_S) -> CheckResult:
 def _check_sql_store(uri: str, fail) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-
-    from newsmodel.db.session import normalize_url
 
     uri = normalize_url(uri)
     if uri.startswith("sqlite"):

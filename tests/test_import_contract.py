@@ -60,7 +60,7 @@ def test_ast_check_sees_nested_and_dynamic_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
         "def f():\n    import app.main\n    from crawler import fetcher\n"
-        "import importlib\nimportlib.import_module('app.worker')\n"
+        "import importlib\nimportlib.import_module('app.celery_app')\n"
     )
     assert [top for _, top in _imported_tops(sample)] == ["importlib", "app", "crawler", "app"]
 

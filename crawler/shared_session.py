@@ -14,15 +14,15 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from crawler.crawl import CrawlContext, ProgressSink, SourceRunResult, crawl_source
 from crawler.errors import SourceBusy
+from crawler.extract_pool import ArticleProcessor
 from crawler.fetcher import Fetcher
-from crawler.processing import ArticleProcessor
+from crawler.http_cache import ValidatorStore
 from crawler.settings import CrawlerSettings
+from crawler.source_run import CrawlContext, ProgressSink, SourceRunResult, crawl_source
 from crawler.sources import SourceConfig
 from crawler.store import CrawlStore, RunCounts
 from crawler.tagging import load_tagger
-from crawler.validators import ValidatorStore
 from newsmodel.db.session import connect
 from newsmodel.logging import get_logger
 

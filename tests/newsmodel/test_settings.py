@@ -112,7 +112,7 @@ def test_nothing_is_read_at_import_time(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env.update(PYTHONPATH=str(ROOT), ENVIRONMENT="bogus", DATABASE_URL="postgresql://nowhere.invalid/x")
     probe = (
-        "import newsmodel.settings, newsmodel.db, newsmodel.db.migrate, newsmodel.health, newsmodel.cli\n"
+        "import newsmodel.settings, newsmodel.db, newsmodel.db.migrate, newsmodel.dependency_checks, newsmodel.cli\n"
         "import app.settings, crawler.settings\n"
         "from newsmodel.errors import ConfigError\n"
         "from newsmodel.settings import get_settings\n"

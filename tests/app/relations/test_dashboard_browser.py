@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.app_relations.conftest import RelationsServer
+from tests.app.relations.conftest import RelationsServer
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""`newsmodel health` and newsmodel.health against the real session services."""
+"""`newsmodel health` and newsmodel.dependency_checks against the real session services."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from newsmodel.health import check_database, check_mlflow, check_redis
+from newsmodel.dependency_checks import check_database, check_mlflow, check_redis
 
 
 def test_checks_pass_on_real_services(database_url: str, redis_url: str, mlflow_server) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from newsmodel.db.session import session_scope
-from tests.relindex.seed import Corpus, one_hot
+from tests.newsmodel.relindex.seed import Corpus, one_hot
 
 D1 = dt.date(2026, 4, 1)
 

@@ -1,7 +1,7 @@
 """Promotion -> backfill -> index through the real stack: MLflow server (Postgres + GCS emulator),
 the app's Celery worker following the `champion` alias, Redis, Postgres.
 
-v1 is promoted and backfilled: the chain `backfill_index -> app.tasks.score_chunk (chunks) ->
+v1 is promoted and backfilled: the chain `backfill_index -> app.celery_tasks.score_chunk (chunks) ->
 update_index` scores the history and builds v1's index. v2 is promoted: the same chain rescores
 everything with v2 and builds v2's index, and v1's rows are still there, unchanged.
 """
@@ -18,11 +18,11 @@ import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
-from app.relations.tasks import BACKFILL_TASK
+from app.relations.celery_tasks import BACKFILL_TASK
 from newsmodel.db.models import Prediction, RelationIndexRow, ScoringJob
 from newsmodel.db.session import session_scope
 from tests.app.conftest import Registry
-from tests.app_relations.history import seed_history
+from tests.app.relations.history import seed_history
 from tests.support.mlflow_server import MlflowServer
 
 pytestmark = pytest.mark.slow
@@ -78,7 +78,10 @@ def test_promotion_backfills_and_reindexes_through_celery(
         "APP_ORT_INTRA_OP_THREADS": "1",
     }
     worker = start_celery_worker(
-        app="app.worker:celery_app", env=env, extra_args=["--include", "app.relations.tasks"], timeout=120
+        app="app.celery_app:celery_app",
+        env=env,
+        extra_args=["--include", "app.relations.celery_tasks"],
+        timeout=120,
     )
     client = Celery("relations-e2e", broker=redis_url)
     try:

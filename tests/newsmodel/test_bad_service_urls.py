@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from newsmodel.dependency_checks import check_mlflow, check_redis
 from newsmodel.errors import DependencyUnavailable
-from newsmodel.health import check_mlflow, check_redis
 from tests.support.net import free_port
 
 # Interpreter start-up under a loaded 2-core machine is most of this; the checks time out at 3-5 s.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsmodel.db.models import Article, ArticleLink, Prediction, Sentence, Source
 from newsmodel.labels.schemes import QUAD5
-from tests.relindex.seed import MODEL
+from tests.newsmodel.relindex.seed import MODEL
 
 __all__ = ["PAIRS", "History", "seed_history"]
 

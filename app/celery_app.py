@@ -1,4 +1,4 @@
-"""The Celery app (`celery -A app.worker:celery_app worker|beat`): config, model per process, beat.
+"""The Celery app (`celery -A app.celery_app:celery_app worker|beat`): config, model per process, beat.
 
 Configuration is added lazily (`add_defaults` with a callable), so importing this module reads
 no settings. Each worker process loads the live model in `worker_process_init` (never before
@@ -23,9 +23,9 @@ from newsmodel.logging import configure_logging, get_logger
 __all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "worker_model"]
 
 log = get_logger(__name__)
-PIPELINE_TASK = "app.tasks.run_pipeline"
-WATCHDOG_TASK = "app.tasks.resume_stalled_jobs"
-TASK_MODULES = ["app.tasks", "app.relations.tasks"]
+PIPELINE_TASK = "app.celery_tasks.run_pipeline"
+WATCHDOG_TASK = "app.celery_tasks.resume_stalled_jobs"
+TASK_MODULES = ["app.celery_tasks", "app.relations.celery_tasks"]
 
 
 def celery_config(settings: AppSettings) -> dict[str, Any]:

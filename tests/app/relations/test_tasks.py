@@ -1,4 +1,4 @@
-"""The relation tasks in a real Celery worker (the app's own `app.worker:celery_app`) on Redis."""
+"""The relation tasks in a real Celery worker (the app's own `app.celery_app:celery_app`) on Redis."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
-from app.relations.tasks import BACKFILL_TASK, UPDATE_INDEX_TASK
+from app.relations.celery_tasks import BACKFILL_TASK, UPDATE_INDEX_TASK
 from newsmodel.db.models import RelationIndexRow, ScoringJob
 from newsmodel.db.session import session_scope
-from tests.app_relations.history import seed_history
-from tests.relindex.seed import MODEL
+from tests.app.relations.history import seed_history
+from tests.newsmodel.relindex.seed import MODEL
 
 LAST_DAY = dt.date(2026, 7, 31)
 QUEUE = "newsmodel"  # the app's task_default_queue
@@ -35,7 +35,7 @@ def _wait(check: Callable[[], Any], timeout: float, what: str) -> Any:
 def worker(start_celery_worker: Callable[..., Any], base_service_env: dict[str, str], db: str) -> Any:
     env = {**base_service_env, "DATABASE_URL": db}
     return start_celery_worker(
-        app="app.worker:celery_app", env=env, extra_args=["--include", "app.relations.tasks"]
+        app="app.celery_app:celery_app", env=env, extra_args=["--include", "app.relations.celery_tasks"]
     )
 
 
@@ -87,7 +87,7 @@ def test_backfill_task_hands_scoring_to_the_serving_worker(db: str, worker: Any,
                 select(ScoringJob).where(ScoringJob.kind == "backfill", ScoringJob.status != "queued")
             ).first()
 
-    job = _wait(finished_job, 60, "the backfill job to be picked up by app.tasks.score_chunk")
+    job = _wait(finished_job, 60, "the backfill job to be picked up by app.celery_tasks.score_chunk")
     # No model is live in this worker, so the serving side's scorer refuses the job, saying why.
     assert job.model_name == MODEL and job.params["then"] == "index"
     assert job.status == "failed" and job.error

@@ -20,9 +20,9 @@ from typing import Protocol
 
 from crawler.discovery import DiscoveredLink, parse_feed, parse_listing, parse_sitemap
 from crawler.errors import FetchError, ParseError
+from crawler.extract_pool import ArticleProcessor
 from crawler.fetcher import ContentKind, Fetcher
 from crawler.locks import source_lock
-from crawler.processing import ArticleProcessor
 from crawler.sources import SourceConfig, SourceKind
 from crawler.store import CrawlStore, RunCounts
 from crawler.urls import canonicalize

@@ -1,8 +1,8 @@
 """Celery tasks of the relation index: incremental build, and backfill after a promotion.
 
-Defined with `@shared_task`, so this module never imports `app.worker`: the worker lists it in
+Defined with `@shared_task`, so this module never imports `app.celery_app`: the worker lists it in
 its task modules and the tasks bind to that app. Task names are the contract with the rest of
-the app: `app.tasks.score_chunk` queues `update_index` when a job with `then: index` ends, and
+the app: `app.celery_tasks.score_chunk` queues `update_index` when a job with `then: index` ends, and
 the model follower (or an operator) sends `backfill_index` when the live version changes.
 Each task is bounded (`max_days` days of index per task, chained), so none outlives the
 broker's visibility timeout.
@@ -24,9 +24,9 @@ from newsmodel.settings import get_settings
 
 __all__ = ["BACKFILL_TASK", "SCORE_CHUNK_TASK", "UPDATE_INDEX_TASK", "backfill_index", "update_index"]
 
-UPDATE_INDEX_TASK = "app.relations.tasks.update_index"
-BACKFILL_TASK = "app.relations.tasks.backfill_index"
-SCORE_CHUNK_TASK = "app.tasks.score_chunk"
+UPDATE_INDEX_TASK = "app.relations.celery_tasks.update_index"
+BACKFILL_TASK = "app.relations.celery_tasks.backfill_index"
+SCORE_CHUNK_TASK = "app.celery_tasks.score_chunk"
 DAYS_PER_TASK = 93
 
 log = get_logger(__name__)
@@ -86,7 +86,7 @@ def backfill_index(
 ) -> dict[str, Any]:
     """Rescore history with the live version, then rebuild its index (older versions' rows stay).
 
-    Queues a backfill scoring job whose chunks run as `app.tasks.score_chunk`; the last chunk
+    Queues a backfill scoring job whose chunks run as `app.celery_tasks.score_chunk`; the last chunk
     queues `update_index` for the version it scored with.
     """
     settings = get_settings()

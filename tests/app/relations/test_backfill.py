@@ -1,5 +1,5 @@
 """Backfill after a promotion, on the real Postgres with real ONNX models and the serving side's
-chunk scorer (`app.jobs.score_chunk`): v1 scores and indexes the history; v2 is promoted; the
+chunk scorer (`app.scoring_jobs.score_chunk`): v1 scores and indexes the history; v2 is promoted; the
 backfill rescores every sentence with v2 and builds v2's index; v1's rows stay as they were."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from app.relations.backfill import BACKFILL_KIND, create_backfill_job, handle_scorer, run_backfill
 from newsmodel.db.models import Prediction, RelationIndexRow, ScoringJob, Sentence
 from newsmodel.db.session import session_scope
-from tests.app_relations.history import seed_history
-from tests.relindex.seed import MODEL
+from tests.app.relations.history import seed_history
+from tests.newsmodel.relindex.seed import MODEL
 
 LAST_DAY = dt.date(2026, 6, 30)
 

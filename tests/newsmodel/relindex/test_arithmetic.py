@@ -19,7 +19,7 @@ from newsmodel.relindex.arithmetic import (
     stable_seed,
     trailing_weighted_mean,
 )
-from tests.relindex.seed import quad5, relation3
+from tests.newsmodel.relindex.seed import quad5, relation3
 
 
 def _stats(probs: list[dict[str, float]], articles: list[int], **kw: object):  # type: ignore[no-untyped-def]

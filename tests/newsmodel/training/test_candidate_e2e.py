@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.training.conftest import tiny_overrides
+from tests.newsmodel.training.conftest import tiny_overrides
 
 SENTENCES = [
     "Russian troops shelled the outskirts of Kharkiv on Tuesday.",

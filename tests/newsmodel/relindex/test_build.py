@@ -11,7 +11,7 @@ from newsmodel.db.models import Prediction, RelationIndexRow
 from newsmodel.db.session import session_scope
 from newsmodel.errors import DataError
 from newsmodel.relindex import build_index
-from tests.relindex.seed import MODEL, Corpus, one_hot, quad5
+from tests.newsmodel.relindex.seed import MODEL, Corpus, one_hot, quad5
 
 D1 = dt.date(2026, 3, 1)
 D2 = dt.date(2026, 3, 2)
