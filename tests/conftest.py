@@ -38,18 +38,17 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
 
 @pytest.fixture(autouse=True)
 def _restore_mlflow_globals() -> Iterator[None]:
-    """`newsmodel.registry.tracking.connect` points mlflow's process-wide tracking and registry
-    URIs (and their environment variables) at the store it was given; without this, one test's
-    store would silently receive a later test's registrations (and its subprocesses' reads)."""
+    """`mlflow.set_tracking_uri` / `set_registry_uri` are process-wide (and mirrored into
+    MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI): undo whatever a test set, so one test's store
+    never silently receives a later test's registrations (or its subprocesses' reads). What was
+    set explicitly before the test is read from those variables, never from mlflow's resolved
+    defaults (re-setting a resolved default would pin it)."""
     env_before = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
-    mlflow = sys.modules.get("mlflow")
-    uris = (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) if mlflow else None
     yield
     mlflow = sys.modules.get("mlflow")
     if mlflow is not None:
-        mlflow.set_tracking_uri(uris[0] if uris else None)
-        mlflow.set_registry_uri(uris[1] if uris else None)
-    # After the URIs: mlflow mirrors them into MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI.
+        mlflow.set_tracking_uri(env_before.get("MLFLOW_TRACKING_URI"))
+        mlflow.set_registry_uri(env_before.get("MLFLOW_REGISTRY_URI"))
     for key in [k for k in os.environ if k.startswith("MLFLOW_") and k not in env_before]:
         del os.environ[key]
     os.environ.update(env_before)
