@@ -16,8 +16,9 @@ from app import scoring_jobs
 from app.celery_app import celery_app, worker_model
 from app.errors import NotFound
 from app.settings import get_app_settings
+from app.worker_database import worker_database
 from newsmodel.db.models import ScoringJob
-from newsmodel.db.session import session_scope
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable, ModelNotAvailable, NewsmodelError
 from newsmodel.logging import get_logger
 
@@ -40,19 +41,21 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     """Without a range: plan the job and queue one task per id range (workers share the job).
     With a range: score it; the task that finishes the job queues the index update."""
     settings = get_app_settings()
+    db = worker_database()
     try:
-        handle = worker_model(_pinned_version(settings.database_url, job_id))
+        handle = worker_model(_pinned_version(db, job_id))
     except ModelNotAvailable as exc:
-        scoring_jobs.mark_failed(settings.database_url, job_id, str(exc))
+        _mark_failed(db, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
     try:
         if lo is None or hi is None:
-            plan = scoring_jobs.start_job(settings.database_url, job_id, handle, settings.score_chunk_size)
-            for start, stop in plan.ranges:
+            with db.transaction() as session:
+                plan = scoring_jobs.start_job(session, job_id, handle, settings.score_chunk_size)
+            for start, stop in plan.ranges:  # queued once the plan is committed
                 self.apply_async(args=[job_id, start, stop])
             status, scored, finished = plan.status, 0, plan.finished_now
         else:
-            result = scoring_jobs.score_range(settings.database_url, job_id, handle, lo, hi)
+            result = scoring_jobs.score_range(db, job_id, handle, lo, hi)
             status, scored, finished = result.status, result.scored, result.finished_now
     except NotFound:
         log.warning("job vanished; dropping its task", job_id=job_id)
@@ -60,9 +63,9 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     except DependencyUnavailable:
         raise
     except NewsmodelError as exc:
-        scoring_jobs.mark_failed(settings.database_url, job_id, str(exc))
+        _mark_failed(db, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
-    if finished and _wants_index(settings.database_url, job_id):
+    if finished and _wants_index(db, job_id):
         celery_app.send_task(INDEX_TASK, kwargs={"model_name": handle.name, "model_version": handle.version})
     log.info(
         "scoring task", job_id=job_id, range=(lo, hi), scored=scored, status=status, version=handle.version
@@ -70,16 +73,21 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     return {"job_id": job_id, "status": status, "scored": scored}
 
 
-def _pinned_version(url: str, job_id: str) -> str | None:
+def _mark_failed(db: Database, job_id: str, error: str) -> None:
+    with db.transaction() as session:
+        scoring_jobs.mark_failed(session, job_id, error)
+
+
+def _pinned_version(db: Database, job_id: str) -> str | None:
     """The version a job is pinned to: a backfill names it up front, a started job its first."""
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
+    with db.transaction() as session:
+        job = session.get(ScoringJob, job_id)
         return job.model_version if job is not None else None
 
 
-def _wants_index(url: str, job_id: str) -> bool:
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
+def _wants_index(db: Database, job_id: str) -> bool:
+    with db.transaction() as session:
+        job = session.get(ScoringJob, job_id)
         return bool(job and job.params.get("then") == "index")
 
 
@@ -93,7 +101,7 @@ def preprocess_new() -> dict[str, Any]:
 
     settings = get_app_settings()
     report = preprocess_articles(
-        settings.database_url, limit=settings.preprocess_articles_per_run, progress=False
+        worker_database(), limit=settings.preprocess_articles_per_run, progress=False
     )
     log.info("preprocessed", summary=report.summary())
     return {"articles": report.articles, "rows": report.rows, "pending_before": report.pending_before}
@@ -104,21 +112,22 @@ def run_pipeline() -> dict[str, Any]:
     """Beat entry point: preprocess -> score (a job) -> index (queued by the job's last chunk)."""
     settings = get_app_settings()
     preprocess_new()
-    with session_scope(settings.database_url) as s:
-        active = s.scalar(
+    with worker_database().transaction() as session:
+        active = session.scalar(
             select(ScoringJob.id).where(
                 ScoringJob.kind == "score",
                 ScoringJob.status.in_(("queued", "running")),
                 ScoringJob.params["scheduled"].as_boolean(),
             )
         )
+        if active is None:
+            job = scoring_jobs.create_job(
+                session, "score", {"scheduled": True, "then": "index"}, settings.registered_model_name
+            )
     if active:
         log.info("a scheduled scoring job is still active; not starting another", job_id=active)
         return {"job_id": active, "started": False}
-    job = scoring_jobs.create_job(
-        settings.database_url, "score", {"scheduled": True, "then": "index"}, settings.registered_model_name
-    )
-    score_chunk.delay(job["id"])
+    score_chunk.delay(job["id"])  # the job is committed
     return {"job_id": job["id"], "started": True}
 
 
@@ -135,9 +144,8 @@ def resume_stalled_jobs() -> dict[str, Any]:
     waiting = _scoring_messages_waiting(settings.redis_url)
     if waiting:
         return {"waiting": waiting, "resent": [], "failed": []}
-    stalled = scoring_jobs.take_stalled(
-        settings.database_url, settings.stalled_after_s, settings.job_max_resumes
-    )
+    with worker_database().transaction() as session:
+        stalled = scoring_jobs.take_stalled(session, settings.stalled_after_s, settings.job_max_resumes)
     for job_id in stalled.resend:
         log.warning("job stalled with nothing queued; planning it again", job_id=job_id)
         score_chunk.delay(job_id)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from app.model_follower import ModelFollower
 from app.scoring_jobs import run_job_inline
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.settings import redact_url
@@ -109,8 +110,8 @@ class InProcessJobDispatcher:
 
     name = "in-process"
 
-    def __init__(self, database_url: str, follower: ModelFollower, chunk_size: int) -> None:
-        self.database_url = database_url
+    def __init__(self, db: Database, follower: ModelFollower, chunk_size: int) -> None:
+        self.db = db
         self.follower = follower
         self.chunk_size = chunk_size
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
@@ -119,17 +120,16 @@ class InProcessJobDispatcher:
         return None
 
     def submit(self, job_id: str) -> None:
-        self._executor.submit(
-            run_job_inline, self.database_url, job_id, self.follower.require, self.chunk_size
-        )
+        self._executor.submit(run_job_inline, self.db, job_id, self.follower.require, self.chunk_size)
 
     def request_backfill(self, model_name: str, model_version: str) -> None:
         from app.relations.backfill import create_backfill_job, handle_scorer, run_backfill
 
-        job_id, created = create_backfill_job(self.database_url, model_name, model_version)
+        with self.db.transaction() as session:
+            job_id, created = create_backfill_job(session, model_name, model_version)
         if created:
             scorer = handle_scorer(self.follower.require, self.chunk_size)
-            self._executor.submit(run_backfill, self.database_url, job_id, scorer)
+            self._executor.submit(run_backfill, self.db, job_id, scorer)
 
     def healthy(self) -> tuple[bool, str]:
         return True, "in-process (embedded mode)"

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from app.scoring_jobs import create_job, get_job, take_stalled
+from app.scoring_jobs import StalledJobs, create_job, get_job, take_stalled
 from newsmodel.db.models import ScoringJob
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
+
+
+def _create(url: str) -> str:
+    with session_scope(url) as s:
+        return str(create_job(s, "score", {}, "m")["id"])
+
+
+def _get(url: str, job_id: str) -> dict[str, Any]:
+    with session_scope(url) as s:
+        return get_job(s, job_id)
+
+
+def _take(url: str, stalled_after_s: float, max_resumes: int) -> StalledJobs:
+    with session_scope(url) as s:
+        return take_stalled(s, stalled_after_s, max_resumes)
 
 
 def _age(url: str, job_id: str, status: str, seconds: float, resumes: int = 0) -> None:
@@ -20,25 +36,25 @@ def _age(url: str, job_id: str, status: str, seconds: float, resumes: int = 0) -
 
 
 def test_only_jobs_still_for_longer_than_the_threshold_are_taken(sqlite_url: str) -> None:
-    ids = {name: create_job(sqlite_url, "score", {}, "m")["id"] for name in ("fresh", "old", "gone", "done")}
+    ids = {name: _create(sqlite_url) for name in ("fresh", "old", "gone", "done")}
     _age(sqlite_url, ids["fresh"], "running", 5)
     _age(sqlite_url, ids["old"], "running", 120)
     _age(sqlite_url, ids["gone"], "queued", 120)
     _age(sqlite_url, ids["done"], "succeeded", 120)
 
-    taken = take_stalled(sqlite_url, stalled_after_s=60, max_resumes=3)
+    taken = _take(sqlite_url, stalled_after_s=60, max_resumes=3)
     assert sorted(taken.resend) == sorted([ids["old"], ids["gone"]]) and taken.failed == []
-    assert get_job(sqlite_url, ids["old"])["params"]["resumes"] == 1
+    assert _get(sqlite_url, ids["old"])["params"]["resumes"] == 1
     # Claimed: its progress time was reset, so the next check leaves it alone.
-    assert take_stalled(sqlite_url, stalled_after_s=60, max_resumes=3).resend == []
+    assert _take(sqlite_url, stalled_after_s=60, max_resumes=3).resend == []
 
 
 def test_a_job_stalled_too_often_fails_with_a_message_that_says_what_to_do(sqlite_url: str) -> None:
-    job_id = create_job(sqlite_url, "score", {}, "m")["id"]
+    job_id = _create(sqlite_url)
     _age(sqlite_url, job_id, "running", 120, resumes=3)
-    taken = take_stalled(sqlite_url, stalled_after_s=60, max_resumes=3)
+    taken = _take(sqlite_url, stalled_after_s=60, max_resumes=3)
     assert taken.failed == [job_id] and taken.resend == []
-    job = get_job(sqlite_url, job_id)
+    job = _get(sqlite_url, job_id)
     assert job["status"] == "failed" and job["finished_at"] is not None
     assert "stalled" in job["error"] and "submit it again" in job["error"]
 
