@@ -18,7 +18,7 @@ from crawler.source_run import SourceRunResult
 from crawler.sources import SourceConfig, load_sources
 from crawler.testing import FixtureSite, write_fixture_sources
 from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
-from newsmodel.db.session import session_scope
+from tests.support.db import as_database, session_scope
 
 GOOD_RSS = {
     "/articles/seoul-tokyo-trade-pact.html",
@@ -72,7 +72,7 @@ def test_rss_feed_stores_every_good_article_once(
         assert len(art.content_hash) == 64 and art.crawl_run_id == row.id
         # Tagged by newsmodel's detector: Seoul/Korea, Tokyo/Japan, the United States, China.
         assert art.countries == ["CHN", "JPN", "KOR", "USA"]
-        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).tuples().all())
+        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).all())
         assert tags[site.url("/articles/delhi-moscow-energy.html")] == ["IND", "RUS", "USA"]
         src = s.scalars(select(Source).where(Source.name == "fx-rss")).one()
         assert (src.country, src.kind, src.language) == ("USA", "rss", "en")
@@ -266,7 +266,7 @@ def test_a_source_locked_elsewhere_is_skipped(
     db: str, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
 ) -> None:
     rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
-    with source_lock(db, "fx-rss", crawler_settings.lock_dir):
+    with source_lock(as_database(db), "fx-rss", crawler_settings.lock_dir):
         [result] = crawl([rss], crawler_settings)
     assert result.status == "skipped" and result.run_id is None
     with session_scope(db) as s:
@@ -281,7 +281,7 @@ def test_sqlite_demo_mode_uses_a_file_lock(
 ) -> None:
     settings = crawler_settings.model_copy(update={"database_url": sqlite_url})
     rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
-    with source_lock(sqlite_url, "fx-rss", settings.lock_dir):
+    with source_lock(as_database(sqlite_url), "fx-rss", settings.lock_dir):
         [skipped] = crawl([rss], settings)
     [result] = crawl([rss], settings)
     assert skipped.status == "skipped"

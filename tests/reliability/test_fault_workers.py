@@ -232,7 +232,7 @@ def _insert_long_sentences(db: str, n: int) -> None:
     """Sentences of ~64 tokens (the model's max length): a range of 1000 takes about a second
     to score, so a kill right after one range commits lands inside the next."""
     from newsmodel.db.models import Article, Sentence
-    from newsmodel.db.session import session_scope
+    from tests.support.db import session_scope
 
     filler = (
         "after ministers met in the capital to discuss trade, energy supplies, tariffs and the "
