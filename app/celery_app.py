@@ -55,7 +55,13 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
         "timezone": "UTC",
         "beat_schedule": {
             "pipeline": {"task": PIPELINE_TASK, "schedule": settings.pipeline_interval_s},
-            "job-watchdog": {"task": WATCHDOG_TASK, "schedule": settings.job_watchdog_interval_s},
+            # A watchdog message that waited behind a backlog longer than this is dropped unrun
+            # (Celery's `expires`): one that runs proves the queue ahead of it was delivered.
+            "job-watchdog": {
+                "task": WATCHDOG_TASK,
+                "schedule": settings.job_watchdog_interval_s,
+                "options": {"expires": settings.watchdog_expires_s},
+            },
         },
     }
 

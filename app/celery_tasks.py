@@ -1,15 +1,18 @@
 """Celery tasks: job planning and one id range per scoring task, and the periodic pipeline.
 
 The pipeline (beat) is preprocess -> score -> index: preprocessing of new articles runs
-inline, scoring is a job like any submitted one, and its last chunk queues the index update.
+inline, scoring is a job like any submitted one, and the last chunk of every job (submitted,
+scheduled or backfill) queues the index update of the version it scored with.
 Crawling is scheduled by the crawler's own container (the app never imports the crawler).
+
+Only Celery's own guarantees are relied on (acks_late redelivery, FIFO delivery of one queue,
+`expires`); the broker's storage is never read.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import scoring_jobs
@@ -39,7 +42,8 @@ INDEX_TASK = "app.relations.celery_tasks.update_index"
 )
 def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
     """Without a range: plan the job and queue one task per id range (workers share the job).
-    With a range: score it; the task that finishes the job queues the index update."""
+    With a range: score it; the task that finishes the job queues the index update, whatever
+    queued the job (POST /v1/jobs, the pipeline, a backfill), so /v1/relations follows."""
     settings = get_app_settings()
     db = worker_database()
     try:
@@ -65,7 +69,7 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     except NewsmodelError as exc:
         _mark_failed(db, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
-    if finished and _wants_index(db, job_id):
+    if finished:
         celery_app.send_task(INDEX_TASK, kwargs={"model_name": handle.name, "model_version": handle.version})
     log.info(
         "scoring task", job_id=job_id, range=(lo, hi), scored=scored, status=status, version=handle.version
@@ -83,12 +87,6 @@ def _pinned_version(db: Database, job_id: str) -> str | None:
     with db.transaction() as session:
         job = session.get(ScoringJob, job_id)
         return job.model_version if job is not None else None
-
-
-def _wants_index(db: Database, job_id: str) -> bool:
-    with db.transaction() as session:
-        job = session.get(ScoringJob, job_id)
-        return bool(job and job.params.get("then") == "index")
 
 
 @celery_app.task(name="app.celery_tasks.preprocess_new")
@@ -112,21 +110,14 @@ def run_pipeline() -> dict[str, Any]:
     """Beat entry point: preprocess -> score (a job) -> index (queued by the job's last chunk)."""
     settings = get_app_settings()
     preprocess_new()
+    name = settings.registered_model_name
     with worker_database().transaction() as session:
-        active = session.scalar(
-            select(ScoringJob.id).where(
-                ScoringJob.kind == "score",
-                ScoringJob.status.in_(("queued", "running")),
-                ScoringJob.params["scheduled"].as_boolean(),
-            )
+        job, created = scoring_jobs.create_job_once(
+            session, f"scheduled-score:{name}", "score", {"scheduled": True, "then": "index"}, name
         )
-        if active is None:
-            job = scoring_jobs.create_job(
-                session, "score", {"scheduled": True, "then": "index"}, settings.registered_model_name
-            )
-    if active:
-        log.info("a scheduled scoring job is still active; not starting another", job_id=active)
-        return {"job_id": active, "started": False}
+    if not created:
+        log.info("a scheduled scoring job is still active; not starting another", job_id=job["id"])
+        return {"job_id": job["id"], "started": False}
     score_chunk.delay(job["id"])  # the job is committed
     return {"job_id": job["id"], "started": True}
 
@@ -137,45 +128,20 @@ def resume_stalled_jobs() -> dict[str, Any]:
 
     acks_late and the visibility timeout bring back a message whose worker died, but not one
     the broker itself lost (Redis restarted without its data) or a chunk killed at the hard
-    time limit; such a job would read "running" for ever. A job is only touched when it has not
-    moved for `APP_JOB_STALLED_AFTER_S` and nothing waits in the queue, so a backlog is left alone.
+    time limit; such a job would read "running" for ever. Beat sends this task with `expires`
+    (APP_JOB_WATCHDOG_INTERVAL_S, at most half the stall threshold): a message that waited
+    longer behind a backlog is dropped by Celery unrun, so when this runs, every message queued
+    before it (FIFO) has been delivered. A job that has not moved for APP_JOB_STALLED_AFTER_S
+    therefore has no message left waiting anywhere: it is planned again. A backlog never
+    reaches this code. (Sent by hand without `expires`, the caller vouches that the queue is
+    drained.)
     """
     settings = get_app_settings()
-    waiting = _scoring_messages_waiting(settings.redis_url)
-    if waiting:
-        return {"waiting": waiting, "resent": [], "failed": []}
     with worker_database().transaction() as session:
         stalled = scoring_jobs.take_stalled(session, settings.stalled_after_s, settings.job_max_resumes)
     for job_id in stalled.resend:
-        log.warning("job stalled with nothing queued; planning it again", job_id=job_id)
+        log.warning("job stalled with nothing queued before this check; planning it again", job_id=job_id)
         score_chunk.delay(job_id)
     for job_id in stalled.failed:
         log.error("job stalled too many times; marked failed", job_id=job_id)
-    return {"waiting": 0, "resent": stalled.resend, "failed": stalled.failed}
-
-
-def _scoring_messages_waiting(redis_url: str, page: int = 200) -> int:
-    """Scoring tasks waiting in the queue (a backlog: the job is slow, not lost). The watchdog's
-    and the pipeline's own messages do not count. Reads the Redis list Celery's transport keeps
-    per queue, a page at a time, and stops at the first scoring task found."""
-    import json
-
-    import redis
-
-    if not redis_url:
-        return 0  # embedded mode: no broker, jobs run in the API process
-    queue = str(celery_app.conf.task_default_queue)
-    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        length = int(client.llen(queue))
-        for start in range(0, length, page):
-            for raw in client.lrange(queue, start, start + page - 1):
-                try:
-                    task = json.loads(raw).get("headers", {}).get("task")
-                except (ValueError, AttributeError):
-                    continue
-                if task == score_chunk.name:
-                    return length
-        return 0
-    finally:
-        client.close()
+    return {"resent": stalled.resend, "failed": stalled.failed}

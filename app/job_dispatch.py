@@ -2,6 +2,7 @@
 
 The API only publishes a message and returns; it never waits on a Celery result. Job state
 lives in the database (`scoring_jobs`), so status and cancel work whichever runner ran it.
+Either way a job that succeeds brings its version's relation index up to date.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from app.model_follower import ModelFollower
+from app.model_follower import ModelFollower, ModelHandle
 from app.scoring_jobs import run_job_inline
 from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
@@ -120,7 +121,15 @@ class InProcessJobDispatcher:
         return None
 
     def submit(self, job_id: str) -> None:
-        self._executor.submit(run_job_inline, self.db, job_id, self.follower.require, self.chunk_size)
+        self._executor.submit(
+            run_job_inline, self.db, job_id, self.follower.require, self.chunk_size, self._refresh_index
+        )
+
+    def _refresh_index(self, handle: ModelHandle) -> None:
+        """What the Celery path's index task does, in this thread: the version's new days."""
+        from newsmodel.relindex import build_index
+
+        build_index(self.db, model_name=handle.name, model_version=handle.version)
 
     def request_backfill(self, model_name: str, model_version: str) -> None:
         from app.relations.backfill import create_backfill_job, handle_scorer, run_backfill

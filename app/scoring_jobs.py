@@ -19,18 +19,20 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
-from app.model_follower import ModelHandle
 from newsmodel.db.models import Prediction, ScoringJob, Sentence
 from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
+
+if TYPE_CHECKING:  # only the handle's name, version and predictor are used: no model code here
+    from app.model_follower import ModelHandle
 
 __all__ = [
     "FINAL_STATUSES",
@@ -39,6 +41,7 @@ __all__ = [
     "StalledJobs",
     "count_jobs",
     "create_job",
+    "create_job_once",
     "get_job",
     "mark_failed",
     "request_cancel",
@@ -82,6 +85,48 @@ def create_job(session: Session, kind: str, params: dict[str, Any], model_name: 
     session.add(job)
     session.flush()
     return job_view(job)
+
+
+def create_job_once(
+    session: Session,
+    key: str,
+    kind: str,
+    params: dict[str, Any],
+    model_name: str,
+    model_version: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Add a queued job unless an active (queued or running) one holds `key`; returns the job
+    and whether it was created. The database decides: the unique index over active jobs'
+    keys refuses a second one, so two processes asking at once (API replicas, a restarted
+    beat) get one job between them, the loser the winner's. The caller commits."""
+    active = _active_with_key(session, key)
+    if active is not None:
+        return job_view(active), False
+    job = ScoringJob(
+        kind=kind,
+        status="queued",
+        model_name=model_name,
+        model_version=model_version,
+        params=params,
+        dedupe_key=key,
+    )
+    try:
+        with session.begin_nested():  # only this insert is undone if the key is taken
+            session.add(job)
+    except IntegrityError:
+        # On Postgres the insert waited for the other transaction and failed once it
+        # committed, so this read (a new statement) sees its job.
+        active = _active_with_key(session, key)
+        if active is None:
+            raise
+        return job_view(active), False
+    return job_view(job), True
+
+
+def _active_with_key(session: Session, key: str) -> ScoringJob | None:
+    return session.scalar(
+        select(ScoringJob).where(ScoringJob.dedupe_key == key, ScoringJob.status.in_(("queued", "running")))
+    )
 
 
 def _job(session: Session, job_id: str, *, for_update: bool = False) -> ScoringJob:
@@ -371,10 +416,7 @@ def run_job_inline(
             handle = get_handle()
             result = score_chunk(db, job_id, handle, chunk_size)
             if not result.more:
-                log.info("job finished", job_id=job_id, status=result.status)
-                if on_success is not None and result.status == "succeeded":
-                    on_success(handle)
-                return
+                break
     except Exception as exc:  # recorded on the job: the thread has no caller to raise to
         log.exception("job failed", job_id=job_id)
         try:
@@ -382,3 +424,10 @@ def run_job_inline(
                 mark_failed(session, job_id, f"{type(exc).__name__}: {exc}")
         except (SQLAlchemyError, DependencyUnavailable):
             log.exception("could not record the job failure", job_id=job_id)
+        return
+    log.info("job finished", job_id=job_id, status=result.status)
+    if on_success is not None and result.status == "succeeded":
+        try:
+            on_success(handle)
+        except Exception:  # the job's predictions stand; the next job or build catches up
+            log.exception("post-job step failed", job_id=job_id)

@@ -2,7 +2,7 @@
 
 Defined with `@shared_task`, so this module never imports `app.celery_app`: the worker lists it in
 its task modules and the tasks bind to that app. Task names are the contract with the rest of
-the app: `app.celery_tasks.score_chunk` queues `update_index` when a job with `then: index` ends, and
+the app: `app.celery_tasks.score_chunk` queues `update_index` when any scoring job succeeds, and
 the model follower (or an operator) sends `backfill_index` when the live version changes.
 Each task is bounded (`max_days` days of index per task, chained), so none outlives the
 broker's visibility timeout.

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -233,11 +234,28 @@ class Prediction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+ACTIVE_JOB = "status IN ('queued', 'running')"
+
+
 class ScoringJob(Base):
-    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery."""
+    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery.
+
+    `dedupe_key` names work that must not run twice at once (a version's backfill, the
+    scheduled scoring job): a unique index over the active jobs only lets the database refuse
+    a second active job with the same key, whichever process (API replica, beat) asks.
+    """
 
     __tablename__ = "scoring_jobs"
-    __table_args__ = (Index("ix_scoring_jobs_status", "status"),)
+    __table_args__ = (
+        Index("ix_scoring_jobs_status", "status"),
+        Index(
+            "uq_scoring_jobs_active_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text(ACTIVE_JOB),
+            sqlite_where=text(ACTIVE_JOB),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     kind: Mapped[str] = mapped_column(String(32), default="score")
@@ -253,8 +271,10 @@ class ScoringJob(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # Last time the job moved (planned, or a chunk committed): the watchdog re-plans a job that
-    # has not moved for a while and has nothing waiting in the broker (its messages were lost).
+    # has not moved for a while although every message queued before its check was delivered
+    # (the job's messages were lost).
     progress_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class RelationIndexRow(Base):
