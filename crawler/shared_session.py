@@ -17,7 +17,7 @@ import httpx
 from crawler.errors import SourceBusy
 from crawler.extract_pool import ArticleProcessor
 from crawler.fetcher import Fetcher
-from crawler.http_cache import ValidatorStore
+from crawler.http_cache import DatabaseValidatorStore, ValidatorStore
 from crawler.settings import CrawlerSettings
 from crawler.source_run import CrawlContext, ProgressSink, SourceRunResult, crawl_source
 from crawler.sources import SourceConfig
@@ -45,8 +45,8 @@ async def crawl_session(
     try:
         store = CrawlStore(db)
         tag = await asyncio.to_thread(load_tagger) is not None
-        if validators is None:
-            validators = ValidatorStore(settings.http_cache_path)
+        if validators is None:  # shared with every run and replica through the database
+            validators = DatabaseValidatorStore(db)
         with ArticleProcessor(settings.extract_processes, tag) as processor:
             async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
                 yield CrawlContext(fetcher, store, settings.lock_dir, processor, progress)

@@ -35,6 +35,8 @@ __all__ = [
     "ArticleLink",
     "Base",
     "CrawlRun",
+    "CrawlerHeartbeat",
+    "HttpValidator",
     "LabeledExample",
     "Prediction",
     "RelationIndexRow",
@@ -122,6 +124,34 @@ class CrawlRun(Base):
     errors: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
 
     source: Mapped[Source | None] = relationship()
+
+
+class HttpValidator(Base):
+    """The ETag / Last-Modified a feed or sitemap last answered with, kept for conditional GET.
+
+    Shared by every crawl process and replica (the Kubernetes CronJob keeps no disk between
+    runs); written only for the entry points of a source run that ended without a failure.
+    Keyed by the URL's SHA-256 so any URL length fits the primary key.
+    """
+
+    __tablename__ = "http_validators"
+
+    url_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class CrawlerHeartbeat(Base):
+    """A crawler scheduler's last sign of life, one row per instance (container hostname)."""
+
+    __tablename__ = "crawler_heartbeats"
+
+    instance: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    beat_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class Article(Base):
