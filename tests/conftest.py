@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 from tests.support.fixtures import *  # noqa: F403 - the fixtures are the contract
@@ -30,3 +34,22 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     if STARTUP_SECONDS:
         parts = ", ".join(f"{name} {secs:.1f} s" for name, secs in STARTUP_SECONDS.items())
         terminalreporter.write_line(f"service start-up: {parts}")
+
+
+@pytest.fixture(autouse=True)
+def _restore_mlflow_globals() -> Iterator[None]:
+    """`newsmodel.registry.tracking.connect` points mlflow's process-wide tracking and registry
+    URIs (and their environment variables) at the store it was given; without this, one test's
+    store would silently receive a later test's registrations (and its subprocesses' reads)."""
+    env_before = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    mlflow = sys.modules.get("mlflow")
+    uris = (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) if mlflow else None
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        mlflow.set_tracking_uri(uris[0] if uris else None)
+        mlflow.set_registry_uri(uris[1] if uris else None)
+    # After the URIs: mlflow mirrors them into MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI.
+    for key in [k for k in os.environ if k.startswith("MLFLOW_") and k not in env_before]:
+        del os.environ[key]
+    os.environ.update(env_before)

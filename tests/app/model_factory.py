@@ -130,12 +130,14 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
 
     from newsmodel.registry.register import log_pyfunc_model
 
-    previous = mlflow.get_tracking_uri()
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)  # else a registry URI an earlier caller set wins
     try:
         mlflow.set_experiment("serving-tests")
         with mlflow.start_run():
             info = log_pyfunc_model(Path(artifacts_dir), name, input_example=list(CORPUS[:2]))
         return str(info.registered_model_version)
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "conflibert-cameo"
+SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "conflibert-cameo"
 
 
 @pytest.fixture(scope="session")
