@@ -126,11 +126,16 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
     """Register `artifacts_dir` through the training package's own path
     (`newsmodel.registry.register.log_pyfunc_model`: models-from-code pyfunc, no pickle);
     returns the new version."""
+    import os
+
     import mlflow
 
     from newsmodel.registry.register import log_pyfunc_model
 
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    # get_registry_uri() falls back to the tracking URI when none was set; restoring that value
+    # would pin the registry to a store this test never uses. MLflow mirrors an explicitly set
+    # registry URI into MLFLOW_REGISTRY_URI, which tells the two cases apart.
+    previous_tracking, explicit_registry = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_REGISTRY_URI")
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)  # else a registry URI an earlier caller set wins
     try:
@@ -139,5 +144,9 @@ def register_model_version(tracking_uri: str, name: str, artifacts_dir: str | Pa
             info = log_pyfunc_model(Path(artifacts_dir), name, input_example=list(CORPUS[:2]))
         return str(info.registered_model_version)
     finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+        mlflow.set_tracking_uri(previous_tracking)
+        if explicit_registry:
+            mlflow.set_registry_uri(explicit_registry)
+        else:
+            mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+            os.environ.pop("MLFLOW_REGISTRY_URI", None)
