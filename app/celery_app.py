@@ -2,7 +2,8 @@
 
 Configuration is added lazily (`add_defaults` with a callable), so importing this module reads
 no settings. Each worker process loads the live model in `worker_process_init` (never before
-the fork) and follows promotions with its own poll thread, exactly like the API.
+the fork) and follows promotions with its own poll thread, exactly like the API; it opens its
+database there too (`app.worker_database`), so no pooled connection crosses a fork.
 
 Delivery guarantees: `acks_late` + `reject_on_worker_lost` + prefetch 1 mean a task whose
 process dies is delivered again; tasks are one chunk long and idempotent, so the visibility
@@ -17,6 +18,7 @@ from celery import Celery, signals
 
 from app.model_follower import ModelFollower, ModelHandle, follower_from_settings
 from app.settings import AppSettings, get_app_settings
+from app.worker_database import close_worker_database, open_worker_database
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import configure_logging, get_logger
 
@@ -53,7 +55,13 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
         "timezone": "UTC",
         "beat_schedule": {
             "pipeline": {"task": PIPELINE_TASK, "schedule": settings.pipeline_interval_s},
-            "job-watchdog": {"task": WATCHDOG_TASK, "schedule": settings.job_watchdog_interval_s},
+            # A watchdog message that waited behind a backlog longer than this is dropped unrun
+            # (Celery's `expires`): one that runs proves the queue ahead of it was delivered.
+            "job-watchdog": {
+                "task": WATCHDOG_TASK,
+                "schedule": settings.job_watchdog_interval_s,
+                "options": {"expires": settings.watchdog_expires_s},
+            },
         },
     }
 
@@ -89,6 +97,7 @@ def _load_model(**_: Any) -> None:
     global _follower
     settings = get_app_settings()
     configure_logging(settings.log_level, settings.log_format)
+    open_worker_database(settings.database_url)  # after the fork: this process's own pool
     _follower = follower_from_settings(settings)
     _follower.start()
     handle = _follower.current
@@ -99,3 +108,4 @@ def _load_model(**_: Any) -> None:
 def _stop_following(**_: Any) -> None:
     if _follower is not None:
         _follower.stop(timeout=1.0)
+    close_worker_database()

@@ -1,23 +1,27 @@
 """Celery tasks: job planning and one id range per scoring task, and the periodic pipeline.
 
 The pipeline (beat) is preprocess -> score -> index: preprocessing of new articles runs
-inline, scoring is a job like any submitted one, and its last chunk queues the index update.
+inline, scoring is a job like any submitted one, and the last chunk of every job (submitted,
+scheduled or backfill) queues the index update of the version it scored with.
 Crawling is scheduled by the crawler's own container (the app never imports the crawler).
+
+Only Celery's own guarantees are relied on (acks_late redelivery, FIFO delivery of one queue,
+`expires`); the broker's storage is never read.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import scoring_jobs
 from app.celery_app import celery_app, worker_model
 from app.errors import NotFound
 from app.settings import get_app_settings
+from app.worker_database import worker_database
 from newsmodel.db.models import ScoringJob
-from newsmodel.db.session import session_scope
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable, ModelNotAvailable, NewsmodelError
 from newsmodel.logging import get_logger
 
@@ -38,21 +42,24 @@ INDEX_TASK = "app.relations.celery_tasks.update_index"
 )
 def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
     """Without a range: plan the job and queue one task per id range (workers share the job).
-    With a range: score it; the task that finishes the job queues the index update."""
+    With a range: score it; the task that finishes the job queues the index update, whatever
+    queued the job (POST /v1/jobs, the pipeline, a backfill), so /v1/relations follows."""
     settings = get_app_settings()
+    db = worker_database()
     try:
-        handle = worker_model(_pinned_version(settings.database_url, job_id))
+        handle = worker_model(_pinned_version(db, job_id))
     except ModelNotAvailable as exc:
-        scoring_jobs.mark_failed(settings.database_url, job_id, str(exc))
+        _mark_failed(db, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
     try:
         if lo is None or hi is None:
-            plan = scoring_jobs.start_job(settings.database_url, job_id, handle, settings.score_chunk_size)
-            for start, stop in plan.ranges:
+            with db.transaction() as session:
+                plan = scoring_jobs.start_job(session, job_id, handle, settings.score_chunk_size)
+            for start, stop in plan.ranges:  # queued once the plan is committed
                 self.apply_async(args=[job_id, start, stop])
             status, scored, finished = plan.status, 0, plan.finished_now
         else:
-            result = scoring_jobs.score_range(settings.database_url, job_id, handle, lo, hi)
+            result = scoring_jobs.score_range(db, job_id, handle, lo, hi)
             status, scored, finished = result.status, result.scored, result.finished_now
     except NotFound:
         log.warning("job vanished; dropping its task", job_id=job_id)
@@ -60,9 +67,9 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     except DependencyUnavailable:
         raise
     except NewsmodelError as exc:
-        scoring_jobs.mark_failed(settings.database_url, job_id, str(exc))
+        _mark_failed(db, job_id, str(exc))
         return {"job_id": job_id, "status": "failed", "error": str(exc)}
-    if finished and _wants_index(settings.database_url, job_id):
+    if finished:
         celery_app.send_task(INDEX_TASK, kwargs={"model_name": handle.name, "model_version": handle.version})
     log.info(
         "scoring task", job_id=job_id, range=(lo, hi), scored=scored, status=status, version=handle.version
@@ -70,17 +77,16 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     return {"job_id": job_id, "status": status, "scored": scored}
 
 
-def _pinned_version(url: str, job_id: str) -> str | None:
+def _mark_failed(db: Database, job_id: str, error: str) -> None:
+    with db.transaction() as session:
+        scoring_jobs.mark_failed(session, job_id, error)
+
+
+def _pinned_version(db: Database, job_id: str) -> str | None:
     """The version a job is pinned to: a backfill names it up front, a started job its first."""
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
+    with db.transaction() as session:
+        job = session.get(ScoringJob, job_id)
         return job.model_version if job is not None else None
-
-
-def _wants_index(url: str, job_id: str) -> bool:
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
-        return bool(job and job.params.get("then") == "index")
 
 
 @celery_app.task(name="app.celery_tasks.preprocess_new")
@@ -93,7 +99,7 @@ def preprocess_new() -> dict[str, Any]:
 
     settings = get_app_settings()
     report = preprocess_articles(
-        settings.database_url, limit=settings.preprocess_articles_per_run, progress=False
+        worker_database(), limit=settings.preprocess_articles_per_run, progress=False
     )
     log.info("preprocessed", summary=report.summary())
     return {"articles": report.articles, "rows": report.rows, "pending_before": report.pending_before}
@@ -104,21 +110,15 @@ def run_pipeline() -> dict[str, Any]:
     """Beat entry point: preprocess -> score (a job) -> index (queued by the job's last chunk)."""
     settings = get_app_settings()
     preprocess_new()
-    with session_scope(settings.database_url) as s:
-        active = s.scalar(
-            select(ScoringJob.id).where(
-                ScoringJob.kind == "score",
-                ScoringJob.status.in_(("queued", "running")),
-                ScoringJob.params["scheduled"].as_boolean(),
-            )
+    name = settings.registered_model_name
+    with worker_database().transaction() as session:
+        job, created = scoring_jobs.create_job_once(
+            session, f"scheduled-score:{name}", "score", {"scheduled": True, "then": "index"}, name
         )
-    if active:
-        log.info("a scheduled scoring job is still active; not starting another", job_id=active)
-        return {"job_id": active, "started": False}
-    job = scoring_jobs.create_job(
-        settings.database_url, "score", {"scheduled": True, "then": "index"}, settings.registered_model_name
-    )
-    score_chunk.delay(job["id"])
+    if not created:
+        log.info("a scheduled scoring job is still active; not starting another", job_id=job["id"])
+        return {"job_id": job["id"], "started": False}
+    score_chunk.delay(job["id"])  # the job is committed
     return {"job_id": job["id"], "started": True}
 
 
@@ -128,46 +128,20 @@ def resume_stalled_jobs() -> dict[str, Any]:
 
     acks_late and the visibility timeout bring back a message whose worker died, but not one
     the broker itself lost (Redis restarted without its data) or a chunk killed at the hard
-    time limit; such a job would read "running" for ever. A job is only touched when it has not
-    moved for `APP_JOB_STALLED_AFTER_S` and nothing waits in the queue, so a backlog is left alone.
+    time limit; such a job would read "running" for ever. Beat sends this task with `expires`
+    (APP_JOB_WATCHDOG_INTERVAL_S, at most half the stall threshold): a message that waited
+    longer behind a backlog is dropped by Celery unrun, so when this runs, every message queued
+    before it (FIFO) has been delivered. A job that has not moved for APP_JOB_STALLED_AFTER_S
+    therefore has no message left waiting anywhere: it is planned again. A backlog never
+    reaches this code. (Sent by hand without `expires`, the caller vouches that the queue is
+    drained.)
     """
     settings = get_app_settings()
-    waiting = _scoring_messages_waiting(settings.redis_url)
-    if waiting:
-        return {"waiting": waiting, "resent": [], "failed": []}
-    stalled = scoring_jobs.take_stalled(
-        settings.database_url, settings.stalled_after_s, settings.job_max_resumes
-    )
+    with worker_database().transaction() as session:
+        stalled = scoring_jobs.take_stalled(session, settings.stalled_after_s, settings.job_max_resumes)
     for job_id in stalled.resend:
-        log.warning("job stalled with nothing queued; planning it again", job_id=job_id)
+        log.warning("job stalled with nothing queued before this check; planning it again", job_id=job_id)
         score_chunk.delay(job_id)
     for job_id in stalled.failed:
         log.error("job stalled too many times; marked failed", job_id=job_id)
-    return {"waiting": 0, "resent": stalled.resend, "failed": stalled.failed}
-
-
-def _scoring_messages_waiting(redis_url: str, page: int = 200) -> int:
-    """Scoring tasks waiting in the queue (a backlog: the job is slow, not lost). The watchdog's
-    and the pipeline's own messages do not count. Reads the Redis list Celery's transport keeps
-    per queue, a page at a time, and stops at the first scoring task found."""
-    import json
-
-    import redis
-
-    if not redis_url:
-        return 0  # embedded mode: no broker, jobs run in the API process
-    queue = str(celery_app.conf.task_default_queue)
-    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        length = int(client.llen(queue))
-        for start in range(0, length, page):
-            for raw in client.lrange(queue, start, start + page - 1):
-                try:
-                    task = json.loads(raw).get("headers", {}).get("task")
-                except (ValueError, AttributeError):
-                    continue
-                if task == score_chunk.name:
-                    return length
-        return 0
-    finally:
-        client.close()
+    return {"resent": stalled.resend, "failed": stalled.failed}

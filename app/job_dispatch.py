@@ -2,6 +2,7 @@
 
 The API only publishes a message and returns; it never waits on a Celery result. Job state
 lives in the database (`scoring_jobs`), so status and cancel work whichever runner ran it.
+Either way a job that succeeds brings its version's relation index up to date.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from app.model_follower import ModelFollower
+from app.model_follower import ModelFollower, ModelHandle
 from app.scoring_jobs import run_job_inline
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.settings import redact_url
@@ -109,8 +111,8 @@ class InProcessJobDispatcher:
 
     name = "in-process"
 
-    def __init__(self, database_url: str, follower: ModelFollower, chunk_size: int) -> None:
-        self.database_url = database_url
+    def __init__(self, db: Database, follower: ModelFollower, chunk_size: int) -> None:
+        self.db = db
         self.follower = follower
         self.chunk_size = chunk_size
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
@@ -120,16 +122,23 @@ class InProcessJobDispatcher:
 
     def submit(self, job_id: str) -> None:
         self._executor.submit(
-            run_job_inline, self.database_url, job_id, self.follower.require, self.chunk_size
+            run_job_inline, self.db, job_id, self.follower.require, self.chunk_size, self._refresh_index
         )
+
+    def _refresh_index(self, handle: ModelHandle) -> None:
+        """What the Celery path's index task does, in this thread: the version's new days."""
+        from newsmodel.relindex import build_index
+
+        build_index(self.db, model_name=handle.name, model_version=handle.version)
 
     def request_backfill(self, model_name: str, model_version: str) -> None:
         from app.relations.backfill import create_backfill_job, handle_scorer, run_backfill
 
-        job_id, created = create_backfill_job(self.database_url, model_name, model_version)
+        with self.db.transaction() as session:
+            job_id, created = create_backfill_job(session, model_name, model_version)
         if created:
             scorer = handle_scorer(self.follower.require, self.chunk_size)
-            self._executor.submit(run_backfill, self.database_url, job_id, scorer)
+            self._executor.submit(run_backfill, self.db, job_id, scorer)
 
     def healthy(self) -> tuple[bool, str]:
         return True, "in-process (embedded mode)"

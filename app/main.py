@@ -1,7 +1,8 @@
 """The FastAPI app factory (`uvicorn --factory app.main:create_app`).
 
-The lifespan builds every client (registry follower, cache, batcher, job runner, metrics);
-nothing is created at import time. Errors: one handler renders every NewsmodelError with the
+The lifespan builds every client (database, registry follower, cache, batcher, job runner,
+metrics); nothing is created at import time. Routes get a database session per request from
+`app.api.deps.DbSession`, built on the lifespan's one Database. Errors: one handler renders every NewsmodelError with the
 status from `app.errors.status_for`; validation and HTTP errors use the same JSON shape.
 """
 
@@ -35,6 +36,7 @@ from app.security import ReplayGuard
 from app.settings import AppSettings, get_app_settings
 from app.state import AppState
 from newsmodel.countries import get_detector
+from newsmodel.db.session import Database
 from newsmodel.errors import NewsmodelError
 from newsmodel.logging import configure_logging, get_logger
 
@@ -56,6 +58,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format)
         settings.check_secrets()
+        db = Database.from_url(settings.database_url)  # connects on first use: /ready reports it
         metrics = AppMetrics()
         follower = follower_from_settings(settings)
         follower.on_swap(lambda handle: metrics.set_model(handle.name, handle.version))
@@ -68,17 +71,18 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         )
         runner: JobDispatcher
         if settings.embedded:
-            runner = InProcessJobDispatcher(settings.database_url, follower, settings.score_chunk_size)
+            runner = InProcessJobDispatcher(db, follower, settings.score_chunk_size)
             log.info("embedded mode: no REDIS_URL, so jobs run in-process and the cache lives in memory")
         else:
             runner = CeleryJobDispatcher(settings.redis_url)
-        metrics.watch_jobs(lambda: count_jobs(settings.database_url))
+        metrics.watch_jobs(lambda: _job_counts(db))
         follower.on_swap(_backfill_on_promotion(runner))
         await asyncio.to_thread(_warm_country_detector)
         await batcher.start()
         await asyncio.to_thread(follower.start)  # first registry check before serving traffic
         app.state.services = AppState(
             settings=settings,
+            db=db,
             follower=follower,
             predictions=PredictionService(
                 follower,
@@ -108,8 +112,14 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             await batcher.stop()
             await cache.close()
             runner.close()
+            db.dispose()
 
     return lifespan
+
+
+def _job_counts(db: Database) -> dict[str, int]:
+    with db.transaction() as session:
+        return count_jobs(session)
 
 
 def _backfill_on_promotion(runner: JobDispatcher) -> Callable[[ModelHandle], None]:

@@ -6,6 +6,11 @@ chunk, the broker's visibility timeout can be sized to it, and several workers s
 Scoring is idempotent: rows go in with insert-on-conflict-do-nothing on (sentence_id,
 model_name, model_version), so a range run twice (worker killed after the insert, before the
 ack) never duplicates a prediction, and `done` only counts rows actually inserted.
+
+Functions that take a `Session` work inside the caller's transaction and never commit; the
+caller (a route, a task) commits before it tells anyone else about the change. `score_range`,
+`score_chunk` and `run_job_inline` take the `Database`: a chunk is two transactions on
+purpose, with inference between them outside any transaction or row lock.
 """
 
 from __future__ import annotations
@@ -14,19 +19,20 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
-from app.model_follower import ModelHandle
 from newsmodel.db.models import Prediction, ScoringJob, Sentence
-from newsmodel.db.session import get_engine, session_scope
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
-from newsmodel.settings import redact_url
+
+if TYPE_CHECKING:  # only the handle's name, version and predictor are used: no model code here
+    from app.model_follower import ModelHandle
 
 __all__ = [
     "FINAL_STATUSES",
@@ -35,6 +41,7 @@ __all__ = [
     "StalledJobs",
     "count_jobs",
     "create_job",
+    "create_job_once",
     "get_job",
     "mark_failed",
     "request_cancel",
@@ -51,11 +58,6 @@ FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled", "superseded"})
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _db_error(url: str, exc: SQLAlchemyError) -> DependencyUnavailable:
-    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300] if str(exc) else type(exc).__name__
-    return DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason)
 
 
 def job_view(job: ScoringJob) -> dict[str, Any]:
@@ -77,51 +79,83 @@ def job_view(job: ScoringJob) -> dict[str, Any]:
     }
 
 
-def create_job(url: str, kind: str, params: dict[str, Any], model_name: str) -> dict[str, Any]:
+def create_job(session: Session, kind: str, params: dict[str, Any], model_name: str) -> dict[str, Any]:
+    """Add a queued job (flushed, so it has its id); the caller commits before dispatching it."""
+    job = ScoringJob(kind=kind, status="queued", model_name=model_name, params=params)
+    session.add(job)
+    session.flush()
+    return job_view(job)
+
+
+def create_job_once(
+    session: Session,
+    key: str,
+    kind: str,
+    params: dict[str, Any],
+    model_name: str,
+    model_version: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Add a queued job unless an active (queued or running) one holds `key`; returns the job
+    and whether it was created. The database decides: the unique index over active jobs'
+    keys refuses a second one, so two processes asking at once (API replicas, a restarted
+    beat) get one job between them, the loser the winner's. The caller commits."""
+    active = _active_with_key(session, key)
+    if active is not None:
+        return job_view(active), False
+    job = ScoringJob(
+        kind=kind,
+        status="queued",
+        model_name=model_name,
+        model_version=model_version,
+        params=params,
+        dedupe_key=key,
+    )
     try:
-        with session_scope(url) as s:
-            job = ScoringJob(kind=kind, status="queued", model_name=model_name, params=params)
-            s.add(job)
-            s.flush()
-            return job_view(job)
-    except SQLAlchemyError as exc:
-        raise _db_error(url, exc) from exc
+        with session.begin_nested():  # only this insert is undone if the key is taken
+            session.add(job)
+    except IntegrityError:
+        # On Postgres the insert waited for the other transaction and failed once it
+        # committed, so this read (a new statement) sees its job.
+        active = _active_with_key(session, key)
+        if active is None:
+            raise
+        return job_view(active), False
+    return job_view(job), True
 
 
-def get_job(url: str, job_id: str) -> dict[str, Any]:
-    try:
-        with session_scope(url) as s:
-            job = s.get(ScoringJob, job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id!r}")
-            return job_view(job)
-    except SQLAlchemyError as exc:
-        raise _db_error(url, exc) from exc
+def _active_with_key(session: Session, key: str) -> ScoringJob | None:
+    return session.scalar(
+        select(ScoringJob).where(ScoringJob.dedupe_key == key, ScoringJob.status.in_(("queued", "running")))
+    )
 
 
-def request_cancel(url: str, job_id: str) -> dict[str, Any]:
+def _job(session: Session, job_id: str, *, for_update: bool = False) -> ScoringJob:
+    job = session.get(ScoringJob, job_id, with_for_update=for_update)
+    if job is None:
+        raise NotFound(f"no job with id {job_id!r}")
+    return job
+
+
+def get_job(session: Session, job_id: str) -> dict[str, Any]:
+    return job_view(_job(session, job_id))
+
+
+def request_cancel(session: Session, job_id: str) -> dict[str, Any]:
     """Cancel now if still queued; otherwise the running chunk stops at its next boundary."""
-    try:
-        with session_scope(url) as s:
-            job = s.get(ScoringJob, job_id, with_for_update=True)
-            if job is None:
-                raise NotFound(f"no job with id {job_id!r}")
-            if job.status in FINAL_STATUSES:
-                raise Conflict(f"job {job_id} already {job.status}; nothing to cancel")
-            job.cancel_requested = True
-            if job.status == "queued":
-                job.status = "cancelled"
-                job.finished_at = _now()
-            return job_view(job)
-    except SQLAlchemyError as exc:
-        raise _db_error(url, exc) from exc
+    job = _job(session, job_id, for_update=True)
+    if job.status in FINAL_STATUSES:
+        raise Conflict(f"job {job_id} already {job.status}; nothing to cancel")
+    job.cancel_requested = True
+    if job.status == "queued":
+        job.status = "cancelled"
+        job.finished_at = _now()
+    return job_view(job)
 
 
-def mark_failed(url: str, job_id: str, error: str) -> None:
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
-        if job is not None and job.status not in FINAL_STATUSES:
-            job.status, job.error, job.finished_at = "failed", error[:2000], _now()
+def mark_failed(session: Session, job_id: str, error: str) -> None:
+    job = session.get(ScoringJob, job_id)
+    if job is not None and job.status not in FINAL_STATUSES:
+        job.status, job.error, job.finished_at = "failed", error[:2000], _now()
 
 
 @dataclass(frozen=True)
@@ -132,7 +166,7 @@ class StalledJobs:
     failed: list[str]
 
 
-def take_stalled(url: str, stalled_after_s: float, max_resumes: int) -> StalledJobs:
+def take_stalled(session: Session, stalled_after_s: float, max_resumes: int) -> StalledJobs:
     """Queued or running jobs that have not moved for `stalled_after_s`: claim each for one more
     try (counted in params.resumes, progress time reset so the next check waits again), or fail
     it with a message once it has been resumed `max_resumes` times.
@@ -144,30 +178,28 @@ def take_stalled(url: str, stalled_after_s: float, max_resumes: int) -> StalledJ
     moved = func.coalesce(ScoringJob.progress_at, ScoringJob.started_at, ScoringJob.submitted_at)
     resend: list[str] = []
     failed: list[str] = []
-    with session_scope(url) as s:
-        query = select(ScoringJob).where(ScoringJob.status.in_(("queued", "running")), moved < cutoff)
-        if s.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        for job in s.scalars(query.order_by(ScoringJob.submitted_at)).all():
-            resumes = int(job.params.get("resumes", 0))
-            if resumes >= max_resumes:
-                job.status, job.finished_at = "failed", _now()
-                job.error = (
-                    f"stalled: no progress for {stalled_after_s:.0f} s after {resumes} resume(s) "
-                    f"({job.done}/{job.total} scored); check the worker logs, then submit it again"
-                )
-                failed.append(job.id)
-            else:
-                job.params = {**job.params, "resumes": resumes + 1}
-                job.progress_at = _now()
-                resend.append(job.id)
+    query = select(ScoringJob).where(ScoringJob.status.in_(("queued", "running")), moved < cutoff)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for job in session.scalars(query.order_by(ScoringJob.submitted_at)).all():
+        resumes = int(job.params.get("resumes", 0))
+        if resumes >= max_resumes:
+            job.status, job.finished_at = "failed", _now()
+            job.error = (
+                f"stalled: no progress for {stalled_after_s:.0f} s after {resumes} resume(s) "
+                f"({job.done}/{job.total} scored); check the worker logs, then submit it again"
+            )
+            failed.append(job.id)
+        else:
+            job.params = {**job.params, "resumes": resumes + 1}
+            job.progress_at = _now()
+            resend.append(job.id)
     return StalledJobs(resend, failed)
 
 
-def count_jobs(url: str) -> dict[str, int]:
-    with session_scope(url) as s:
-        rows = s.execute(select(ScoringJob.status, func.count()).group_by(ScoringJob.status)).all()
-        return {str(status): int(n) for status, n in rows}
+def count_jobs(session: Session) -> dict[str, int]:
+    rows = session.execute(select(ScoringJob.status, func.count()).group_by(ScoringJob.status)).all()
+    return {str(status): int(n) for status, n in rows}
 
 
 def _unscored(model_name: str, model_version: str) -> Any:
@@ -258,113 +290,144 @@ def _boundaries(
     return list(itertools.pairwise(ids)), int(last.rn)
 
 
-def start_job(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> JobPlan:
+def start_job(session: Session, job_id: str, handle: ModelHandle, chunk_size: int) -> JobPlan:
     """Pin the model version, count the work and cut it into id ranges (idempotent).
 
     A job that is already running is re-planned over what is still unscored in its id span,
-    so a redelivered start (worker died before queueing the ranges) cannot strand it.
+    so a redelivered start (worker died before queueing the ranges) cannot strand it. The
+    caller commits before it queues the ranges.
     """
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id, with_for_update=True)
-        if job is None:
-            raise NotFound(f"no job with id {job_id!r}")
-        if (stopped := _stop_reason(job, handle)) is not None:
-            return JobPlan(stopped, [])
-        if job.status == "queued":
-            limit = job.params.get("limit")
-            ranges, total = _boundaries(s, handle, chunk_size, 0, None, int(limit) if limit else None)
-            job.status, job.started_at = "running", _now()
-            job.progress_at = job.started_at
-            job.model_name, job.model_version = handle.name, handle.version
-            job.total, job.done = total, 0
-            span = [ranges[0][0], ranges[-1][1]] if ranges else [0, 0]
-            job.params = {**job.params, "id_span": span, "chunks": len(ranges)}
-        else:
-            lo, hi = job.params.get("id_span", [0, 0])
-            ranges, _ = _boundaries(s, handle, chunk_size, int(lo), int(hi), None)
-        if not ranges:
-            job.status, job.finished_at = "succeeded", _now()
-            return JobPlan(job.status, [], finished_now=True)
-        return JobPlan(job.status, ranges)
+    job = _job(session, job_id, for_update=True)
+    if (stopped := _stop_reason(job, handle)) is not None:
+        return JobPlan(stopped, [])
+    if job.status == "queued":
+        limit = job.params.get("limit")
+        ranges, total = _boundaries(session, handle, chunk_size, 0, None, int(limit) if limit else None)
+        job.status, job.started_at = "running", _now()
+        job.progress_at = job.started_at
+        job.model_name, job.model_version = handle.name, handle.version
+        job.total, job.done = total, 0
+        span = [ranges[0][0], ranges[-1][1]] if ranges else [0, 0]
+        job.params = {**job.params, "id_span": span, "chunks": len(ranges)}
+    else:
+        lo, hi = job.params.get("id_span", [0, 0])
+        ranges, _ = _boundaries(session, handle, chunk_size, int(lo), int(hi), None)
+    if not ranges:
+        job.status, job.finished_at = "succeeded", _now()
+        return JobPlan(job.status, [], finished_now=True)
+    return JobPlan(job.status, ranges)
+
+
+def unscored_in_range(
+    session: Session, job_id: str, handle: ModelHandle, lo: int, hi: int, limit: int | None = None
+) -> list[tuple[int, str]] | ChunkResult:
+    """The (id, text) rows of [lo, hi) that `handle`'s version has not scored, or the job's
+    final result when it must not go on (cancelled, superseded, already finished)."""
+    job = _job(session, job_id)
+    if (stopped := _stop_reason(job, handle)) is not None:
+        return ChunkResult(stopped, 0, False)
+    query = (
+        select(Sentence.id, Sentence.text)
+        .where(_unscored(handle.name, handle.version), Sentence.id >= lo, Sentence.id < hi)
+        .order_by(Sentence.id)
+    )
+    return [(int(sid), str(text)) for sid, text in session.execute(query.limit(limit) if limit else query)]
+
+
+def record_scores(
+    session: Session,
+    job_id: str,
+    handle: ModelHandle,
+    batch: list[tuple[int, str]],
+    scores: list[dict[str, Any]],
+    span: tuple[int, int],
+) -> ChunkResult:
+    """Insert a range's predictions (insert-or-ignore), count them on the job, and finish the
+    job when nothing is left unscored in its id span."""
+    inserted = _insert_ignore(
+        session,
+        [
+            {
+                "sentence_id": sid,
+                "model_name": handle.name,
+                "model_version": handle.version,
+                "label": row["label"],
+                "probabilities": row["probabilities"],
+                "job_id": job_id,
+                "created_at": _now(),
+            }
+            for (sid, _), row in zip(batch, scores, strict=True)
+        ],
+    )
+    job = _job(session, job_id, for_update=True)
+    job.done += inserted  # rows already there (a redelivered chunk) count 0
+    job.progress_at = _now()
+    if job.status != "running":
+        return ChunkResult(job.status, inserted, False)
+    span_lo, span_hi = job.params.get("id_span", list(span))
+    left = session.scalar(
+        select(Sentence.id)
+        .where(_unscored(handle.name, handle.version), Sentence.id >= span_lo, Sentence.id < span_hi)
+        .limit(1)
+    )
+    if left is None:
+        job.status, job.finished_at = "succeeded", _now()
+        return ChunkResult(job.status, inserted, False, finished_now=True)
+    return ChunkResult(job.status, inserted, True)
 
 
 def score_range(
-    url: str, job_id: str, handle: ModelHandle, lo: int, hi: int, limit: int | None = None
+    db: Database, job_id: str, handle: ModelHandle, lo: int, hi: int, limit: int | None = None
 ) -> ChunkResult:
     """Score what `handle`'s version has not scored in sentence ids [lo, hi); finish the job
-    when nothing is left in its span. Inference runs outside any transaction or row lock."""
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
-        if job is None:
-            raise NotFound(f"no job with id {job_id!r}")
-        if (stopped := _stop_reason(job, handle)) is not None:
-            return ChunkResult(stopped, 0, False)
-        query = (
-            select(Sentence.id, Sentence.text)
-            .where(_unscored(handle.name, handle.version), Sentence.id >= lo, Sentence.id < hi)
-            .order_by(Sentence.id)
-        )
-        batch = s.execute(query.limit(limit) if limit else query).all()
-    rows = handle.predictor.predict([text for _, text in batch]) if batch else []
-    with session_scope(url) as s:
-        inserted = _insert_ignore(
-            s,
-            [
-                {
-                    "sentence_id": sid,
-                    "model_name": handle.name,
-                    "model_version": handle.version,
-                    "label": row["label"],
-                    "probabilities": row["probabilities"],
-                    "job_id": job_id,
-                    "created_at": _now(),
-                }
-                for (sid, _), row in zip(batch, rows, strict=True)
-            ],
-        )
-        job = s.get(ScoringJob, job_id, with_for_update=True)
-        if job is None:
-            raise NotFound(f"no job with id {job_id!r}")
-        job.done += inserted  # rows already there (a redelivered chunk) count 0
-        job.progress_at = _now()
-        if job.status != "running":
-            return ChunkResult(job.status, inserted, False)
-        span_lo, span_hi = job.params.get("id_span", [lo, hi])
-        left = s.scalar(
-            select(Sentence.id)
-            .where(_unscored(handle.name, handle.version), Sentence.id >= span_lo, Sentence.id < span_hi)
-            .limit(1)
-        )
-        if left is None:
-            job.status, job.finished_at = "succeeded", _now()
-            return ChunkResult(job.status, inserted, False, finished_now=True)
-        return ChunkResult(job.status, inserted, True)
+    when nothing is left in its span. Two transactions: read, then (after inference, which
+    holds no transaction or row lock) write the predictions with the job's progress."""
+    with db.transaction() as session:
+        batch = unscored_in_range(session, job_id, handle, lo, hi, limit)
+    if isinstance(batch, ChunkResult):
+        return batch
+    scores = handle.predictor.predict([text for _, text in batch]) if batch else []
+    with db.transaction() as session:
+        return record_scores(session, job_id, handle, batch, scores, (lo, hi))
 
 
-def score_chunk(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> ChunkResult:
+def score_chunk(db: Database, job_id: str, handle: ModelHandle, chunk_size: int) -> ChunkResult:
     """Sequential form (embedded mode, backfills run in-process): the next `chunk_size`
     unscored sentences of the job; `more` while some are left."""
-    plan = start_job(url, job_id, handle, chunk_size)
+    with db.transaction() as session:
+        plan = start_job(session, job_id, handle, chunk_size)
+        lo, hi = _job(session, job_id).params.get("id_span", [0, 0])
     if plan.status != "running":
         return ChunkResult(plan.status, 0, False, plan.finished_now)
-    with session_scope(url) as s:
-        job = s.get(ScoringJob, job_id)
-        lo, hi = job.params["id_span"] if job is not None else (0, 0)
-    return score_range(url, job_id, handle, int(lo), int(hi), limit=chunk_size)
+    return score_range(db, job_id, handle, int(lo), int(hi), limit=chunk_size)
 
 
-def run_job_inline(url: str, job_id: str, get_handle: Callable[[], ModelHandle], chunk_size: int) -> None:
-    """Embedded mode: run a whole job chunk by chunk in the calling thread."""
+def run_job_inline(
+    db: Database,
+    job_id: str,
+    get_handle: Callable[[], ModelHandle],
+    chunk_size: int,
+    on_success: Callable[[ModelHandle], None] | None = None,
+) -> None:
+    """Embedded mode: run a whole job chunk by chunk in the calling thread; `on_success` runs
+    with the handle that finished it (the relation index refresh)."""
     try:
-        get_engine(url)
         while True:
-            result = score_chunk(url, job_id, get_handle(), chunk_size)
+            handle = get_handle()
+            result = score_chunk(db, job_id, handle, chunk_size)
             if not result.more:
-                log.info("job finished", job_id=job_id, status=result.status)
-                return
+                break
     except Exception as exc:  # recorded on the job: the thread has no caller to raise to
         log.exception("job failed", job_id=job_id)
         try:
-            mark_failed(url, job_id, f"{type(exc).__name__}: {exc}")
-        except SQLAlchemyError:
+            with db.transaction() as session:
+                mark_failed(session, job_id, f"{type(exc).__name__}: {exc}")
+        except (SQLAlchemyError, DependencyUnavailable):
             log.exception("could not record the job failure", job_id=job_id)
+        return
+    log.info("job finished", job_id=job_id, status=result.status)
+    if on_success is not None and result.status == "succeeded":
+        try:
+            on_success(handle)
+        except Exception:  # the job's predictions stand; the next job or build catches up
+            log.exception("post-job step failed", job_id=job_id)

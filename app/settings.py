@@ -80,9 +80,10 @@ class AppSettings(BaseServiceSettings):
         default=500, ge=1, validation_alias=_env("preprocess_articles_per_run")
     )
     pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
-    # Watchdog (beat): a queued or running job that has not moved for this long while the queue
-    # is empty lost its messages (Redis lost data, a chunk killed at the hard time limit) and is
-    # re-planned. Default: twice the visibility timeout, after which any abandoned message is back.
+    # Watchdog (beat): a queued or running job that has not moved for this long, checked by a
+    # watchdog message that crossed the queue promptly (so everything queued before it was
+    # delivered), lost its messages (Redis lost data, a chunk killed at the hard time limit) and
+    # is re-planned. Default: twice the visibility timeout, after which any abandoned message is back.
     job_stalled_after_s: float | None = Field(
         default=None, ge=1, validation_alias=_env("job_stalled_after_s")
     )
@@ -94,6 +95,13 @@ class AppSettings(BaseServiceSettings):
     @property
     def stalled_after_s(self) -> float:
         return self.job_stalled_after_s or 2.0 * self.celery_visibility_timeout_s
+
+    @property
+    def watchdog_expires_s(self) -> float:
+        """How long a watchdog message may wait in the queue before Celery drops it unrun: at
+        most one interval (the next one follows) and well under the stall threshold, so a
+        check that runs proves every message older than a stalled job's last move was delivered."""
+        return max(1.0, min(self.job_watchdog_interval_s, self.stalled_after_s / 2))
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from app.model_follower import ModelFollower
 from app.prediction import PredictionService
 from app.security import ReplayGuard
 from app.settings import AppSettings
+from newsmodel.db.session import Database
 
 __all__ = ["AppState", "get_state"]
 
@@ -20,6 +21,7 @@ __all__ = ["AppState", "get_state"]
 @dataclass
 class AppState:
     settings: AppSettings
+    db: Database
     follower: ModelFollower
     predictions: PredictionService
     cache: PredictionCache

@@ -72,20 +72,17 @@ def bench_database() -> Iterator[tuple[str, str]]:
         upgrade(url)
         yield url, "Postgres"
     finally:
-        from newsmodel.db.session import get_engine
-
-        get_engine(url).dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
 def empty_tables(url: str) -> None:
-    from newsmodel.db.session import get_engine
+    from newsmodel.db import open_database
 
-    with get_engine(url).begin() as conn:
+    with open_database(url) as db, db.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            session.execute(table.delete())
 
 
 def sources_for(sites: list[FixtureSite], per_host: int) -> list[SourceConfig]:

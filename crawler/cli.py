@@ -129,10 +129,13 @@ def sources_command(sources_file: SourcesOpt = None) -> None:
 def health_command(
     max_age_s: Annotated[float, typer.Option(help="oldest acceptable heartbeat")] = 120.0,
 ) -> None:
-    """Exit 0 when the scheduler in this container beat recently (the compose healthcheck)."""
-    from crawler.scheduler import heartbeat_age_s
+    """Exit 0 when the scheduler in this container beat recently (its row in the database)."""
+    from crawler.heartbeat import heartbeat_age_s
+    from newsmodel.db import open_database
 
-    age = heartbeat_age_s(get_crawler_settings())
+    settings = get_crawler_settings()
+    with open_database(settings.database_url) as db:
+        age = heartbeat_age_s(db, settings.instance_name)
     if age is None or age > max_age_s:
         typer.echo(f"unhealthy: last heartbeat {'never' if age is None else f'{age:.0f}s ago'}", err=True)
         raise typer.Exit(1)

@@ -17,13 +17,13 @@ import httpx
 from crawler.errors import SourceBusy
 from crawler.extract_pool import ArticleProcessor
 from crawler.fetcher import Fetcher
-from crawler.http_cache import ValidatorStore
+from crawler.http_cache import DatabaseValidatorStore, ValidatorStore
 from crawler.settings import CrawlerSettings
 from crawler.source_run import CrawlContext, ProgressSink, SourceRunResult, crawl_source
 from crawler.sources import SourceConfig
 from crawler.store import CrawlStore, RunCounts
 from crawler.tagging import load_tagger
-from newsmodel.db.session import connect
+from newsmodel.db.session import Database
 from newsmodel.logging import get_logger
 
 __all__ = ["all_failed", "crawl_once", "crawl_session", "run_sources"]
@@ -39,15 +39,19 @@ async def crawl_session(
     progress: ProgressSink | None = None,
     validators: ValidatorStore | None = None,
 ) -> AsyncIterator[CrawlContext]:
-    """Check the database answers, then hold a fetcher, store and article processor for the runs to share."""
-    connect(settings.database_url)  # one clear line now if the database is not there
-    store = CrawlStore(settings.database_url)
-    tag = await asyncio.to_thread(load_tagger) is not None
-    if validators is None:
-        validators = ValidatorStore(settings.http_cache_path)
-    with ArticleProcessor(settings.extract_processes, tag) as processor:
-        async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
-            yield CrawlContext(fetcher, store, settings.lock_dir, processor, progress)
+    """Open the process's Database (one clear line now if it does not answer), then hold a
+    fetcher, store and article processor for the runs to share; the Database is disposed at the end."""
+    db = Database.connect(settings.database_url)
+    try:
+        store = CrawlStore(db)
+        tag = await asyncio.to_thread(load_tagger) is not None
+        if validators is None:  # shared with every run and replica through the database
+            validators = DatabaseValidatorStore(db)
+        with ArticleProcessor(settings.extract_processes, tag) as processor:
+            async with Fetcher(settings, transport=transport, validators=validators) as fetcher:
+                yield CrawlContext(fetcher, store, settings.lock_dir, processor, progress)
+    finally:
+        db.dispose()
 
 
 async def crawl_once(source: SourceConfig, ctx: CrawlContext, limit: int | None = None) -> SourceRunResult:

@@ -165,7 +165,7 @@ async def crawl_source(
     source: SourceConfig, ctx: CrawlContext, *, limit: int | None = None
 ) -> SourceRunResult:
     """Crawl one source once under its run lock (SourceBusy if another process has it)."""
-    with source_lock(ctx.store.database_url, source.name, ctx.lock_dir):
+    with source_lock(ctx.store.db, source.name, ctx.lock_dir):
         return await _crawl_locked(source, ctx, limit)
 
 

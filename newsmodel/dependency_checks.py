@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsmodel.db.session import connect, normalize_url
+from newsmodel.db.session import Database, normalize_url
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.net import resolve_host
 from newsmodel.settings import BaseServiceSettings, redact_url
@@ -36,9 +36,8 @@ class CheckResult:
 
 
 def check_database(url: str) -> CheckResult:
-    """Connect and run SELECT 1 (see `newsmodel.db.session.connect`)."""
-
-    connect(url)
+    """Connect and run SELECT 1 (see `newsmodel.db.session.Database.check`)."""
+    Database.connect(url).dispose()
     return CheckResult("database", redact_url(url), "SELECT 1 ok")
 
 

@@ -2,24 +2,23 @@
 
 Thin: each route parses, calls one `newsmodel.relindex.queries` function, returns a schema.
 Errors are raised as NewsmodelError subclasses (bad pair -> DataError 422, nothing indexed ->
-NotFound 404) and rendered by the app's one exception handler. The database URL comes from
-`app.state.services.settings` when the app has built its services, else from the environment.
+NotFound 404) and rendered by the app's one exception handler. Sessions come from the app's
+Database (`app.api.deps.DbSession`); an unreachable database is one 503 line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.api.deps import DbSession
 from app.errors import NotFound
 from app.relations.schemas import (
     DaySentencesPage,
@@ -34,8 +33,7 @@ from app.relations.schemas import (
     VersionView,
 )
 from newsmodel.db.models import RelationIndexRow
-from newsmodel.db.session import session_scope
-from newsmodel.errors import DataError, DependencyUnavailable
+from newsmodel.errors import DataError
 from newsmodel.labels.schemes import LabelScheme
 from newsmodel.relindex import (
     DEFAULT_RESAMPLES,
@@ -52,7 +50,7 @@ from newsmodel.relindex import (
     resolve_version,
     version_scheme,
 )
-from newsmodel.settings import BaseServiceSettings, get_settings, redact_url
+from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = ["router"]
 
@@ -71,18 +69,7 @@ def _settings(request: Request) -> BaseServiceSettings:
     return settings if isinstance(settings, BaseServiceSettings) else get_settings()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A read session per request; an unreachable database becomes one 503 line."""
-    url = _settings(request).database_url
-    try:
-        with session_scope(url) as session:
-            yield session
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason) from exc
-
-
-DB = Annotated[Session, Depends(get_session)]
+DB = DbSession  # the app's Database, one read transaction per request
 PairParam = Annotated[str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"])]
 VersionParam = Annotated[str | None, Query(description="Model version; default: the newest computed")]
 NameParam = Annotated[str | None, Query(description="Registered model name; default: any")]

@@ -2,7 +2,7 @@
 
 Defined with `@shared_task`, so this module never imports `app.celery_app`: the worker lists it in
 its task modules and the tasks bind to that app. Task names are the contract with the rest of
-the app: `app.celery_tasks.score_chunk` queues `update_index` when a job with `then: index` ends, and
+the app: `app.celery_tasks.score_chunk` queues `update_index` when any scoring job succeeds, and
 the model follower (or an operator) sends `backfill_index` when the live version changes.
 Each task is bounded (`max_days` days of index per task, chained), so none outlives the
 broker's visibility timeout.
@@ -16,7 +16,7 @@ from typing import Any
 from celery import shared_task
 
 from app.relations.backfill import create_backfill_job
-from newsmodel.db.session import session_scope
+from app.worker_database import worker_database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.relindex import build_index, latest_scored_version
@@ -54,14 +54,14 @@ def update_index(
     Recomputes at most `max_days` days, then queues itself for the rest (`since` = next day).
     """
     settings = get_settings()
-    url = settings.database_url
+    db = worker_database()
     name = model_name or settings.registered_model_name
     if model_version is None:
-        with session_scope(url) as session:
+        with db.transaction() as session:
             model_version = latest_scored_version(session, name)
     since_day = dt.date.fromisoformat(since) if since else None
     report = build_index(
-        url, model_name=name, model_version=model_version, since=since_day, force=force, max_days=max_days
+        db, model_name=name, model_version=model_version, since=since_day, force=force, max_days=max_days
     )
     if report.next_day is not None:
         self.apply_async(
@@ -91,8 +91,9 @@ def backfill_index(
     """
     settings = get_settings()
     name = model_name or settings.registered_model_name
-    job_id, created = create_backfill_job(settings.database_url, name, model_version)
-    if created:
+    with worker_database().transaction() as session:
+        job_id, created = create_backfill_job(session, name, model_version)
+    if created:  # committed: the worker that takes the task finds the job
         self.app.send_task(SCORE_CHUNK_TASK, args=[job_id])
     log.info("backfill requested", job_id=job_id, created=created, model=name, version=model_version)
     return {"job_id": job_id, "created": created, "model_name": name, "model_version": model_version}

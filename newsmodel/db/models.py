@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -34,6 +35,8 @@ __all__ = [
     "ArticleLink",
     "Base",
     "CrawlRun",
+    "CrawlerHeartbeat",
+    "HttpValidator",
     "LabeledExample",
     "Prediction",
     "RelationIndexRow",
@@ -121,6 +124,34 @@ class CrawlRun(Base):
     errors: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
 
     source: Mapped[Source | None] = relationship()
+
+
+class HttpValidator(Base):
+    """The ETag / Last-Modified a feed or sitemap last answered with, kept for conditional GET.
+
+    Shared by every crawl process and replica (the Kubernetes CronJob keeps no disk between
+    runs); written only for the entry points of a source run that ended without a failure.
+    Keyed by the URL's SHA-256 so any URL length fits the primary key.
+    """
+
+    __tablename__ = "http_validators"
+
+    url_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class CrawlerHeartbeat(Base):
+    """A crawler scheduler's last sign of life, one row per instance (container hostname)."""
+
+    __tablename__ = "crawler_heartbeats"
+
+    instance: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    beat_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class Article(Base):
@@ -233,11 +264,28 @@ class Prediction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+ACTIVE_JOB = "status IN ('queued', 'running')"
+
+
 class ScoringJob(Base):
-    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery."""
+    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery.
+
+    `dedupe_key` names work that must not run twice at once (a version's backfill, the
+    scheduled scoring job): a unique index over the active jobs only lets the database refuse
+    a second active job with the same key, whichever process (API replica, beat) asks.
+    """
 
     __tablename__ = "scoring_jobs"
-    __table_args__ = (Index("ix_scoring_jobs_status", "status"),)
+    __table_args__ = (
+        Index("ix_scoring_jobs_status", "status"),
+        Index(
+            "uq_scoring_jobs_active_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text(ACTIVE_JOB),
+            sqlite_where=text(ACTIVE_JOB),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     kind: Mapped[str] = mapped_column(String(32), default="score")
@@ -253,8 +301,10 @@ class ScoringJob(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # Last time the job moved (planned, or a chunk committed): the watchdog re-plans a job that
-    # has not moved for a while and has nothing waiting in the broker (its messages were lost).
+    # has not moved for a while although every message queued before its check was delivered
+    # (the job's messages were lost).
     progress_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class RelationIndexRow(Base):

@@ -23,7 +23,7 @@ from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from newsmodel.db.models import Article, ArticleLink, Prediction, RelationIndexRow, Sentence
-from newsmodel.db.session import session_scope
+from newsmodel.db.session import Database
 from newsmodel.errors import DataError
 from newsmodel.labels.schemes import get_scheme
 from newsmodel.logging import get_logger
@@ -287,7 +287,7 @@ def _write_chunk(
 
 
 def build_index(
-    database_url: str,
+    db: Database,
     *,
     model_name: str,
     model_version: str,
@@ -302,10 +302,11 @@ def build_index(
 
     Days go oldest first; with `max_days` the call stops after that many and reports the first
     day left as `next_day`, so a Celery task can continue with `since=next_day` in a new task.
+    Takes the Database, not a session: each chunk of days is its own transaction on purpose.
     """
     started = time.perf_counter()
     computed_at = dt.datetime.now(dt.UTC)
-    with session_scope(database_url) as session:
+    with db.transaction() as session:
         predicted = _prediction_days(session, model_name, model_version, since)
         indexed = _indexed_days(session, model_name, model_version, since)
     dirty, stale = _dirty_days(predicted, indexed, force)
@@ -316,7 +317,7 @@ def build_index(
     rows_written = sentences = 0
     for start in range(0, len(todo), chunk_days):
         chunk = todo[start : start + chunk_days]
-        with session_scope(database_url) as session:
+        with db.transaction() as session:
             _lock_version(session, model_name, model_version)
             rows = _load_rows(session, model_name, model_version, chunk)
             new_rows = _compute_rows(

@@ -33,11 +33,13 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
         examples = datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
     elif data_cfg.source == "db":
         # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
+        from newsmodel.db import open_database
         from newsmodel.labels.store import load_examples
         from newsmodel.settings import get_settings
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
-        examples = load_examples(get_settings().database_url, str(data_cfg.scheme), origins or None)
+        with open_database(get_settings().database_url) as db, db.transaction() as session:
+            examples = load_examples(session, str(data_cfg.scheme), origins or None)
     else:
         raise ConfigError(
             f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from newsmodel.db.models import Article, Prediction, Sentence
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
 
 __all__ = ["insert_sentences", "prediction_counts"]
 

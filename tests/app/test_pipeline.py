@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from newsmodel.db.models import Article, Prediction, RelationIndexRow, ScoringJob, Sentence
-from newsmodel.db.session import session_scope
 from tests.app.conftest import Registry, wait_until
+from tests.support.db import session_scope
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from crawler.shared_session import run_sources
 from crawler.sources import load_sources
 from crawler.testing import FixtureSite, serve
 from newsmodel.db.models import Article, CrawlRun, Source
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
 
 
 def write_sources(path: Path, *entries: dict[str, object]) -> Path:

@@ -27,8 +27,8 @@ from crawler.testing import FixtureSite, demo_source_entries, write_demo_sources
 from crawler.testing.demo_news import load_demo_news
 from newsmodel.countries import get_detector
 from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
-from newsmodel.db.session import session_scope
 from newsmodel.preprocess.pipeline import process_article
+from tests.support.db import session_scope
 
 FOCUS = ("KOR", "PRK", "USA", "CHN", "JPN", "IND", "RUS")
 REPO = Path(__file__).resolve().parents[2]

@@ -22,9 +22,6 @@ def empty_postgres(postgres_server) -> Iterator[str]:  # type: ignore[no-untyped
     try:
         yield url
     finally:
-        from newsmodel.db.session import get_engine
-
-        get_engine(url).dispose()
         postgres_server.drop_database(url)
 
 

@@ -15,6 +15,7 @@ from newsmodel.countries import get_detector
 from newsmodel.db.models import Article, Sentence
 from newsmodel.preprocess import count_pending, preprocess_articles, process_article
 from newsmodel.text.ner import EntityRecognizer, get_recognizer
+from tests.support.db import as_database, session_scope
 
 EN_BODY = (
     "North Korea fired a ballistic missile toward Japan on Monday, officials in Seoul said. "
@@ -90,6 +91,11 @@ def _rows(url: str) -> list[Sentence]:
     return rows
 
 
+def _pending(url: str) -> int:
+    with session_scope(url) as session:
+        return count_pending(session)
+
+
 def test_incremental_run_on_postgres(db: str) -> None:
     _add_articles(
         db,
@@ -99,8 +105,8 @@ def test_incremental_run_on_postgres(db: str) -> None:
             ("Local news", "Rain is expected.", "en"),
         ],
     )
-    assert count_pending(db) == 3
-    report = preprocess_articles(db, ner=get_recognizer(), progress=False, focus=None)
+    assert _pending(db) == 3
+    report = preprocess_articles(as_database(db), ner=get_recognizer(), progress=False, focus=None)
     assert (report.articles, report.pending_before) == (3, 3)
     rows = _rows(db)
     assert report.rows == len(rows) == 8  # 3 + 1 + 3 English pair rows, 1 Korean
@@ -112,12 +118,12 @@ def test_incremental_run_on_postgres(db: str) -> None:
     assert all(r.country_a < r.country_b for r in rows)
     assert report.ner.startswith("on: ")
 
-    again = preprocess_articles(db, ner=None, progress=False)
+    again = preprocess_articles(as_database(db), ner=None, progress=False)
     assert (again.articles, again.rows) == (0, 0)
     _add_articles(
         db, [("Seoul and Tokyo", "Seoul and Tokyo signed a trade pact. Beijing welcomed it.", "en")]
     )
-    third = preprocess_articles(db, ner=None, progress=False, focus=["KOR", "JPN", "CHN"])
+    third = preprocess_articles(as_database(db), ner=None, progress=False, focus=["KOR", "JPN", "CHN"])
     assert third.articles == 1 and third.rows == 2  # title and first sentence: KOR-JPN
     assert len(_rows(db)) == 10
 
@@ -132,16 +138,20 @@ def test_incremental_run_on_postgres(db: str) -> None:
         )
         session.commit()
     engine.dispose()
-    redo = preprocess_articles(db, ner=None, progress=False, focus=None)
+    redo = preprocess_articles(as_database(db), ner=None, progress=False, focus=None)
     assert redo.articles == 1 and len(_rows(db)) == 10
 
 
 def test_limit_batches_and_ner_off_on_sqlite(sqlite_url: str) -> None:
     _add_articles(sqlite_url, [(None, f"Seoul and Tokyo held talks number {i}.", "en") for i in range(5)])
     report = preprocess_articles(
-        sqlite_url, limit=3, batch_size=2, ner=EntityRecognizer(models=("no_such_model",)), progress=False
+        as_database(sqlite_url),
+        limit=3,
+        batch_size=2,
+        ner=EntityRecognizer(models=("no_such_model",)),
+        progress=False,
     )
-    assert report.articles == 3 and count_pending(sqlite_url) == 2
+    assert report.articles == 3 and _pending(sqlite_url) == 2
     assert report.ner.startswith("off: no spaCy model installed")
     assert all(r.entities is None for r in _rows(sqlite_url))
 

@@ -3,19 +3,27 @@
 Re-exported by `tests/conftest.py`. Names and scopes are a contract with the other areas:
 postgres_server, database_url, db, sqlite_url, redis_server, redis_url, private_redis,
 settings_env, gcs_emulator, mlflow_server, base_service_env, service_env, start_uvicorn,
-start_celery_worker. Every fixture stops what it started, also when the test fails.
+start_celery_worker, rollback_db, db_session. Every fixture stops what it started, also when the
+test fails.
+
+Two ways to own a test's rows on Postgres: `db` (a URL; every table emptied first) for tests
+whose rows other processes must see, and `rollback_db` / `db_session` (a Database / Session
+whose work is rolled back after the test; nothing committed, nothing truncated) for tests
+that run the code in-process.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
 
+from newsmodel.db.session import Database, build_engine
+from tests.support.db import dispose_database, rolled_back
 from tests.support.gcs import GcsEmulator
 from tests.support.mlflow_server import MlflowServer
 from tests.support.plan import service_plan
@@ -28,15 +36,18 @@ __all__ = [
     "TEST_API_KEY",
     "TEST_WEBHOOK_SECRET",
     "_base_env",
+    "_rollback_engine",
     "base_service_env",
     "database_url",
     "db",
+    "db_session",
     "gcs_emulator",
     "mlflow_server",
     "postgres_server",
     "private_redis",
     "redis_server",
     "redis_url",
+    "rollback_db",
     "service_env",
     "settings_env",
     "sqlite_url",
@@ -80,11 +91,8 @@ def database_url(postgres_server: PostgresInstance) -> Iterator[str]:
 
 
 def _dispose_cached_engine(url: str) -> None:
-    """Close pools the code under test left in `newsmodel.db.session`'s cache."""
-    from newsmodel.db import session as db_session
-
-    with contextlib.suppress(Exception):
-        db_session.get_engine(url).dispose()
+    """Close the pool the tests' `session_scope(url)` helper kept open for this database."""
+    dispose_database(url)
 
 
 def _truncate_all(url: str) -> None:
@@ -104,6 +112,40 @@ def db(database_url: str) -> str:
     """The session database with every table emptied first: each test owns its rows."""
     _truncate_all(database_url)
     return database_url
+
+
+@pytest.fixture(scope="session")
+def _rollback_engine(postgres_server: PostgresInstance) -> Iterator[Engine]:
+    """A migrated database of its own that nothing ever commits to (see `rollback_db`)."""
+    from newsmodel.db.migrate import upgrade
+
+    url = postgres_server.create_database()
+    upgrade(url)
+    engine = build_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def rollback_db(_rollback_engine: Engine) -> Iterator[Database]:
+    """A Database on Postgres whose units of work are SAVEPOINTs inside one transaction that is
+    rolled back after the test: the code under test commits as usual, the test leaves nothing."""
+    url = _rollback_engine.url.render_as_string(hide_password=False)
+    with rolled_back(_rollback_engine, url) as db:
+        yield db
+
+
+@pytest.fixture
+def db_session(rollback_db: Database) -> Iterator[Session]:
+    """A Session in `rollback_db`'s transaction, for a test's own setup and checks."""
+    session = rollback_db.session()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import redis
 from sqlalchemy import create_engine, inspect, text
 
 from newsmodel.db.models import Base, Source
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
 
 
 def _count(url: str, table: str) -> int:

@@ -8,7 +8,6 @@ versions 1 and 2, indexed, and served by uvicorn running the real app. Tests tha
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from newsmodel.db.session import get_engine, session_scope
 from newsmodel.relindex import build_index
 from tests.app.relations.history import History, seed_history
 from tests.newsmodel.relindex.seed import MODEL
+from tests.support.db import as_database, dispose_database, session_scope
 from tests.support.fixtures import TEST_API_KEY, TEST_WEBHOOK_SECRET
 from tests.support.postgres import PostgresInstance
 from tests.support.services import UvicornServer
@@ -63,12 +62,11 @@ def seeded_index(postgres_server: PostgresInstance) -> Iterator[SeededIndex]:
         upgrade(url)
         with session_scope(url) as session:
             history = seed_history(session, LAST_DAY, versions=("1", "2"))
-        build_index(url, model_name=MODEL, model_version="1")
-        build_index(url, model_name=MODEL, model_version="2")
+        build_index(as_database(url), model_name=MODEL, model_version="1")
+        build_index(as_database(url), model_name=MODEL, model_version="2")
         yield SeededIndex(url, history)
     finally:
-        with contextlib.suppress(Exception):
-            get_engine(url).dispose()
+        dispose_database(url)
         postgres_server.drop_database(url)
 
 

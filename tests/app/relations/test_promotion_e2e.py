@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from app.relations.celery_tasks import BACKFILL_TASK
 from newsmodel.db.models import Prediction, RelationIndexRow, ScoringJob
-from newsmodel.db.session import session_scope
 from tests.app.conftest import Registry
 from tests.app.relations.history import seed_history
+from tests.support.db import session_scope
 from tests.support.mlflow_server import MlflowServer
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from app.relations.celery_tasks import BACKFILL_TASK, UPDATE_INDEX_TASK
 from newsmodel.db.models import RelationIndexRow, ScoringJob
-from newsmodel.db.session import session_scope
 from tests.app.relations.history import seed_history
 from tests.newsmodel.relindex.seed import MODEL
+from tests.support.db import session_scope
 
 LAST_DAY = dt.date(2026, 7, 31)
 QUEUE = "newsmodel"  # the app's task_default_queue

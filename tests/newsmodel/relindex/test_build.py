@@ -8,17 +8,24 @@ import pytest
 from sqlalchemy import delete, select
 
 from newsmodel.db.models import Prediction, RelationIndexRow
-from newsmodel.db.session import session_scope
+from newsmodel.db.session import Database
 from newsmodel.errors import DataError
 from newsmodel.relindex import build_index
 from tests.newsmodel.relindex.seed import MODEL, Corpus, one_hot, quad5
+from tests.support.db import as_database, session_scope
 
 D1 = dt.date(2026, 3, 1)
 D2 = dt.date(2026, 3, 2)
 D9 = dt.date(2026, 3, 9)
 
 
-def _rows(url: str, version: str = "1") -> dict[tuple[str, dt.date], RelationIndexRow]:
+@pytest.fixture
+def db(rollback_db: Database) -> Database:
+    """The build runs in-process: each test's rows are rolled back, not truncated."""
+    return rollback_db
+
+
+def _rows(url: Database | str, version: str = "1") -> dict[tuple[str, dt.date], RelationIndexRow]:
     with session_scope(url) as session:
         rows = session.scalars(
             select(RelationIndexRow).where(
@@ -29,7 +36,7 @@ def _rows(url: str, version: str = "1") -> dict[tuple[str, dt.date], RelationInd
 
 
 @pytest.fixture
-def corpus(db: str) -> dict[str, int]:
+def corpus(db: Database) -> dict[str, int]:
     """D1: KOR-USA 3 sentences in 2 articles (+ a syndicated copy), CHN-USA 1 sentence.
     D2: KOR-USA 1 sentence, its article published 23:30 at UTC-5 on D1 (so D2 in UTC).
     D9: KOR-USA 1 sentence in an article with no published_at (day = fetched_at)."""
@@ -57,7 +64,7 @@ def corpus(db: str) -> dict[str, int]:
         return {"a2": a2.id, "s1": s1.id, "s2": s2.id, "s3": s3.id, "s5": s5.id}
 
 
-def test_build_writes_one_row_per_pair_day(db: str, corpus: dict[str, int]) -> None:
+def test_build_writes_one_row_per_pair_day(db: Database, corpus: dict[str, int]) -> None:
     report = build_index(db, model_name=MODEL, model_version="1")
     assert (report.days_recomputed, report.rows_written, report.sentences) == (3, 4, 6)
     rows = _rows(db)
@@ -85,7 +92,7 @@ def test_build_writes_one_row_per_pair_day(db: str, corpus: dict[str, int]) -> N
     assert {r.model_version for r in rows.values()} == {"1"}
 
 
-def test_rebuild_without_new_predictions_recomputes_nothing(db: str, corpus: dict[str, int]) -> None:
+def test_rebuild_without_new_predictions_recomputes_nothing(db: Database, corpus: dict[str, int]) -> None:
     build_index(db, model_name=MODEL, model_version="1")
     before = {k: r.computed_at for k, r in _rows(db).items()}
     report = build_index(db, model_name=MODEL, model_version="1")
@@ -93,7 +100,7 @@ def test_rebuild_without_new_predictions_recomputes_nothing(db: str, corpus: dic
     assert {k: r.computed_at for k, r in _rows(db).items()} == before
 
 
-def test_new_predictions_recompute_only_their_day(db: str, corpus: dict[str, int]) -> None:
+def test_new_predictions_recompute_only_their_day(db: Database, corpus: dict[str, int]) -> None:
     build_index(db, model_name=MODEL, model_version="1")
     before = _rows(db)
     with session_scope(db) as session:
@@ -116,7 +123,7 @@ def test_new_predictions_recompute_only_their_day(db: str, corpus: dict[str, int
     assert ku2.score_7d == pytest.approx(0.3)
 
 
-def test_changed_day_refreshes_smoothing_of_later_days(db: str, corpus: dict[str, int]) -> None:
+def test_changed_day_refreshes_smoothing_of_later_days(db: Database, corpus: dict[str, int]) -> None:
     build_index(db, model_name=MODEL, model_version="1")
     assert _rows(db)[("KOR-USA", D9)].score_30d == pytest.approx(0.1)
     with session_scope(db) as session:
@@ -128,13 +135,13 @@ def test_changed_day_refreshes_smoothing_of_later_days(db: str, corpus: dict[str
     assert _rows(db)[("KOR-USA", D9)].score_30d == pytest.approx((1 - 1 - 0.5 + 0) / 6)
 
 
-def test_since_limits_the_days_considered(db: str, corpus: dict[str, int]) -> None:
+def test_since_limits_the_days_considered(db: Database, corpus: dict[str, int]) -> None:
     report = build_index(db, model_name=MODEL, model_version="1", since=D2)
     assert report.days_recomputed == 2
     assert {day for _, day in _rows(db)} == {D2, D9}
 
 
-def test_versions_have_their_own_rows(db: str, corpus: dict[str, int]) -> None:
+def test_versions_have_their_own_rows(db: Database, corpus: dict[str, int]) -> None:
     build_index(db, model_name=MODEL, model_version="1")
     v1_before = _rows(db, "1")
     with session_scope(db) as session:
@@ -158,7 +165,7 @@ def test_versions_have_their_own_rows(db: str, corpus: dict[str, int]) -> None:
     }
 
 
-def test_days_whose_predictions_vanished_are_removed(db: str, corpus: dict[str, int]) -> None:
+def test_days_whose_predictions_vanished_are_removed(db: Database, corpus: dict[str, int]) -> None:
     build_index(db, model_name=MODEL, model_version="1")
     with session_scope(db) as session:
         session.execute(delete(Prediction).where(Prediction.sentence_id == corpus["s5"]))
@@ -167,7 +174,7 @@ def test_days_whose_predictions_vanished_are_removed(db: str, corpus: dict[str, 
     assert ("KOR-USA", D2) not in _rows(db)
 
 
-def test_unknown_labels_fail_without_writing(db: str) -> None:
+def test_unknown_labels_fail_without_writing(db: Database) -> None:
     with session_scope(db) as session:
         c = Corpus(session)
         c.predict(c.sentence(c.article(D1), "KOR", "USA"), {"happy": 0.9, "sad": 0.1})
@@ -182,9 +189,9 @@ def test_build_on_sqlite_matches_the_embedded_default(sqlite_url: str) -> None:
         art = c.article(D1, c.source("yonhap"))
         c.predict(c.sentence(art, "KOR", "USA"), one_hot("material_cooperation"))
         c.predict(c.sentence(c.article(D1), "KOR", "USA"), one_hot("verbal_conflict"))
-    report = build_index(sqlite_url, model_name=MODEL, model_version="1")
+    report = build_index(as_database(sqlite_url), model_name=MODEL, model_version="1")
     assert report.rows_written == 1
     row = _rows(sqlite_url)[("KOR-USA", D1)]
     assert row.score == pytest.approx(0.25) and row.score_7d == pytest.approx(0.25)
-    again = build_index(sqlite_url, model_name=MODEL, model_version="1")
+    again = build_index(as_database(sqlite_url), model_name=MODEL, model_version="1")
     assert again.days_recomputed == 0

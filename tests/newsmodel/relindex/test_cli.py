@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from newsmodel.db.session import session_scope
 from tests.newsmodel.relindex.seed import Corpus, one_hot
+from tests.support.db import session_scope
 
 D1 = dt.date(2026, 4, 1)
 
