@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,11 @@ API_KEY_HEADER = "X-API-Key"
 SIGNATURE_HEADER = "X-MLflow-Signature"
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
+# Headers are parsed before anything is trusted: bounded forms only, no int() of arbitrary
+# length (a 5,000-digit timestamp overflowed the float arithmetic below: a 500).
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_DELIVERY_ID = re.compile(r"[\x21-\x7e]{1,200}")
+_MAX_SIGNATURE_CHARS = 200
 
 
 def check_api_key(presented: str | None, keys: Iterable[SecretStr]) -> None:
@@ -88,10 +94,11 @@ def verify_webhook(
             f"webhook needs {SIGNATURE_HEADER}, {TIMESTAMP_HEADER} and {DELIVERY_ID_HEADER} headers "
             "(create the MLflow webhook with secret=WEBHOOK_SECRET)"
         )
-    try:
-        sent_at = int(timestamp)
-    except ValueError as exc:
-        raise Unauthorized(f"{TIMESTAMP_HEADER} is not a unix timestamp") from exc
+    if not _UNIX_SECONDS.fullmatch(timestamp):
+        raise Unauthorized(f"{TIMESTAMP_HEADER} is not a unix timestamp (up to 12 ASCII digits)")
+    if not _DELIVERY_ID.fullmatch(delivery_id) or len(signature) > _MAX_SIGNATURE_CHARS:
+        raise Unauthorized(f"{DELIVERY_ID_HEADER} or {SIGNATURE_HEADER} is not in the form MLflow sends")
+    sent_at = int(timestamp)
     now = time.time() if now is None else now
     if abs(now - sent_at) > tolerance_s:
         raise Unauthorized(
