@@ -85,7 +85,7 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["score"] = "score"
-    limit: int | None = Field(None, ge=1, description="Score at most this many sentences")
+    limit: int | None = Field(None, ge=1, le=10**9, description="Score at most this many sentences")
 
 
 class JobResponse(BaseModel):
@@ -125,7 +125,7 @@ class WebhookEvent(BaseModel):
 
     entity: StrictStr = ""
     action: StrictStr = ""
-    data: WebhookEventData = Field(default_factory=WebhookEventData)
+    data: WebhookEventData = WebhookEventData(name=None)
 
 
 class WebhookAck(BaseModel):

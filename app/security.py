@@ -24,6 +24,8 @@ __all__ = [
     "SIGNATURE_HEADER",
     "ReplayGuard",
     "check_api_key",
+    "key_id",
+    "matching_key",
     "sign_webhook",
     "verify_webhook",
 ]
@@ -39,16 +41,27 @@ _DELIVERY_ID = re.compile(r"[\x21-\x7e]{1,200}")
 _MAX_SIGNATURE_CHARS = 200
 
 
+def matching_key(presented: str, keys: Iterable[SecretStr]) -> SecretStr | None:
+    """The configured key equal to `presented`, compared in constant time against every key."""
+    given = presented.encode("utf-8", "surrogateescape")
+    found: SecretStr | None = None
+    for key in keys:
+        # Compare against every key (no early exit) so timing says nothing about which matched.
+        if hmac.compare_digest(given, key.get_secret_value().encode("utf-8")):
+            found = key
+    return found
+
+
+def key_id(key: SecretStr) -> str:
+    """A short stable name for a key (rate-limit buckets, logs) that does not reveal it."""
+    return hashlib.sha256(key.get_secret_value().encode("utf-8")).hexdigest()[:16]
+
+
 def check_api_key(presented: str | None, keys: Iterable[SecretStr]) -> None:
     """Raise Unauthorized unless `presented` equals one of the configured keys."""
     if not presented:
         raise Unauthorized(f"missing {API_KEY_HEADER} header: this endpoint needs an API key")
-    given = presented.encode("utf-8")
-    matched = False
-    for key in keys:
-        # Compare against every key (no early exit) so timing says nothing about which matched.
-        matched |= hmac.compare_digest(given, key.get_secret_value().encode("utf-8"))
-    if not matched:
+    if matching_key(presented, keys) is None:
         raise Unauthorized(f"invalid {API_KEY_HEADER}")
 
 

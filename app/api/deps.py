@@ -1,4 +1,4 @@
-"""Shared dependencies: API key checks for admin/job routes and (optionally) predict.
+"""Shared dependencies: API key checks for admin/job routes and predict (required in production).
 
 All `async def`: FastAPI runs plain `def` dependencies in its thread pool, a thread hop per request.
 """
@@ -24,5 +24,5 @@ async def require_api_key(state: Annotated[AppState, Depends(get_state)], x_api_
 async def require_predict_key(
     state: Annotated[AppState, Depends(get_state)], x_api_key: ApiKey = None
 ) -> None:
-    if state.settings.require_key_for_predict:
+    if state.settings.predict_needs_key:
         check_api_key(x_api_key, state.settings.api_keys)
