@@ -24,13 +24,13 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.security import sign_webhook
 from crawler.errors import BlockedURL
 from crawler.fetcher import Fetcher
-from crawler.netguard import AddressGuard
+from crawler.netguard import AddressGuard, embedded_ipv4
 from crawler.settings import CrawlerSettings
 from tests.reliability.conftest import ApiServer
 from tests.reliability.figures import record_figures
@@ -363,8 +363,9 @@ def test_any_address_is_refused_exactly_when_it_is_not_global(
     address: ipaddress.IPv4Address | ipaddress.IPv6Address,
 ) -> None:
     host = f"[{address}]" if address.version == 6 else str(address)
-    mapped = getattr(address, "ipv4_mapped", None)
-    public = (mapped or address).is_global and not (mapped or address).is_multicast
+    # IPv6 forms that carry an IPv4 address are judged by it: tests/crawler/test_address_guard.py.
+    assume(not (isinstance(address, ipaddress.IPv6Address) and embedded_ipv4(address)))
+    public = address.is_global and not address.is_multicast
     guard = AddressGuard(allow_private=False)
     try:
         asyncio.run(guard.check(f"http://{host}/"))
