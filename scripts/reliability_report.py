@@ -184,6 +184,30 @@ def fault_table(results: dict[str, dict[str, Any]], names: list[str]) -> list[st
     return lines
 
 
+def bad_input_table(results: dict[str, dict[str, Any]], names: list[str]) -> list[str]:
+    """How many requests (or cases) each bad-input scenario sent, and how many got a 5xx."""
+    lines = [
+        "| scenario | requests / inputs | server errors (>= 500) / unhandled exceptions |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        r = results.get(name)
+        if r is None:
+            continue
+        f = r["figures"]
+        inputs = f.get("inputs")
+        sent = f.get(
+            "requests", f.get("test_cases", sum(inputs.values()) if isinstance(inputs, dict) else None)
+        )
+        if sent is None:  # one entry per case (e.g. per content coding)
+            sent = sum(1 for v in f.values() if isinstance(v, dict))
+        errors = f.get(
+            "server_errors", f.get("unhandled_exceptions", f.get("refused_with_more_than_the_limit"))
+        )
+        lines.append(f"| {r['title']} | {_fmt(sent)} | {_fmt(errors)} |")
+    return lines
+
+
 def scenario_block(r: dict[str, Any]) -> list[str]:
     lines = [
         f"### {r['title']}",
@@ -264,6 +288,8 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         out += [f"## {title}", "", f"Tests: {TEST_FILES.get(key, 'tests/reliability')}", ""]
         if key == "faults":
             out += [*fault_table(results, names), ""]
+        if key == "bad-input":
+            out += [*bad_input_table(results, names), ""]
         for name in names:
             if name in results:
                 out += scenario_block(results[name])
