@@ -72,7 +72,7 @@ def test_rss_feed_stores_every_good_article_once(
         assert len(art.content_hash) == 64 and art.crawl_run_id == row.id
         # Tagged by newsmodel's detector: Seoul/Korea, Tokyo/Japan, the United States, China.
         assert art.countries == ["CHN", "JPN", "KOR", "USA"]
-        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).tuples().all())
+        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).all())
         assert tags[site.url("/articles/delhi-moscow-energy.html")] == ["IND", "RUS", "USA"]
         src = s.scalars(select(Source).where(Source.name == "fx-rss")).one()
         assert (src.country, src.kind, src.language) == ("USA", "rss", "en")

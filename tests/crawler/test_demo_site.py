@@ -83,8 +83,8 @@ def test_crawling_the_demo_sources_stores_every_story_once(
         runs = s.scalars(select(CrawlRun)).all()
         assert sum(r.failed for r in runs) == 0 and sum(r.new for r in runs) == len(news.articles)
         articles = s.scalars(select(Article)).all()
-        links = s.execute(select(ArticleLink.canonical_url, ArticleLink.article_id)).tuples().all()
-        source_country = dict(s.execute(select(Source.name, Source.country)).tuples().all())
+        links = s.execute(select(ArticleLink.canonical_url, ArticleLink.article_id)).all()
+        source_country = dict(s.execute(select(Source.name, Source.country)).all())
         by_title = {a.title: a for a in articles}
 
         # Every story once; every page (copies included) is a link to its story, none unfetched.
