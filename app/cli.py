@@ -27,7 +27,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the API (the model follows the registry; see /docs)."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+    # No Server banner; X-Forwarded-* only from APP_TRUSTED_PROXIES (the app applies them),
+    # never from uvicorn's default trust of loopback peers.
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, server_header=False, proxy_headers=False
+    )
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import jobs as jobs_api
 from app.api import model as model_api
@@ -27,17 +28,20 @@ from app.cache import MemoryCache, PredictionCache, RedisCache
 from app.errors import status_for
 from app.job_dispatch import CeleryJobDispatcher, InProcessJobDispatcher, JobDispatcher
 from app.metrics import AppMetrics
-from app.middleware import BodySizeLimit, RequestMetrics
+from app.middleware import RequestMetrics
 from app.model_follower import ModelHandle, follower_from_settings
 from app.prediction import PredictionService
+from app.rate_limits import RateLimitPolicy, RateLimits, limiter_from_settings
 from app.relations.api import router as relations_router
+from app.request_body import RequestBodyLimits
 from app.scoring_jobs import count_jobs
 from app.security import ReplayGuard
+from app.security_headers import SecurityHeaders
 from app.settings import AppSettings, get_app_settings
 from app.state import AppState
 from newsmodel.countries import get_detector
 from newsmodel.db.session import Database
-from newsmodel.errors import NewsmodelError
+from newsmodel.errors import ConfigError, NewsmodelError
 from newsmodel.logging import configure_logging, get_logger
 
 __all__ = ["create_app"]
@@ -57,7 +61,6 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format)
-        settings.check_secrets()
         db = Database.from_url(settings.database_url)  # connects on first use: /ready reports it
         metrics = AppMetrics()
         follower = follower_from_settings(settings)
@@ -96,6 +99,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             metrics=metrics,
             jobs=runner,
             replay_guard=ReplayGuard(settings.webhook_tolerance_s),
+            limiter=limiter_from_settings(settings),
+            rate_policy=RateLimitPolicy.from_settings(settings),
         )
         handle = follower.current
         log.info(
@@ -104,6 +109,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             version=handle.version if handle else None,
             cache=cache.kind,
             jobs=runner.name,
+            rate_limits=app.state.services.limiter.kind,
+            predict_needs_key=settings.predict_needs_key,
         )
         try:
             yield
@@ -178,9 +185,21 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _settings_or_exit(settings: AppSettings | None) -> AppSettings:
+    """The settings, checked before serving: a bad value, a placeholder secret outside
+    development or a short API key stops the server with one line naming the variable."""
+    try:
+        settings = settings or get_app_settings()
+        settings.check_secrets()
+        settings.check_api_keys()
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    return settings
+
+
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     """Build the API; settings default to the environment (`get_app_settings()`)."""
-    settings = settings or get_app_settings()
+    settings = _settings_or_exit(settings)
     app = FastAPI(
         title="newsmodel API",
         version="1",
@@ -193,14 +212,24 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     for router in (ops_api.router, predict_api.router, jobs_api.router, model_api.router, relations_router):
         app.include_router(router)
-    # Added last = outermost: metrics see every response, including limit refusals.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Each add_middleware wraps the ones before: the last added runs first. From the outside in:
+    # metrics (see every response) -> security headers (on every response, refusals included)
+    # -> client address from trusted proxies only -> CORS (preflights answered, refusals
+    # readable by the page) -> rate limits (before a body is read) -> body limits -> routes.
+    app.add_middleware(
+        RequestBodyLimits, max_bytes=settings.max_body_bytes, timeout_s=settings.body_read_timeout_s
+    )
+    app.add_middleware(RateLimits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "X-API-Key"],
+            expose_headers=["Retry-After"],
         )
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
     return app

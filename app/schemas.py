@@ -18,6 +18,7 @@ __all__ = [
     "PredictionResponse",
     "SentencePrediction",
     "WebhookAck",
+    "WebhookEvent",
 ]
 
 
@@ -84,7 +85,7 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["score"] = "score"
-    limit: int | None = Field(None, ge=1, description="Score at most this many sentences")
+    limit: int | None = Field(None, ge=1, le=10**9, description="Score at most this many sentences")
 
 
 class JobResponse(BaseModel):
@@ -112,6 +113,19 @@ class ModelResponse(BaseModel):
 
     serving: dict[str, Any] | None
     following: dict[str, Any]
+
+
+class WebhookEventData(BaseModel):
+    name: StrictStr | None = Field(None, description="Registered model name")
+
+
+class WebhookEvent(BaseModel):
+    """What the server reads of an MLflow webhook delivery (the rest is ignored): parsed by
+    pydantic's JSON parser, so bad UTF-8, bad JSON, deep nesting and wrong types are one 422."""
+
+    entity: StrictStr = ""
+    action: StrictStr = ""
+    data: WebhookEventData = WebhookEventData(name=None)
 
 
 class WebhookAck(BaseModel):

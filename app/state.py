@@ -11,6 +11,7 @@ from app.job_dispatch import JobDispatcher
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower
 from app.prediction import PredictionService
+from app.rate_limits import Limiter, RateLimitPolicy
 from app.security import ReplayGuard
 from app.settings import AppSettings
 from newsmodel.db.session import Database
@@ -28,6 +29,8 @@ class AppState:
     metrics: AppMetrics
     jobs: JobDispatcher
     replay_guard: ReplayGuard
+    limiter: Limiter
+    rate_policy: RateLimitPolicy
 
 
 async def get_state(request: Request) -> AppState:

@@ -1,5 +1,5 @@
-"""Shared dependencies: API key checks for admin/job routes and (optionally) predict, and the
-request's database session.
+"""Shared dependencies: API key checks for admin/job routes and predict (required in production),
+and the request's database session.
 
 The key checks are `async def`: FastAPI runs plain `def` dependencies in its thread pool, a
 thread hop per request. The session is a plain generator: the routes that use it are `def`
@@ -30,7 +30,7 @@ async def require_api_key(state: Annotated[AppState, Depends(get_state)], x_api_
 async def require_predict_key(
     state: Annotated[AppState, Depends(get_state)], x_api_key: ApiKey = None
 ) -> None:
-    if state.settings.require_key_for_predict:
+    if state.settings.predict_needs_key:
         check_api_key(x_api_key, state.settings.api_keys)
 
 

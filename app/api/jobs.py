@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 
 from app import scoring_jobs
 from app.api.deps import DbSession, require_api_key
@@ -20,6 +20,8 @@ router = APIRouter(
     responses={401: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
 State = Annotated[AppState, Depends(get_state)]
+# Ids are UUIDs; anything else is refused before it reaches SQL (a NUL byte made Postgres raise).
+JobId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="Job id")]
 
 
 @router.post("", response_model=JobResponse, status_code=status.HTTP_202_ACCEPTED)
@@ -40,7 +42,7 @@ def submit_job(body: JobRequest, state: State, session: DbSession) -> JobRespons
 
 
 @router.get("/{job_id}", response_model=JobResponse, responses={404: {"model": ErrorResponse}})
-def get_job(job_id: str, state: State, session: DbSession) -> JobResponse:
+def get_job(job_id: JobId, state: State, session: DbSession) -> JobResponse:
     return JobResponse(**scoring_jobs.get_job(session, job_id), runner=state.jobs.name)
 
 
@@ -50,5 +52,5 @@ def get_job(job_id: str, state: State, session: DbSession) -> JobResponse:
     status_code=status.HTTP_202_ACCEPTED,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
-def cancel_job(job_id: str, state: State, session: DbSession) -> JobResponse:
+def cancel_job(job_id: JobId, state: State, session: DbSession) -> JobResponse:
     return JobResponse(**scoring_jobs.request_cancel(session, job_id), runner=state.jobs.name)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
 
 from app.api.deps import require_api_key
-from app.schemas import ErrorResponse, ModelResponse, WebhookAck
+from app.schemas import ErrorResponse, ModelResponse, WebhookAck, WebhookEvent
 from app.security import verify_webhook
 from app.state import AppState, get_state
 from newsmodel.errors import DataError
@@ -56,12 +56,14 @@ async def mlflow_webhook(request: Request, state: State) -> WebhookAck:
         request.headers, body, settings.webhook_secret, state.replay_guard, settings.webhook_tolerance_s
     )
     try:
-        event = json.loads(body)
-        data = event.get("data") or {}
-        entity = str(event.get("entity", ""))
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise DataError("webhook body is not the JSON object MLflow sends") from exc
-    if entity in RELOAD_ENTITIES and data.get("name") == settings.registered_model_name:
+        event = WebhookEvent.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise DataError(
+            f"webhook body is not the JSON object MLflow sends ({where}: {first.get('msg', 'invalid')})"
+        ) from None
+    if event.entity in RELOAD_ENTITIES and event.data.name == settings.registered_model_name:
         state.follower.trigger()
         return WebhookAck(accepted=True, action="registry check triggered")
-    return WebhookAck(accepted=True, action=f"ignored ({entity} {event.get('action', '')})")
+    return WebhookAck(accepted=True, action=f"ignored ({event.entity} {event.action})")

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from app.api.deps import DbSession
@@ -61,6 +62,13 @@ _STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._
 _MEDIA = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
 DEFAULT_SERIES_DAYS = 180
 TREND_FLAT = 0.02
+# Every day a client names is bounded before any date arithmetic (start = end - 179 days would
+# overflow at 0001-01-01): far wider than any news index, far from date.min/date.max.
+FIRST_INDEX_DAY = dt.date(1970, 1, 1)
+LAST_INDEX_DAY = dt.date(2199, 12, 31)
+MAX_OFFSET = 100_000
+# Names and versions go into SQL: printable text of a sane length (Postgres refuses NUL).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def _settings(request: Request) -> BaseServiceSettings:
@@ -69,10 +77,25 @@ def _settings(request: Request) -> BaseServiceSettings:
     return settings if isinstance(settings, BaseServiceSettings) else get_settings()
 
 
+def _within_index_range(day: dt.date) -> dt.date:
+    if not FIRST_INDEX_DAY <= day <= LAST_INDEX_DAY:
+        raise ValueError(f"must be between {FIRST_INDEX_DAY} and {LAST_INDEX_DAY} (YYYY-MM-DD)")
+    return day
+
+
+IndexDay = Annotated[dt.date, AfterValidator(_within_index_range)]
 DB = DbSession  # the app's Database, one read transaction per request
-PairParam = Annotated[str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"])]
-VersionParam = Annotated[str | None, Query(description="Model version; default: the newest computed")]
-NameParam = Annotated[str | None, Query(description="Registered model name; default: any")]
+PairParam = Annotated[
+    str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"], max_length=64)
+]
+VersionParam = Annotated[
+    str | None,
+    Query(description="Model version; default: the newest computed", max_length=64, pattern=_PRINTABLE),
+]
+NameParam = Annotated[
+    str | None,
+    Query(description="Registered model name; default: any", max_length=256, pattern=_PRINTABLE),
+]
 
 
 def _parse_pair(text: str) -> CountryPair:
@@ -171,9 +194,9 @@ def get_relation(
     session: DB,
     pair: PairParam,
     start: Annotated[
-        dt.date | None, Query(description=f"First day; default: end - {DEFAULT_SERIES_DAYS - 1}")
+        IndexDay | None, Query(description=f"First day; default: end - {DEFAULT_SERIES_DAYS - 1}")
     ] = None,
-    end: Annotated[dt.date | None, Query(description="Last day; default: the newest indexed day")] = None,
+    end: Annotated[IndexDay | None, Query(description="Last day; default: the newest indexed day")] = None,
     smoothing: Annotated[Smoothing, Query(description="Which score goes into `value`")] = "none",
     model_version: VersionParam = None,
     model_name: NameParam = None,
@@ -204,9 +227,9 @@ def get_relation(
 def get_day_sentences(
     session: DB,
     pair: PairParam,
-    day: Annotated[dt.date, PathParam(description="Day (UTC), YYYY-MM-DD")],
+    day: Annotated[IndexDay, PathParam(description="Day (UTC), YYYY-MM-DD")],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     model_version: VersionParam = None,
     model_name: NameParam = None,
 ) -> DaySentencesPage:

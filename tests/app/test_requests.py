@@ -51,14 +51,14 @@ def test_bad_requests_get_clear_4xx(registry: Registry, app_env: dict[str, str],
     r = client.post("/v1/predict", content=b'{"sentences": [', headers={"Content-Type": "application/json"})
     _assert_error(r, 422, "JSON", "malformed JSON")
     huge = json.dumps({"sentences": ["word " * 1000]}).encode()
-    _assert_error(client.post("/v1/predict", content=huge), 422, "APP_MAX_BODY_BYTES", "huge body")
+    _assert_error(client.post("/v1/predict", content=huge), 413, "APP_MAX_BODY_BYTES", "huge body")
 
     def chunks():  # no Content-Length: the limit must still hold while streaming
         for _ in range(10):
             yield b" " * 1000
 
     r = client.post("/v1/predict", content=chunks(), headers={"Content-Type": "application/json"})
-    _assert_error(r, 422, "APP_MAX_BODY_BYTES", "huge chunked body")
+    _assert_error(r, 413, "APP_MAX_BODY_BYTES", "huge chunked body")
 
     # Jobs need a key; a wrong key and a missing key are both 401 with a message.
     _assert_error(client.post("/v1/jobs", json={}), 401, "X-API-Key", "no key")

@@ -35,6 +35,7 @@ __all__ = [
     "STARTUP_SECONDS",
     "TEST_API_KEY",
     "TEST_WEBHOOK_SECRET",
+    "UNREACHED_RATE",
     "_base_env",
     "_rollback_engine",
     "base_service_env",
@@ -60,6 +61,7 @@ STARTUP_SECONDS: dict[str, float] = {}
 
 TEST_API_KEY = "test-api-key-0123456789"
 TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+UNREACHED_RATE = "1000000/minute"
 
 
 @pytest.fixture(scope="session")
@@ -265,6 +267,11 @@ def _base_env(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis
         "NEWSMODEL_STATE_DIR": str(tmp_path_factory.mktemp("state")),
         "LOG_FORMAT": "console",
         "PYTHONUNBUFFERED": "1",
+        # The suite drives servers from one loopback address far past any real client: the
+        # limiter runs (Redis-backed) with limits no test reaches, except the tests of limits.
+        "APP_RATE_LIMIT_PER_ADDRESS": UNREACHED_RATE,
+        "APP_RATE_LIMIT_PER_KEY": UNREACHED_RATE,
+        "APP_AUTH_FAILURE_LIMIT": UNREACHED_RATE,
     }
 
 

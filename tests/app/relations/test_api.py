@@ -120,6 +120,43 @@ def test_other_bad_requests(served: Served) -> None:
     assert resp.status_code == 404
 
 
+# Regression (issue #21): dates at the edges of what `datetime.date` accepts went into date
+# arithmetic (default start = end - 179 days) and answered 500.
+EDGE_DATE_QUERIES = [
+    {"end": "0001-01-01"},
+    {"start": "0001-01-01"},
+    {"start": "0001-01-01", "end": "9999-12-31", "smoothing": "30d"},
+    {"end": "9999-12-31", "smoothing": "7d"},
+    {"start": "9999-12-31", "end": "9999-12-31"},
+]
+
+
+@pytest.mark.parametrize(
+    "params", EDGE_DATE_QUERIES, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items())
+)
+def test_dates_outside_the_index_range_are_a_422_not_a_500(served: Served, params: dict[str, str]) -> None:
+    resp = served.client.get("/v1/relations/KOR-USA", params=params)
+    assert resp.status_code == 422, resp.text
+    assert "between 1970-01-01 and 2199-12-31" in resp.json()["detail"], resp.text
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_drill_down_days_outside_the_index_range_are_a_422(served: Served, day: str) -> None:
+    resp = served.client.get(f"/v1/relations/KOR-USA/days/{day}/sentences")
+    assert resp.status_code == 422, resp.text
+    assert "between 1970-01-01 and 2199-12-31" in resp.json()["detail"], resp.text
+
+
+def test_paging_and_filters_out_of_range_are_a_422(served: Served) -> None:
+    day = served.history.busiest["KOR-PRK"]
+    for params in ({"offset": str(10**20)}, {"offset": str(2**63)}, {"limit": "9" * 40}):
+        resp = served.client.get(f"/v1/relations/KOR-PRK/days/{day}/sentences", params=params)
+        assert resp.status_code == 422, (params, resp.text)
+    for params in ({"model_version": "1\x00"}, {"model_name": "a\x00b"}):
+        resp = served.client.get("/v1/relations", params=params)
+        assert resp.status_code == 422, (params, resp.text)
+
+
 def test_day_drill_down(served: Served) -> None:
     day = served.history.busiest["KOR-PRK"]
     page = _ok(served.client.get(f"/v1/relations/PRK-KOR/days/{day}/sentences", params={"limit": 3}))
