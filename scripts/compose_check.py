@@ -154,7 +154,9 @@ def docker(
         check=False,
     )
     if proc.returncode != 0:
-        detail = " | ".join((proc.stderr or "").strip().splitlines()[-5:]) if capture else "see its output above"
+        detail = (
+            " | ".join((proc.stderr or "").strip().splitlines()[-5:]) if capture else "see its output above"
+        )
         words = [a for a in args if not a.startswith(("/", "-"))][:6]
         raise CheckFailed(f"docker {' '.join(words)} exited {proc.returncode}: {detail}")
     return proc.stdout or ""
@@ -168,7 +170,10 @@ class Stack:
     mlflow: str
     api_key: str
 
-    def compose(self, *args: str, capture: bool = False, timeout: float = 1800) -> str:
+    def compose(
+        self, *args: str, capture: bool = False, timeout: float = 1800, service: str | None = None
+    ) -> str:
+        """`docker compose` on this project; a failure names `service` (whose log tail is shown)."""
         base = [
             "compose",
             "-p",
@@ -178,7 +183,10 @@ class Stack:
             "--env-file",
             str(self.env_file),
         ]
-        return docker(*base, *args, capture=capture, env=self.env, timeout=timeout)
+        try:
+            return docker(*base, *args, capture=capture, env=self.env, timeout=timeout)
+        except CheckFailed as exc:
+            raise CheckFailed(str(exc), service) from exc
 
     def containers(self) -> list[dict[str, Any]]:
         out = self.compose("ps", "-a", "--format", "json", capture=True).strip()
@@ -485,7 +493,7 @@ def run_steps(stack: Stack, report: Report, timeout: float) -> None:
         stack.compose("--profile", "train", "build")
     image_sizes(report)
     with report.step("up -d (crawler scaled to 0) and wait for every healthcheck"):
-        stack.compose("up", "-d", "--scale", "crawler=0")
+        stack.compose("up", "-d", "--scale", "crawler=0", service="migrate")
         wait_healthy(stack, timeout)
     print(stack.compose("ps", "-a", capture=True), flush=True)
     with report.step("crawl the fixture site through the crawler image"):
@@ -495,7 +503,9 @@ def run_steps(stack: Stack, report: Report, timeout: float) -> None:
             raise CheckFailed("the fixture crawl stored no article", "postgres")
         report.note(f"articles stored: {articles}")
     with report.step("preprocess the crawled articles (worker image)"):
-        stack.compose("exec", "-T", "worker", "newsmodel", "preprocess", "--no-ner", "--quiet")
+        stack.compose(
+            "exec", "-T", "worker", "newsmodel", "preprocess", "--no-ner", "--quiet", service="worker"
+        )
         report.note(f"sentence rows: {stack.sql('SELECT count(*) FROM sentences')}")
     with report.step("train a tiny candidate in the trainer container (local data folder)"):
         stack.compose("--profile", "train", "run", "--rm", "--no-deps", "trainer")
@@ -511,7 +521,7 @@ def run_steps(stack: Stack, report: Report, timeout: float) -> None:
     with report.step("a scoring job over the crawled sentences"):
         check_scoring_job(stack, report, timeout)
     with report.step("the relation index and /dashboard"):
-        stack.compose("exec", "-T", "worker", "newsmodel", "index", "build")
+        stack.compose("exec", "-T", "worker", "newsmodel", "index", "build", service="worker")
         check_relations(stack, report)
     memory(stack, report)
 

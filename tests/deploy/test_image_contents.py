@@ -39,6 +39,13 @@ CASES = [
     # The compose check preprocesses crawled articles in the worker image (no spaCy: NER off).
     ("worker", "script", "newsmodel.cli:main", ["preprocess", "--help"]),
     ("worker", "import", "", ["newsmodel.preprocess", "newsmodel.text.textrank"]),
+    # TextRank runs in the worker: networkx's pagerank needs scipy there (a first slim image lacked it).
+    (
+        "worker",
+        "call",
+        "newsmodel.text.textrank:textrank_scores",
+        [["Seoul and Tokyo signed a trade pact.", "Tokyo and Seoul agreed on trade.", "Rain fell in Paris."]],
+    ),
     ("migrate", "script", "newsmodel.cli:main", ["db", "upgrade", "--help"]),
     ("migrate", "script", "mlflow.cli:cli", ["db", "upgrade", "--help"]),
     ("trainer", "script", "newsmodel.cli:main", ["train", "--help"]),
