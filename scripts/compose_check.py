@@ -2,11 +2,12 @@
 """`make compose-check`: the real docker-compose.yml, end to end, on the engine `docker` points at.
 
 Builds every image, starts the stack (crawler scaled to 0: it would crawl the real sources),
-waits for every healthcheck, crawls the fixture news site through the crawler image, trains a
-tiny candidate in the trainer container from a local data folder, promotes it by stage (followed
-by the api's poll: MLflow has no stage webhook) and by alias (followed by the webhook), then
-checks /ready, a prediction, a scoring job, the relation index and /dashboard, and removes
-everything it started (`down -v`). Prints the time of each step, image sizes and memory per
+waits for every healthcheck, trains a tiny candidate in the trainer container from a local data
+folder, promotes it by stage (followed by the api's poll: MLflow has no stage webhook) and by
+alias (followed by the webhook), checks /ready and a prediction, crawls the fixture news site
+through the crawler image, preprocesses it in the worker image, runs a scoring job over it
+(crawled after the promotions, so the api's backfill of a new version cannot score it first),
+checks the relation index and /dashboard, and removes everything it started (`down -v`). Prints the time of each step, image sizes and memory per
 service; on a failure, the failing service's log tail, and exits 1.
 
 The stack runs as its own compose project (`newsmodel-check`) with generated secrets, free host
@@ -378,12 +379,10 @@ def promote_by_stage(stack: Stack, report: Report, version: str, timeout: float)
 
 def promote_by_alias(stack: Stack, report: Report, source: dict[str, Any], timeout: float) -> str:
     """A second version of the same model files, made champion: the webhook moves the api."""
-    created = mlflow_api(
-        stack,
-        "POST",
-        "model-versions/create",
-        {"name": MODEL_NAME, "source": source["source"], "run_id": source.get("run_id", "")},
-    )["model_version"]
+    body = {"name": MODEL_NAME, "source": source["source"], "run_id": source.get("run_id", "")}
+    if source["source"].startswith("models:/"):  # an MLflow 3 logged model: name it too
+        body["model_id"] = source.get("model_id") or source["source"].removeprefix("models:/")
+    created = mlflow_api(stack, "POST", "model-versions/create", body)["model_version"]
     version = str(created["version"])
     wait_until(
         f"model version {version} READY",
@@ -432,11 +431,24 @@ def check_scoring_job(stack: Stack, report: Report, timeout: float) -> None:
         return now if now["status"] in ("succeeded", "failed", "cancelled") else None
 
     done = wait_until(f"scoring job {job['id']}", finished, "worker", timeout)
-    if done["status"] != "succeeded" or done["done"] < 1 or done["done"] != done["total"]:
+    if done["status"] != "succeeded" or done["done"] != done["total"]:
         raise CheckFailed(
             f"scoring job ended {done['status']} ({done['done']}/{done['total']}): {done['error']}", "worker"
         )
-    report.note(f"scoring job: {done['done']}/{done['total']} sentences scored by v{done['model_version']}")
+    version = done["model_version"]
+    sentences = int(stack.sql("SELECT count(*) FROM sentences") or 0)
+    scored = int(
+        stack.sql(f"SELECT count(DISTINCT sentence_id) FROM predictions WHERE model_version = '{version}'")
+        or 0
+    )
+    if done["done"] < 1 or scored != sentences:
+        raise CheckFailed(
+            f"scoring job scored {done['done']}; v{version} has scored {scored} of {sentences} sentences",
+            "worker",
+        )
+    report.note(
+        f"scoring job: {done['done']}/{done['total']} sentences scored by v{version}; all {sentences} scored"
+    )
 
 
 def check_relations(stack: Stack, report: Report) -> None:
@@ -496,17 +508,6 @@ def run_steps(stack: Stack, report: Report, timeout: float) -> None:
         stack.compose("up", "-d", "--scale", "crawler=0", service="migrate")
         wait_healthy(stack, timeout)
     print(stack.compose("ps", "-a", capture=True), flush=True)
-    with report.step("crawl the fixture site through the crawler image"):
-        stack.compose("run", "--rm", "--no-deps", "crawler", "crawl-fixture-site")
-        articles = int(stack.sql("SELECT count(*) FROM articles") or 0)
-        if articles < 1:
-            raise CheckFailed("the fixture crawl stored no article", "postgres")
-        report.note(f"articles stored: {articles}")
-    with report.step("preprocess the crawled articles (worker image)"):
-        stack.compose(
-            "exec", "-T", "worker", "newsmodel", "preprocess", "--no-ner", "--quiet", service="worker"
-        )
-        report.note(f"sentence rows: {stack.sql('SELECT count(*) FROM sentences')}")
     with report.step("train a tiny candidate in the trainer container (local data folder)"):
         stack.compose("--profile", "train", "run", "--rm", "--no-deps", "trainer")
         first = trained_version(stack)
@@ -518,6 +519,17 @@ def run_steps(stack: Stack, report: Report, timeout: float) -> None:
     with report.step("/ready and a prediction"):
         expect("GET", f"{stack.api}/ready")
         check_prediction(stack, report, version)
+    with report.step("crawl the fixture site through the crawler image"):
+        stack.compose("run", "--rm", "--no-deps", "crawler", "crawl-fixture-site")
+        articles = int(stack.sql("SELECT count(*) FROM articles") or 0)
+        if articles < 1:
+            raise CheckFailed("the fixture crawl stored no article", "postgres")
+        report.note(f"articles stored: {articles}")
+    with report.step("preprocess the crawled articles (worker image)"):
+        stack.compose(
+            "exec", "-T", "worker", "newsmodel", "preprocess", "--no-ner", "--quiet", service="worker"
+        )
+        report.note(f"sentence rows: {stack.sql('SELECT count(*) FROM sentences')}")
     with report.step("a scoring job over the crawled sentences"):
         check_scoring_job(stack, report, timeout)
     with report.step("the relation index and /dashboard"):
