@@ -83,7 +83,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 DB = Annotated[Session, Depends(get_session)]
-PairParam = Annotated[str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"])]
+PairParam = Annotated[
+    str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA", "KOR>USA"])
+]
 VersionParam = Annotated[str | None, Query(description="Model version; default: the newest computed")]
 NameParam = Annotated[str | None, Query(description="Registered model name; default: any")]
 
@@ -144,11 +146,16 @@ def list_relations(
     model_name: NameParam = None,
     focus: Annotated[bool, Query(description="Only pairs among FOCUS_COUNTRIES")] = False,
     window_days: Annotated[int, Query(ge=1, le=366, description="Sparkline length in days")] = 30,
+    directed: Annotated[
+        bool, Query(description="Also each direction (KOR>USA, USA>KOR) beside the unordered pair")
+    ] = False,
 ) -> RelationsPage:
     """Every pair's latest score, interval, smoothed scores, 7-day trend and a sparkline."""
     version = _version(session, model_name, model_version)
     pairs = focus_pairs(_settings(request).focus_countries) if focus else None
-    summaries = pair_summaries(session, version, pairs, window_days=window_days)
+    if pairs is not None and directed:
+        pairs = [p for pair in pairs for p in (pair, *pair.directed())]
+    summaries = pair_summaries(session, version, pairs, window_days=window_days, directed=directed)
     return RelationsPage(
         model_name=version.model_name,
         model_version=version.model_version,
@@ -162,6 +169,7 @@ def list_relations(
                 pair=str(s.pair),
                 country_a=s.pair.a,
                 country_b=s.pair.b,
+                source=s.pair.source,
                 latest_day=s.latest_day,
                 score=s.score,
                 ci_low=s.ci_low,

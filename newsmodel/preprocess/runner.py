@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from newsmodel.countries import CountryDetector, get_detector
+from newsmodel.countries.direction import DirectionReader, get_direction_reader
 from newsmodel.db import session_scope
 from newsmodel.db.models import Article, Sentence, utcnow
 from newsmodel.errors import DataError, DependencyUnavailable
@@ -80,6 +81,7 @@ def _process_batch(
     max_chars: int,
     ner: EntityRecognizer | None,
     report: PreprocessReport,
+    directions: DirectionReader | None = None,
 ) -> int:
     with session_scope(database_url) as session:
         query = (
@@ -99,6 +101,8 @@ def _process_batch(
                 focus=focus,
                 top_k=top_k,
                 max_chars=max_chars,
+                date=article.published_at.date() if article.published_at else None,
+                directions=directions,
             )
             _add_entities(result.records, ner)
             # A re-queued article (preprocessed_at reset by hand) replaces its old rows.
@@ -125,11 +129,14 @@ def preprocess_articles(
     ner: EntityRecognizer | None = None,
     progress: bool = True,
     detector: CountryDetector | None = None,
+    direction: bool = True,
 ) -> PreprocessReport:
-    """Process pending articles (all, or `limit` of them) and return what was done."""
+    """Process pending articles (all, or `limit` of them) and return what was done. With
+    `direction` each pair sentence is parsed for who acts on whom (spaCy, when installed)."""
     from tqdm import tqdm
 
     detector = detector or get_detector()
+    directions = get_direction_reader() if direction else None
     report = PreprocessReport(ner=ner.status if ner is not None else "off: disabled (--no-ner)")
     started = time.perf_counter()
     try:
@@ -138,7 +145,9 @@ def preprocess_articles(
         with tqdm(total=total, unit="article", disable=not progress, desc="preprocess") as bar:
             while limit is None or report.articles < limit:
                 size = batch_size if limit is None else min(batch_size, limit - report.articles)
-                done = _process_batch(database_url, size, detector, focus, top_k, max_chars, ner, report)
+                done = _process_batch(
+                    database_url, size, detector, focus, top_k, max_chars, ner, report, directions
+                )
                 if done == 0:
                     break
                 report.articles += done
