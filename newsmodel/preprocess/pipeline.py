@@ -114,9 +114,9 @@ def process_article(
         spans = [m.to_dict() for m in mentions[position]]
         for a, b in pairs:
             record = SentenceRecord(position, units[position].text, lang, a, b, spans, scores[position])
-            directed = read.get(position, {}).get((a, b))
-            if directed is not None:
-                record.source_country, record.target_country = directed.source, directed.target
-                record.direction_confidence = directed.confidence
+            said = read.get(position, {}).get((a, b))
+            if said is not None:
+                record.source_country, record.target_country = said.source, said.target
+                record.direction_confidence = said.confidence
             result.records.append(record)
     return result
