@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -179,6 +179,31 @@ def _unscored(model_name: str, model_version: str) -> Any:
     return ~scored
 
 
+def _scorable(handle: ModelHandle) -> Any:
+    """Unscored by the version and in a language it reads (label_map `languages`): a Korean
+    sentence is never given to an English model; it stays pending for one that reads Korean."""
+    return and_(_unscored(handle.name, handle.version), _in_languages(handle.predictor.label_map.languages))
+
+
+def _in_languages(languages: tuple[str, ...]) -> Any:
+    # "en-US" counts as "en"; sentences with no language recorded are English (the corpus default)
+    clauses = [Sentence.language.in_(languages)]
+    clauses += [Sentence.language.like(f"{lang}-%") for lang in languages]
+    if "en" in languages:
+        clauses.append(Sentence.language.is_(None))
+    return or_(*clauses)
+
+
+def pending_by_language(session: Session, handle: ModelHandle) -> dict[str, int]:
+    """Sentences the version has not scored because it does not read their language, per language."""
+    rows = session.execute(
+        select(Sentence.language, func.count())
+        .where(_unscored(handle.name, handle.version), ~_in_languages(handle.predictor.label_map.languages))
+        .group_by(Sentence.language)
+    )
+    return {str(lang or "unknown"): int(n) for lang, n in rows}
+
+
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on the (sentence, model, version) unique key; rows inserted."""
     if not rows:
@@ -239,7 +264,7 @@ def _boundaries(
     session: Session, handle: ModelHandle, chunk_size: int, lo: int, hi: int | None, limit: int | None
 ) -> tuple[list[tuple[int, int]], int]:
     """Id ranges holding about `chunk_size` unscored sentences each (keyset windows), and their count."""
-    where = [_unscored(handle.name, handle.version), Sentence.id >= lo]
+    where = [_scorable(handle), Sentence.id >= lo]
     if hi is not None:
         where.append(Sentence.id < hi)
     numbered = (
@@ -278,7 +303,13 @@ def start_job(url: str, job_id: str, handle: ModelHandle, chunk_size: int) -> Jo
             job.model_name, job.model_version = handle.name, handle.version
             job.total, job.done = total, 0
             span = [ranges[0][0], ranges[-1][1]] if ranges else [0, 0]
-            job.params = {**job.params, "id_span": span, "chunks": len(ranges)}
+            job.params = {
+                **job.params,
+                "id_span": span,
+                "chunks": len(ranges),
+                # left for a model that reads them (shown as pending on the dashboard)
+                "pending_other_languages": pending_by_language(s, handle),
+            }
         else:
             lo, hi = job.params.get("id_span", [0, 0])
             ranges, _ = _boundaries(s, handle, chunk_size, int(lo), int(hi), None)
@@ -301,7 +332,7 @@ def score_range(
             return ChunkResult(stopped, 0, False)
         query = (
             select(Sentence.id, Sentence.text)
-            .where(_unscored(handle.name, handle.version), Sentence.id >= lo, Sentence.id < hi)
+            .where(_scorable(handle), Sentence.id >= lo, Sentence.id < hi)
             .order_by(Sentence.id)
         )
         batch = s.execute(query.limit(limit) if limit else query).all()
@@ -332,7 +363,7 @@ def score_range(
         span_lo, span_hi = job.params.get("id_span", [lo, hi])
         left = s.scalar(
             select(Sentence.id)
-            .where(_unscored(handle.name, handle.version), Sentence.id >= span_lo, Sentence.id < span_hi)
+            .where(_scorable(handle), Sentence.id >= span_lo, Sentence.id < span_hi)
             .limit(1)
         )
         if left is None:

@@ -135,6 +135,11 @@ class ModelResponse(BaseModel):
 
     serving: dict[str, Any] | None
     following: dict[str, Any]
+    pending_by_language: dict[str, int] | None = Field(
+        None,
+        description="Sentences the served version leaves unscored because it does not read their "
+        "language (e.g. Korean under an English model), per language; null when unknown",
+    )
 
 
 class WebhookAck(BaseModel):

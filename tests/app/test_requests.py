@@ -113,3 +113,10 @@ def test_predict_can_require_a_key(registry: Registry, app_env: dict[str, str], 
     assert [d["label"] for d in second["directions"]] == ["JPN-KOR"]
     bad = client.post("/v1/predict", json={"text": "x", "date": "May 1960"}, headers=API_KEY_HEADERS)
     assert bad.status_code == 422
+    # Korean sentences in the corpus wait for a model that reads Korean; /v1/model counts them
+    from tests.app.jobdata import insert_sentences
+
+    insert_sentences(app_env["DATABASE_URL"], 3, language="ko")
+    model = client.get("/v1/model").json()
+    assert model["serving"]["languages"] == ["en"]
+    assert model["pending_by_language"] == {"ko": 3}

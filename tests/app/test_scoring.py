@@ -49,6 +49,46 @@ def test_chunks_score_everything_once_and_reruns_add_nothing(url: str, handle: M
     assert prediction_counts(url, handle.name) == (25, 25)
 
 
+def test_sentences_in_languages_the_model_does_not_read_stay_pending(
+    url: str, handle: ModelHandle, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """An English model never scores Korean sentences: they wait, counted per language, for a
+    version whose label map says it reads Korean."""
+    import json
+    import shutil
+
+    from newsmodel.db.session import session_scope
+
+    insert_sentences(url, 6)
+    insert_sentences(url, 4, language="ko")
+    assert handle.predictor.label_map.languages == ("en",)  # packaged before the field: English
+    job = jobs.create_job(url, "score", {}, handle.name)
+    _run(url, job["id"], handle, chunk=10)
+    done = jobs.get_job(url, job["id"])
+    assert (done["status"], done["done"], done["total"]) == ("succeeded", 6, 6)
+    assert done["params"]["pending_other_languages"] == {"ko": 4}
+    with session_scope(url) as s:
+        assert jobs.pending_by_language(s, handle) == {"ko": 4}
+
+    bilingual = tmp_path / "bilingual"
+    shutil.copytree(tiny_models["a"], bilingual)
+    label_map = json.loads((bilingual / "label_map.json").read_text())
+    (bilingual / "label_map.json").write_text(json.dumps({**label_map, "languages": ["en", "ko"]}))
+    reads_korean = ModelHandle(
+        handle.name,
+        "2",
+        "alias champion",
+        OnnxPredictor.from_dir(bilingual, intra_op_threads=1),
+        time.time(),
+        0.0,
+    )
+    job2 = jobs.create_job(url, "score", {}, handle.name)
+    _run(url, job2["id"], reads_korean, chunk=10)
+    assert jobs.get_job(url, job2["id"])["done"] == 10
+    with session_scope(url) as s:
+        assert jobs.pending_by_language(s, reads_korean) == {}
+
+
 def test_redelivered_chunk_inserts_nothing_twice(url: str, handle: ModelHandle) -> None:
     """A worker killed after its insert but before the ack: the chunk runs again."""
     insert_sentences(url, 8)

@@ -95,6 +95,11 @@
       var loaded = when(s.loaded_at);
       $("serving-since").textContent = promoted ? "promoted " + promoted
         : loaded ? "loaded " + loaded + (s.via ? " (" + s.via + ")" : "") : (s.via || "");
+      var pending = m.pending_by_language || {};
+      var waiting = Object.keys(pending).filter(function (k) { return pending[k] > 0; });
+      $("serving-pending").textContent = "reads " + (s.languages || ["en"]).join(", ") + (waiting.length
+        ? " · pending: " + waiting.map(function (k) { return pending[k] + " " + k; }).join(", ") + " sentences"
+        : "");
     }).catch(function () {
       $("serving-model").textContent = "unknown";
       $("serving-since").textContent = "/v1/model not available";
