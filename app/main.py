@@ -147,8 +147,11 @@ def _backfill_on_promotion(runner: JobDispatcher) -> Callable[[ModelHandle], Non
 
 
 def _warm_country_detector() -> None:
-    """Compile the country patterns now, not on the first request (~1 s)."""
-    get_detector().detect("Seoul")
+    """Compile the country patterns and load the parser now, not on the first request (~2 s)."""
+    from newsmodel.countries.direction import get_direction_reader
+
+    text = "Seoul protested to Tokyo."
+    get_direction_reader().read(text, get_detector().detect(text))
 
 
 async def _newsmodel_error(_request: Request, exc: Exception) -> JSONResponse:

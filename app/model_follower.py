@@ -64,6 +64,7 @@ class ModelHandle:
             "base_model": lm.model_name,
             "architecture": lm.architecture,
             "max_length": lm.max_length,
+            "languages": list(lm.languages),
             "loaded_at": self.loaded_at,
             "load_seconds": round(self.load_seconds, 3),
         }

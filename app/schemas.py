@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 __all__ = [
+    "CountryDirection",
     "CountryMention",
     "ErrorResponse",
     "JobRequest",
@@ -39,6 +40,11 @@ class PredictionRequest(BaseModel):
 
     text: StrictStr | None = Field(None, description="A single sentence")
     sentences: list[StrictStr] | None = Field(None, min_length=1, description="Several sentences")
+    date: dt.date | None = Field(
+        None,
+        description="The article's date (YYYY-MM-DD): which heads of state and historical states a "
+        "name means then (e.g. 'Khrushchev' counts for Russia in 1960, not in 2020); default: any date",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictionRequest:
@@ -58,6 +64,20 @@ class CountryMention(BaseModel):
     start: int
     end: int
     iso3: str
+    kind: str = Field("name", description="name, demonym, metonym, leader, group, fuzzy, ko, ...")
+    venue: bool = Field(False, description="Only hosts others' meeting: in no pair")
+
+
+class CountryDirection(BaseModel):
+    """Who acts on whom in one pair of the sentence (source -> target), or undirected."""
+
+    a: str
+    b: str
+    source: str | None = Field(description="The acting country; null when the sentence does not say")
+    target: str | None
+    confidence: float = Field(description="How direct the grammatical evidence is (not a probability)")
+    basis: str = Field(description="parse, nominal, conjoined, particles, not said, ...")
+    label: str = Field(examples=["KOR>USA", "KOR-USA"])
 
 
 class SentencePrediction(BaseModel):
@@ -65,6 +85,9 @@ class SentencePrediction(BaseModel):
     probabilities: dict[str, float]
     countries: list[str] = Field(description="ISO 3166 alpha-3 codes mentioned, sorted")
     country_pairs: list[tuple[str, str]] = Field(description="Unordered pairs of mentioned countries")
+    directions: list[CountryDirection] = Field(
+        default_factory=list, description="Each pair's direction (source -> target) from the parse"
+    )
     mentions: list[CountryMention]
     cached: bool
 
@@ -113,6 +136,11 @@ class ModelResponse(BaseModel):
 
     serving: dict[str, Any] | None
     following: dict[str, Any]
+    pending_by_language: dict[str, int] | None = Field(
+        None,
+        description="Sentences the served version leaves unscored because it does not read their "
+        "language (e.g. Korean under an English model), per language; null when unknown",
+    )
 
 
 class WebhookEventData(BaseModel):

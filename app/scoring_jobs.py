@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -211,6 +211,31 @@ def _unscored(model_name: str, model_version: str) -> Any:
     return ~scored
 
 
+def _scorable(handle: ModelHandle) -> Any:
+    """Unscored by the version and in a language it reads (label_map `languages`): a Korean
+    sentence is never given to an English model; it stays pending for one that reads Korean."""
+    return and_(_unscored(handle.name, handle.version), _in_languages(handle.predictor.label_map.languages))
+
+
+def _in_languages(languages: tuple[str, ...]) -> Any:
+    # "en-US" counts as "en"; sentences with no language recorded are English (the corpus default)
+    clauses = [Sentence.language.in_(languages)]
+    clauses += [Sentence.language.like(f"{lang}-%") for lang in languages]
+    if "en" in languages:
+        clauses.append(Sentence.language.is_(None))
+    return or_(*clauses)
+
+
+def pending_by_language(session: Session, handle: ModelHandle) -> dict[str, int]:
+    """Sentences the version has not scored because it does not read their language, per language."""
+    rows = session.execute(
+        select(Sentence.language, func.count())
+        .where(_unscored(handle.name, handle.version), ~_in_languages(handle.predictor.label_map.languages))
+        .group_by(Sentence.language)
+    )
+    return {str(lang or "unknown"): int(n) for lang, n in rows}
+
+
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on the (sentence, model, version) unique key; rows inserted."""
     if not rows:
@@ -271,7 +296,7 @@ def _boundaries(
     session: Session, handle: ModelHandle, chunk_size: int, lo: int, hi: int | None, limit: int | None
 ) -> tuple[list[tuple[int, int]], int]:
     """Id ranges holding about `chunk_size` unscored sentences each (keyset windows), and their count."""
-    where = [_unscored(handle.name, handle.version), Sentence.id >= lo]
+    where = [_scorable(handle), Sentence.id >= lo]
     if hi is not None:
         where.append(Sentence.id < hi)
     numbered = (
@@ -308,7 +333,13 @@ def start_job(session: Session, job_id: str, handle: ModelHandle, chunk_size: in
         job.model_name, job.model_version = handle.name, handle.version
         job.total, job.done = total, 0
         span = [ranges[0][0], ranges[-1][1]] if ranges else [0, 0]
-        job.params = {**job.params, "id_span": span, "chunks": len(ranges)}
+        job.params = {
+            **job.params,
+            "id_span": span,
+            "chunks": len(ranges),
+            # left for a model that reads them (shown as pending on the dashboard)
+            "pending_other_languages": pending_by_language(session, handle),
+        }
     else:
         lo, hi = job.params.get("id_span", [0, 0])
         ranges, _ = _boundaries(session, handle, chunk_size, int(lo), int(hi), None)
@@ -328,7 +359,7 @@ def unscored_in_range(
         return ChunkResult(stopped, 0, False)
     query = (
         select(Sentence.id, Sentence.text)
-        .where(_unscored(handle.name, handle.version), Sentence.id >= lo, Sentence.id < hi)
+        .where(_scorable(handle), Sentence.id >= lo, Sentence.id < hi)
         .order_by(Sentence.id)
     )
     return [(int(sid), str(text)) for sid, text in session.execute(query.limit(limit) if limit else query)]
@@ -366,9 +397,7 @@ def record_scores(
         return ChunkResult(job.status, inserted, False)
     span_lo, span_hi = job.params.get("id_span", list(span))
     left = session.scalar(
-        select(Sentence.id)
-        .where(_unscored(handle.name, handle.version), Sentence.id >= span_lo, Sentence.id < span_hi)
-        .limit(1)
+        select(Sentence.id).where(_scorable(handle), Sentence.id >= span_lo, Sentence.id < span_hi).limit(1)
     )
     if left is None:
         job.status, job.finished_at = "succeeded", _now()

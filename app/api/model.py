@@ -21,15 +21,36 @@ State = Annotated[AppState, Depends(get_state)]
 RELOAD_ENTITIES = {"model_version_alias"}
 
 
-def _model_response(state: AppState) -> ModelResponse:
+def _model_response(state: AppState, pending: dict[str, int] | None = None) -> ModelResponse:
     handle = state.follower.current
-    return ModelResponse(serving=handle.describe() if handle else None, following=state.follower.status())
+    return ModelResponse(
+        serving=handle.describe() if handle else None,
+        following=state.follower.status(),
+        pending_by_language=pending,
+    )
+
+
+def _pending(state: AppState) -> dict[str, int] | None:
+    """Sentences left for a model that reads their language; None when no model or no database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.scoring_jobs import pending_by_language
+
+    handle = state.follower.current
+    if handle is None:
+        return None
+    try:
+        with state.db.transaction() as session:
+            return pending_by_language(session, handle)
+    except SQLAlchemyError:
+        return None
 
 
 @router.get("/model", response_model=ModelResponse)
 async def get_model(state: State) -> ModelResponse:
-    """What is served now, what the registry says is live, and the last load error if any."""
-    return _model_response(state)
+    """What is served now (with the languages it reads), what the registry says is live, the last
+    load error if any, and the sentences waiting for a model that reads their language."""
+    return _model_response(state, await asyncio.to_thread(_pending, state))
 
 
 @router.post(

@@ -86,7 +86,7 @@ def _within_index_range(day: dt.date) -> dt.date:
 IndexDay = Annotated[dt.date, AfterValidator(_within_index_range)]
 DB = DbSession  # the app's Database, one read transaction per request
 PairParam = Annotated[
-    str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"], max_length=64)
+    str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA", "KOR>USA"], max_length=64)
 ]
 VersionParam = Annotated[
     str | None,
@@ -154,11 +154,16 @@ def list_relations(
     model_name: NameParam = None,
     focus: Annotated[bool, Query(description="Only pairs among FOCUS_COUNTRIES")] = False,
     window_days: Annotated[int, Query(ge=1, le=366, description="Sparkline length in days")] = 30,
+    directed: Annotated[
+        bool, Query(description="Also each direction (KOR>USA, USA>KOR) beside the unordered pair")
+    ] = False,
 ) -> RelationsPage:
     """Every pair's latest score, interval, smoothed scores, 7-day trend and a sparkline."""
     version = _version(session, model_name, model_version)
     pairs = focus_pairs(_settings(request).focus_countries) if focus else None
-    summaries = pair_summaries(session, version, pairs, window_days=window_days)
+    if pairs is not None and directed:
+        pairs = [p for pair in pairs for p in (pair, *pair.directed())]
+    summaries = pair_summaries(session, version, pairs, window_days=window_days, directed=directed)
     return RelationsPage(
         model_name=version.model_name,
         model_version=version.model_version,
@@ -172,6 +177,7 @@ def list_relations(
                 pair=str(s.pair),
                 country_a=s.pair.a,
                 country_b=s.pair.b,
+                source=s.pair.source,
                 latest_day=s.latest_day,
                 score=s.score,
                 ci_low=s.ci_low,

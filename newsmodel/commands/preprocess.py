@@ -17,6 +17,9 @@ def preprocess(
         False, "--all-countries", help="Store pairs of every country, not only FOCUS_COUNTRIES."
     ),
     no_ner: bool = typer.Option(False, "--no-ner", help="Skip named entities (faster)."),
+    no_direction: bool = typer.Option(
+        False, "--no-direction", help="Do not parse who acts on whom in pair sentences (faster)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Split new articles into sentences, find country pairs, score importance, store sentence rows."""
@@ -38,6 +41,7 @@ def preprocess(
             top_k=top_k,
             ner=ner,
             progress=not quiet,
+            direction=not no_direction,
         )
     typer.echo(report.summary())
 

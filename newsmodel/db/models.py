@@ -215,7 +215,12 @@ class Sentence(Base):
     # Unordered pair stored sorted (country_a < country_b), ISO 3166 alpha-3.
     country_a: Mapped[str] = mapped_column(String(3))
     country_b: Mapped[str] = mapped_column(String(3))
-    # [{"text": "Seoul", "start": 0, "end": 5, "iso3": "KOR"}, ...]
+    # Who acts on whom (country_a or country_b -> the other), from the dependency parse; NULL when
+    # the sentence does not say (or was preprocessed before directions existed).
+    source_country: Mapped[str | None] = mapped_column(String(3))
+    target_country: Mapped[str | None] = mapped_column(String(3))
+    direction_confidence: Mapped[float | None] = mapped_column(Float)
+    # [{"text": "Seoul", "start": 0, "end": 5, "iso3": "KOR", "kind": "metonym", "venue": false}, ...]
     mentions: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
     entities: Mapped[list[JsonDict] | None] = mapped_column(JSON)
     importance: Mapped[float | None] = mapped_column(Float)
@@ -308,11 +313,21 @@ class ScoringJob(Base):
 
 
 class RelationIndexRow(Base):
-    """The relation index for one unordered country pair on one day, from one model version."""
+    """The relation index for one country pair on one day, from one model version: over all the
+    pair's sentences (direction ""), or over those where country_a acts on country_b (">") or
+    country_b on country_a ("<")."""
 
     __tablename__ = "relation_index"
     __table_args__ = (
-        UniqueConstraint("country_a", "country_b", "day", "model_name", "model_version"),
+        UniqueConstraint(
+            "country_a",
+            "country_b",
+            "direction",
+            "day",
+            "model_name",
+            "model_version",
+            name="uq_relation_index_pair_direction_day_version",
+        ),
         Index("ix_relation_index_pair_version_day", "country_a", "country_b", "model_version", "day"),
         Index("ix_relation_index_day", "day"),
     )
@@ -320,6 +335,7 @@ class RelationIndexRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     country_a: Mapped[str] = mapped_column(String(3))
     country_b: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(1), default="", server_default="")
     day: Mapped[dt.date] = mapped_column(Date)
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(32))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsmodel.countries import CountryDetector, get_detector
+from newsmodel.countries.direction import DirectionReader, get_direction_reader
 from newsmodel.db.models import Article, Sentence, utcnow
 from newsmodel.db.session import CONNECTION_ERRORS, Database
 from newsmodel.errors import DataError
@@ -81,6 +82,7 @@ def preprocess_batch(
     max_chars: int,
     ner: EntityRecognizer | None,
     report: PreprocessReport,
+    directions: DirectionReader | None = None,
 ) -> int:
     """Claim up to `batch_size` pending articles and write their sentence rows; returns how many."""
     query = (
@@ -100,6 +102,8 @@ def preprocess_batch(
             focus=focus,
             top_k=top_k,
             max_chars=max_chars,
+            date=article.published_at.date() if article.published_at else None,
+            directions=directions,
         )
         _add_entities(result.records, ner)
         # A re-queued article (preprocessed_at reset by hand) replaces its old rows.
@@ -126,11 +130,14 @@ def preprocess_articles(
     ner: EntityRecognizer | None = None,
     progress: bool = True,
     detector: CountryDetector | None = None,
+    direction: bool = True,
 ) -> PreprocessReport:
-    """Process pending articles (all, or `limit` of them) and return what was done."""
+    """Process pending articles (all, or `limit` of them) and return what was done. With
+    `direction` each pair sentence is parsed for who acts on whom (spaCy, when installed)."""
     from tqdm import tqdm
 
     detector = detector or get_detector()
+    directions = get_direction_reader() if direction else None
     report = PreprocessReport(ner=ner.status if ner is not None else "off: disabled (--no-ner)")
     started = time.perf_counter()
     try:
@@ -141,7 +148,9 @@ def preprocess_articles(
             while limit is None or report.articles < limit:
                 size = batch_size if limit is None else min(batch_size, limit - report.articles)
                 with db.transaction() as session:
-                    done = preprocess_batch(session, size, detector, focus, top_k, max_chars, ner, report)
+                    done = preprocess_batch(
+                        session, size, detector, focus, top_k, max_chars, ner, report, directions
+                    )
                 if done == 0:
                     break
                 report.articles += done

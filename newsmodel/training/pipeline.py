@@ -98,6 +98,8 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
         version = _register(
             client, out / "model", registered, splits, scheme.key, commit, run.info.run_id, metrics
         )
+        if version is not None and registered is not None:
+            _tag_languages(client, registered, version, cfg.model)
     log.info(
         "candidate done",
         run_id=run.info.run_id,
@@ -107,6 +109,14 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
         int8_test_accuracy=round(metrics["int8_test_accuracy"], 4),
     )
     return TrainResult(run.info.run_id, experiment_id, registered, version, out, metrics, report)
+
+
+def _tag_languages(client: Any, name: str, version: str, model_cfg: Any) -> None:
+    """Registration metadata `languages` ("en", "en,ko"): what the scorer may give this version."""
+    from newsmodel.export.package import model_languages
+    from newsmodel.registry.register import tag_model_version
+
+    tag_model_version(client, name, version, {"languages": ",".join(model_languages(model_cfg))})
 
 
 def _register(

@@ -66,6 +66,44 @@ def test_chunks_score_everything_once_and_reruns_add_nothing(database: Database,
     assert prediction_counts(database, handle.name) == (25, 25)
 
 
+def test_sentences_in_languages_the_model_does_not_read_stay_pending(
+    database: Database, handle: ModelHandle, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """An English model never scores Korean sentences: they wait, counted per language, for a
+    version whose label map says it reads Korean."""
+    import json
+    import shutil
+
+    insert_sentences(database, 6)
+    insert_sentences(database, 4, language="ko")
+    assert handle.predictor.label_map.languages == ("en",)  # packaged before the field: English
+    job = _create(database, {}, handle.name)
+    _run(database, job["id"], handle, chunk=10)
+    done = _get(database, job["id"])
+    assert (done["status"], done["done"], done["total"]) == ("succeeded", 6, 6)
+    assert done["params"]["pending_other_languages"] == {"ko": 4}
+    with session_scope(database) as s:
+        assert scoring_jobs.pending_by_language(s, handle) == {"ko": 4}
+
+    bilingual = tmp_path / "bilingual"
+    shutil.copytree(tiny_models["a"], bilingual)
+    label_map = json.loads((bilingual / "label_map.json").read_text())
+    (bilingual / "label_map.json").write_text(json.dumps({**label_map, "languages": ["en", "ko"]}))
+    reads_korean = ModelHandle(
+        handle.name,
+        "2",
+        "alias champion",
+        OnnxPredictor.from_dir(bilingual, intra_op_threads=1),
+        time.time(),
+        0.0,
+    )
+    job2 = _create(database, {}, handle.name)
+    _run(database, job2["id"], reads_korean, chunk=10)
+    assert _get(database, job2["id"])["done"] == 10
+    with session_scope(database) as s:
+        assert scoring_jobs.pending_by_language(s, reads_korean) == {}
+
+
 def test_redelivered_chunk_inserts_nothing_twice(database: Database, handle: ModelHandle) -> None:
     """A worker killed after its insert but before the ack: the chunk runs again."""
     insert_sentences(database, 8)

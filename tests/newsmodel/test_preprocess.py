@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -52,6 +53,25 @@ def test_focus_and_top_k() -> None:
         (r for r in process_article(None, EN_BODY, "en", get_detector()).records), key=lambda r: r.importance
     )
     assert top.records[0].position == best.position
+
+
+def test_directions_and_article_date() -> None:
+    from newsmodel.countries.direction import get_direction_reader
+
+    body = "Khrushchev warned Washington. Seoul was shelled by Pyongyang."
+    result = process_article(
+        None, body, "en", get_detector(), date=dt.date(1960, 5, 1), directions=get_direction_reader()
+    )
+    got = {(r.country_a, r.country_b): (r.source_country, r.target_country) for r in result.records}
+    assert got == {("RUS", "USA"): ("RUS", "USA"), ("KOR", "PRK"): ("PRK", "KOR")}
+    later = process_article(None, body, "en", get_detector(), date=dt.date(2020, 5, 1))
+    assert {(r.country_a, r.country_b) for r in later.records} == {
+        ("KOR", "PRK")
+    }  # Khrushchev: 1964 + 12 years
+    ko = process_article(
+        None, "북한이 러시아에 병력을 파견했다.", "ko", get_detector(), directions=get_direction_reader()
+    )
+    assert [(r.source_country, r.target_country) for r in ko.records] == [("PRK", "RUS")]
 
 
 def test_korean_article() -> None:
@@ -117,6 +137,13 @@ def test_incremental_run_on_postgres(db: str) -> None:
     assert [(r.country_a, r.country_b, r.entities) for r in ko] == [("KOR", "USA", None)]
     assert all(r.country_a < r.country_b for r in rows)
     assert report.ner.startswith("on: ")
+    # who acts on whom is stored beside the unordered pair ("North Korea fired ... toward Japan")
+    directed = {(r.source_country, r.target_country) for r in rows if r.source_country}
+    assert ("PRK", "JPN") in directed
+    assert all(
+        {r.source_country, r.target_country} == {r.country_a, r.country_b} for r in rows if r.source_country
+    )
+    assert all(0 < (r.direction_confidence or 0) <= 1 for r in rows if r.source_country)
 
     again = preprocess_articles(as_database(db), ner=None, progress=False)
     assert (again.articles, again.rows) == (0, 0)

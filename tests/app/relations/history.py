@@ -131,6 +131,12 @@ def seed_history(
                         language="en",
                         country_a=a,
                         country_b=b,
+                        # the first-named country acts, as the parse would read the templates;
+                        # every second sentence left undirected (no extra random draws: the
+                        # history stays the same as before directions existed)
+                        source_country=None if position == 1 else (a if names[0] == NAMES[a] else b),
+                        target_country=None if position == 1 else (b if names[0] == NAMES[a] else a),
+                        direction_confidence=None if position == 1 else 0.85,
                         mentions=[],
                         importance=float(rng.random()),
                     )

@@ -59,6 +59,30 @@ def test_list_relations_latest_scores_and_trends(served: Served) -> None:
     assert all(len(p["sparkline"]) <= 7 for p in v1["pairs"])
 
 
+def test_each_direction_beside_the_unordered_pair(served: Served) -> None:
+    both = _ok(served.client.get("/v1/relations/KOR-USA"))
+    forward = _ok(served.client.get("/v1/relations/KOR>USA"))  # httpx sends ">" as %3E
+    backward = _ok(served.client.get("/v1/relations/usa%3Ekor"))
+    assert (forward["pair"], backward["pair"]) == ("KOR>USA", "USA>KOR")
+    counts = {p["day"]: p["sentence_count"] for p in both["points"]}
+    for p in forward["points"] + backward["points"]:
+        assert p["sentence_count"] <= counts[p["day"]]
+    # every directed sentence is in exactly one direction; undirected ones only in KOR-USA
+    directed = sum(p["sentence_count"] for p in forward["points"] + backward["points"])
+    assert 0 < directed < sum(counts.values())
+    page = _ok(served.client.get("/v1/relations", params={"directed": "true", "focus": "true"}))
+    listed = {p["pair"]: p for p in page["pairs"]}
+    assert {"KOR-USA", "KOR>USA", "USA>KOR"} <= set(listed)
+    assert (listed["KOR>USA"]["source"], listed["USA>KOR"]["source"], listed["KOR-USA"]["source"]) == (
+        "KOR",
+        "USA",
+        None,
+    )
+    day = forward["points"][-1]["day"]
+    drill = _ok(served.client.get(f"/v1/relations/KOR>USA/days/{day}/sentences"))
+    assert drill["pair"] == "KOR>USA" and drill["total"] == forward["points"][-1]["sentence_count"]
+
+
 def test_focus_pairs_only(served: Served) -> None:
     page = _ok(served.client.get("/v1/relations", params={"focus": "true"}))
     focus = {"KOR", "PRK", "USA", "CHN", "JPN", "IND", "RUS"}

@@ -110,6 +110,9 @@ def test_dashboard_renders_and_drills_down(relations_server: RelationsServer, ch
     assert points > 20
     assert page.evaluate("window.relationsDashboard.state.chart.data[0].length") == points
     assert page.locator("#version-select option").count() == 2
+    # Both directions of the pair beside it (the seeded sentences say who acts on whom).
+    page.wait_for_selector("#direction-chart[data-series='2']", timeout=15_000)
+    assert page.locator("#direction-stats .stat").count() == 4
     assert page.locator("#serving-model").inner_text() not in ("", "…")
 
     # Click the busiest day: its sentences appear, strongest first.

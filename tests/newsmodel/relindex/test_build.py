@@ -195,3 +195,39 @@ def test_build_on_sqlite_matches_the_embedded_default(sqlite_url: str) -> None:
     assert row.score == pytest.approx(0.25) and row.score_7d == pytest.approx(0.25)
     again = build_index(as_database(sqlite_url), model_name=MODEL, model_version="1")
     assert again.days_recomputed == 0
+
+
+def test_directed_rows_beside_the_unordered_pair(db: str) -> None:
+    """KOR>USA and USA>KOR rows from the sentences whose parse names the acting side; the
+    unordered KOR-USA row keeps every sentence (undirected ones included)."""
+    from newsmodel.relindex.pairs import CountryPair
+    from newsmodel.relindex.queries import day_sentences, pair_series, pair_summaries, resolve_version
+
+    with session_scope(db) as session:
+        c = Corpus(session)
+        article = c.article(D1, c.source("yonhap"))
+        kor_acts = c.sentence(article, "KOR", "USA", source_country="KOR", target_country="USA")
+        usa_acts = c.sentence(article, "KOR", "USA", source_country="USA", target_country="KOR")
+        unsaid = c.sentence(article, "KOR", "USA")
+        c.predict(kor_acts, one_hot("material_cooperation"))
+        c.predict(usa_acts, one_hot("material_conflict"))
+        c.predict(unsaid, one_hot("neutral"))
+    report = build_index(db, model_name=MODEL, model_version="1")
+    assert report.rows_written == 3
+    with session_scope(db) as session:
+        rows = {r.direction: r for r in session.scalars(select(RelationIndexRow))}
+        assert (rows[""].sentence_count, rows[">"].sentence_count, rows["<"].sentence_count) == (3, 1, 1)
+        assert (rows[">"].score, rows["<"].score) == (pytest.approx(1.0), pytest.approx(-1.0))
+        version = resolve_version(session, MODEL, "1")
+        assert version.pairs == 1  # readers count the unordered pair once
+        kor_usa = CountryPair.parse("KOR>USA")
+        assert str(kor_usa) == "KOR>USA" and str(CountryPair.parse("USA>KOR")) == "USA>KOR"
+        assert [r.score for r in pair_series(session, version, kor_usa)] == [pytest.approx(1.0)]
+        assert [r.score for r in pair_series(session, version, CountryPair.parse("usa>kor"))] == [
+            pytest.approx(-1.0)
+        ]
+        assert [str(s.pair) for s in pair_summaries(session, version)] == ["KOR-USA"]
+        both = pair_summaries(session, version, pairs=list(kor_usa.directed()))
+        assert sorted(str(s.pair) for s in both) == ["KOR>USA", "USA>KOR"]
+        sentences = day_sentences(session, version, CountryPair.parse("USA>KOR"), D1)
+        assert [s.sentence_id for s in sentences.sentences] == [usa_acts.id]

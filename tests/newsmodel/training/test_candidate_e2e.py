@@ -103,6 +103,7 @@ def test_report_is_honest_about_splits_and_baselines(tiny_candidate: Any) -> Non
     label_map = json.loads((tiny_candidate.output_dir / "model" / "label_map.json").read_text())
     assert label_map["labels"] == ["conflict", "neutral", "cooperation"]
     assert label_map["input_names"] == ["input_ids", "attention_mask"] and label_map["max_length"] == 64
+    assert label_map["languages"] == ["en"]  # what the scorer may give it (conf/model languages)
     assert "Country swap" in (tiny_candidate.output_dir / "model_card.md").read_text()
 
 
@@ -114,6 +115,8 @@ def test_registered_int8_model_runs_on_onnxruntime_alone(
     from newsmodel.predictor import OnnxPredictor
 
     mlflow.set_tracking_uri(mlflow_server.tracking_uri)
+    registered = _client(mlflow_server).get_model_version(model_name, tiny_candidate.model_version)
+    assert registered.tags["languages"] == "en"  # registration metadata: the languages it reads
     local = Path(
         mlflow.artifacts.download_artifacts(
             f"models:/{model_name}/{tiny_candidate.model_version}", dst_path=str(tmp_path)
