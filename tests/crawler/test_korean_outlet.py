@@ -13,8 +13,8 @@ from crawler.sources import load_sources
 from crawler.testing import FixtureSite
 from crawler.testing.sources import KOREAN_FIXTURE_ARTICLES, korean_fixture_sources
 from newsmodel.db.models import Article, Sentence
-from newsmodel.db.session import session_scope
 from newsmodel.preprocess import preprocess_articles
+from tests.support.db import as_database, session_scope
 
 
 def test_korean_outlet_through_crawl_preprocess_and_direction(
@@ -31,7 +31,7 @@ def test_korean_outlet_through_crawl_preprocess_and_direction(
         assert {"PRK", "RUS", "USA", "UKR"} <= set(troops.countries or [])
         assert troops.published_at is not None and troops.published_at.year == 2024
 
-    report = preprocess_articles(db, ner=None, progress=False, focus=None)
+    report = preprocess_articles(as_database(db), ner=None, progress=False, focus=None)
     assert report.articles == 3 and report.languages == {"ko": 3}
     with session_scope(db) as s:
         rows = s.scalars(select(Sentence).order_by(Sentence.id)).all()
