@@ -325,7 +325,15 @@ def main() -> None:
         api_port = free_port(API_PORT)
         api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
         ENV["APP_POLL_INTERVAL_S"] = "2"
-        uvicorn = ("uvicorn", "app.main:create_app", "--factory", "--port", str(api_port))
+        uvicorn = (
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--port",
+            str(api_port),
+            "--no-server-header",
+            "--no-proxy-headers",
+        )
         api_env = {**ENV, "REGISTERED_MODEL_NAME": DEMO_MODEL}
         with background("api", *uvicorn, ready_url=f"{api}/health", env=api_env) as api_server:
             api_server.wait_ready()

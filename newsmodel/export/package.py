@@ -62,6 +62,12 @@ def logit_parity(model: Any, onnx_path: Path, input_ids: Sequence[Sequence[int]]
     return worst
 
 
+def model_languages(model_cfg: Any) -> list[str]:
+    """The `languages` of a model config (conf/model/*.yaml); English when it names none."""
+    found = model_cfg.get("languages") if hasattr(model_cfg, "get") else None
+    return [str(x).lower() for x in found] if found else ["en"]
+
+
 def package_model(
     model: Any,
     tokenizer: Any,
@@ -92,6 +98,7 @@ def package_model(
             model_name=str(model_cfg.name),
             architecture=str(model_cfg.architecture),
             input_names=input_names,
+            languages=model_languages(model_cfg),
         ),
     )
     parity = logit_parity(model.to("cpu").eval(), fp32_path, val_input_ids, int(tokenizer.pad_token_id))

@@ -42,11 +42,13 @@ def load_examples(data_cfg: Any) -> list[Example]:
         return datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
     if data_cfg.source == "db":
         # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
+        from newsmodel.db import open_database
         from newsmodel.labels.store import load_examples as load_stored
         from newsmodel.settings import get_settings
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
-        return load_stored(get_settings().database_url, str(data_cfg.scheme), origins or None)
+        with open_database(get_settings().database_url) as db, db.transaction() as session:
+            return load_stored(session, str(data_cfg.scheme), origins or None)
     raise ConfigError(
         f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
     )

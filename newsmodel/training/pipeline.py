@@ -106,6 +106,8 @@ def train(cfg: Any, splits: DatasetSplits | None = None) -> TrainResult:
         version = _register(
             client, out, registered, splits, {**tags, "run_id": run.info.run_id}, metrics, report, verdict
         )
+        if version is not None and registered is not None:
+            _tag_languages(client, registered, version, cfg.model)
     if registration.why_not:
         log.warning("candidate not registered", reason=registration.why_not)
     log.info(
@@ -151,6 +153,14 @@ def _log_run_files(out: Path) -> None:
             mlflow.log_artifacts(str(child), artifact_path=child.name)
         else:
             mlflow.log_artifact(str(child))
+
+
+def _tag_languages(client: Any, name: str, version: str, model_cfg: Any) -> None:
+    """Registration metadata `languages` ("en", "en,ko"): what the scorer may give this version."""
+    from newsmodel.export.package import model_languages
+    from newsmodel.registry.register import tag_model_version
+
+    tag_model_version(client, name, version, {"languages": ",".join(model_languages(model_cfg))})
 
 
 def _register(
