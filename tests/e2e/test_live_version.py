@@ -20,15 +20,15 @@ from typing import Any
 
 import httpx
 import pytest
+from app.relations.tasks import BACKFILL_TASK
 from celery import Celery
 from sqlalchemy import select
 
-from app.relations.tasks import BACKFILL_TASK
 from newsmodel.db.models import RelationIndexRow, ScoringJob
-from newsmodel.db.session import session_scope
 from tests.app.conftest import API_KEY_HEADERS, Registry
 from tests.app.model_factory import build_model_dir
-from tests.app_relations.history import seed_history
+from tests.app.relations.history import seed_history
+from tests.support.db import session_scope
 from tests.support.mlflow_server import MlflowServer
 
 pytestmark = pytest.mark.slow
