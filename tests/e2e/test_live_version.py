@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from app.relations.tasks import BACKFILL_TASK
+from app.relations.celery_tasks import BACKFILL_TASK
 from celery import Celery
 from sqlalchemy import select
 
@@ -94,7 +94,7 @@ def test_alias_and_stage_disagree_and_every_consumer_names_the_alias_version(
         "APP_SCORE_CHUNK_SIZE": "32",
         "APP_ORT_INTRA_OP_THREADS": "1",
     }
-    worker = start_celery_worker(env=env, extra_args=["--include", "app.relations.tasks"], timeout=120)
+    worker = start_celery_worker(env=env, extra_args=["--include", "app.relations.celery_tasks"], timeout=120)
     server = start_uvicorn(env=env)
     named: dict[str, str | None] = {}
 
