@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
-from app.relations.celery_tasks import BACKFILL_TASK
 from celery import Celery
 from sqlalchemy import select
 
+from app.relations.celery_tasks import BACKFILL_TASK
 from newsmodel.db.models import RelationIndexRow, ScoringJob
 from tests.app.conftest import API_KEY_HEADERS, Registry
 from tests.app.model_factory import build_model_dir
