@@ -146,21 +146,14 @@ def _run_stages(
 ) -> dict[str, Any]:
     from newsmodel.evaluation.metrics import classification_metrics
     from newsmodel.export.package import package_model
-    from newsmodel.training.data import encode
-    from newsmodel.training.models import build_classifier, build_tokenizer, pretrained_source
-    from newsmodel.training.trainer import fit, predict_logits, seed_everything
+    from newsmodel.training.candidate import fit_candidate
+    from newsmodel.training.models import pretrained_source
+    from newsmodel.training.trainer import predict_logits
 
-    seed_everything(int(cfg.seed))
     labels = scheme.labels
-    tokenizer = build_tokenizer(cfg.model, [e.text for e in splits.train])
-    model = build_classifier(cfg.model, labels, vocab_size=len(tokenizer))
+    fc = fit_candidate(cfg, splits, on_epoch)
+    model, tokenizer, enc, fitted, pad_id = fc.model, fc.tokenizer, fc.encoded, fc.fit, fc.pad_id
     max_length = int(cfg.model.max_length)
-    enc = {
-        name: encode(getattr(splits, name), tokenizer, labels, max_length)
-        for name in ("train", "validation", "test")
-    }
-    pad_id = int(tokenizer.pad_token_id)
-    fitted = fit(model, enc["train"], enc["validation"], cfg.trainer, pad_id, int(cfg.seed), on_epoch)
     eval_bs = int(cfg.trainer.eval_batch_size)
     cpu = __import__("torch").device("cpu")
     val_pred = predict_logits(model, enc["validation"], eval_bs, pad_id, cpu).argmax(axis=1)
