@@ -1,6 +1,6 @@
 """Run the ablation plan (docs/ablations/plan.yaml) with `newsmodel cv` and render docs/ABLATIONS.md.
 
-    python scripts/ablation.py run --phase screen --worker 0/2    # one of two workers
+    python scripts/ablation.py run --phase screen    # start one per core: they share the queue
     python scripts/ablation.py render                             # table from the reports
 
 Each recipe's report lands in docs/ablations/<phase>/<recipe>.json (kept in git: the table is
@@ -30,14 +30,31 @@ def _plan() -> dict[str, Any]:
     return yaml.safe_load(PLAN.read_text())  # type: ignore[no-any-return]
 
 
-def run(phase: str, worker: str, extra: list[str]) -> int:
+def _claim(report: Path) -> bool:
+    """Take a recipe no live worker holds (a `.lock` file with the worker's pid)."""
+    import os
+
+    lock = report.with_suffix(".lock")
+    if lock.exists():
+        try:
+            os.kill(int(lock.read_text().strip()), 0)
+            return False
+        except (ProcessLookupError, ValueError):
+            pass
+    report.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(str(os.getpid()))
+    return True
+
+
+def run(phase: str, extra: list[str]) -> int:
+    """Run every recipe of the phase that has no report and no live worker on it, in plan order;
+    start one of these per core: they share the queue."""
     plan = _plan()
-    index, count = (int(x) for x in worker.split("/"))
     recipes = list(plan["phases"][phase]["recipes"].items())
     failures = 0
-    for i, (name, overrides) in enumerate(recipes):
+    for name, overrides in recipes:
         report = OUT / phase / f"{name}.json"
-        if i % count != index or report.exists():
+        if report.exists() or not _claim(report):
             continue
         args = [*plan["common"], *plan["phases"][phase]["overrides"], *(overrides or []), *extra]
         args.append(f"mlflow.run_name={phase}-{name}")
@@ -47,6 +64,7 @@ def run(phase: str, worker: str, extra: list[str]) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {phase}/{name}: exit {proc.returncode} after "
               f"{(time.time() - started) / 60:.1f} min", flush=True)
         failures += proc.returncode != 0
+        report.with_suffix(".lock").unlink(missing_ok=True)
     return 1 if failures else 0
 
 
@@ -105,12 +123,11 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run")
     r.add_argument("--phase", required=True)
-    r.add_argument("--worker", default="0/1", help="I/N: run every N-th recipe starting at I")
     r.add_argument("extra", nargs="*", help="more overrides for every recipe")
     sub.add_parser("render")
     args = parser.parse_args()
     if args.command == "run":
-        return run(args.phase, args.worker, args.extra)
+        return run(args.phase, args.extra)
     print(render())
     return 0
 
