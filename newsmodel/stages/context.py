@@ -42,7 +42,10 @@ class RunContext:
             run = client.get_run(run_id)
         except MlflowException as exc:
             raise ConfigError(f"no MLflow run {run_id!r} at this tracking URI: {str(exc)[:160]}") from None
-        out = out or get_settings().state_dir / "runs" / (run.info.run_name or run_id)
+        if out is None:
+            # The folder the run was made in, when it is on this machine; else a fresh one.
+            made_in = Path(run.data.tags.get("newsmodel.output_dir", "/nonexistent"))
+            out = made_in if made_in.is_dir() else get_settings().state_dir / "runs" / (run.info.run_name or run_id)
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -62,6 +62,8 @@ def create_run(cfg: Any, client: Any, splits: DatasetSplits) -> RunContext:
         "architecture": str(cfg.model.architecture),
         "newsmodel.kind": "candidate",
     }
+    if cfg.mlflow.get("parent_run_id"):
+        tags["mlflow.parentRunId"] = str(cfg.mlflow.parent_run_id)
     run = client.create_run(experiment_id, run_name=run_name, tags=tags)
     out = Path(str(cfg.output_dir)) if cfg.output_dir else get_settings().state_dir / "runs" / run_name
     out.mkdir(parents=True, exist_ok=True)
@@ -118,9 +120,6 @@ def run_pipeline(
     client = connect(uri)
     if resume_run_id:
         ctx = RunContext.open(client, resume_run_id, overrides=list(overrides))
-        out_tag = client.get_run(resume_run_id).data.tags.get("newsmodel.output_dir")
-        if out_tag and Path(out_tag).is_dir():
-            ctx.out = Path(out_tag)
         done = completed_stages(client, resume_run_id)
     else:
         from newsmodel.training.data import load_splits
