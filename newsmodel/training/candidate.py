@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmodel.datasets.types import DatasetSplits
+from newsmodel.errors import ConfigError
 from newsmodel.training.data import EncodedSplit
 from newsmodel.training.trainer import EpochCallback, FitResult
 
@@ -45,7 +46,9 @@ def fit_candidate(
 
     seed_everything(int(cfg.seed))
     labels = splits.labels
-    tokenizer = build_tokenizer(cfg.model, [e.text for e in splits.train])
+    tokenizer = _shared_tokenizer(cfg, splits, checkpoint_dir) or build_tokenizer(
+        cfg.model, [e.text for e in splits.train]
+    )
     model = build_classifier(cfg.model, labels, vocab_size=len(tokenizer))
     max_length = int(cfg.model.max_length)
     encoded = {name: encode(getattr(splits, name), tokenizer, labels, max_length) for name in SPLITS}
@@ -60,3 +63,25 @@ def fit_candidate(
         checkpoint_dir,
     )
     return FittedCandidate(model, tokenizer, labels, encoded, fitted)
+
+
+def _shared_tokenizer(cfg: Any, splits: DatasetSplits, checkpoint_dir: Path | None) -> Any:
+    """Under DDP, a vocabulary trained on the corpus is trained once (rank 0) and loaded by the
+    other ranks: WordPiece training assigns ids in hash-map order (tokenizers#1794), so ranks
+    training their own would feed one model with different token ids. None outside DDP."""
+    import os
+
+    from newsmodel.training.models import build_tokenizer, pretrained_source
+    from newsmodel.training.tokenizer import load_tokenizer_dir
+    from newsmodel.training.trainer import build_accelerator
+
+    if int(os.environ.get("WORLD_SIZE", "1")) < 2 or cfg.model.tokenizer_dir or pretrained_source(cfg.model):
+        return None
+    if checkpoint_dir is None:
+        raise ConfigError("distributed training with a corpus-trained tokenizer needs a shared output_dir")
+    accelerator = build_accelerator(cfg.trainer)
+    shared = checkpoint_dir.parent / "tokenizer-trained"
+    if accelerator.is_main_process:
+        build_tokenizer(cfg.model, [e.text for e in splits.train]).save_pretrained(str(shared))
+    accelerator.wait_for_everyone()
+    return load_tokenizer_dir(shared)

@@ -341,8 +341,10 @@ def fit(
             bare, validation, int(trainer_cfg.eval_batch_size), pad_id, accelerator.device
         )
         val_acc, val_f1 = _macro_f1(validation.labels, val_logits, num_labels)
+        # Each process saw one share of every batch: the epoch's loss is the mean over processes.
+        mean_loss = float(accelerator.reduce(torch.tensor(loop.running_loss / max(loop.batches_done, 1)), "mean"))
         metrics = {
-            "train_loss": loop.running_loss / max(loop.batches_done, 1),
+            "train_loss": mean_loss,
             "val_accuracy": val_acc,
             "val_macro_f1": val_f1,
             "lr": float(scheduler.get_last_lr()[0]),

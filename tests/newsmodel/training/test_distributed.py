@@ -18,10 +18,17 @@ import pytest
 from newsmodel.errors import ConfigError
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "conflibert-cameo"
-# Two processes see the same global batches (each half of every batch, gradients averaged),
-# but the class-weighted loss is normalised per half and the float sums run in another order.
-LOSS_TOLERANCE = 0.02
-F1_TOLERANCE = 0.05
+# Two processes see the same global batches (each half of every batch, gradients averaged). With
+# dropout off and an unweighted loss the only differences left are float summation order and the
+# last, odd-sized batch (halves of 2 and 3 averaged as equals): the tolerances below.
+LOSS_TOLERANCE = 1e-3
+F1_TOLERANCE = 0.02
+DETERMINISTIC = (
+    "model.dropout=0.0",
+    "+model.arch.attention_probs_dropout_prob=0.0",
+    "trainer.class_weights=none",
+    "trainer.lr=5e-3",
+)
 
 
 def _train(tmp: Path, name: str, *extra: str, wait: bool = True) -> Any:
@@ -72,9 +79,16 @@ def test_torchrun_command_pins_what_every_rank_shares() -> None:
 
 @pytest.mark.slow
 def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
-    one = _train(tmp_path, "one")
+    from newsmodel.datasets import load_conflibert
+    from newsmodel.training.tokenizer import train_wordpiece
+
+    # One vocabulary for both runs: WordPiece ids differ between trainings (tokenizers#1794).
+    vocab = tmp_path / "tokenizer"
+    train_wordpiece([e.text for e in load_conflibert(DATA)], vocab_size=2000).save_pretrained(str(vocab))
+    same = (*DETERMINISTIC, f"model.tokenizer_dir={vocab}")
+    one = _train(tmp_path, "one", *same)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = _train(tmp_path, "two", "trainer.processes=2")
+    two = _train(tmp_path, "two", *same, "trainer.processes=2")
     assert two.returncode == 0, two.stderr[-3000:]
     _, h1, m1 = _history(tmp_path, "one")
     _, h2, m2 = _history(tmp_path, "two")
