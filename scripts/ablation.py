@@ -46,6 +46,10 @@ def _claim(report: Path) -> bool:
     return True
 
 
+def _finished(report: Path) -> bool:
+    return report.exists() and not json.loads(report.read_text()).get("partial", False)
+
+
 def run(phase: str, extra: list[str]) -> int:
     """Run every recipe of the phase that has no report and no live worker on it, in plan order;
     start one of these per core: they share the queue."""
@@ -54,7 +58,7 @@ def run(phase: str, extra: list[str]) -> int:
     failures = 0
     for name, overrides in recipes:
         report = OUT / phase / f"{name}.json"
-        if report.exists() or not _claim(report):
+        if _finished(report) or not _claim(report):
             continue
         args = [*plan["common"], *plan["phases"][phase]["overrides"], *(overrides or []), *extra]
         args.append(f"mlflow.run_name={phase}-{name}")
@@ -96,8 +100,9 @@ def render_phase(phase: str) -> list[str]:
         s, folds = reports[name]["summary"], reports[name]["folds"]
         paired = _paired(folds, base["folds"]) if base and name != "reference" else None
         delta = f"{paired[0]:+.4f} ± {paired[1]:.4f}" if paired else "-"
+        folds_note = f" ({len(folds)} folds, cut short)" if reports[name].get("partial") else ""
         cells = [
-            name,
+            name + folds_note,
             f"{s['cv_macro_f1_mean']:.4f} ± {s['cv_macro_f1_std']:.4f}",
             delta,
             f"{s['cv_macro_f1_min']:.4f}",

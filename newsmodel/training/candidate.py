@@ -66,22 +66,33 @@ def fit_candidate(
 
 
 def _shared_tokenizer(cfg: Any, splits: DatasetSplits, checkpoint_dir: Path | None) -> Any:
-    """Under DDP, a vocabulary trained on the corpus is trained once (rank 0) and loaded by the
-    other ranks: WordPiece training assigns ids in hash-map order (tokenizers#1794), so ranks
-    training their own would feed one model with different token ids. None outside DDP."""
+    """A vocabulary trained on the corpus, trained once per run and kept beside its checkpoints:
+    a resumed run and every DDP rank must use the ids the model was trained with, and WordPiece
+    training assigns ids in hash-map order (tokenizers#1794), so training it again would not give
+    them. None when the tokenizer comes from a checkpoint, a package or tokenizer_dir."""
     import os
 
     from newsmodel.training.models import build_tokenizer, pretrained_source
     from newsmodel.training.tokenizer import load_tokenizer_dir
-    from newsmodel.training.trainer import build_accelerator
 
-    if int(os.environ.get("WORLD_SIZE", "1")) < 2 or cfg.model.tokenizer_dir or pretrained_source(cfg.model):
+    if cfg.model.tokenizer_dir or pretrained_source(cfg.model):
         return None
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if checkpoint_dir is None:
-        raise ConfigError("distributed training with a corpus-trained tokenizer needs a shared output_dir")
-    accelerator = build_accelerator(cfg.trainer)
+        if distributed:
+            raise ConfigError("distributed training with a corpus-trained tokenizer needs a shared output_dir")
+        return None
     shared = checkpoint_dir.parent / "tokenizer-trained"
-    if accelerator.is_main_process:
+    if (shared / "tokenizer.json").is_file():
+        return load_tokenizer_dir(shared)
+    main = True
+    if distributed:
+        from newsmodel.training.trainer import build_accelerator
+
+        accelerator = build_accelerator(cfg.trainer)
+        main = accelerator.is_main_process
+    if main:
         build_tokenizer(cfg.model, [e.text for e in splits.train]).save_pretrained(str(shared))
-    accelerator.wait_for_everyone()
+    if distributed:
+        accelerator.wait_for_everyone()
     return load_tokenizer_dir(shared)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from newsmodel.training.crossval import CvResult, FoldResult, cross_validate
+from newsmodel.training.crossval import CvResult, FoldResult, cross_validate, summarize
 
 __all__ = ["run_cv"]
 
@@ -44,7 +44,12 @@ def run_cv(cfg: Any, report_path: Path | None = None) -> tuple[str, CvResult]:
         params = {k: str("null" if v is None else v)[:500] for k, v in flatten_config(cfg).items()}
         mlflow.log_params(params)
 
+        done: list[FoldResult] = []
+
         def log_fold(fold: FoldResult) -> None:
+            done.append(fold)
+            if report_path is not None:  # after every fold: a cut run still leaves its folds behind
+                _write(report_path, summarize(done), done, cfg, partial=True)
             with mlflow.start_run(
                 experiment_id=experiment_id,
                 run_name=f"{name}-r{fold.repeat}f{fold.fold}",
@@ -62,6 +67,13 @@ def run_cv(cfg: Any, report_path: Path | None = None) -> tuple[str, CvResult]:
             path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
             mlflow.log_artifact(str(path))
         if report_path is not None:
-            report_path.parent.mkdir(parents=True, exist_ok=True)
-            report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            _write(report_path, summary, result.folds, cfg, partial=False)
     return parent.info.run_id, result
+
+
+def _write(path: Path, summary: dict[str, float], folds: list[FoldResult], cfg: Any, partial: bool) -> None:
+    from newsmodel.training.config import to_yaml
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = {"partial": partial, "summary": summary, "folds": [asdict(f) for f in folds], "config": to_yaml(cfg)}
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

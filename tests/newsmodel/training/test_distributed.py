@@ -104,7 +104,12 @@ def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_run_killed_mid_epoch_resumes_to_the_same_result(tmp_path: Path) -> None:
-    extra = ("trainer.checkpoint_every_steps=4", "trainer.batch_size=8")
+    from newsmodel.datasets import load_conflibert
+    from newsmodel.training.tokenizer import train_wordpiece
+
+    vocab = tmp_path / "tokenizer"  # one vocabulary for both runs (tokenizers#1794)
+    train_wordpiece([e.text for e in load_conflibert(DATA)], vocab_size=2000).save_pretrained(str(vocab))
+    extra = ("trainer.checkpoint_every_steps=4", "trainer.batch_size=8", f"model.tokenizer_dir={vocab}")
     reference = _train(tmp_path, "straight", *extra)
     assert reference.returncode == 0, reference.stderr[-3000:]
 
@@ -119,7 +124,7 @@ def test_run_killed_mid_epoch_resumes_to_the_same_result(tmp_path: Path) -> None
     assert proc.poll() is None, "the run ended before a mid-epoch checkpoint could be interrupted"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    (state,) = [json.loads(p.read_text()) for p in checkpoints.glob("step-*/loop.json")]
+    state = max((json.loads(p.read_text()) for p in checkpoints.glob("step-*/loop.json")), key=lambda d: d["step"])
     assert state["epoch"] == 2 and 0 < state["batches_done"]
 
     run_id, _, _ = _history(tmp_path, "killed")
