@@ -158,7 +158,9 @@ def main() -> int:
         figures[f"newsmodel trainer, 1 process x {2 * t} threads"] = []
         figures[f"newsmodel trainer, 2 DDP processes (gloo) x {t} thread(s)"] = []
     for _ in range(repeats):  # interleaved, so drift in machine load hits all alike
-        figures[f"newsmodel trainer, 1 process x {t} thread(s)"].append(ours(cfg.copy(), tokenizer, enc, batch_size, t))
+        figures[f"newsmodel trainer, 1 process x {t} thread(s)"].append(
+            ours(cfg.copy(), tokenizer, enc, batch_size, t)
+        )
         figures["HF Trainer"].append(hugging_face(cfg, tokenizer, enc, batch_size, t))
         if not args.no_ddp:
             figures[f"newsmodel trainer, 1 process x {2 * t} threads"].append(

@@ -65,8 +65,11 @@ def run(phase: str, extra: list[str]) -> int:
         started = time.time()
         print(f"[{time.strftime('%H:%M:%S')}] {phase}/{name}: newsmodel cv {' '.join(args)}", flush=True)
         proc = subprocess.run([sys.executable, "-m", "newsmodel.cli", "cv", *args, "--report", str(report)])
-        print(f"[{time.strftime('%H:%M:%S')}] {phase}/{name}: exit {proc.returncode} after "
-              f"{(time.time() - started) / 60:.1f} min", flush=True)
+        print(
+            f"[{time.strftime('%H:%M:%S')}] {phase}/{name}: exit {proc.returncode} after "
+            f"{(time.time() - started) / 60:.1f} min",
+            flush=True,
+        )
         failures += proc.returncode != 0
         report.with_suffix(".lock").unlink(missing_ok=True)
     return 1 if failures else 0
@@ -89,11 +92,20 @@ def render_phase(phase: str) -> list[str]:
     reports = _load(phase)
     if not reports:
         return [f"_(no {phase} results yet)_", ""]
-    labels = [k.removeprefix("cv_f1_").removesuffix("_mean") for k in next(iter(reports.values()))["summary"]
-              if k.startswith("cv_f1_") and k.endswith("_mean")]
+    labels = [
+        k.removeprefix("cv_f1_").removesuffix("_mean")
+        for k in next(iter(reports.values()))["summary"]
+        if k.startswith("cv_f1_") and k.endswith("_mean")
+    ]
     base = reports.get("reference")
-    head = ["recipe", "macro-F1 mean ± std (folds)", "Δ vs reference, paired (mean ± std)", "worst fold",
-            *[f"{label} F1" for label in labels], "CPU min / fold"]
+    head = [
+        "recipe",
+        "macro-F1 mean ± std (folds)",
+        "Δ vs reference, paired (mean ± std)",
+        "worst fold",
+        *[f"{label} F1" for label in labels],
+        "CPU min / fold",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     order = sorted(reports, key=lambda n: -reports[n]["summary"]["cv_macro_f1_mean"])
     for name in order:
@@ -124,7 +136,9 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run")
     r.add_argument("--phase", required=True)

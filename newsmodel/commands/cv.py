@@ -26,7 +26,9 @@ def cv(
         typer.echo(
             f"| {name} | {s[f'cv_{name}_mean']:.4f} | {s[f'cv_{name}_std']:.4f} | {s[f'cv_{name}_min']:.4f} |"
         )
-    typer.echo(f"{len(result.folds)} folds in {s.get('cv_seconds_total', 0.0) / 60:.1f} min; MLflow run {run_id}")
+    typer.echo(
+        f"{len(result.folds)} folds in {s.get('cv_seconds_total', 0.0) / 60:.1f} min; MLflow run {run_id}"
+    )
 
 
 def register(app: typer.Typer) -> None:

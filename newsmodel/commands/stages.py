@@ -13,14 +13,20 @@ import typer
 from newsmodel.commands.train import OVERRIDES_HELP
 
 RUN_ID_HELP = "MLflow run id of a candidate (printed by `newsmodel train` / `pipeline`)."
-STAGE_OVERRIDES_HELP = "Overrides applied to the run's logged config, e.g. 'export.quantization.schemes=[default]'."
+STAGE_OVERRIDES_HELP = (
+    "Overrides applied to the run's logged config, e.g. 'export.quantization.schemes=[default]'."
+)
 
 
 def pipeline(
     overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
-    only: list[str] = typer.Option(None, "--only", help="Run only these stages (comma-separated or repeated)."),
+    only: list[str] = typer.Option(
+        None, "--only", help="Run only these stages (comma-separated or repeated)."
+    ),
     skip: list[str] = typer.Option(None, "--skip", help="Skip these stages."),
-    resume: str | None = typer.Option(None, "--resume", help="Continue this run after its last completed stage."),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue this run after its last completed stage."
+    ),
 ) -> None:
     """Run the stages train, export, quantize, evaluate, register in order (state kept on the MLflow run)."""
     from newsmodel.stages.runner import run_pipeline
@@ -79,7 +85,9 @@ def evaluate(
     run_id: str = typer.Argument(..., help=RUN_ID_HELP),
     overrides: list[str] = typer.Argument(None, help=STAGE_OVERRIDES_HELP),
     test_file: Path | None = typer.Option(None, help="Another labeled set (CSV/TSV/JSONL) to score instead."),
-    name: str | None = typer.Option(None, help="Its name in the metrics (eval_NAME_*); default: the file stem."),
+    name: str | None = typer.Option(
+        None, help="Its name in the metrics (eval_NAME_*); default: the file stem."
+    ),
     scheme: str = typer.Option("relation3", help="Label scheme of --test-file's labels."),
     text_column: str = typer.Option("text"),
     label_column: str = typer.Option("label"),
@@ -96,7 +104,10 @@ def evaluate(
     ctx = RunContext.open(connect(None), run_id, overrides=overrides or [])
     target = str(ctx.cfg.data.scheme)
     examples = read_labeled_file(
-        test_file, source_scheme=scheme, target_scheme=target, columns=ColumnMapping(text_column, label_column)
+        test_file,
+        source_scheme=scheme,
+        target_scheme=target,
+        columns=ColumnMapping(text_column, label_column),
     ).examples
     metrics = stage.run(ctx, stage.TestSet(name or test_file.stem.replace(".", "-"), examples))
     ctx.log_metrics(metrics)

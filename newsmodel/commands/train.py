@@ -79,7 +79,10 @@ def sweep(
         f"best {cfg.sweep.metric} {best}; MLflow parent run {result.parent_run_id}"
     )
     if result.best_overrides:
-        typer.echo("train the best with: newsmodel train " + " ".join([*(o for o in overrides or [] if not o.startswith("sweep")), *result.best_overrides]))
+        typer.echo(
+            "train the best with: newsmodel train "
+            + " ".join([*(o for o in overrides or [] if not o.startswith("sweep")), *result.best_overrides])
+        )
 
 
 @tokenizer_app.command("train")

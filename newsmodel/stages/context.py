@@ -31,7 +31,9 @@ class RunContext:
     _splits: DatasetSplits | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, client: Any, run_id: str, out: Path | None = None, overrides: list[str] | None = None) -> RunContext:
+    def open(
+        cls, client: Any, run_id: str, out: Path | None = None, overrides: list[str] | None = None
+    ) -> RunContext:
         """An existing run: its logged config (plus `overrides`), files under `out` (default: a state dir)."""
         from mlflow.exceptions import MlflowException
         from omegaconf import OmegaConf
@@ -45,7 +47,11 @@ class RunContext:
         if out is None:
             # The folder the run was made in, when it is on this machine; else a fresh one.
             made_in = Path(run.data.tags.get("newsmodel.output_dir", "/nonexistent"))
-            out = made_in if made_in.is_dir() else get_settings().state_dir / "runs" / (run.info.run_name or run_id)
+            out = (
+                made_in
+                if made_in.is_dir()
+                else get_settings().state_dir / "runs" / (run.info.run_name or run_id)
+            )
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
             try:

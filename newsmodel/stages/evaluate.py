@@ -52,7 +52,7 @@ def run(ctx: RunContext, test_set: TestSet | None = None) -> dict[str, float]:
 
     sections: dict[str, Any] = {
         "git_commit": ctx.client.get_run(ctx.run_id).data.tags.get("git_commit", "unknown"),
-        "test": classification_metrics(y_true, torch_pred, labels),
+        "test": classification_metrics(y_true, list(torch_pred), labels),
         **_test_side_reports(ctx.cfg, splits, labels, y_true, torch_pred, model_dir),
         "speed": _speed(ctx.cfg, model, model_dir, input_ids, int(tokenizer.pad_token_id)),
     }
@@ -82,10 +82,12 @@ def _run_named(ctx: RunContext, test_set: TestSet) -> dict[str, float]:
     labels = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
     unknown = sorted({e.label for e in test_set.examples} - set(labels))
     if unknown:
-        raise ConfigError(f"test set {test_set.name!r} has labels {unknown}; the model predicts {list(labels)}")
+        raise ConfigError(
+            f"test set {test_set.name!r} has labels {unknown}; the model predicts {list(labels)}"
+        )
     y_true, torch_pred, _ = _torch_predictions(ctx, model, tokenizer, test_set.examples, labels)
     texts = [e.text for e in test_set.examples]
-    report = {"torch_fp32": classification_metrics(y_true, torch_pred, labels)}
+    report = {"torch_fp32": classification_metrics(y_true, list(torch_pred), labels)}
     for variant in ("fp32", "int8"):
         pred = OnnxPredictor.from_dir(model_dir, variant=variant).predict_proba(texts).argmax(axis=1)  # type: ignore[arg-type]
         report[f"onnx_{variant}"] = classification_metrics(y_true, pred, labels)

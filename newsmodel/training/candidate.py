@@ -80,7 +80,9 @@ def _shared_tokenizer(cfg: Any, splits: DatasetSplits, checkpoint_dir: Path | No
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if checkpoint_dir is None:
         if distributed:
-            raise ConfigError("distributed training with a corpus-trained tokenizer needs a shared output_dir")
+            raise ConfigError(
+                "distributed training with a corpus-trained tokenizer needs a shared output_dir"
+            )
         return None
     shared = checkpoint_dir.parent / "tokenizer-trained"
     if (shared / "tokenizer.json").is_file():

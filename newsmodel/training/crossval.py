@@ -72,7 +72,9 @@ def grouped_folds(
             yield repeat, fold, rest.tolist(), test.tolist()
 
 
-def collapse_probs(probs: np.ndarray, source: Sequence[str], source_scheme: str, target_scheme: str) -> np.ndarray:
+def collapse_probs(
+    probs: np.ndarray, source: Sequence[str], source_scheme: str, target_scheme: str
+) -> np.ndarray:
     """Sum the probabilities of fine labels into the coarse scheme's labels (quad5 -> relation3)."""
     from newsmodel.labels import get_scheme, map_label
 
@@ -93,7 +95,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def _fold_splits(cfg: Any, rest: list[Example], test: list[Example], scheme: str) -> DatasetSplits:
     from newsmodel.datasets import build_splits
 
-    inner = build_splits(rest, scheme=scheme, seed=int(cfg.data.seed), val_frac=float(cfg.cv.val_frac), test_frac=0.0)
+    inner = build_splits(
+        rest, scheme=scheme, seed=int(cfg.data.seed), val_frac=float(cfg.cv.val_frac), test_frac=0.0
+    )
     return DatasetSplits(scheme, inner.train, inner.validation, list(test), inner.fingerprint, inner.params)
 
 
@@ -118,7 +122,9 @@ def cross_validate(
         examples, int(cfg.cv.folds), int(cfg.cv.repeats), int(cfg.cv.seed)
     ):
         started = time.perf_counter()
-        splits = _fold_splits(cfg, [examples[i] for i in rest_idx], [examples[i] for i in test_idx], train_scheme)
+        splits = _fold_splits(
+            cfg, [examples[i] for i in rest_idx], [examples[i] for i in test_idx], train_scheme
+        )
         fitted = fit_candidate(cfg, splits)
         logits = predict_logits(
             fitted.model, fitted.encoded["test"], int(cfg.trainer.eval_batch_size), fitted.pad_id, "cpu"

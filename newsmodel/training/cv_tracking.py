@@ -75,5 +75,10 @@ def _write(path: Path, summary: dict[str, float], folds: list[FoldResult], cfg: 
     from newsmodel.training.config import to_yaml
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    report = {"partial": partial, "summary": summary, "folds": [asdict(f) for f in folds], "config": to_yaml(cfg)}
+    report = {
+        "partial": partial,
+        "summary": summary,
+        "folds": [asdict(f) for f in folds],
+        "config": to_yaml(cfg),
+    }
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -32,7 +32,9 @@ def classification_loss(
         return F.cross_entropy(logits, labels, weight=weight, label_smoothing=label_smoothing)
     logits = model(input_ids=torch.cat([ids, ids]), attention_mask=torch.cat([mask, mask])).logits.float()
     first, second = logits.chunk(2)
-    ce = sum(F.cross_entropy(x, labels, weight=weight, label_smoothing=label_smoothing) for x in (first, second))
+    ce = sum(
+        F.cross_entropy(x, labels, weight=weight, label_smoothing=label_smoothing) for x in (first, second)
+    )
     log_p, log_q = F.log_softmax(first, dim=-1), F.log_softmax(second, dim=-1)
     kl = F.kl_div(log_p, log_q, log_target=True, reduction="batchmean") + F.kl_div(
         log_q, log_p, log_target=True, reduction="batchmean"
@@ -48,7 +50,9 @@ def _depth(name: str, num_layers: int) -> int:
     return num_layers - int(match.group(1)) if match else 0
 
 
-def layerwise_param_groups(model: Any, lr: float, weight_decay: float, decay: float = 1.0) -> list[dict[str, Any]]:
+def layerwise_param_groups(
+    model: Any, lr: float, weight_decay: float, decay: float = 1.0
+) -> list[dict[str, Any]]:
     """AdamW parameter groups: no weight decay on biases and norms; LR scaled by depth when decay < 1."""
     num_layers = int(getattr(model.config, "num_hidden_layers", 0))
     groups: dict[tuple[int, bool], dict[str, Any]] = {}

@@ -77,7 +77,9 @@ def suggest(trial: Any, params: dict[str, Any]) -> list[str]:
     for key, spec in params.items():
         kind = str(spec.get("type", "float"))
         if kind == "float":
-            value: Any = trial.suggest_float(key, float(spec.low), float(spec.high), log=bool(spec.get("log")))
+            value: Any = trial.suggest_float(
+                key, float(spec.low), float(spec.high), log=bool(spec.get("log"))
+            )
         elif kind == "int":
             value = trial.suggest_int(key, int(spec.low), int(spec.high), log=bool(spec.get("log")))
         elif kind == "categorical":
@@ -138,10 +140,14 @@ def _storage(url: str | None) -> Any:
             failed_trial_callback=RetryFailedTrialCallback(max_retry=2),
         )
     except (optuna.exceptions.StorageInternalError, ImportError, ValueError) as exc:
-        raise DependencyUnavailable("Optuna storage", "OPTUNA_STORAGE", redact_url(url), str(exc)[:200]) from exc
+        raise DependencyUnavailable(
+            "Optuna storage", "OPTUNA_STORAGE", redact_url(url), str(exc)[:200]
+        ) from exc
 
 
-def _parent_run(client: Any, study: Any, experiment_id: str, name: str, kind: str, params: dict[str, str]) -> str:
+def _parent_run(
+    client: Any, study: Any, experiment_id: str, name: str, kind: str, params: dict[str, str]
+) -> str:
     """The study's parent MLflow run: created by the first worker, reused by the others and on resume."""
     existing = study.user_attrs.get(PARENT_ATTR)
     if existing:
@@ -163,7 +169,11 @@ def _trial_run(client: Any, experiment_id: str, parent: str, trial: Any, overrid
     run = client.create_run(
         experiment_id,
         run_name=f"trial-{trial.number}",
-        tags={"mlflow.parentRunId": parent, "newsmodel.kind": "sweep-trial", "optuna.trial": str(trial.number)},
+        tags={
+            "mlflow.parentRunId": parent,
+            "newsmodel.kind": "sweep-trial",
+            "optuna.trial": str(trial.number),
+        },
     )
     for item in overrides:
         key, _, value = item.partition("=")
@@ -268,9 +278,10 @@ def _finish(client: Any, study: Any, parent_id: str, metric: str) -> SweepResult
     trials = study.get_trials(deepcopy=False)
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
-    best_value, best = (study.best_value, study.best_trial) if done else (None, None)
+    best = study.best_trial if done else None
+    best_value = float(best.value) if best is not None else None
     metrics = {"trials_complete": float(len(done)), "trials_pruned": float(len(pruned))}
-    if best_value is not None:
+    if best is not None and best_value is not None:
         metrics[f"best_{metric}"] = float(best_value)
         client.set_tag(parent_id, "best_overrides", " ".join(f"{k}={v}" for k, v in best.params.items()))
         client.set_tag(parent_id, "best_trial", str(best.number))
@@ -298,7 +309,7 @@ def _log_plots(client: Any, study: Any, parent_id: str) -> None:
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
 
-    plots = {
+    plots: dict[str, Callable[[Any], Any]] = {
         "optimization_history.png": ovm.plot_optimization_history,
         "parallel_coordinates.png": ovm.plot_parallel_coordinate,
         "param_importances.png": ovm.plot_param_importances,

@@ -135,10 +135,10 @@ def ddp_backend(device: Any, backend: str) -> str:
 
 def build_accelerator(trainer_cfg: Any) -> Any:
     """The Accelerator for this config (its process group comes from torchrun's env, if any)."""
+    import os
+
     from accelerate import Accelerator
     from accelerate.utils import InitProcessGroupKwargs
-
-    import os
 
     device = resolve_device(str(trainer_cfg.device))
     backend = ddp_backend(device, str(trainer_cfg.get("ddp_backend", "auto")))
@@ -342,7 +342,9 @@ def fit(
         )
         val_acc, val_f1 = _macro_f1(validation.labels, val_logits, num_labels)
         # Each process saw one share of every batch: the epoch's loss is the mean over processes.
-        mean_loss = float(accelerator.reduce(torch.tensor(loop.running_loss / max(loop.batches_done, 1)), "mean"))
+        mean_loss = float(
+            accelerator.reduce(torch.tensor(loop.running_loss / max(loop.batches_done, 1)), "mean")
+        )
         metrics = {
             "train_loss": mean_loss,
             "val_accuracy": val_acc,
@@ -352,7 +354,9 @@ def fit(
         }
         loop.history.append({"epoch": float(epoch), **metrics})
         if accelerator.is_main_process:
-            log.info("epoch done", epoch=epoch, step=loop.step, **{k: round(v, 4) for k, v in metrics.items()})
+            log.info(
+                "epoch done", epoch=epoch, step=loop.step, **{k: round(v, 4) for k, v in metrics.items()}
+            )
             if on_epoch is not None:
                 on_epoch(epoch, metrics)
         _keep_snapshot(bare, snapshots, loop.kept, epoch, val_f1, keep_k)
@@ -363,7 +367,9 @@ def fit(
         patience = int(trainer_cfg.early_stopping_patience)
         stop = loop.stale >= patience or loop.step >= total_steps
         if loop.stale >= patience:
-            log.info("early stopping", epoch=epoch, best_epoch=loop.best_epoch, best_val_macro_f1=loop.best_f1)
+            log.info(
+                "early stopping", epoch=epoch, best_epoch=loop.best_epoch, best_val_macro_f1=loop.best_f1
+            )
         loop.epoch, loop.batches_done, loop.running_loss = epoch + 1, 0, 0.0
         if not stop and loop.epoch <= int(trainer_cfg.epochs):
             save("")

@@ -159,9 +159,7 @@ def test_services_select_existing_pods_and_ports() -> None:
     for name, service in _by_kind("Service").items():
         selector = service["spec"]["selector"]
         matches = [
-            d
-            for d in targets
-            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+            d for d in targets if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
         ]
         assert matches, f"Service {name} selects no Deployment or Job"
         port_names = {p["name"] for c in _pod_spec(matches[0])["containers"] for p in c.get("ports", [])}

@@ -74,7 +74,9 @@ def test_bad_override_is_one_config_error_naming_the_choices() -> None:
 
 
 def test_multirun_sweeps_expand_to_the_cartesian_product() -> None:
-    plain, sweeps = parse_sweep_overrides(["model=tiny-bert,tiny-electra", "trainer.lr=1e-4,3e-4", "model.max_length=64"])
+    plain, sweeps = parse_sweep_overrides(
+        ["model=tiny-bert,tiny-electra", "trainer.lr=1e-4,3e-4", "model.max_length=64"]
+    )
     jobs = [[*plain, *point] for point in grid_space(sweeps)]
     assert len(jobs) == 4
     assert ["model.max_length=64", "model=tiny-electra", "trainer.lr=0.0003"] in jobs

@@ -52,7 +52,10 @@ def _history(tmp: Path, experiment: str) -> tuple[str, dict[str, list[float]], d
     client = MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}")
     (run,) = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
     keys = ("train_loss", "val_macro_f1")
-    history = {k: [m.value for m in sorted(client.get_metric_history(run.info.run_id, k), key=lambda m: m.step)] for k in keys}
+    history = {
+        k: [m.value for m in sorted(client.get_metric_history(run.info.run_id, k), key=lambda m: m.step)]
+        for k in keys
+    }
     return run.info.run_id, history, run.data.metrics
 
 
@@ -117,15 +120,21 @@ def test_run_killed_mid_epoch_resumes_to_the_same_result(tmp_path: Path) -> None
     checkpoints = tmp_path / "killed" / "checkpoints"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
-        done = [json.loads(p.read_text()) for p in checkpoints.glob("step-*/loop.json")] if checkpoints.is_dir() else []
+        done = (
+            [json.loads(p.read_text()) for p in checkpoints.glob("step-*/loop.json")]
+            if checkpoints.is_dir()
+            else []
+        )
         if any(d["epoch"] == 2 and d["batches_done"] > 0 for d in done):
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before a mid-epoch checkpoint could be interrupted"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    state = max((json.loads(p.read_text()) for p in checkpoints.glob("step-*/loop.json")), key=lambda d: d["step"])
-    assert state["epoch"] == 2 and 0 < state["batches_done"]
+    state = max(
+        (json.loads(p.read_text()) for p in checkpoints.glob("step-*/loop.json")), key=lambda d: d["step"]
+    )
+    assert state["epoch"] == 2 and state["batches_done"] > 0
 
     run_id, _, _ = _history(tmp_path, "killed")
     resumed = subprocess.run(

@@ -35,9 +35,7 @@ def _cli(uri: str, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(
-    mlflow_server: Any, tmp_path: Path
-) -> None:
+def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(mlflow_server: Any, tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
     from newsmodel.registry.tracking import connect
@@ -89,7 +87,9 @@ def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(
         writer.writerow(["text", "label"])
         for e in ctx.splits().test[:40]:
             writer.writerow([e.text, e.label])
-    scored = _cli(uri, tmp_path / "state2", "evaluate", run_id, "--test-file", str(sentences), "--name", "fresh")
+    scored = _cli(
+        uri, tmp_path / "state2", "evaluate", run_id, "--test-file", str(sentences), "--name", "fresh"
+    )
     assert scored.returncode == 0, scored.stderr[-2000:]
     metrics = client.get_run(run_id).data.metrics
     assert 0.0 <= metrics["eval_fresh_onnx_int8_macro_f1"] <= 1.0

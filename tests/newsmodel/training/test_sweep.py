@@ -19,7 +19,10 @@ DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "conflibert-cam
 
 def test_multirun_overrides_become_a_grid() -> None:
     plain, sweeps = parse_sweep_overrides(["model=tiny-bert,tiny-electra", "trainer.lr=1e-4,3e-4", "seed=1"])
-    assert plain == ["seed=1"] and sweeps == {"model": ["tiny-bert", "tiny-electra"], "trainer.lr": ["0.0001", "0.0003"]}
+    assert plain == ["seed=1"] and sweeps == {
+        "model": ["tiny-bert", "tiny-electra"],
+        "trainer.lr": ["0.0001", "0.0003"],
+    }
     assert len(grid_space(sweeps)) == 4 and ["model=tiny-electra", "trainer.lr=0.0003"] in grid_space(sweeps)
 
 
@@ -64,15 +67,26 @@ def test_study_prunes_resumes_and_shares_workers(
     }
 
     # Two more workers join the same study (same name, same Postgres) until it holds 5 trials.
-    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_server.tracking_uri, "NEWSMODEL_STATE_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": mlflow_server.tracking_uri,
+        "NEWSMODEL_STATE_DIR": str(tmp_path),
+    }
     command = [sys.executable, "-m", "newsmodel.cli", "sweep", *base, "--n-trials", "5"]
-    workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for worker in workers:
         out, err = worker.communicate(timeout=900)
         assert worker.returncode == 0, err[-2000:]
         assert "study sweep-test" in out
     study = optuna.load_study(study_name="sweep-test", storage=storage)
-    finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
+    finished = [
+        t
+        for t in study.trials
+        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    ]
     assert 5 <= len(finished) <= 6  # a worker that started its last trial before the other finished
     assert study.user_attrs[PARENT_ATTR] == first.parent_run_id
     runs = client.search_runs(
