@@ -104,7 +104,7 @@ def render_phase(phase: str) -> list[str]:
         "Δ vs reference, paired (mean ± std)",
         "worst fold",
         *[f"{label} F1" for label in labels],
-        "CPU min / fold",
+        "wall min / fold",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     order = sorted(reports, key=lambda n: -reports[n]["summary"]["cv_macro_f1_mean"])
