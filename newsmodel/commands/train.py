@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from newsmodel.training.pipeline import TrainResult
 
 tokenizer_app = typer.Typer(help="WordPiece tokenizers trained on our own corpus.", no_args_is_help=True)
 
@@ -39,27 +43,32 @@ def train(
         return
     from newsmodel.training.sweep import run_grid
 
-    for i, (point, result) in enumerate(run_grid(overrides or [], _train_job), start=1):
-        typer.echo(f"== job {i}/{len(jobs)}: {' '.join(point)}")
-        _report(result)
+    done = run_grid(overrides or [], _train_job)
+    typer.echo(
+        f"{len(done)} of {len(jobs)} grid points trained (one MLflow parent run, each candidate nested)"
+    )
 
 
-def _train_job(cfg: object) -> object:
+def _train_job(cfg: Any, point: list[str]) -> TrainResult | None:
+    """One grid point of --multirun: train it and print its line at once."""
     from newsmodel.training.pipeline import train as run_training
 
-    return run_training(cfg)
+    typer.echo(f"== {' '.join(point)}")
+    result = run_training(cfg)
+    _report(result)
+    return result
 
 
-def _report(result: object) -> None:
+def _report(result: TrainResult | None) -> None:
     if result is None:  # a non-zero rank of a distributed run, or its launcher
         return
-    m = result.metrics  # type: ignore[attr-defined]
+    m = result.metrics
     typer.echo(
-        f"run {result.run_id} ({result.report['model']['name']}): test accuracy {m['test_accuracy']:.4f}, "  # type: ignore[attr-defined]
+        f"run {result.run_id} ({result.report['model']['name']}): test accuracy {m['test_accuracy']:.4f}, "
         f"macro-F1 {m['test_macro_f1']:.4f}; int8 accuracy {m['int8_test_accuracy']:.4f}, "
         f"{m['int8_size_mb']:.1f} MB ({m['size_ratio']:.2f}x smaller); "
-        f"registered {result.registered_model_name or '-'} version {result.model_version or '-'}; "  # type: ignore[attr-defined]
-        f"files in {result.output_dir}"  # type: ignore[attr-defined]
+        f"registered {result.registered_model_name or '-'} version {result.model_version or '-'}; "
+        f"files in {result.output_dir}"
     )
 
 

@@ -331,8 +331,8 @@ def _log_plots(client: Any, study: Any, parent_id: str) -> None:
 
 
 def run_grid(
-    overrides: Sequence[str], train_one: Callable[[Any], Any], tracking_uri: str | None = None
-) -> list[Any]:
+    overrides: Sequence[str], train_one: Callable[[Any, list[str]], Any], tracking_uri: str | None = None
+) -> list[tuple[list[str], Any]]:
     """`--multirun`: every grid point of the sweep overrides as one full candidate run, through
     Optuna's GridSampler (in-memory study), nested under a `multirun` parent run."""
     import optuna
@@ -350,13 +350,13 @@ def run_grid(
         tags={"newsmodel.kind": "multirun", "overrides": " ".join(overrides)[:5000]},
     ).info.run_id
     study = optuna.create_study(sampler=optuna.samplers.GridSampler(sweeps, seed=0), direction="maximize")
-    results: list[Any] = []
+    results: list[tuple[list[str], Any]] = []
 
     def objective(trial: Any) -> float:
         point = [f"{k}={trial.suggest_categorical(k, choices)}" for k, choices in sweeps.items()]
         cfg = compose_config([*plain, *point])
         cfg.mlflow.parent_run_id = parent
-        result = train_one(cfg)
+        result = train_one(cfg, point)
         results.append((point, result))
         return float(result.metrics.get("best_val_macro_f1", 0.0)) if result is not None else 0.0
 
