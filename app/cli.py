@@ -27,13 +27,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the API (the model follows the registry; see /docs)."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+    # No Server banner; X-Forwarded-* only from APP_TRUSTED_PROXIES (the app applies them),
+    # never from uvicorn's default trust of loopback peers.
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, server_header=False, proxy_headers=False
+    )
 
 
 @cli.command()
 def worker(concurrency: int = 1, loglevel: str = "INFO") -> None:
     """Run a Celery worker on the `newsmodel` queue (needs REDIS_URL)."""
-    from app.worker import celery_app
+    from app.celery_app import celery_app
 
     celery_app.worker_main(
         ["worker", "--concurrency", str(concurrency), "--loglevel", loglevel, "-Q", "newsmodel"]
@@ -43,7 +47,7 @@ def worker(concurrency: int = 1, loglevel: str = "INFO") -> None:
 @cli.command()
 def beat(loglevel: str = "INFO") -> None:
     """Run Celery beat: the preprocess -> score -> index pipeline every APP_PIPELINE_INTERVAL_S."""
-    from app.worker import celery_app
+    from app.celery_app import celery_app
 
     celery_app.start(["beat", "--loglevel", loglevel])
 

@@ -1,7 +1,8 @@
 """The FastAPI app factory (`uvicorn --factory app.main:create_app`).
 
-The lifespan builds every client (registry follower, cache, batcher, job runner, metrics);
-nothing is created at import time. Errors: one handler renders every NewsmodelError with the
+The lifespan builds every client (database, registry follower, cache, batcher, job runner,
+metrics); nothing is created at import time. Routes get a database session per request from
+`app.api.deps.DbSession`, built on the lifespan's one Database. Errors: one handler renders every NewsmodelError with the
 status from `app.errors.status_for`; validation and HTTP errors use the same JSON shape.
 """
 
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import jobs as jobs_api
 from app.api import model as model_api
@@ -24,18 +26,22 @@ from app.api import predict as predict_api
 from app.batching import MicroBatcher
 from app.cache import MemoryCache, PredictionCache, RedisCache
 from app.errors import status_for
-from app.job_runner import CeleryJobRunner, InProcessJobRunner, JobRunner
-from app.jobs import count_jobs
+from app.job_dispatch import CeleryJobDispatcher, InProcessJobDispatcher, JobDispatcher
 from app.metrics import AppMetrics
-from app.middleware import BodySizeLimit, RequestMetrics
+from app.middleware import RequestMetrics
 from app.model_follower import ModelHandle, follower_from_settings
 from app.prediction import PredictionService
+from app.rate_limits import RateLimitPolicy, RateLimits, limiter_from_settings
 from app.relations.api import router as relations_router
+from app.request_body import RequestBodyLimits
+from app.scoring_jobs import count_jobs
 from app.security import ReplayGuard
+from app.security_headers import SecurityHeaders
 from app.settings import AppSettings, get_app_settings
 from app.state import AppState
 from newsmodel.countries import get_detector
-from newsmodel.errors import NewsmodelError
+from newsmodel.db.session import Database
+from newsmodel.errors import ConfigError, NewsmodelError
 from newsmodel.logging import configure_logging, get_logger
 
 __all__ = ["create_app"]
@@ -55,7 +61,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format)
-        settings.check_secrets()
+        db = Database.from_url(settings.database_url)  # connects on first use: /ready reports it
         metrics = AppMetrics()
         follower = follower_from_settings(settings)
         follower.on_swap(lambda handle: metrics.set_model(handle.name, handle.version))
@@ -66,19 +72,20 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             settings.inference_workers,
             observe_batch=metrics.batch_size.observe,
         )
-        runner: JobRunner
+        runner: JobDispatcher
         if settings.embedded:
-            runner = InProcessJobRunner(settings.database_url, follower, settings.score_chunk_size)
+            runner = InProcessJobDispatcher(db, follower, settings.score_chunk_size)
             log.info("embedded mode: no REDIS_URL, so jobs run in-process and the cache lives in memory")
         else:
-            runner = CeleryJobRunner(settings.redis_url)
-        metrics.watch_jobs(lambda: count_jobs(settings.database_url))
+            runner = CeleryJobDispatcher(settings.redis_url)
+        metrics.watch_jobs(lambda: _job_counts(db))
         follower.on_swap(_backfill_on_promotion(runner))
         await asyncio.to_thread(_warm_country_detector)
         await batcher.start()
         await asyncio.to_thread(follower.start)  # first registry check before serving traffic
         app.state.services = AppState(
             settings=settings,
+            db=db,
             follower=follower,
             predictions=PredictionService(
                 follower,
@@ -92,6 +99,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             metrics=metrics,
             jobs=runner,
             replay_guard=ReplayGuard(settings.webhook_tolerance_s),
+            limiter=limiter_from_settings(settings),
+            rate_policy=RateLimitPolicy.from_settings(settings),
         )
         handle = follower.current
         log.info(
@@ -100,6 +109,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             version=handle.version if handle else None,
             cache=cache.kind,
             jobs=runner.name,
+            rate_limits=app.state.services.limiter.kind,
+            predict_needs_key=settings.predict_needs_key,
         )
         try:
             yield
@@ -108,11 +119,17 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             await batcher.stop()
             await cache.close()
             runner.close()
+            db.dispose()
 
     return lifespan
 
 
-def _backfill_on_promotion(runner: JobRunner) -> Callable[[ModelHandle], None]:
+def _job_counts(db: Database) -> dict[str, int]:
+    with db.transaction() as session:
+        return count_jobs(session)
+
+
+def _backfill_on_promotion(runner: JobDispatcher) -> Callable[[ModelHandle], None]:
     """After a swap from an older version (not the first load), rescore history with the new one."""
     seen: list[str] = []
 
@@ -130,8 +147,11 @@ def _backfill_on_promotion(runner: JobRunner) -> Callable[[ModelHandle], None]:
 
 
 def _warm_country_detector() -> None:
-    """Compile the country patterns now, not on the first request (~1 s)."""
-    get_detector().detect("Seoul")
+    """Compile the country patterns and load the parser now, not on the first request (~2 s)."""
+    from newsmodel.countries.direction import get_direction_reader
+
+    text = "Seoul protested to Tokyo."
+    get_direction_reader().read(text, get_detector().detect(text))
 
 
 async def _newsmodel_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -168,9 +188,21 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _settings_or_exit(settings: AppSettings | None) -> AppSettings:
+    """The settings, checked before serving: a bad value, a placeholder secret outside
+    development or a short API key stops the server with one line naming the variable."""
+    try:
+        settings = settings or get_app_settings()
+        settings.check_secrets()
+        settings.check_api_keys()
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    return settings
+
+
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     """Build the API; settings default to the environment (`get_app_settings()`)."""
-    settings = settings or get_app_settings()
+    settings = _settings_or_exit(settings)
     app = FastAPI(
         title="newsmodel API",
         version="1",
@@ -183,14 +215,24 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     for router in (ops_api.router, predict_api.router, jobs_api.router, model_api.router, relations_router):
         app.include_router(router)
-    # Added last = outermost: metrics see every response, including limit refusals.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Each add_middleware wraps the ones before: the last added runs first. From the outside in:
+    # metrics (see every response) -> security headers (on every response, refusals included)
+    # -> client address from trusted proxies only -> CORS (preflights answered, refusals
+    # readable by the page) -> rate limits (before a body is read) -> body limits -> routes.
+    app.add_middleware(
+        RequestBodyLimits, max_bytes=settings.max_body_bytes, timeout_s=settings.body_read_timeout_s
+    )
+    app.add_middleware(RateLimits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "X-API-Key"],
+            expose_headers=["Retry-After"],
         )
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
     return app

@@ -9,9 +9,10 @@ Used by the API (poll thread + webhook trigger) and by each Celery worker proces
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +25,19 @@ from newsmodel.predictor import OnnxPredictor
 if TYPE_CHECKING:
     from app.settings import AppSettings
 
-__all__ = ["ModelFollower", "ModelHandle", "follower_from_settings", "load_handle"]
+__all__ = ["ModelFollower", "ModelHandle", "follower_from_settings", "load_handle", "without_paths"]
 
 log = get_logger(__name__)
+# An absolute path of two or more parts, standing alone (not inside a URL's authority).
+_ABSOLUTE_PATH = re.compile(r"(?:(?<=^)|(?<=[\s'\"(=\[]))/(?:[^\s/'\"]+/)+[^\s/'\")\]]*")
+
+
+def without_paths(text: str, private_roots: Sequence[tuple[Path, str]] = ()) -> str:
+    """`text` fit for a client: known server folders named, any other absolute path cut to its
+    file name. The full text goes to the log; /v1/model, /ready and 503s get this."""
+    for root, name in private_roots:
+        text = text.replace(str(root), name)
+    return _ABSOLUTE_PATH.sub(lambda m: ".../" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class ModelHandle:
             "base_model": lm.model_name,
             "architecture": lm.architecture,
             "max_length": lm.max_length,
+            "languages": list(lm.languages),
             "loaded_at": self.loaded_at,
             "load_seconds": round(self.load_seconds, 3),
         }
@@ -101,8 +113,10 @@ class ModelFollower:
         loader: Callable[[LiveVersion], ModelHandle],
         poll_interval_s: float = 30.0,
         failed_retry_s: float = 300.0,
+        private_roots: Sequence[tuple[Path, str]] = (),
     ) -> None:
         self.registry = registry
+        self.private_roots = tuple(private_roots)
         self._loader = loader
         self.poll_interval_s = poll_interval_s
         self.failed_retry_s = failed_retry_s
@@ -142,12 +156,17 @@ class ModelFollower:
         try:
             live = self.registry.resolve()
         except NewsmodelError as exc:
-            if st.registry_error != str(exc):
+            public = without_paths(str(exc), self.private_roots)
+            if st.registry_error != public:
                 log.warning("registry check failed; serving what is loaded", error=str(exc))
-            st.registry_error = str(exc)
+            st.registry_error = public
             return False
         st.registry_error = None
         st.live = live
+        if st.failed is not None and (
+            live is None or (st.failed["name"], st.failed["version"]) != (live.name, live.version)
+        ):
+            st.failed = None  # the failed version is no longer live: its error is history (in the log)
         current = self.current
         if live is None:
             if current is not None and not st.unpromoted:
@@ -195,7 +214,8 @@ class ModelFollower:
         )
 
     def _record_failure(self, live: LiveVersion, error: str) -> None:
-        self._state.failed = {"name": live.name, "version": live.version, "error": error, "at": time.time()}
+        public = without_paths(error, self.private_roots)
+        self._state.failed = {"name": live.name, "version": live.version, "error": public, "at": time.time()}
         log.error(
             "model version failed to load; keeping the current one",
             model=live.name,
@@ -274,5 +294,13 @@ def follower_from_settings(settings: AppSettings) -> ModelFollower:
         )
 
     return ModelFollower(
-        registry, loader, poll_interval_s=settings.poll_interval_s, failed_retry_s=settings.failed_retry_s
+        registry,
+        loader,
+        poll_interval_s=settings.poll_interval_s,
+        failed_retry_s=settings.failed_retry_s,
+        private_roots=[
+            (settings.models_dir, "<model cache>"),
+            (settings.state_dir.resolve(), "<state dir>"),
+            (Path.home(), "~"),
+        ],
     )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 __all__ = [
+    "CountryDirection",
     "CountryMention",
     "ErrorResponse",
     "JobRequest",
@@ -18,6 +19,7 @@ __all__ = [
     "PredictionResponse",
     "SentencePrediction",
     "WebhookAck",
+    "WebhookEvent",
 ]
 
 
@@ -38,6 +40,11 @@ class PredictionRequest(BaseModel):
 
     text: StrictStr | None = Field(None, description="A single sentence")
     sentences: list[StrictStr] | None = Field(None, min_length=1, description="Several sentences")
+    date: dt.date | None = Field(
+        None,
+        description="The article's date (YYYY-MM-DD): which heads of state and historical states a "
+        "name means then (e.g. 'Khrushchev' counts for Russia in 1960, not in 2020); default: any date",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictionRequest:
@@ -57,6 +64,20 @@ class CountryMention(BaseModel):
     start: int
     end: int
     iso3: str
+    kind: str = Field("name", description="name, demonym, metonym, leader, group, fuzzy, ko, ...")
+    venue: bool = Field(False, description="Only hosts others' meeting: in no pair")
+
+
+class CountryDirection(BaseModel):
+    """Who acts on whom in one pair of the sentence (source -> target), or undirected."""
+
+    a: str
+    b: str
+    source: str | None = Field(description="The acting country; null when the sentence does not say")
+    target: str | None
+    confidence: float = Field(description="How direct the grammatical evidence is (not a probability)")
+    basis: str = Field(description="parse, nominal, conjoined, particles, not said, ...")
+    label: str = Field(examples=["KOR>USA", "KOR-USA"])
 
 
 class SentencePrediction(BaseModel):
@@ -64,6 +85,9 @@ class SentencePrediction(BaseModel):
     probabilities: dict[str, float]
     countries: list[str] = Field(description="ISO 3166 alpha-3 codes mentioned, sorted")
     country_pairs: list[tuple[str, str]] = Field(description="Unordered pairs of mentioned countries")
+    directions: list[CountryDirection] = Field(
+        default_factory=list, description="Each pair's direction (source -> target) from the parse"
+    )
     mentions: list[CountryMention]
     cached: bool
 
@@ -84,7 +108,7 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["score"] = "score"
-    limit: int | None = Field(None, ge=1, description="Score at most this many sentences")
+    limit: int | None = Field(None, ge=1, le=10**9, description="Score at most this many sentences")
 
 
 class JobResponse(BaseModel):
@@ -112,6 +136,24 @@ class ModelResponse(BaseModel):
 
     serving: dict[str, Any] | None
     following: dict[str, Any]
+    pending_by_language: dict[str, int] | None = Field(
+        None,
+        description="Sentences the served version leaves unscored because it does not read their "
+        "language (e.g. Korean under an English model), per language; null when unknown",
+    )
+
+
+class WebhookEventData(BaseModel):
+    name: StrictStr | None = Field(None, description="Registered model name")
+
+
+class WebhookEvent(BaseModel):
+    """What the server reads of an MLflow webhook delivery (the rest is ignored): parsed by
+    pydantic's JSON parser, so bad UTF-8, bad JSON, deep nesting and wrong types are one 422."""
+
+    entity: StrictStr = ""
+    action: StrictStr = ""
+    data: WebhookEventData = WebhookEventData(name=None)
 
 
 class WebhookAck(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,8 @@ __all__ = [
     "SIGNATURE_HEADER",
     "ReplayGuard",
     "check_api_key",
+    "key_id",
+    "matching_key",
     "sign_webhook",
     "verify_webhook",
 ]
@@ -31,18 +34,34 @@ API_KEY_HEADER = "X-API-Key"
 SIGNATURE_HEADER = "X-MLflow-Signature"
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
+# Headers are parsed before anything is trusted: bounded forms only, no int() of arbitrary
+# length (a 5,000-digit timestamp overflowed the float arithmetic below: a 500).
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_DELIVERY_ID = re.compile(r"[\x21-\x7e]{1,200}")
+_MAX_SIGNATURE_CHARS = 200
+
+
+def matching_key(presented: str, keys: Iterable[SecretStr]) -> SecretStr | None:
+    """The configured key equal to `presented`, compared in constant time against every key."""
+    given = presented.encode("utf-8", "surrogateescape")
+    found: SecretStr | None = None
+    for key in keys:
+        # Compare against every key (no early exit) so timing says nothing about which matched.
+        if hmac.compare_digest(given, key.get_secret_value().encode("utf-8")):
+            found = key
+    return found
+
+
+def key_id(key: SecretStr) -> str:
+    """A short stable name for a key (rate-limit buckets, logs) that does not reveal it."""
+    return hashlib.sha256(key.get_secret_value().encode("utf-8")).hexdigest()[:16]
 
 
 def check_api_key(presented: str | None, keys: Iterable[SecretStr]) -> None:
     """Raise Unauthorized unless `presented` equals one of the configured keys."""
     if not presented:
         raise Unauthorized(f"missing {API_KEY_HEADER} header: this endpoint needs an API key")
-    given = presented.encode("utf-8")
-    matched = False
-    for key in keys:
-        # Compare against every key (no early exit) so timing says nothing about which matched.
-        matched |= hmac.compare_digest(given, key.get_secret_value().encode("utf-8"))
-    if not matched:
+    if matching_key(presented, keys) is None:
         raise Unauthorized(f"invalid {API_KEY_HEADER}")
 
 
@@ -88,10 +107,11 @@ def verify_webhook(
             f"webhook needs {SIGNATURE_HEADER}, {TIMESTAMP_HEADER} and {DELIVERY_ID_HEADER} headers "
             "(create the MLflow webhook with secret=WEBHOOK_SECRET)"
         )
-    try:
-        sent_at = int(timestamp)
-    except ValueError as exc:
-        raise Unauthorized(f"{TIMESTAMP_HEADER} is not a unix timestamp") from exc
+    if not _UNIX_SECONDS.fullmatch(timestamp):
+        raise Unauthorized(f"{TIMESTAMP_HEADER} is not a unix timestamp (up to 12 ASCII digits)")
+    if not _DELIVERY_ID.fullmatch(delivery_id) or len(signature) > _MAX_SIGNATURE_CHARS:
+        raise Unauthorized(f"{DELIVERY_ID_HEADER} or {SIGNATURE_HEADER} is not in the form MLflow sends")
+    sent_at = int(timestamp)
     now = time.time() if now is None else now
     if abs(now - sent_at) > tolerance_s:
         raise Unauthorized(

@@ -7,6 +7,7 @@ App variables are read from `APP_*` in the environment (or `.env`); the shared o
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,9 +15,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from newsmodel.settings import BaseServiceSettings
+from newsmodel.errors import ConfigError
+from newsmodel.settings import PLACEHOLDER_SECRET, BaseServiceSettings, load_settings
 
-__all__ = ["AppSettings", "get_app_settings"]
+__all__ = ["MIN_API_KEY_LENGTH", "RATE_LIMIT_OFF", "AppSettings", "get_app_settings"]
+
+# An API key is a bearer secret sent on every request: at least this long (openssl rand -hex 24
+# makes 48 characters). The development placeholder is exempt so `make demo` runs unconfigured.
+MIN_API_KEY_LENGTH = 16
+RATE_LIMIT_OFF = "off"
 
 
 def _env(name: str) -> AliasChoices:
@@ -60,9 +67,30 @@ class AppSettings(BaseServiceSettings):
     )
     max_chars_per_sentence: int = Field(default=2_000, ge=1, validation_alias=_env("max_chars_per_sentence"))
     max_body_bytes: int = Field(default=1_000_000, ge=1024, validation_alias=_env("max_body_bytes"))
-    require_key_for_predict: bool = Field(default=False, validation_alias=_env("require_key_for_predict"))
+    # A body still arriving after this long is a 408: slow uploads must not hold connections.
+    body_read_timeout_s: float = Field(
+        default=15.0, gt=0, le=600, validation_alias=_env("body_read_timeout_s")
+    )
+    # Unset: the key is required in production and optional elsewhere (demo, development).
+    require_key_for_predict: bool | None = Field(
+        default=None, validation_alias=_env("require_key_for_predict")
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("cors_origins")
+    )
+    # Rate limits in the `limits` notation ("1200/minute", "10 per 15 minutes") or "off".
+    # Requests with a valid API key count against their key, all others against their address.
+    rate_limit_per_address: str = Field(
+        default="1200/minute", validation_alias=_env("rate_limit_per_address")
+    )
+    rate_limit_per_key: str = Field(default="6000/minute", validation_alias=_env("rate_limit_per_key"))
+    # Wrong API keys / webhook signatures from one address; past it, credentials from that
+    # address are refused (429) until the window has passed.
+    auth_failure_limit: str = Field(default="10 per 15 minutes", validation_alias=_env("auth_failure_limit"))
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: the
+    # client address is the TCP peer, whatever the headers say.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("trusted_proxies")
     )
 
     # Jobs and Celery.
@@ -80,9 +108,10 @@ class AppSettings(BaseServiceSettings):
         default=500, ge=1, validation_alias=_env("preprocess_articles_per_run")
     )
     pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
-    # Watchdog (beat): a queued or running job that has not moved for this long while the queue
-    # is empty lost its messages (Redis lost data, a chunk killed at the hard time limit) and is
-    # re-planned. Default: twice the visibility timeout, after which any abandoned message is back.
+    # Watchdog (beat): a queued or running job that has not moved for this long, checked by a
+    # watchdog message that crossed the queue promptly (so everything queued before it was
+    # delivered), lost its messages (Redis lost data, a chunk killed at the hard time limit) and
+    # is re-planned. Default: twice the visibility timeout, after which any abandoned message is back.
     job_stalled_after_s: float | None = Field(
         default=None, ge=1, validation_alias=_env("job_stalled_after_s")
     )
@@ -95,12 +124,66 @@ class AppSettings(BaseServiceSettings):
     def stalled_after_s(self) -> float:
         return self.job_stalled_after_s or 2.0 * self.celery_visibility_timeout_s
 
-    @field_validator("cors_origins", mode="before")
+    @property
+    def watchdog_expires_s(self) -> float:
+        """How long a watchdog message may wait in the queue before Celery drops it unrun: at
+        most one interval (the next one follows) and well under the stall threshold, so a
+        check that runs proves every message older than a stalled job's last move was delivered."""
+        return max(1.0, min(self.job_watchdog_interval_s, self.stalled_after_s / 2))
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    @field_validator("rate_limit_per_address", "rate_limit_per_key", "auth_failure_limit", mode="after")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        value = value.strip()
+        if value.lower() == RATE_LIMIT_OFF:
+            return RATE_LIMIT_OFF
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate such as '1200/minute' or '10 per 15 minutes' (or 'off')"
+            ) from None
+        return value
+
+    @property
+    def predict_needs_key(self) -> bool:
+        """APP_REQUIRE_KEY_FOR_PREDICT when set, else: only in production."""
+        if self.require_key_for_predict is not None:
+            return self.require_key_for_predict
+        return self.environment == "production"
+
+    def check_api_keys(self) -> None:
+        """Refuse to serve with a configured key shorter than MIN_API_KEY_LENGTH (one line, naming API_KEYS)."""
+        short = [
+            i
+            for i, key in enumerate(self.api_keys, start=1)
+            if len(key.get_secret_value()) < MIN_API_KEY_LENGTH
+            and key.get_secret_value() != PLACEHOLDER_SECRET
+        ]
+        if short:
+            raise ConfigError(
+                f"API_KEYS: key(s) {', '.join(map(str, short))} shorter than {MIN_API_KEY_LENGTH} characters "
+                "(make one with: openssl rand -hex 24)"
+            )
 
     @property
     def models_dir(self) -> Path:
@@ -109,5 +192,6 @@ class AppSettings(BaseServiceSettings):
 
 @lru_cache(maxsize=1)
 def get_app_settings() -> AppSettings:
-    """Read the settings once per process; tests call `get_app_settings.cache_clear()`."""
-    return AppSettings()
+    """Read the settings once per process (a bad value is one ConfigError line naming the
+    variable); tests call `get_app_settings.cache_clear()`."""
+    return load_settings(AppSettings)

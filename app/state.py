@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from app.cache import PredictionCache
-from app.job_runner import JobRunner
+from app.job_dispatch import JobDispatcher
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower
 from app.prediction import PredictionService
+from app.rate_limits import Limiter, RateLimitPolicy
 from app.security import ReplayGuard
 from app.settings import AppSettings
+from newsmodel.db.session import Database
 
 __all__ = ["AppState", "get_state"]
 
@@ -20,12 +22,15 @@ __all__ = ["AppState", "get_state"]
 @dataclass
 class AppState:
     settings: AppSettings
+    db: Database
     follower: ModelFollower
     predictions: PredictionService
     cache: PredictionCache
     metrics: AppMetrics
-    jobs: JobRunner
+    jobs: JobDispatcher
     replay_guard: ReplayGuard
+    limiter: Limiter
+    rate_policy: RateLimitPolicy
 
 
 async def get_state(request: Request) -> AppState:

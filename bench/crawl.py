@@ -30,11 +30,11 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from crawler.extract import extract_article
-from crawler.runner import run_sources
+from crawler.http_cache import ValidatorStore
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import run_sources
 from crawler.sources import SourceConfig, SourceKind
 from crawler.testing import FixtureSite, serve_many
-from crawler.validators import ValidatorStore
 from newsmodel.db.migrate import upgrade
 from newsmodel.db.models import Base
 from newsmodel.logging import configure_logging
@@ -72,20 +72,17 @@ def bench_database() -> Iterator[tuple[str, str]]:
         upgrade(url)
         yield url, "Postgres"
     finally:
-        from newsmodel.db.session import get_engine
-
-        get_engine(url).dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
 def empty_tables(url: str) -> None:
-    from newsmodel.db.session import get_engine
+    from newsmodel.db import open_database
 
-    with get_engine(url).begin() as conn:
+    with open_database(url) as db, db.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            session.execute(table.delete())
 
 
 def sources_for(sites: list[FixtureSite], per_host: int) -> list[SourceConfig]:

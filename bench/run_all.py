@@ -20,7 +20,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 # Order: cheapest first, so a failure late in the run still leaves most figures.
-SCRIPTS = ["crawl.py", "inference.py", "train.py", "serve.py", "score.py"]
+SCRIPTS = ["countries.py", "crawl.py", "inference.py", "train.py", "serve.py", "score.py"]
 PACKAGES = ["torch", "transformers", "onnxruntime", "onnx", "mlflow", "fastapi", "uvicorn", "celery", "httpx"]
 
 

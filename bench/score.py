@@ -59,9 +59,6 @@ def make_database(stack: ExitStack, tmp: Path) -> str:
         url = make_url(ADMIN_PG).set(database=name).render_as_string(hide_password=False)
 
         def drop() -> None:
-            from newsmodel.db.session import get_engine
-
-            get_engine(url).dispose()
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
@@ -74,10 +71,10 @@ def make_database(stack: ExitStack, tmp: Path) -> str:
 
 
 def insert_sentences(url: str, texts: list[str]) -> None:
+    from newsmodel.db import open_database
     from newsmodel.db.models import Article, Sentence
-    from newsmodel.db.session import session_scope
 
-    with session_scope(url) as s:
+    with open_database(url) as db, db.transaction() as s:
         article = Article(
             canonical_url="https://bench.test/a", url="https://bench.test/a", content_hash="0" * 64, body=""
         )
@@ -92,10 +89,10 @@ def insert_sentences(url: str, texts: list[str]) -> None:
 def clear_predictions(url: str) -> None:
     from sqlalchemy import delete
 
+    from newsmodel.db import open_database
     from newsmodel.db.models import Prediction, ScoringJob
-    from newsmodel.db.session import session_scope
 
-    with session_scope(url) as s:
+    with open_database(url) as db, db.transaction() as s:
         s.execute(delete(Prediction))
         s.execute(delete(ScoringJob))
 
@@ -220,7 +217,7 @@ def main() -> None:
                 "-m",
                 "celery",
                 "-A",
-                "app.worker:celery_app",
+                "app.celery_app:celery_app",
                 "worker",
                 "--pool",
                 "prefork",

@@ -303,6 +303,8 @@ def main() -> None:
             "NEWSMODEL_STATE_DIR": str(tmp / "state"),
             "LOG_LEVEL": "WARNING",
             "ENVIRONMENT": "development",
+            # One loopback client drives the load: the per-address limit would be the benchmark.
+            "APP_RATE_LIMIT_PER_ADDRESS": "off",
         }
         if redis_bin:
             app_env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"

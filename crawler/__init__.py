@@ -31,9 +31,9 @@ _WHERE = {
     "Fetcher": "crawler.fetcher",
     "SourceConfig": "crawler.sources",
     "load_sources": "crawler.sources",
-    "SourceRunResult": "crawler.crawl",
-    "crawl_session": "crawler.runner",
-    "run_sources": "crawler.runner",
+    "SourceRunResult": "crawler.source_run",
+    "crawl_session": "crawler.shared_session",
+    "run_sources": "crawler.shared_session",
     "run_scheduler": "crawler.scheduler",
 }
 

@@ -19,7 +19,7 @@ from newsmodel.cli_runner import run_cli
 from newsmodel.logging import configure_logging
 
 if TYPE_CHECKING:
-    from crawler.crawl import SourceRunResult
+    from crawler.source_run import SourceRunResult
 
 __all__ = ["app", "main"]
 
@@ -86,7 +86,7 @@ def run_command(
 ) -> None:
     """Crawl the sources once. Exits 0 unless every source that ran failed."""
     from crawler.progress import RichProgress
-    from crawler.runner import all_failed, run_sources
+    from crawler.shared_session import all_failed, run_sources
 
     settings = _setup()
     chosen = _select(load_sources(sources_file or settings.sources_path), source)
@@ -129,10 +129,13 @@ def sources_command(sources_file: SourcesOpt = None) -> None:
 def health_command(
     max_age_s: Annotated[float, typer.Option(help="oldest acceptable heartbeat")] = 120.0,
 ) -> None:
-    """Exit 0 when the scheduler in this container beat recently (the compose healthcheck)."""
-    from crawler.scheduler import heartbeat_age_s
+    """Exit 0 when the scheduler in this container beat recently (its row in the database)."""
+    from crawler.heartbeat import heartbeat_age_s
+    from newsmodel.db import open_database
 
-    age = heartbeat_age_s(get_crawler_settings())
+    settings = get_crawler_settings()
+    with open_database(settings.database_url) as db:
+        age = heartbeat_age_s(db, settings.instance_name)
     if age is None or age > max_age_s:
         typer.echo(f"unhealthy: last heartbeat {'never' if age is None else f'{age:.0f}s ago'}", err=True)
         raise typer.Exit(1)

@@ -2,9 +2,11 @@
 
 Order for each hop: host allowed by the source -> address is public -> robots.txt allows ->
 per-host gate (concurrency + interval) -> request with timeouts and a wall-clock deadline ->
-body read with a size cap -> retry with backoff on 429/5xx/timeouts (honouring Retry-After) ->
-redirects followed by hand so each hop is checked again. httpx errors become FetchError here.
-The transport is injectable (tests pass a real local server; unit tests may pass a MockTransport).
+body read and decoded with a size cap (compressed bodies inflated piece by piece, never past the
+cap) -> retry with backoff on 429/5xx/timeouts (honouring Retry-After) -> redirects followed by
+hand so each hop is checked again. Connections go to the addresses the guard checked (the
+default transport is `crawler.pinned_transport`). httpx errors become FetchError here. The
+transport is injectable (tests pass a real local server; unit tests may pass a MockTransport).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import email.utils
 import gzip
 import io
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Self
@@ -23,13 +25,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from crawler.decompress import ACCEPT_ENCODING, BodyTooLarge, decoded
 from crawler.errors import BlockedURL, FetchError
+from crawler.http_cache import ValidatorStore
 from crawler.netguard import AddressGuard
+from crawler.pinned_transport import pinned_transport
 from crawler.politeness import HostGates
 from crawler.robots import RobotsCache
 from crawler.settings import CrawlerSettings
 from crawler.urls import resolve
-from crawler.validators import ValidatorStore
 
 __all__ = ["ContentKind", "FetchResult", "Fetcher"]
 
@@ -79,6 +83,10 @@ def _retry_after_s(value: str | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 class Fetcher:
     """One per crawler process (or per `crawler run`): owns the client, gates and robots cache."""
 
@@ -88,6 +96,7 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         validators: ValidatorStore | None = None,
+        guard: AddressGuard | None = None,
     ) -> None:
         self.settings = settings
         timeout = httpx.Timeout(
@@ -96,15 +105,15 @@ class Fetcher:
             write=settings.read_timeout_s,
             pool=settings.request_deadline_s,
         )
+        self.guard = guard or AddressGuard(settings.allow_private_addresses)
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport or pinned_transport(self.guard, limits),
             timeout=timeout,
             follow_redirects=False,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
         self.gates = HostGates(settings.per_host_concurrency, settings.per_host_min_interval_s)
-        self.guard = AddressGuard(settings.allow_private_addresses)
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self.validators = validators or ValidatorStore()
 
@@ -220,18 +229,19 @@ class Fetcher:
         try:
             async with asyncio.timeout(self.settings.request_deadline_s):
                 async with self._client.stream("GET", url, headers=headers) as resp:
-                    declared = resp.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > limit:
+                    declared = resp.headers.get("content-length", "").strip()
+                    if declared.isdigit() and (len(declared) > 15 or int(declared) > limit):
                         raise FetchError(
-                            url, f"response larger than {limit} bytes (Content-Length {declared})"
+                            url, f"response larger than {limit} bytes (Content-Length {declared[:20]})"
                         )
-                    chunks, size = [], 0
-                    async for chunk in resp.aiter_bytes():
-                        size += len(chunk)
-                        if size > limit:
-                            raise FetchError(url, f"response larger than {limit} bytes")
-                        chunks.append(chunk)
-                    return resp.status_code, resp.headers, b"".join(chunks)
+                    raw, encoding = resp.aiter_raw(), resp.headers.get("content-encoding")
+                    if resp.is_stream_consumed:  # built in memory (a MockTransport): already decoded
+                        raw, encoding = _one_chunk(resp.content), None
+                    try:
+                        body = await decoded(raw, encoding, limit, url)
+                    except BodyTooLarge:
+                        raise FetchError(url, f"response larger than {limit} bytes") from None
+                    return resp.status_code, resp.headers, body
         except TimeoutError:
             raise FetchError(url, f"timed out (deadline {self.settings.request_deadline_s:g}s)") from None
         except httpx.TimeoutException as exc:

@@ -12,18 +12,15 @@ import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from crawler.errors import SourceBusy
-from newsmodel.db.session import get_engine
-from newsmodel.errors import DependencyUnavailable
-from newsmodel.settings import redact_url
+from newsmodel.db.session import CONNECT_TIMEOUT_S, Database
 
 __all__ = ["advisory_key", "source_lock"]
 
@@ -34,25 +31,23 @@ def advisory_key(source_name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-@lru_cache(maxsize=8)
-def _lock_engine(database_url: str) -> Engine:
-    """Lock connections live for a whole run, outside the shared pool.
-
-    Taken from the pool they would starve it: with more sources running than pool slots,
-    the next store write would wait for a connection that no run can give back while the
-    event loop is blocked in that wait.
-    """
-    url = get_engine(database_url).url  # same URL handling (and errors) as every other engine
-    return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
-
-
 @contextmanager
-def _postgres_lock(database_url: str, source_name: str) -> Iterator[None]:
+def _postgres_lock(db: Database, source_name: str) -> Iterator[None]:
+    """The lock's connection lives for the whole run, outside the Database's pool.
+
+    Taken from the pool it would starve it: with more sources running than pool slots, the
+    next store write would wait for a connection that no run can give back while the event
+    loop is blocked in that wait.
+    """
     key = advisory_key(source_name)
+    engine = create_engine(
+        db.engine.url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )
     try:
-        conn = _lock_engine(database_url).connect()
+        conn = engine.connect()
     except SQLAlchemyError as exc:
-        raise DependencyUnavailable("database", "DATABASE_URL", redact_url(database_url), str(exc)) from exc
+        engine.dispose()
+        raise db.unavailable(exc) from exc
     try:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
@@ -69,6 +64,7 @@ def _postgres_lock(database_url: str, source_name: str) -> Iterator[None]:
     finally:
         with contextlib.suppress(SQLAlchemyError):
             conn.close()
+        engine.dispose()
 
 
 @contextmanager
@@ -86,10 +82,10 @@ def _file_lock(lock_dir: Path, source_name: str) -> Iterator[None]:
 
 
 @contextmanager
-def source_lock(database_url: str, source_name: str, lock_dir: Path) -> Iterator[None]:
+def source_lock(db: Database, source_name: str, lock_dir: Path) -> Iterator[None]:
     """Hold the run lock of one source; raise SourceBusy at once if another process has it."""
-    if database_url.startswith("postgresql"):
-        with _postgres_lock(database_url, source_name):
+    if db.dialect == "postgresql":
+        with _postgres_lock(db, source_name):
             yield
     else:
         with _file_lock(lock_dir, source_name):

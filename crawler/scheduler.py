@@ -4,8 +4,9 @@ APScheduler 3 (in-process, asyncio) fires each source on its own trigger: `every
 run at start and then every N; crontab sources at their next match (UTC). A source never
 overlaps itself: APScheduler's `max_instances=1` within the process, and the per-source run
 lock (Postgres advisory lock / file lock) across processes, so two scheduler replicas or a
-manual `crawler run` at the same moment skip instead of crawling twice. A heartbeat file lets
-the container's healthcheck see that the loop is alive (`crawler health`).
+manual `crawler run` at the same moment skip instead of crawling twice. A heartbeat row in the
+database (`crawler.heartbeat`, one per instance) lets the container's healthcheck see that the
+loop is alive (`crawler health`, `healthcheck heartbeat`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
-import time
-from pathlib import Path
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,16 +22,18 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.crawl import CrawlContext
-from crawler.runner import crawl_once, crawl_session
+from crawler.heartbeat import HEARTBEAT_EVERY_S, beat
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import crawl_once, crawl_session
+from crawler.source_run import CrawlContext
 from crawler.sources import CronSchedule, SourceConfig
+from newsmodel.db.session import Database
+from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 
-__all__ = ["HEARTBEAT_EVERY_S", "build_trigger", "heartbeat_age_s", "run_scheduler"]
+__all__ = ["build_trigger", "run_scheduler"]
 
 log = get_logger(__name__)
-HEARTBEAT_EVERY_S = 30
 
 
 def build_trigger(source: SourceConfig) -> tuple[BaseTrigger, dt.datetime | None]:
@@ -44,21 +45,12 @@ def build_trigger(source: SourceConfig) -> tuple[BaseTrigger, dt.datetime | None
     return IntervalTrigger(seconds=schedule.seconds, start_date=now, timezone=dt.UTC), now
 
 
-def heartbeat_path(settings: CrawlerSettings) -> Path:
-    return settings.state_dir.resolve() / "crawler" / "scheduler.heartbeat"
-
-
-def heartbeat_age_s(settings: CrawlerSettings) -> float | None:
-    """Seconds since the scheduler last beat, or None if it never ran here."""
+def _beat(db: Database, instance: str, started_at: dt.datetime) -> None:
+    """One heartbeat; a database that is down is logged, and the healthcheck reports it."""
     try:
-        return time.time() - heartbeat_path(settings).stat().st_mtime
-    except OSError:
-        return None
-
-
-def _beat(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dt.datetime.now(dt.UTC).isoformat())
+        beat(db, instance, started_at)
+    except DependencyUnavailable as exc:
+        log.warning("heartbeat_failed", instance=instance, error=str(exc))
 
 
 async def run_scheduler(
@@ -94,12 +86,12 @@ async def run_scheduler(
                 misfire_grace_time=300,
                 **({"next_run_time": first} if first else {}),
             )
-        beat = heartbeat_path(settings)
+        started_at = dt.datetime.now(dt.UTC)
         scheduler.add_job(
             _beat,
             IntervalTrigger(seconds=HEARTBEAT_EVERY_S),
-            args=[beat],
-            next_run_time=dt.datetime.now(dt.UTC),
+            args=[ctx.store.db, settings.instance_name, started_at],
+            next_run_time=started_at,
         )
         scheduler.start()
         log.info(

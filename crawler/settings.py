@@ -7,6 +7,7 @@ Nothing is read at import time: call `get_crawler_settings()`.
 
 from __future__ import annotations
 
+import socket
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,10 +59,13 @@ class CrawlerSettings(BaseServiceSettings):
     # How many sources one `crawler run` crawls at the same time (hosts stay polite regardless).
     source_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=_env("source_concurrency"))
 
+    # Which scheduler this is in crawler_heartbeats; default: the host name, which is unique per
+    # container (and per Kubernetes pod), so each replica's healthcheck reads its own beat.
+    instance: str = Field(default="", max_length=255, validation_alias=_env("instance"))
+
     @property
-    def http_cache_path(self) -> Path:
-        """Where ETag / Last-Modified validators of feeds are kept between runs."""
-        return self.state_dir.resolve() / "crawler" / "http-validators.json"
+    def instance_name(self) -> str:
+        return self.instance or socket.gethostname()
 
     @property
     def lock_dir(self) -> Path:

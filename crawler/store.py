@@ -14,14 +14,13 @@ from typing import Any, Literal
 
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from crawler.extract import ExtractedArticle, content_hash
 from crawler.sources import SourceConfig
 from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
-from newsmodel.db.session import get_engine
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
-from newsmodel.settings import redact_url
 
 __all__ = ["MAX_STORED_ERRORS", "CrawlStore", "RunCounts"]
 
@@ -59,19 +58,18 @@ class RunCounts:
 
 
 class CrawlStore:
-    """Synchronous SQLAlchemy writes; every public method is one short transaction."""
+    """Synchronous SQLAlchemy writes on the crawl session's Database; every public method is one
+    short transaction (its own unit of work), so a run keeps what it stored if it dies later."""
 
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self._sessions = sessionmaker(get_engine(database_url), expire_on_commit=False)
-        self._postgres = database_url.startswith("postgresql")
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._postgres = db.dialect == "postgresql"
 
     def _session(self) -> Session:
-        return self._sessions()
+        return self.db.session()
 
     def _unavailable(self, exc: SQLAlchemyError) -> DependencyUnavailable:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-        return DependencyUnavailable("database", "DATABASE_URL", redact_url(self.database_url), reason)
+        return self.db.unavailable(exc)
 
     def ensure_source(self, cfg: SourceConfig) -> int:
         """Insert or refresh the `sources` row mirroring a sources.yaml entry."""

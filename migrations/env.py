@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from newsmodel.db.models import Base
-from newsmodel.db.session import get_engine
+from newsmodel.db.session import build_engine
 from newsmodel.settings import get_settings
 
 config = context.config
@@ -41,10 +41,13 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        url = _url()
-        with get_engine(url).connect() as conn:
-            _run(conn)
-            conn.commit()
+        engine = build_engine(_url())
+        try:
+            with engine.connect() as conn:
+                _run(conn)
+                conn.commit()
+        finally:
+            engine.dispose()
     else:
         _run(connection)
 

@@ -26,6 +26,7 @@ __all__ = ["LabelMap", "OnnxPredictor", "Variant", "find_artifacts_dir"]
 Variant = Literal["int8", "fp32"]
 
 LABEL_MAP_FILE = "label_map.json"
+DEFAULT_MODEL_LANGUAGES = ("en",)
 TOKENIZER_FILE = Path("tokenizer") / "tokenizer.json"
 DEFAULT_BATCH_SIZE = 32
 # A length group grows while its padded size stays within this share above its real tokens.
@@ -45,6 +46,15 @@ class LabelMap:
     model_name: str = ""
     architecture: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the model reads (`languages` in label_map.json); models packaged before
+        the field existed were all trained on English."""
+        found = self.extra.get("languages")
+        if isinstance(found, list) and found and all(isinstance(x, str) for x in found):
+            return tuple(x.lower() for x in found)
+        return DEFAULT_MODEL_LANGUAGES
 
     @classmethod
     def read(cls, path: Path) -> LabelMap:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newsmodel.errors import ConfigError
@@ -155,6 +155,8 @@ def _variable(cls: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
     name = str(loc[0]) if loc else "?"
     field = cls.model_fields.get(name)
     alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices):  # (field name, VARIABLE): the variable is the last choice
+        alias = next((c for c in reversed(alias.choices) if isinstance(c, str)), None)
     return alias.upper() if isinstance(alias, str) else name.upper()
 
 

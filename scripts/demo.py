@@ -292,7 +292,15 @@ def main() -> None:
         api_port = free_port(API_PORT)
         api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
         ENV["APP_POLL_INTERVAL_S"] = "2"
-        uvicorn = ("uvicorn", "app.main:create_app", "--factory", "--port", str(api_port))
+        uvicorn = (
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--port",
+            str(api_port),
+            "--no-server-header",
+            "--no-proxy-headers",
+        )
         with background("api", *uvicorn, ready_url=f"{api}/health") as api_server:
             api_server.wait_ready()
             say("scoring the crawled sentences with the promoted model")

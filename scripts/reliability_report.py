@@ -1,6 +1,7 @@
 """Write RELIABILITY.md from the figures the reliability tests recorded.
 
     python scripts/reliability_report.py [--results test-artifacts/reliability] [--out RELIABILITY.md]
+        [--sections "Bad input,Security"]   # replace only these sections of the existing file
 
 Each test in tests/reliability writes `<scenario>.json` (what it broke, what it observed, its
 figures) after its assertions pass; `make reliability` clears the folder, runs the suite (load
@@ -34,6 +35,8 @@ SCENARIOS = [
     "load",
     "bad-bodies",
     "fuzz-api",
+    "fuzz-http",
+    "decompression-bombs",
     "fuzz-parsers",
     "security",
 ]
@@ -47,6 +50,8 @@ EXPECTED_SECTION = {
     "load": "load",
     "bad-bodies": "bad-input",
     "fuzz-api": "bad-input",
+    "fuzz-http": "bad-input",
+    "decompression-bombs": "bad-input",
     "fuzz-parsers": "bad-input",
     "security": "security",
 }
@@ -60,7 +65,7 @@ FOUND_AND_FIXED = [
     ),
     (
         "Postgres restarted during bulk scoring",
-        "6b1da16 (app/tasks.py)",
+        "6b1da16 (app/celery_tasks.py)",
         "range tasks failed on the lost connection without a retry and were acked: the job stayed "
         "'running' for ever with 820 of 1200 sentences unscored",
     ),
@@ -77,7 +82,7 @@ FOUND_AND_FIXED = [
     ),
     (
         "Redis restarted empty mid-job",
-        "42c329d (app/tasks.py, app/jobs.py)",
+        "42c329d (app/celery_tasks.py, app/scoring_jobs.py)",
         "a job whose queued range messages were lost with the broker's data stayed 'running' for "
         "ever (and blocked the scheduled pipeline's next scoring job); now beat's watchdog "
         "re-plans it",
@@ -94,11 +99,25 @@ FOUND_AND_FIXED = [
         "/ready's top-level status stayed 'ready' with the registry unreachable; it now reads "
         "'degraded' with a registry check of its own",
     ),
+    (
+        "Outside probe (issue #21), now HTTP fuzzing and regression tests",
+        "a1f9b81 (app/relations/api.py, app/security.py, app/api/model.py)",
+        "three 500s without a key: end=0001-01-01 overflowed the default-start date arithmetic; a "
+        "400-digit X-MLflow-Timestamp overflowed float arithmetic before the signature check; a "
+        "validly signed webhook body with invalid UTF-8 raised out of json.loads",
+    ),
+    (
+        "Decompression bombs (issue #21)",
+        "34dd308 (crawler/decompress.py)",
+        "httpx inflated each network chunk whole: a 100 MB gzip bomb peaked at 148 MB of Python "
+        "memory before the 1 MB body limit could refuse it",
+    ),
 ]
 TEST_FILES = {
     "faults": "tests/reliability/test_fault_database.py, test_fault_registry.py, test_fault_workers.py",
     "load": "tests/reliability/test_load.py",
-    "bad-input": "tests/reliability/test_fuzz_api.py, test_fuzz_parsers.py",
+    "bad-input": "tests/reliability/test_fuzz_api.py, test_fuzz_http.py, test_fuzz_parsers.py, "
+    "tests/crawler/test_decompression.py",
     "security": "tests/reliability/test_security.py",
 }
 
@@ -162,6 +181,30 @@ def fault_table(results: dict[str, dict[str, Any]], names: list[str]) -> list[st
             f"{_failed_requests(f)} | {_fmt(f.get('down_s'))} | {_fmt(f.get('recovery_s'))} | "
             f"{'**gap** (see below)' if gap else 'passed'} |"
         )
+    return lines
+
+
+def bad_input_table(results: dict[str, dict[str, Any]], names: list[str]) -> list[str]:
+    """How many requests (or cases) each bad-input scenario sent, and how many got a 5xx."""
+    lines = [
+        "| scenario | requests / inputs | server errors (>= 500) / unhandled exceptions |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        r = results.get(name)
+        if r is None:
+            continue
+        f = r["figures"]
+        inputs = f.get("inputs")
+        sent = f.get(
+            "requests", f.get("test_cases", sum(inputs.values()) if isinstance(inputs, dict) else None)
+        )
+        if sent is None:  # one entry per case (e.g. per content coding)
+            sent = sum(1 for v in f.values() if isinstance(v, dict))
+        errors = f.get(
+            "server_errors", f.get("unhandled_exceptions", f.get("refused_with_more_than_the_limit"))
+        )
+        lines.append(f"| {r['title']} | {_fmt(sent)} | {_fmt(errors)} |")
     return lines
 
 
@@ -245,6 +288,8 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         out += [f"## {title}", "", f"Tests: {TEST_FILES.get(key, 'tests/reliability')}", ""]
         if key == "faults":
             out += [*fault_table(results, names), ""]
+        if key == "bad-input":
+            out += [*bad_input_table(results, names), ""]
         for name in names:
             if name in results:
                 out += scenario_block(results[name])
@@ -253,16 +298,52 @@ def render(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def replace_sections(existing: str, rendered: str, titles: list[str], note: str) -> str:
+    """`existing` with each `## title` section (up to the next `## `) taken from `rendered`:
+    regenerate the sections whose tests ran without inventing figures for the others."""
+
+    def split(text: str) -> tuple[str, dict[str, str], list[str]]:
+        head, *rest = text.split("\n## ")
+        blocks = {block.split("\n", 1)[0].strip(): "## " + block for block in rest}
+        return head, blocks, [block.split("\n", 1)[0].strip() for block in rest]
+
+    head, old_blocks, order = split(existing)
+    _, new_blocks, _ = split(rendered)
+    for title in titles:
+        if title not in new_blocks:
+            raise SystemExit(f"error: section {title!r} has no results in this run")
+        if title not in old_blocks:
+            order.append(title)
+        old_blocks[title] = new_blocks[title]
+    head = "\n".join(line for line in head.rstrip("\n").splitlines() if not line.startswith("Sections "))
+    return "\n".join([head + "\n\n" + note + "\n", *(old_blocks[t].rstrip("\n") + "\n" for t in order)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=ROOT / "test-artifacts" / "reliability")
     parser.add_argument("--out", type=Path, default=ROOT / "RELIABILITY.md")
+    parser.add_argument(
+        "--sections",
+        default="",
+        help="comma-separated `##` section titles to replace in the existing --out file, the rest kept",
+    )
     args = parser.parse_args(argv)
     results = load_results(args.results) if args.results.is_dir() else {}
     if not results:
         print(f"error: no results in {args.results}: run `make reliability` first", file=sys.stderr)
         return 2
-    args.out.write_text(render(results), encoding="utf-8")
+    rendered = render(results)
+    titles = [t.strip() for t in args.sections.split(",") if t.strip()]
+    if titles:
+        note = (
+            f"Sections {', '.join(titles)} regenerated "
+            f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} at commit {_git_commit()} from "
+            f"{len(results)} scenario result(s); the other sections are as generated above."
+        )
+        rendered = replace_sections(args.out.read_text(encoding="utf-8"), rendered, titles, note)
+        print(f"replaced sections {', '.join(titles)} of {args.out}; the others are as they were")
+    args.out.write_text(rendered, encoding="utf-8")
     missing = [n for n in SCENARIOS if n not in results]
     print(
         f"wrote {args.out} ({len(results)} scenarios"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 from tests.support.fixtures import *  # noqa: F403 - the fixtures are the contract
@@ -30,3 +34,21 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     if STARTUP_SECONDS:
         parts = ", ".join(f"{name} {secs:.1f} s" for name, secs in STARTUP_SECONDS.items())
         terminalreporter.write_line(f"service start-up: {parts}")
+
+
+@pytest.fixture(autouse=True)
+def _restore_mlflow_globals() -> Iterator[None]:
+    """`mlflow.set_tracking_uri` / `set_registry_uri` are process-wide (and mirrored into
+    MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI): undo whatever a test set, so one test's store
+    never silently receives a later test's registrations (or its subprocesses' reads). What was
+    set explicitly before the test is read from those variables, never from mlflow's resolved
+    defaults (re-setting a resolved default would pin it)."""
+    env_before = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        mlflow.set_tracking_uri(env_before.get("MLFLOW_TRACKING_URI"))
+        mlflow.set_registry_uri(env_before.get("MLFLOW_REGISTRY_URI"))
+    for key in [k for k in os.environ if k.startswith("MLFLOW_") and k not in env_before]:
+        del os.environ[key]
+    os.environ.update(env_before)

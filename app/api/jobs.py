@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 
-from app import jobs
-from app.api.deps import require_api_key
+from app import scoring_jobs
+from app.api.deps import DbSession, require_api_key
 from app.schemas import ErrorResponse, JobRequest, JobResponse
 from app.state import AppState, get_state
 
@@ -20,26 +20,30 @@ router = APIRouter(
     responses={401: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
 State = Annotated[AppState, Depends(get_state)]
+# Ids are UUIDs; anything else is refused before it reaches SQL (a NUL byte made Postgres raise).
+JobId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="Job id")]
 
 
 @router.post("", response_model=JobResponse, status_code=status.HTTP_202_ACCEPTED)
-def submit_job(body: JobRequest, state: State) -> JobResponse:
+def submit_job(body: JobRequest, state: State, session: DbSession) -> JobResponse:
     settings = state.settings
     limit = min(body.limit or settings.max_job_sentences, settings.max_job_sentences)
     state.jobs.ensure_available()  # 503 before a job row exists, not a job stuck in "queued"
-    job = jobs.create_job(settings.database_url, body.kind, {"limit": limit}, settings.registered_model_name)
+    job = scoring_jobs.create_job(session, body.kind, {"limit": limit}, settings.registered_model_name)
+    session.commit()  # a worker that takes the message at once must find the row
     try:
         state.jobs.submit(job["id"])
     except Exception as exc:
-        jobs.mark_failed(settings.database_url, job["id"], f"could not be queued: {exc}")
+        scoring_jobs.mark_failed(session, job["id"], f"could not be queued: {exc}")
+        session.commit()
         raise
     state.metrics.jobs_submitted.labels(kind=body.kind).inc()
     return JobResponse(**job, runner=state.jobs.name)
 
 
 @router.get("/{job_id}", response_model=JobResponse, responses={404: {"model": ErrorResponse}})
-def get_job(job_id: str, state: State) -> JobResponse:
-    return JobResponse(**jobs.get_job(state.settings.database_url, job_id), runner=state.jobs.name)
+def get_job(job_id: JobId, state: State, session: DbSession) -> JobResponse:
+    return JobResponse(**scoring_jobs.get_job(session, job_id), runner=state.jobs.name)
 
 
 @router.delete(
@@ -48,5 +52,5 @@ def get_job(job_id: str, state: State) -> JobResponse:
     status_code=status.HTTP_202_ACCEPTED,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
-def cancel_job(job_id: str, state: State) -> JobResponse:
-    return JobResponse(**jobs.request_cancel(state.settings.database_url, job_id), runner=state.jobs.name)
+def cancel_job(job_id: JobId, state: State, session: DbSession) -> JobResponse:
+    return JobResponse(**scoring_jobs.request_cancel(session, job_id), runner=state.jobs.name)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
 
 from app.api.deps import require_api_key
-from app.schemas import ErrorResponse, ModelResponse, WebhookAck
+from app.schemas import ErrorResponse, ModelResponse, WebhookAck, WebhookEvent
 from app.security import verify_webhook
 from app.state import AppState, get_state
 from newsmodel.errors import DataError
@@ -21,15 +21,36 @@ State = Annotated[AppState, Depends(get_state)]
 RELOAD_ENTITIES = {"model_version_alias"}
 
 
-def _model_response(state: AppState) -> ModelResponse:
+def _model_response(state: AppState, pending: dict[str, int] | None = None) -> ModelResponse:
     handle = state.follower.current
-    return ModelResponse(serving=handle.describe() if handle else None, following=state.follower.status())
+    return ModelResponse(
+        serving=handle.describe() if handle else None,
+        following=state.follower.status(),
+        pending_by_language=pending,
+    )
+
+
+def _pending(state: AppState) -> dict[str, int] | None:
+    """Sentences left for a model that reads their language; None when no model or no database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.scoring_jobs import pending_by_language
+
+    handle = state.follower.current
+    if handle is None:
+        return None
+    try:
+        with state.db.transaction() as session:
+            return pending_by_language(session, handle)
+    except SQLAlchemyError:
+        return None
 
 
 @router.get("/model", response_model=ModelResponse)
 async def get_model(state: State) -> ModelResponse:
-    """What is served now, what the registry says is live, and the last load error if any."""
-    return _model_response(state)
+    """What is served now (with the languages it reads), what the registry says is live, the last
+    load error if any, and the sentences waiting for a model that reads their language."""
+    return _model_response(state, await asyncio.to_thread(_pending, state))
 
 
 @router.post(
@@ -56,12 +77,14 @@ async def mlflow_webhook(request: Request, state: State) -> WebhookAck:
         request.headers, body, settings.webhook_secret, state.replay_guard, settings.webhook_tolerance_s
     )
     try:
-        event = json.loads(body)
-        data = event.get("data") or {}
-        entity = str(event.get("entity", ""))
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise DataError("webhook body is not the JSON object MLflow sends") from exc
-    if entity in RELOAD_ENTITIES and data.get("name") == settings.registered_model_name:
+        event = WebhookEvent.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise DataError(
+            f"webhook body is not the JSON object MLflow sends ({where}: {first.get('msg', 'invalid')})"
+        ) from None
+    if event.entity in RELOAD_ENTITIES and event.data.name == settings.registered_model_name:
         state.follower.trigger()
         return WebhookAck(accepted=True, action="registry check triggered")
-    return WebhookAck(accepted=True, action=f"ignored ({entity} {event.get('action', '')})")
+    return WebhookAck(accepted=True, action=f"ignored ({event.entity} {event.action})")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.state import AppState, get_state
-from newsmodel.db.session import connect
+from newsmodel.db.session import Database
 from newsmodel.errors import NewsmodelError
 
 __all__ = ["router"]
@@ -25,9 +25,9 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _database_check(url: str) -> dict[str, Any]:
+def _database_check(db: Database) -> dict[str, Any]:
     try:
-        connect(url)
+        db.check()
     except NewsmodelError as exc:
         return {"ok": False, "detail": str(exc)}
     return {"ok": True, "detail": "ok"}
@@ -71,7 +71,7 @@ async def ready(state: State) -> JSONResponse:
     checks = {
         "model": model,
         "registry": registry,
-        "database": await asyncio.to_thread(_database_check, state.settings.database_url),
+        "database": await asyncio.to_thread(_database_check, state.db),
         "cache": cache,
         "jobs": {"ok": broker_ok, "runner": state.jobs.name, "detail": broker_detail},
     }

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["predict"])
 async def predict_sentences(
     body: PredictionRequest, state: Annotated[AppState, Depends(get_state)]
 ) -> PredictionResponse:
-    handle, rows = await state.predictions.predict(body.texts)
+    handle, rows = await state.predictions.predict(body.texts, body.date)
     return PredictionResponse(
         model=ModelInfo(name=handle.name, version=handle.version),
         predictions=[SentencePrediction.model_validate(row) for row in rows],

@@ -2,24 +2,24 @@
 
 Thin: each route parses, calls one `newsmodel.relindex.queries` function, returns a schema.
 Errors are raised as NewsmodelError subclasses (bad pair -> DataError 422, nothing indexed ->
-NotFound 404) and rendered by the app's one exception handler. The database URL comes from
-`app.state.services.settings` when the app has built its services, else from the environment.
+NotFound 404) and rendered by the app's one exception handler. Sessions come from the app's
+Database (`app.api.deps.DbSession`); an unreachable database is one 503 line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
-from sqlalchemy.exc import SQLAlchemyError
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
+from app.api.deps import DbSession
 from app.errors import NotFound
 from app.relations.schemas import (
     DaySentencesPage,
@@ -34,8 +34,7 @@ from app.relations.schemas import (
     VersionView,
 )
 from newsmodel.db.models import RelationIndexRow
-from newsmodel.db.session import session_scope
-from newsmodel.errors import DataError, DependencyUnavailable
+from newsmodel.errors import DataError
 from newsmodel.labels.schemes import LabelScheme
 from newsmodel.relindex import (
     DEFAULT_RESAMPLES,
@@ -52,7 +51,7 @@ from newsmodel.relindex import (
     resolve_version,
     version_scheme,
 )
-from newsmodel.settings import BaseServiceSettings, get_settings, redact_url
+from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = ["router"]
 
@@ -63,6 +62,13 @@ _STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._
 _MEDIA = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
 DEFAULT_SERIES_DAYS = 180
 TREND_FLAT = 0.02
+# Every day a client names is bounded before any date arithmetic (start = end - 179 days would
+# overflow at 0001-01-01): far wider than any news index, far from date.min/date.max.
+FIRST_INDEX_DAY = dt.date(1970, 1, 1)
+LAST_INDEX_DAY = dt.date(2199, 12, 31)
+MAX_OFFSET = 100_000
+# Names and versions go into SQL: printable text of a sane length (Postgres refuses NUL).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def _settings(request: Request) -> BaseServiceSettings:
@@ -71,21 +77,25 @@ def _settings(request: Request) -> BaseServiceSettings:
     return settings if isinstance(settings, BaseServiceSettings) else get_settings()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A read session per request; an unreachable database becomes one 503 line."""
-    url = _settings(request).database_url
-    try:
-        with session_scope(url) as session:
-            yield session
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason) from exc
+def _within_index_range(day: dt.date) -> dt.date:
+    if not FIRST_INDEX_DAY <= day <= LAST_INDEX_DAY:
+        raise ValueError(f"must be between {FIRST_INDEX_DAY} and {LAST_INDEX_DAY} (YYYY-MM-DD)")
+    return day
 
 
-DB = Annotated[Session, Depends(get_session)]
-PairParam = Annotated[str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA"])]
-VersionParam = Annotated[str | None, Query(description="Model version; default: the newest computed")]
-NameParam = Annotated[str | None, Query(description="Registered model name; default: any")]
+IndexDay = Annotated[dt.date, AfterValidator(_within_index_range)]
+DB = DbSession  # the app's Database, one read transaction per request
+PairParam = Annotated[
+    str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA", "KOR>USA"], max_length=64)
+]
+VersionParam = Annotated[
+    str | None,
+    Query(description="Model version; default: the newest computed", max_length=64, pattern=_PRINTABLE),
+]
+NameParam = Annotated[
+    str | None,
+    Query(description="Registered model name; default: any", max_length=256, pattern=_PRINTABLE),
+]
 
 
 def _parse_pair(text: str) -> CountryPair:
@@ -144,11 +154,16 @@ def list_relations(
     model_name: NameParam = None,
     focus: Annotated[bool, Query(description="Only pairs among FOCUS_COUNTRIES")] = False,
     window_days: Annotated[int, Query(ge=1, le=366, description="Sparkline length in days")] = 30,
+    directed: Annotated[
+        bool, Query(description="Also each direction (KOR>USA, USA>KOR) beside the unordered pair")
+    ] = False,
 ) -> RelationsPage:
     """Every pair's latest score, interval, smoothed scores, 7-day trend and a sparkline."""
     version = _version(session, model_name, model_version)
     pairs = focus_pairs(_settings(request).focus_countries) if focus else None
-    summaries = pair_summaries(session, version, pairs, window_days=window_days)
+    if pairs is not None and directed:
+        pairs = [p for pair in pairs for p in (pair, *pair.directed())]
+    summaries = pair_summaries(session, version, pairs, window_days=window_days, directed=directed)
     return RelationsPage(
         model_name=version.model_name,
         model_version=version.model_version,
@@ -162,6 +177,7 @@ def list_relations(
                 pair=str(s.pair),
                 country_a=s.pair.a,
                 country_b=s.pair.b,
+                source=s.pair.source,
                 latest_day=s.latest_day,
                 score=s.score,
                 ci_low=s.ci_low,
@@ -184,9 +200,9 @@ def get_relation(
     session: DB,
     pair: PairParam,
     start: Annotated[
-        dt.date | None, Query(description=f"First day; default: end - {DEFAULT_SERIES_DAYS - 1}")
+        IndexDay | None, Query(description=f"First day; default: end - {DEFAULT_SERIES_DAYS - 1}")
     ] = None,
-    end: Annotated[dt.date | None, Query(description="Last day; default: the newest indexed day")] = None,
+    end: Annotated[IndexDay | None, Query(description="Last day; default: the newest indexed day")] = None,
     smoothing: Annotated[Smoothing, Query(description="Which score goes into `value`")] = "none",
     model_version: VersionParam = None,
     model_name: NameParam = None,
@@ -217,9 +233,9 @@ def get_relation(
 def get_day_sentences(
     session: DB,
     pair: PairParam,
-    day: Annotated[dt.date, PathParam(description="Day (UTC), YYYY-MM-DD")],
+    day: Annotated[IndexDay, PathParam(description="Day (UTC), YYYY-MM-DD")],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     model_version: VersionParam = None,
     model_name: NameParam = None,
 ) -> DaySentencesPage:

@@ -50,9 +50,13 @@ class SparkPointView(BaseModel):
 
 
 class PairSummaryView(BaseModel):
-    pair: str = Field(examples=["KOR-USA"])
+    pair: str = Field(examples=["KOR-USA", "KOR>USA"])
     country_a: str
     country_b: str
+    source: str | None = Field(
+        default=None,
+        description="The acting country of a directed pair (KOR>USA: KOR); null for the unordered pair",
+    )
     latest_day: dt.date
     score: float
     ci_low: float

@@ -6,6 +6,7 @@ failures a crawler meets in the wild: a 500 then success, a 429 with Retry-After
 than any sane timeout, oversized bodies, a PDF, a redirect loop, a server that always fails.
 `/gen/` serves any number of distinct synthetic articles for the benchmark. `/demo/` serves the
 demo news set (four synthetic outlets over three weeks, see `demo_news` and site/demo/README.md).
+`/bomb/{gzip,deflate,br}.html` are decompression bombs: ~100 KB on the wire, 100 MB inflated.
 
     site = serve("127.0.0.1", 0)          # a free port; site.base_url, site.hits, site.stop()
     sites = serve_many(8)                 # eight hosts (ports) for politeness benchmarks
@@ -13,9 +14,11 @@ demo news set (four synthetic outlets over three weeks, see `demo_news` and site
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.testing.demo_news import DEMO_PREFIX, load_demo_news
 
-__all__ = ["SITE_DIR", "FixtureSite", "serve", "serve_many"]
+__all__ = ["BOMB_INFLATED_BYTES", "SITE_DIR", "FixtureSite", "serve", "serve_many"]
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 _TYPES = {
@@ -34,6 +37,7 @@ _TYPES = {
 }
 _XML_TYPES = {"atom.xml": "application/atom+xml; charset=utf-8"}
 _SITEMAP = "application/xml; charset=utf-8"
+BOMB_INFLATED_BYTES = 100_000_000
 _WORDS = (
     "government officials said on {day} that talks between {a} and {b} would continue next week, "
     "after ministers met to discuss trade, security and the supply of energy. The statement said "
@@ -54,6 +58,7 @@ class FixtureSite:
     thread: threading.Thread
     hits: Counter[str] = field(default_factory=Counter)
     user_agents: Counter[str] = field(default_factory=Counter)
+    hosts: Counter[str] = field(default_factory=Counter)  # the Host header of each request
 
     @property
     def base_url(self) -> str:
@@ -88,6 +93,7 @@ class _Server(ThreadingHTTPServer):
     big_bytes: int
     site_dir: Path
     lock: threading.Lock
+    bombs: dict[str, bytes]
 
 
 def synthetic_article(host_id: str, n: int) -> bytes:
@@ -129,6 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.site.hits[path] += 1
             self.server.site.user_agents[self.headers.get("User-Agent", "")] += 1
+            self.server.site.hosts[self.headers.get("Host", "")] += 1
             return self.server.site.hits[path]
 
     def _send(
@@ -193,6 +200,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(piece)
             sent += len(piece)
 
+    def _bomb(self, coding: str) -> None:
+        with self.server.lock:
+            body = self.server.bombs.get(coding)
+            if body is None:
+                zeros = b"\0" * BOMB_INFLATED_BYTES
+                if coding == "gzip":
+                    body = gzip.compress(zeros, 9)
+                elif coding == "deflate":
+                    body = zlib.compress(zeros, 9)
+                else:
+                    import brotli
+
+                    body = brotli.compress(zeros, quality=4)
+                self.server.bombs[coding] = body
+        self._send(200, body, Content_Encoding=coding)
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         path = parts.path
@@ -237,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, synthetic_feed(self.server.site.base_url, count), _TYPES[".xml"])
         elif path.startswith("/gen/") and path.endswith(".html") and path[5:-5].isdigit():
             self._send(200, synthetic_article(self.server.site.netloc, int(path[5:-5])))
+        elif path in ("/bomb/gzip.html", "/bomb/deflate.html", "/bomb/br.html"):
+            self._bomb(path[len("/bomb/") : -len(".html")])
         elif path == DEMO_PREFIX or path.startswith(DEMO_PREFIX + "/"):
             self._demo(path)
         else:
@@ -257,7 +282,7 @@ def serve(
     thread = threading.Thread(target=server.serve_forever, name=f"fixture-site-{host}", daemon=True)
     site = FixtureSite(host, server.server_address[1], server, thread)
     server.site, server.latency_s, server.slow_s, server.big_bytes = site, latency_s, slow_s, big_bytes
-    server.site_dir, server.lock = site_dir.resolve(), threading.Lock()
+    server.site_dir, server.lock, server.bombs = site_dir.resolve(), threading.Lock(), {}
     thread.start()
     return site
 

@@ -17,10 +17,13 @@ from crawler.testing.demo_news import load_demo_news
 from crawler.testing.fixture_site import FixtureSite
 
 __all__ = [
+    "KOREAN_FIXTURE_ARTICLES",
     "demo_source_entries",
     "demo_sources",
     "fixture_source_entries",
     "fixture_sources",
+    "korean_fixture_source_entries",
+    "korean_fixture_sources",
     "write_demo_sources",
     "write_fixture_sources",
 ]
@@ -43,6 +46,27 @@ def fixture_source_entries(site: FixtureSite, *, include_faults: bool = False) -
         entries.append({"name": "fixture-faults", "country": "USA", "category": "outlet", "kind": "rss",
                         "urls": [site.url("/feeds/faults.xml")]})  # fmt: skip
     return [{**common, **e} for e in entries]
+
+
+# The Korean-language outlet of the fixture site (site/ko/): three stories in its feed.
+KOREAN_FIXTURE_ARTICLES = (
+    "/ko/articles/north-korea-russia-troops.html",
+    "/ko/articles/korea-us-tariff-summit.html",
+    "/ko/articles/japan-korea-export-curbs.html",
+)
+
+
+def korean_fixture_source_entries(site: FixtureSite) -> list[dict[str, Any]]:
+    """sources.yaml entry for the fixture site's Korean-language outlet (its own feed, /ko/rss.xml)."""
+    return [
+        {"name": "fixture-ilbo-ko", "country": "KOR", "category": "outlet", "kind": "rss",
+         "urls": [site.url("/ko/rss.xml")], "language": "ko", "allowed_hosts": [site.netloc],
+         "verified": True, "schedule": "every 60m"},
+    ]  # fmt: skip
+
+
+def korean_fixture_sources(site: FixtureSite) -> list[SourceConfig]:
+    return parse_sources({"sources": korean_fixture_source_entries(site)}, "fixture site (Korean)")
 
 
 def fixture_sources(site: FixtureSite, *, include_faults: bool = False) -> list[SourceConfig]:

@@ -82,10 +82,13 @@ def import_file(
 
 
 def _report_and_store(result, store_examples, database_url: str, replace: bool) -> None:  # type: ignore[no-untyped-def]
+    from newsmodel.db import open_database
+
     typer.echo(result.summary())
     for bad in result.bad_rows[:50]:
         typer.echo(f"  skipped line {bad.line}: {bad.reason}", err=True)
-    stored = store_examples(database_url, result, replace=replace)
+    with open_database(database_url) as db, db.transaction() as session:  # all rows or none
+        stored = store_examples(session, result, replace=replace)
     if stored.already_present:
         typer.echo(
             f"{stored.origin}: already imported ({stored.already_present} rows); --replace to re-import"
@@ -137,11 +140,13 @@ def split(
 
     if bool(builtin) == from_db:
         raise DataError("give exactly one of --builtin NAME or --from-db")
-    examples = (
-        load_builtin(builtin, data_dir, scheme)
-        if builtin
-        else load_examples(get_settings().database_url, scheme, origin or None)
-    )
+    if builtin:
+        examples = load_builtin(builtin, data_dir, scheme)
+    else:
+        from newsmodel.db import open_database
+
+        with open_database(get_settings().database_url) as db, db.transaction() as session:
+            examples = load_examples(session, scheme, origin or None)
     splits = build_splits(
         examples,
         scheme,

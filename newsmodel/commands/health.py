@@ -16,8 +16,8 @@ def health(
 ) -> None:
     """Check DATABASE_URL, REDIS_URL and MLFLOW_TRACKING_URI answer (and that secrets are set
     outside development); exit 2 with one line naming the variable and address on failure."""
+    from newsmodel.dependency_checks import check_all
     from newsmodel.errors import ConfigError
-    from newsmodel.health import check_all
     from newsmodel.settings import get_settings
 
     unknown = sorted(set(service) - set(_SERVICES))

@@ -41,19 +41,17 @@ def build(
     ),
 ) -> None:
     """Bring one model version's index up to date (only days with new predictions are recomputed)."""
-    from newsmodel.db import connect, session_scope
+    from newsmodel.db import open_database
     from newsmodel.relindex import build_index, latest_scored_version
 
     settings = get_settings()
     since_day = _parse_day(since, "--since")
     name = model_name or settings.registered_model_name
-    connect(settings.database_url)
-    if model_version is None:
-        with session_scope(settings.database_url) as session:
-            model_version = latest_scored_version(session, name)
-    report = build_index(
-        settings.database_url, model_name=name, model_version=model_version, since=since_day, force=force
-    )
+    with open_database(settings.database_url) as db:
+        if model_version is None:
+            with db.transaction() as session:
+                model_version = latest_scored_version(session, name)
+        report = build_index(db, model_name=name, model_version=model_version, since=since_day, force=force)
     typer.echo(
         f"index {report.model_name} v{report.model_version}: {report.days_recomputed} of "
         f"{report.days_with_predictions} days recomputed, {report.days_removed} removed, "
@@ -72,14 +70,13 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from newsmodel.db import connect, session_scope
+    from newsmodel.db import open_database
     from newsmodel.relindex import CountryPair, indexed_versions, pair_series, pair_summaries, resolve_version
 
     settings = get_settings()
     wanted = CountryPair.parse(pair) if pair else None
-    connect(settings.database_url)
     console = Console()
-    with session_scope(settings.database_url) as session:
+    with open_database(settings.database_url) as db, db.transaction() as session:
         version = resolve_version(session, model_name, model_version)
         others = [v for v in indexed_versions(session) if v != version]
         console.print(

@@ -17,9 +17,13 @@ def preprocess(
         False, "--all-countries", help="Store pairs of every country, not only FOCUS_COUNTRIES."
     ),
     no_ner: bool = typer.Option(False, "--no-ner", help="Skip named entities (faster)."),
+    no_direction: bool = typer.Option(
+        False, "--no-direction", help="Do not parse who acts on whom in pair sentences (faster)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Split new articles into sentences, find country pairs, score importance, store sentence rows."""
+    from newsmodel.db import open_database
     from newsmodel.preprocess import preprocess_articles
     from newsmodel.settings import get_settings
     from newsmodel.text.ner import get_recognizer
@@ -28,15 +32,17 @@ def preprocess(
     ner = None if no_ner else get_recognizer()
     if ner is not None:
         typer.echo(f"NER {ner.status}", err=True)
-    report = preprocess_articles(
-        settings.database_url,
-        limit=limit,
-        batch_size=batch_size,
-        focus=None if all_countries else settings.focus_countries,
-        top_k=top_k,
-        ner=ner,
-        progress=not quiet,
-    )
+    with open_database(settings.database_url) as db:
+        report = preprocess_articles(
+            db,
+            limit=limit,
+            batch_size=batch_size,
+            focus=None if all_countries else settings.focus_countries,
+            top_k=top_k,
+            ner=ner,
+            progress=not quiet,
+            direction=not no_direction,
+        )
     typer.echo(report.summary())
 
 

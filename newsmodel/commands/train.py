@@ -163,10 +163,12 @@ def _corpus(
 
         return read_text_file(text_file, limit)
     if from_db:
+        from newsmodel.db import open_database
         from newsmodel.settings import get_settings
         from newsmodel.training.corpus import read_db_sentences
 
-        return read_db_sentences(get_settings().database_url, limit)
+        with open_database(get_settings().database_url) as db, db.transaction() as session:
+            return read_db_sentences(session, limit)
     from newsmodel.training.config import compose_config
     from newsmodel.training.data import load_splits
 

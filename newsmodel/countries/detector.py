@@ -1,30 +1,44 @@
 """Find the countries a sentence speaks about, and the country pairs it relates.
 
-One regular expression, compiled once from a trie of every gazetteer surface (so the engine
-follows one branch per character instead of trying two thousand alternatives), finds the
-longest form at each place that respects word boundaries; a case rule then rejects "us"
-(pronoun) for "US" and "china" (porcelain) for "China". Korean forms have their own
-boundaries: particles attach without a space ("미국과"), so a Korean name may be followed by
-Hangul, except the forms that are also ordinary words ("인도" / "인도적"), which need a particle.
+English (Latin-script) forms: one Aho-Corasick automaton (pyahocorasick, C) over the lower-cased
+text finds every gazetteer surface in one pass; those at word boundaries are taken longest first,
+and a case rule then rejects "us" (pronoun) for "US" and "china" (porcelain) for "China" (a
+shorter form at the same place is tried next). Measured against the trie-compiled regular
+expression it replaced: see bench/countries.py.
+
+Korean forms keep one regular expression compiled from a trie, because their boundaries are
+rules, not word breaks: particles attach without a space ("미국과"), so a Korean name may be
+followed by Hangul, except the forms that are also ordinary words ("인도" / "인도적"), which need
+a particle. It runs only on text with Hangul or Hanja.
+
+Then: the article date chooses which leaders and historical states a name means, misspellings
+are matched (fuzzy.py) and compound adjectives, towns named after states and venues are ruled
+out (guards.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
+import ahocorasick
+
+from newsmodel.countries.fuzzy import FuzzyNames
 from newsmodel.countries.gazetteer import (
     KO_FOLLOWERS,
     Entry,
+    known_codes,
     load_abbreviation_nouns,
     load_dot_abbreviations,
     load_gazetteer,
     normalize_surface,
 )
+from newsmodel.countries.guards import apply_guards
 from newsmodel.errors import ConfigError
 
 __all__ = ["CountryDetector", "Mention", "get_detector"]
@@ -32,20 +46,13 @@ __all__ = ["CountryDetector", "Mention", "get_detector"]
 _HANGUL_CLASS = "\uac00-\ud7a3"
 # Hangul prefixes that attach to a country name: 대(對, toward), 반(anti), 친(pro), 탈(leaving).
 _KO_PREFIXES = "대반친탈"
-_LATIN_LEFT = r"(?<!\w)"
-_LATIN_RIGHT = r"(?:(?<!\w)|(?!\w))"
 _KO_LEFT = rf"(?:(?<![{_HANGUL_CLASS}])|(?<=(?<![{_HANGUL_CLASS}])[{_KO_PREFIXES}]))"
 _KO_STRICT_RIGHT = rf"(?=[^{_HANGUL_CLASS}]|$|{'|'.join(map(re.escape, KO_FOLLOWERS))})"
 _HANJA_CLASS = "\u4e00-\u9fff"
 _DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・
-# Where a form can start: a capital at a word start (nearly every English form starts with one),
-# the first word of the few that do not ("inter-Korean"), or a Hangul word start. Trying the big
-# pattern only there is ~3x faster than scanning every position.
-_CAPITAL = r"[A-Z\u00c0-\u00d6\u00d8-\u00de]"
-_FIRST_WORD = re.compile(r"^[^\W\d_]+")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Mention:
     """A country named in a text: the surface as written, its character span and ISO alpha-3 code."""
 
@@ -53,6 +60,10 @@ class Mention:
     start: int
     end: int
     iso3: str
+    # How the text names the country (name, demonym, metonym, leader, fuzzy, ...); a venue is a
+    # city that only hosts a meeting of others, kept as a mention but left out of the pairs.
+    kind: str = field(default="name", compare=False)
+    venue: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,14 +101,19 @@ def _build_trie(keys: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-def _starts_pattern(latin_keys: Iterable[str], hanja_chars: str) -> re.Pattern[str]:
-    lower_starts = sorted(
-        {m.group() for key in latin_keys if not key[:1].isupper() and (m := _FIRST_WORD.match(key))}
-    )
-    prefixes = "".join(f"|(?i:{re.escape(p)})" for p in lower_starts)
-    return re.compile(
-        rf"(?<!\w)(?:{_CAPITAL}{prefixes})|(?<![{_HANGUL_CLASS}])[{_HANGUL_CLASS}]|[{hanja_chars}]"
-    )
+def _starts_pattern(hanja_chars: str) -> re.Pattern[str]:
+    """Where a Korean or Hanja form can start: a Hangul word start or a country character."""
+    return re.compile(rf"(?<![{_HANGUL_CLASS}])[{_HANGUL_CLASS}]|[{hanja_chars}]")
+
+
+def _automaton(keys: Iterable[str]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for key in keys:
+        # value: length << 2 | has a non-word character (space, dot) << 1 | ends in a word character
+        inner = any(not (c.isalnum() or c == "_") for c in key)
+        automaton.add_word(key, len(key) << 2 | inner << 1 | (key[-1].isalnum() or key[-1] == "_"))
+    automaton.make_automaton()
+    return automaton
 
 
 def _abbreviation_pattern(syllables: str, nouns: Sequence[str]) -> str:
@@ -111,23 +127,19 @@ def _abbreviation_pattern(syllables: str, nouns: Sequence[str]) -> str:
 @lru_cache(maxsize=4)
 def _compiled(
     with_leaders: bool,
-) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[Entry, ...]]]:
+) -> tuple[Any, re.Pattern[str], re.Pattern[str], dict[str, tuple[Entry, ...]]]:
     table = {
         key: entries
         for key, entries in load_gazetteer().items()
-        if with_leaders or any(e.kind != "leader" for e in entries)
+        if with_leaders or any(e.kind not in ("leader", "leader_short") for e in entries)
     }
     tries: dict[str, list[tuple[str, str]]] = {"latin": [], "hangul": [], "hanja": []}
-    lower_first: list[str] = []
     for key, entries in table.items():
         script = entries[0].script
         if script == "hangul":
             tail = f"(?:{_KO_STRICT_RIGHT})" if any(e.strict for e in entries) else ""
-        elif script == "hanja":
-            tail = ""  # set below, once the country characters are known
         else:
-            tail = _LATIN_RIGHT
-            lower_first.extend(e.surface for e in entries if not e.surface[:1].isupper())
+            tail = ""  # Hanja: set below, once the country characters are known
         tries[script].append((key, tail))
     # One-character Hanja forms may touch each other ("韓美日") but not other Hanja ("北京" ≠ 北).
     chars = "".join(sorted({k for k, _ in tries["hanja"] if len(k) == 1}))
@@ -135,13 +147,13 @@ def _compiled(
     tries["hanja"] = [(k, hanja_right) for k, _ in tries["hanja"]]
     syllables = "".join(sorted(load_dot_abbreviations()))
     pattern = (
-        f"{_LATIN_LEFT}(?P<latin>{_trie_pattern(_build_trie(tries['latin']))})"
-        f"|(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns())})"
+        f"(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns())})"
         f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(tries['hangul']))})"
         rf"|(?:(?<!\w)|(?<=[{chars}]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
     )
     hanja_first = "".join(sorted({k[0] for k, _ in tries["hanja"]}))
-    return re.compile(pattern, re.IGNORECASE), _starts_pattern(lower_first, hanja_first), table
+    latin = _automaton(k for k, _ in tries["latin"])
+    return latin, re.compile(pattern), _starts_pattern(hanja_first), table
 
 
 def _case_ok(surface: str, form: str) -> bool:
@@ -151,10 +163,31 @@ def _case_ok(surface: str, form: str) -> bool:
     return all(s.isupper() for s, f in zip(surface, form, strict=True) if f.isupper())
 
 
-def _check_focus(codes: frozenset[str]) -> None:
-    import pycountry
+# A former leader counts from a little before taking office (candidates, envoys) to decades after
+# (memoirs, anniversaries, "Nixon's opening to China"); a bare surname or "President X" for less.
+_LEADER_BEFORE = dt.timedelta(days=2 * 365)
+_LEADER_AFTER_FULL = dt.timedelta(days=40 * 365)
+_LEADER_AFTER_SHORT = dt.timedelta(days=12 * 365)
 
-    unknown = sorted(codes - {c.alpha_3 for c in pycountry.countries})
+
+def _plausible(entry: Entry, date: dt.date | None) -> bool:
+    """Whether a dated entry names its state in an article of `date` (None: any date)."""
+    if date is None or not entry.dated:
+        return True
+    if entry.kind not in ("leader", "leader_short"):
+        return entry.end is None or date < entry.end  # a historical state's name
+    after = _LEADER_AFTER_FULL if entry.kind == "leader" else _LEADER_AFTER_SHORT
+    if entry.start is not None and date < entry.start - _LEADER_BEFORE:
+        return False
+    return entry.end is None or date <= entry.end + after
+
+
+def _undated_answer(entries: tuple[Entry, ...]) -> tuple[tuple[str, ...], str] | None:
+    return (entries[0].iso3, entries[0].kind) if entries else None
+
+
+def _check_focus(codes: frozenset[str]) -> None:
+    unknown = sorted(codes - known_codes())
     if unknown:
         raise ConfigError(f"focus countries {unknown} are not ISO 3166 alpha-3 codes (e.g. KOR, USA)")
 
@@ -167,18 +200,129 @@ class CountryDetector:
         if self.focus:
             _check_focus(self.focus)
         self.leaders = leaders
-        self._pattern, self._starts, self._table = _compiled(leaders)
+        self._latin, self._pattern, self._starts, self._table = _compiled(leaders)
         self._dots = load_dot_abbreviations()
+        self._fuzzy = FuzzyNames.shared()
+        # surface as written -> its case-checked entries (news repeats the same few hundred forms)
+        # surface as written -> the answer (undated forms) or the case-checked entries (dated ones)
+        self._cased: dict[str, Any] = {}
+        self._uncased: dict[str, Any] = {}
 
-    def _entry_for(self, surface: str, cased: bool) -> Entry | None:
-        entries = self._table.get(normalize_surface(surface), ())
-        if not cased:
-            return entries[0] if entries else None
-        flat = _SPACES_RE.sub(" ", surface.replace("\u2019", "'"))
-        return next((e for e in entries if _case_ok(flat, e.surface)), None)
+    def _resolve(self, surface: str, cased: bool, date: dt.date | None) -> tuple[tuple[str, ...], str] | None:
+        """The codes a matched surface names on `date` and its kind; None when it names no state
+        then (a leader out of office, a state gone) or several (two leaders named Kim)."""
+        cache = self._cased if cased else self._uncased
+        known = cache.get(surface)
+        if known is None:
+            found = self._table.get(normalize_surface(surface), ())
+            if cased:
+                flat = _SPACES_RE.sub(" ", surface.replace("\u2019", "'"))
+                found = tuple(e for e in found if _case_ok(flat, e.surface))
+            if len(cache) > _ENTRY_CACHE_SIZE:
+                cache.clear()
+            # an undated form's answer is the same on every date: keep (answer, None)
+            dated = bool(found) and (found[0].dated or found[0].kind in ("leader", "leader_short"))
+            known = cache[surface] = (None, found) if dated else (_undated_answer(found), None)
+        answer, entries = known
+        if entries is None:
+            return answer  # type: ignore[no-any-return]
+        first = entries[0]
+        if first.kind not in ("leader", "leader_short"):
+            return (first.iso3, first.kind) if _plausible(first, date) else None
+        codes = {e.iso3 for e in entries if _plausible(e, date)}
+        return (codes.pop(), first.kind) if len(codes) == 1 else None
 
-    def detect(self, text: str, language: str | None = None) -> list[Mention]:
-        """Mentions in text order. `language="en"` skips Korean and Hanja forms; other values use all scripts."""
+    def detect(self, text: str, language: str | None = None, date: dt.date | None = None) -> list[Mention]:
+        """Mentions in text order. `language="en"` skips Korean and Hanja forms; other values use all
+        scripts. `date` (the article's) decides which leaders and historical states a name means."""
+        mentions = self._matches(text, language, date)
+        if language != "ko":
+            fuzzy = self._fuzzy.find(text, mentions)
+            if fuzzy:
+                mentions = sorted(mentions + fuzzy, key=lambda m: m.start)
+            if mentions:
+                mentions = apply_guards(text, mentions)
+        if self.focus is None:
+            return [m for m in mentions if m.iso3]
+        return [m for m in mentions if m.iso3 in self.focus]
+
+    def _matches(self, text: str, language: str | None, date: dt.date | None) -> list[Mention]:
+        """Gazetteer mentions in text order, blocked spans included (iso3 "")."""
+        mentions = self._latin_matches(text, date)
+        if language != "en" and _CJK.search(text):
+            mentions = sorted(mentions + self._korean_matches(text, date), key=lambda m: m.start)
+        return mentions
+
+    def _latin_matches(self, text: str, date: dt.date | None) -> list[Mention]:
+        folded = _fold(text)
+        index: list[int] | None = None
+        if "  " in folded:  # "United  States": match on single spaces, map back to the text
+            index = [i for i, ch in enumerate(folded) if ch != " " or i == 0 or folded[i - 1] != " "]
+            folded = "".join(folded[i] for i in index)
+        size = len(folded)
+        mentions: list[Mention] = []
+        # Fast path: leftmost-longest hits in one pass. Where the longest form at a place fails
+        # (a word follows it, the case rule, or it runs from inside a word across a boundary),
+        # a shorter or overlapping form may still fit: redo the text with every hit (rare).
+        for last, value in self._latin.iter_long(folded):
+            begin = last - (value >> 2) + 1
+            if begin and ((ch := folded[begin - 1]).isalnum() or ch == "_"):
+                if value & 2:  # a form with a space or a dot may hide a real one inside it
+                    return self._all_hits(text, index, folded, date)
+                continue  # inside a word: "oman" in "woman"
+            if not self._take(text, index, begin, last + 1, value, size, folded, date, mentions):
+                return self._all_hits(text, index, folded, date)
+        return mentions
+
+    def _all_hits(
+        self, text: str, index: list[int] | None, folded: str, date: dt.date | None
+    ) -> list[Mention]:
+        """Every hit at a word start, longest first at each place, the first that fits taken."""
+        size = len(folded)
+        found: list[tuple[int, int, int]] = []
+        for last, value in self._latin.iter(folded):
+            begin = last - (value >> 2) + 1
+            if not begin or not ((ch := folded[begin - 1]).isalnum() or ch == "_"):
+                found.append((begin, last + 1, value))
+        found.sort(key=lambda hit: (hit[0], hit[0] - hit[1]))
+        mentions: list[Mention] = []
+        pos = 0
+        for begin, end, value in found:
+            if begin >= pos and self._take(text, index, begin, end, value, size, folded, date, mentions):
+                pos = end
+        return mentions
+
+    def _take(
+        self,
+        text: str,
+        index: list[int] | None,
+        begin: int,
+        end: int,
+        value: int,
+        size: int,
+        folded: str,
+        date: dt.date | None,
+        mentions: list[Mention],
+    ) -> bool:
+        """Add the mention folded[begin:end] names, if it ends at a word boundary and resolves."""
+        if value & 1 and end < size and ((ch := folded[end]).isalnum() or ch == "_"):
+            return False
+        if index is not None:
+            begin, end = index[begin], index[end - 1] + 1
+        surface = text[begin:end]
+        resolved = self._resolve(surface, True, date)
+        if resolved is None:
+            return False
+        codes, kind = resolved
+        if len(codes) == 1:
+            mentions.append(Mention(surface, begin, end, codes[0], kind))
+        elif not codes:  # a blocked phrase: consumed, no mention
+            mentions.append(Mention(surface, begin, end, "", "blocked"))
+        else:
+            mentions.extend(Mention(surface, begin, end, iso3, kind) for iso3 in codes)
+        return True
+
+    def _korean_matches(self, text: str, date: dt.date | None) -> list[Mention]:
         mentions: list[Mention] = []
         pos = 0
         for candidate in self._starts.finditer(text):
@@ -188,41 +332,58 @@ class CountryDetector:
             match = self._pattern.match(text, start)
             if match is None and text[start] in _KO_PREFIXES:
                 match = self._pattern.match(text, start + 1)
-            if match is None or (language == "en" and match.lastgroup != "latin"):
+            if match is None:
                 continue
-            found: list[tuple[str, int, int, tuple[str, ...]]]
+            found: list[tuple[str, int, int, tuple[str, ...], str]]
             if match.lastgroup == "kodot":
                 found = [
-                    (text[i], i, i + 1, (self._dots[text[i]],))
+                    (text[i], i, i + 1, (self._dots[text[i]],), "ko")
                     for i in range(*match.span())
                     if text[i] in self._dots
                 ]
             else:
-                entry = self._entry_for(match.group(), cased=match.lastgroup == "latin")
-                if entry is None:
+                resolved = self._resolve(match.group(), False, date)
+                if resolved is None:
                     continue
-                found = [(match.group(), match.start(), match.end(), entry.iso3)]
+                found = [(match.group(), match.start(), match.end(), *resolved)]
             pos = match.end()
-            for surface, begin, end, codes in found:
-                mentions.extend(
-                    Mention(surface, begin, end, iso3)
-                    for iso3 in codes
-                    if self.focus is None or iso3 in self.focus
-                )
+            for surface, begin, end, codes, kind in found:
+                if not codes:
+                    mentions.append(Mention(surface, begin, end, "", kind="blocked"))
+                mentions.extend(Mention(surface, begin, end, iso3, kind) for iso3 in codes)
         return mentions
 
-    def countries(self, text: str, language: str | None = None) -> list[str]:
+    def countries(self, text: str, language: str | None = None, date: dt.date | None = None) -> list[str]:
         """The distinct ISO codes a text mentions, sorted."""
-        return sorted({m.iso3 for m in self.detect(text, language)})
+        return sorted({m.iso3 for m in self.detect(text, language, date)})
 
     @staticmethod
     def pairs(mentions: Iterable[Mention]) -> list[tuple[str, str]]:
-        """Every unordered pair of distinct countries, sorted, each once (3 countries -> 3 pairs)."""
-        codes = sorted({m.iso3 for m in mentions})
-        return list(combinations(codes, 2))
+        """Every unordered pair of distinct actor countries, sorted, each once (3 countries -> 3
+        pairs). A country named only as the venue of others' meeting is not an actor."""
+        found = list(mentions)
+        actors = {m.iso3 for m in found if not m.venue}
+        return list(combinations(sorted(actors), 2))
 
 
 _SPACES_RE = re.compile(r"\s+")
+_CJK = re.compile(rf"[{_HANGUL_CLASS}{_HANJA_CLASS}\u3131-\u318e]")
+# Same length in, same length out: whitespace to one space, curly to straight apostrophes.
+_TO_FOLD = re.compile("[\t\n\r\x0b\x0c\xa0\u2009\u202f\u3000\u2019\u0130]")
+_FOLD_TABLE = str.maketrans(
+    {c: " " for c in "\t\n\r\x0b\x0c\xa0\u2009\u202f\u3000"} | {"\u2019": "'", "\u0130": "I"}  # İ
+)
+
+
+def _fold(text: str) -> str:
+    folded = text.translate(_FOLD_TABLE) if _TO_FOLD.search(text) else text
+    lowered = folded.lower()
+    if len(lowered) == len(folded):
+        return lowered
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in folded)  # "İ" -> "i̇"
+
+
+_ENTRY_CACHE_SIZE = 50_000
 
 
 @lru_cache(maxsize=8)

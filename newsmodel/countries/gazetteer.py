@@ -1,12 +1,18 @@
 """The country gazetteer: every surface form that names a state, with its ISO 3166 alpha-3 code(s).
 
 Names come from pycountry (ISO short, official and common names, plus the part before the comma
-of inverted names such as "Korea, Republic of"); the reviewed `aliases.yaml` adds what ISO lacks
-(demonyms, capitals, Korean names, abbreviations) and the phrases that must not count.
+of inverted names such as "Korea, Republic of"); the reviewed `aliases.yaml` and `world.yaml`
+add what ISO lacks (demonyms, capitals, seats of government, historical names, groups, Korean
+names, abbreviations) and the phrases that must not count; `data/leaders.csv` adds heads of
+state and government with their dates in office, so a leader counts only when the article's
+date makes the mention plausible.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,19 +24,52 @@ import yaml
 from newsmodel.errors import ConfigError
 
 __all__ = [
+    "EXTRA_CODES",
     "KO_FOLLOWERS",
     "Entry",
     "Kind",
     "Script",
+    "known_codes",
     "load_abbreviation_nouns",
     "load_dot_abbreviations",
     "load_gazetteer",
+    "load_leaders",
+    "load_not_misspellings",
     "normalize_surface",
 ]
 
 Kind = Literal[
-    "name", "derived", "demonym", "metonym", "leader", "ko", "ko_strict", "hanja", "compound", "blocked"
+    "name",
+    "derived",
+    "demonym",
+    "metonym",
+    "group",
+    "leader",
+    "leader_short",
+    "ko",
+    "ko_strict",
+    "hanja",
+    "compound",
+    "blocked",
 ]
+
+# Codes event coding uses beyond ISO 3166-1: Kosovo (XKX, as the EU and IMF write it) and the
+# ISO 3166-3 codes of states that existed beside a peer of the same name or dissolved without
+# one successor (see world.yaml). Other historical names take the continuing state's code.
+EXTRA_CODES: dict[str, str] = {
+    "XKX": "Kosovo",
+    "DDR": "German Democratic Republic (East Germany)",
+    "VDR": "Democratic Republic of Vietnam (North Vietnam)",
+    "YMD": "People's Democratic Republic of Yemen (South Yemen)",
+    "CSK": "Czechoslovakia",
+    "YUG": "Yugoslavia",
+}
+# Titles that make a bare surname a leader mention ("President Carter", "Premier Li").
+_TITLES: dict[str, tuple[str, ...]] = {
+    "S": ("President",),
+    "G": ("Prime Minister", "Premier", "PM", "Chancellor"),
+    "L": ("Chairman", "President", "General Secretary", "Supreme Leader", "Leader"),
+}
 Script = Literal["latin", "hangul", "hanja"]
 
 # What may follow a `ko_strict` entry without a space: particles and the nouns that make
@@ -60,6 +99,11 @@ KO_FOLLOWERS: tuple[str, ...] = (
     "총리",
     "관세",
     "양국",
+    "공동",
+    "교류",
+    "대화",
+    "협상",
+    "경협",
 )
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -76,6 +120,9 @@ class Entry:
     surface: str
     iso3: tuple[str, ...]
     kind: Kind
+    # When the form names this state: a leader's time in office, a historical state's end.
+    start: dt.date | None = None
+    end: dt.date | None = None
 
     @property
     def script(self) -> Script:
@@ -91,12 +138,18 @@ class Entry:
     @property
     def strict(self) -> bool:
         """Korean forms that are also ordinary words need a particle or a break after them."""
+        if self.kind in ("leader", "leader_short") and self.korean:
+            return len(self.surface) <= 2  # "메이" is also inside "메이저"
         return self.kind == "ko_strict" or (self.kind in ("compound", "blocked") and self.korean)
+
+    @property
+    def dated(self) -> bool:
+        return self.start is not None or self.end is not None
 
 
 def normalize_surface(text: str) -> str:
     """The lookup key of a surface: lower case, one space, straight apostrophes."""
-    return _SPACES.sub(" ", text.replace("\u2019", "'")).strip().lower()
+    return _SPACES.sub(" ", text.replace("\u2019", "'").replace("\u0130", "I")).strip().lower()
 
 
 def _pycountry_entries() -> list[Entry]:
@@ -129,16 +182,18 @@ def _plural_forms(demonym: str) -> list[str]:
 def _alias_entries(data: dict[str, Any]) -> list[Entry]:
     out: list[Entry] = []
     for iso3, spec in (data.get("countries") or {}).items():
-        for kind in ("names", "demonyms", "metonyms", "leaders", "ko", "ko_strict", "hanja"):
+        until = spec.get("valid_until")
+        end = dt.date.fromisoformat(str(until)) if until else None
+        for kind in ("names", "demonyms", "metonyms", "groups", "ko", "ko_strict", "hanja"):
             for surface in spec.get(kind) or []:
                 k: Kind = {
                     "names": "name",
                     "demonyms": "demonym",
                     "metonyms": "metonym",
-                    "leaders": "leader",
+                    "groups": "group",
                 }.get(kind, kind)  # type: ignore[assignment]
                 forms = _plural_forms(surface) if kind == "demonyms" else [surface]
-                out.extend(Entry(form, (iso3,), k) for form in forms)
+                out.extend(Entry(form, (iso3,), k, end=end) for form in forms)
     for surface, codes in (data.get("compounds") or {}).items():
         out.append(Entry(surface, tuple(codes), "compound"))
     out.extend(Entry(surface, (), "blocked") for surface in data.get("blocked") or [])
@@ -147,9 +202,7 @@ def _alias_entries(data: dict[str, Any]) -> list[Entry]:
 
 def _check_entries(entries: list[Entry]) -> None:
     """Unknown codes and lower-case English forms are mistakes in the alias file: fail loudly."""
-    import pycountry
-
-    known = {c.alpha_3 for c in pycountry.countries}
+    known = known_codes()
     for entry in entries:
         if entry.script == "latin" and not any(ch.isupper() for ch in entry.surface):
             raise ConfigError(f"aliases.yaml: {entry.surface!r} needs a capital letter (the case rule)")
@@ -190,9 +243,68 @@ def _merge(alias: list[Entry], iso: list[Entry]) -> dict[str, list[Entry]]:
 
 
 @lru_cache(maxsize=1)
-def _alias_data() -> dict[str, Any]:
-    text = resources.files("newsmodel.countries").joinpath("aliases.yaml").read_text(encoding="utf-8")
+def known_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-3 codes plus EXTRA_CODES: what a mention may carry."""
+    import pycountry
+
+    return frozenset({c.alpha_3 for c in pycountry.countries} | EXTRA_CODES.keys())
+
+
+def _read_yaml(name: str) -> dict[str, Any]:
+    text = resources.files("newsmodel.countries").joinpath(name).read_text(encoding="utf-8")
     return yaml.safe_load(text) or {}
+
+
+@lru_cache(maxsize=1)
+def _alias_data() -> dict[str, Any]:
+    """aliases.yaml (focus countries, Korean forms, blocked phrases) with world.yaml's countries added."""
+    data = _read_yaml("aliases.yaml")
+    countries: dict[str, dict[str, Any]] = {
+        k: dict(v or {}) for k, v in (data.get("countries") or {}).items()
+    }
+    for iso3, spec in (_read_yaml("world.yaml").get("countries") or {}).items():
+        merged = countries.setdefault(iso3, {})
+        for key, value in (spec or {}).items():
+            if isinstance(value, list):
+                have = merged.setdefault(key, [])
+                have.extend(v for v in value if v not in have)
+            else:
+                merged[key] = value
+    return {**data, "countries": countries}
+
+
+def _date(value: str) -> dt.date | None:
+    value = value.strip()
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _leader_entries(reader: Any) -> list[Entry]:
+    """Full names (and listed spellings), Korean names, distinctive surnames and title + surname."""
+    out: list[Entry] = []
+    for row in reader:
+        iso3, start, end = (row["iso3"].strip(),), _date(row["start"]), _date(row["end"])
+        for name in filter(None, (n.strip() for n in row["name"].split(";"))):
+            out.append(Entry(name, iso3, "leader", start, end))
+        for name in filter(None, (n.strip() for n in (row.get("ko") or "").split(";"))):
+            if len(name) > 1:
+                out.append(Entry(name, iso3, "leader", start, end))
+        surnames = [n.strip() for n in row["surname"].split(";") if n.strip()]
+        if row["alone"].strip() == "1":
+            out.extend(Entry(n, iso3, "leader_short", start, end) for n in surnames)
+        for title in _TITLES.get(row["role"].strip(), ()):
+            for n in surnames:
+                if not n.startswith(title):
+                    out.append(Entry(f"{title} {n}", iso3, "leader_short", start, end))
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_leaders() -> tuple[Entry, ...]:
+    """data/leaders.csv as entries (see data/leaders.md for the columns and provenance)."""
+    text = resources.files("newsmodel.countries").joinpath("data/leaders.csv").read_text(encoding="utf-8")
+    entries = _leader_entries(csv.DictReader(io.StringIO(text)))
+    _check_entries([e for e in entries if e.script == "latin" or e.korean])
+    return tuple(entries)
 
 
 @lru_cache(maxsize=1)
@@ -201,6 +313,12 @@ def load_dot_abbreviations() -> dict[str, str]:
     table = {str(k): str(v) for k, v in (_alias_data().get("ko_dot_abbreviations") or {}).items()}
     _check_entries([Entry(k, (v,), "ko") for k, v in table.items()])
     return table
+
+
+@lru_cache(maxsize=1)
+def load_not_misspellings() -> frozenset[str]:
+    """Real words and names one letter from a country ("Herman", "Indiana"): never fuzzy-matched."""
+    return frozenset(normalize_surface(str(w)) for w in _alias_data().get("not_misspellings") or ())
 
 
 @lru_cache(maxsize=1)
@@ -216,4 +334,13 @@ def load_gazetteer() -> dict[str, tuple[Entry, ...]]:
     alias = _alias_entries(data)
     _check_entries(alias)
     table = _merge(alias, _pycountry_entries())
+    # Leaders come last: a form the alias files or ISO already name keeps that meaning ("Colombo"
+    # is Sri Lanka's capital before it is an Italian prime minister). Several leaders may share a
+    # form ("Kim", "Bush"); the article date chooses among them (detector.py).
+    for entry in load_leaders():
+        key = normalize_surface(entry.surface)
+        if key in table and not all(e.kind in ("leader", "leader_short") for e in table[key]):
+            continue
+        if entry not in table.setdefault(key, []):
+            table[key].append(entry)
     return {key: tuple(entries) for key, entries in table.items()}

@@ -12,20 +12,19 @@ from newsmodel.db.models import (
     Sentence,
     Source,
 )
-from newsmodel.db.session import connect, get_engine, session_scope
+from newsmodel.db.session import Database, open_database
 
 __all__ = [
     "Article",
     "ArticleLink",
     "Base",
     "CrawlRun",
+    "Database",
     "LabeledExample",
     "Prediction",
     "RelationIndexRow",
     "ScoringJob",
     "Sentence",
     "Source",
-    "connect",
-    "get_engine",
-    "session_scope",
+    "open_database",
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsmodel.db.session import connect
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.settings import redact_url
 
@@ -52,7 +52,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     config = alembic_config(url)
     from alembic import command
 
-    connect(url)
+    Database.connect(url).dispose()
     try:
         command.upgrade(config, revision)
     except SQLAlchemyError as exc:
@@ -64,7 +64,7 @@ def downgrade(url: str, revision: str = "base") -> None:
     config = alembic_config(url)
     from alembic import command
 
-    connect(url)
+    Database.connect(url).dispose()
     try:
         command.downgrade(config, revision)
     except SQLAlchemyError as exc:
@@ -95,9 +95,11 @@ def current_revision(url: str) -> str | None:
     alembic_config(url)  # quiets the plugin announcements before alembic is imported
     from alembic.runtime.migration import MigrationContext
 
-    engine = connect(url)
+    db = Database.connect(url)
     try:
-        with _quiet("alembic.runtime.migration"), engine.connect() as conn:
+        with _quiet("alembic.runtime.migration"), db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
         raise _failed(url, exc) from exc
+    finally:
+        db.dispose()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -34,6 +35,8 @@ __all__ = [
     "ArticleLink",
     "Base",
     "CrawlRun",
+    "CrawlerHeartbeat",
+    "HttpValidator",
     "LabeledExample",
     "Prediction",
     "RelationIndexRow",
@@ -123,6 +126,34 @@ class CrawlRun(Base):
     source: Mapped[Source | None] = relationship()
 
 
+class HttpValidator(Base):
+    """The ETag / Last-Modified a feed or sitemap last answered with, kept for conditional GET.
+
+    Shared by every crawl process and replica (the Kubernetes CronJob keeps no disk between
+    runs); written only for the entry points of a source run that ended without a failure.
+    Keyed by the URL's SHA-256 so any URL length fits the primary key.
+    """
+
+    __tablename__ = "http_validators"
+
+    url_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class CrawlerHeartbeat(Base):
+    """A crawler scheduler's last sign of life, one row per instance (container hostname)."""
+
+    __tablename__ = "crawler_heartbeats"
+
+    instance: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    beat_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class Article(Base):
     """One story, stored once however many outlets carried it (see ArticleLink)."""
 
@@ -184,7 +215,12 @@ class Sentence(Base):
     # Unordered pair stored sorted (country_a < country_b), ISO 3166 alpha-3.
     country_a: Mapped[str] = mapped_column(String(3))
     country_b: Mapped[str] = mapped_column(String(3))
-    # [{"text": "Seoul", "start": 0, "end": 5, "iso3": "KOR"}, ...]
+    # Who acts on whom (country_a or country_b -> the other), from the dependency parse; NULL when
+    # the sentence does not say (or was preprocessed before directions existed).
+    source_country: Mapped[str | None] = mapped_column(String(3))
+    target_country: Mapped[str | None] = mapped_column(String(3))
+    direction_confidence: Mapped[float | None] = mapped_column(Float)
+    # [{"text": "Seoul", "start": 0, "end": 5, "iso3": "KOR", "kind": "metonym", "venue": false}, ...]
     mentions: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
     entities: Mapped[list[JsonDict] | None] = mapped_column(JSON)
     importance: Mapped[float | None] = mapped_column(Float)
@@ -233,11 +269,28 @@ class Prediction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+ACTIVE_JOB = "status IN ('queued', 'running')"
+
+
 class ScoringJob(Base):
-    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery."""
+    """A bulk scoring (or backfill/index) job submitted through the API and run by Celery.
+
+    `dedupe_key` names work that must not run twice at once (a version's backfill, the
+    scheduled scoring job): a unique index over the active jobs only lets the database refuse
+    a second active job with the same key, whichever process (API replica, beat) asks.
+    """
 
     __tablename__ = "scoring_jobs"
-    __table_args__ = (Index("ix_scoring_jobs_status", "status"),)
+    __table_args__ = (
+        Index("ix_scoring_jobs_status", "status"),
+        Index(
+            "uq_scoring_jobs_active_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text(ACTIVE_JOB),
+            sqlite_where=text(ACTIVE_JOB),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     kind: Mapped[str] = mapped_column(String(32), default="score")
@@ -253,16 +306,28 @@ class ScoringJob(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # Last time the job moved (planned, or a chunk committed): the watchdog re-plans a job that
-    # has not moved for a while and has nothing waiting in the broker (its messages were lost).
+    # has not moved for a while although every message queued before its check was delivered
+    # (the job's messages were lost).
     progress_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class RelationIndexRow(Base):
-    """The relation index for one unordered country pair on one day, from one model version."""
+    """The relation index for one country pair on one day, from one model version: over all the
+    pair's sentences (direction ""), or over those where country_a acts on country_b (">") or
+    country_b on country_a ("<")."""
 
     __tablename__ = "relation_index"
     __table_args__ = (
-        UniqueConstraint("country_a", "country_b", "day", "model_name", "model_version"),
+        UniqueConstraint(
+            "country_a",
+            "country_b",
+            "direction",
+            "day",
+            "model_name",
+            "model_version",
+            name="uq_relation_index_pair_direction_day_version",
+        ),
         Index("ix_relation_index_pair_version_day", "country_a", "country_b", "model_version", "day"),
         Index("ix_relation_index_day", "day"),
     )
@@ -270,6 +335,7 @@ class RelationIndexRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     country_a: Mapped[str] = mapped_column(String(3))
     country_b: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(1), default="", server_default="")
     day: Mapped[dt.date] = mapped_column(Date)
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(32))

@@ -10,14 +10,33 @@ wrapper's mode onto the model afterwards.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from newsmodel.errors import NewsmodelError
 
-__all__ = ["INPUT_NAMES", "export_onnx"]
+__all__ = ["INPUT_NAMES", "export_onnx", "torchscript_exporter_warning_silenced"]
 
 INPUT_NAMES = ("input_ids", "attention_mask")
+
+
+@contextmanager
+def torchscript_exporter_warning_silenced() -> Iterator[None]:
+    """Silence exactly torch's deprecation notice for the TorchScript exporter, nothing else.
+
+    We keep that exporter on purpose: its graphs quantize with `quantize_dynamic` as they are,
+    while the torch.export-based one needs its shape annotations stripped first (PITFALLS.md)
+    and has not been measured on our three architectures. Any other warning still surfaces.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="You are using the legacy TorchScript-based ONNX export",
+            category=DeprecationWarning,
+        )
+        yield
 
 
 def _wrapper(model: Any) -> Any:
@@ -50,8 +69,7 @@ def export_onnx(model: Any, path: Path, opset: int = 17) -> tuple[str, ...]:
         "logits": {0: "batch"},
     }
     try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            warnings.simplefilter("ignore")
+        with torchscript_exporter_warning_silenced(), torch.inference_mode(False), torch.no_grad():
             torch.onnx.export(
                 _wrapper(model),
                 (ids, mask),

@@ -24,7 +24,7 @@ from newsmodel.registry.layout import (
     write_label_map,
 )
 
-__all__ = ["export_fp32", "logit_parity", "quantize_model"]
+__all__ = ["export_fp32", "logit_parity", "model_languages", "quantize_model"]
 
 
 def logit_parity(model: Any, onnx_path: Path, input_ids: Sequence[Sequence[int]], pad_id: int) -> float:
@@ -43,6 +43,12 @@ def logit_parity(model: Any, onnx_path: Path, input_ids: Sequence[Sequence[int]]
             ).logits.numpy()
         worst = max(worst, float(np.abs(ref - run(batch)[0]).max()))
     return worst
+
+
+def model_languages(model_cfg: Any) -> list[str]:
+    """The `languages` of a model config (conf/model/*.yaml); English when it names none."""
+    found = model_cfg.get("languages") if hasattr(model_cfg, "get") else None
+    return [str(x).lower() for x in found] if found else ["en"]
 
 
 def export_fp32(
@@ -71,6 +77,7 @@ def export_fp32(
             model_name=str(model_cfg.name),
             architecture=str(model_cfg.architecture),
             input_names=input_names,
+            languages=model_languages(model_cfg),
         ),
     )
     parity = logit_parity(model.to("cpu").eval(), fp32_path, val_input_ids, int(tokenizer.pad_token_id))

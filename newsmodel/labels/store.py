@@ -1,4 +1,8 @@
-"""Labeled examples in the database: an import lands completely in one transaction, or not at all."""
+"""Labeled examples in the database: an import lands completely in one transaction, or not at all.
+
+Both functions work in the caller's session; the caller's transaction makes an import all or
+nothing (`newsmodel data import` commits once `store_examples` has returned).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from newsmodel.datasets.grouping import group_texts
 from newsmodel.datasets.types import Example
-from newsmodel.db import session_scope
 from newsmodel.db.models import LabeledExample
+from newsmodel.db.session import CONNECTION_ERRORS, session_unavailable
 from newsmodel.errors import DataError, DependencyUnavailable
 from newsmodel.labels.importers import ImportResult
 from newsmodel.labels.schemes import get_scheme, map_label
-from newsmodel.settings import redact_url
 
 __all__ = ["StoreReport", "load_examples", "store_examples"]
 
@@ -30,58 +34,56 @@ class StoreReport:
     already_present: int
 
 
-def _db_error(url: str, exc: SQLAlchemyError, what: str) -> DependencyUnavailable | DataError:
+def _db_error(session: Session, exc: SQLAlchemyError, what: str) -> DependencyUnavailable | DataError:
     """Connection trouble names DATABASE_URL; a refused row is a data problem (nothing was written)."""
+    if isinstance(exc, CONNECTION_ERRORS):
+        return session_unavailable(session, exc)
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    if isinstance(exc, OperationalError | InterfaceError):
-        return DependencyUnavailable("database", "DATABASE_URL", redact_url(url), reason)
     return DataError(f"the database refused {what}: {reason}; nothing was written")
 
 
-def store_examples(database_url: str, result: ImportResult, *, replace: bool = False) -> StoreReport:
-    """Write an import's examples to labeled_examples; an origin already there is kept unless `replace`."""
+def store_examples(session: Session, result: ImportResult, *, replace: bool = False) -> StoreReport:
+    """Write an import's examples to labeled_examples; an origin already there is kept unless
+    `replace`. Every row is flushed before it returns, so a refused row is reported here."""
     if not result.examples:
         raise DataError(f"nothing to store from {result.origin}: {result.summary()}")
     groups = group_texts([e.text for e in result.examples])
     try:
-        with session_scope(database_url) as session:
-            present = int(
-                session.scalar(select(func.count()).where(LabeledExample.origin == result.origin)) or 0
-            )
-            if present and not replace:
-                return StoreReport(result.origin, 0, 0, present)
-            if present:
-                session.execute(delete(LabeledExample).where(LabeledExample.origin == result.origin))
-            rows = zip(result.examples, result.lines, groups, strict=True)
-            for number, (example, line, group) in enumerate(rows, start=1):
-                session.add(
-                    LabeledExample(
-                        text=example.text,
-                        label=example.label,
-                        label_scheme=result.scheme,
-                        origin=result.origin,
-                        source_row=line,
-                        split_group=example.group or group,
-                    )
+        present = int(session.scalar(select(func.count()).where(LabeledExample.origin == result.origin)) or 0)
+        if present and not replace:
+            return StoreReport(result.origin, 0, 0, present)
+        if present:
+            session.execute(delete(LabeledExample).where(LabeledExample.origin == result.origin))
+        rows = zip(result.examples, result.lines, groups, strict=True)
+        for number, (example, line, group) in enumerate(rows, start=1):
+            session.add(
+                LabeledExample(
+                    text=example.text,
+                    label=example.label,
+                    label_scheme=result.scheme,
+                    origin=result.origin,
+                    source_row=line,
+                    split_group=example.group or group,
                 )
-                if number % FLUSH_EVERY == 0:
-                    session.flush()  # bounded memory; still one transaction
+            )
+            if number % FLUSH_EVERY == 0:
+                session.flush()  # bounded memory; still one transaction
+        session.flush()
     except SQLAlchemyError as exc:
-        raise _db_error(database_url, exc, f"the import of {result.origin}") from exc
+        raise _db_error(session, exc, f"the import of {result.origin}") from exc
     return StoreReport(result.origin, len(result.examples), present, 0)
 
 
-def load_examples(database_url: str, scheme: str, origins: Sequence[str] | None = None) -> list[Example]:
+def load_examples(session: Session, scheme: str, origins: Sequence[str] | None = None) -> list[Example]:
     """Stored examples mapped into `scheme` (rows without a counterpart, e.g. neutral -> binary, are left out)."""
     get_scheme(scheme)
     query = select(LabeledExample).order_by(LabeledExample.origin, LabeledExample.source_row)
     if origins:
         query = query.where(LabeledExample.origin.in_(list(origins)))
     try:
-        with session_scope(database_url) as session:
-            rows = list(session.scalars(query))
+        rows = list(session.scalars(query))
     except SQLAlchemyError as exc:
-        raise _db_error(database_url, exc, "the query for labeled examples") from exc
+        raise _db_error(session, exc, "the query for labeled examples") from exc
     if not rows:
         raise DataError(
             "no labeled examples in the database"

@@ -1,19 +1,25 @@
 """One article's text -> the sentences that relate two countries, with spans, pairs and importance.
 
-Pure functions (no database): split by language, detect countries per sentence, score every
-sentence with TextRank within the article, keep the pair-bearing sentences (optionally the
-top-k of them by importance) and emit one record per sentence and country pair.
+Pure functions (no database): split by language, detect countries per sentence (the article's
+date decides which leaders and historical states a name means), score every sentence with
+TextRank within the article, keep the pair-bearing sentences (optionally the top-k of them by
+importance), read who acts on whom in each (dependency parse or Korean particles) and emit one
+record per sentence and country pair.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsmodel.countries import CountryDetector, Mention
 from newsmodel.text.sentences import SentenceSpan, guess_language, split_sentences
 from newsmodel.text.textrank import textrank_scores
+
+if TYPE_CHECKING:
+    from newsmodel.countries.direction import DirectedPair, DirectionReader
 
 __all__ = ["DEFAULT_MAX_SENTENCE_CHARS", "ArticleSentences", "SentenceRecord", "process_article"]
 
@@ -32,6 +38,10 @@ class SentenceRecord:
     mentions: list[dict[str, Any]]
     importance: float
     entities: list[dict[str, Any]] | None = None
+    # source -> target when the sentence orders the pair (None: it does not say, or not read)
+    source_country: str | None = None
+    target_country: str | None = None
+    direction_confidence: float | None = None
 
 
 @dataclass
@@ -62,13 +72,16 @@ def process_article(
     focus: Sequence[str] | None = None,
     top_k: int | None = None,
     max_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
+    date: dt.date | None = None,
+    directions: DirectionReader | None = None,
 ) -> ArticleSentences:
-    """Sentence records for one article; pairs only among `focus` countries when given."""
+    """Sentence records for one article; pairs only among `focus` countries when given; each pair
+    ordered (source -> target) by `directions` when given."""
     # NUL bytes cannot be stored in Postgres text; dropping them before splitting keeps spans right.
     title, body = (title or "").replace("\x00", ""), body.replace("\x00", "")
     lang = (language or "").split("-")[0].lower() or guess_language(f"{title} {body}")
     units = _units(title, body, lang)
-    mentions: list[list[Mention]] = [detector.detect(u.text, lang) for u in units]
+    mentions: list[list[Mention]] = [detector.detect(u.text, lang, date) for u in units]
     countries = sorted({m.iso3 for ms in mentions for m in ms})
     result = ArticleSentences(lang, countries, sentences=len(units), candidates=0, skipped_long=0)
     if not units:
@@ -89,10 +102,21 @@ def process_article(
     if top_k is not None:
         candidates = sorted(candidates, key=lambda c: (-scores[c[0]], c[0]))[:top_k]
         candidates.sort()
+    read: dict[int, dict[tuple[str, str], DirectedPair]] = {}
+    if directions is not None and candidates:
+        directed = directions.read_many(
+            [units[p].text for p, _ in candidates],
+            [[m for m in mentions[p] if keep is None or m.iso3 in keep] for p, _ in candidates],
+            lang,
+        )
+        read = {p: {(d.a, d.b): d for d in ds} for (p, _), ds in zip(candidates, directed, strict=True)}
     for position, pairs in candidates:
         spans = [m.to_dict() for m in mentions[position]]
         for a, b in pairs:
-            result.records.append(
-                SentenceRecord(position, units[position].text, lang, a, b, spans, scores[position])
-            )
+            record = SentenceRecord(position, units[position].text, lang, a, b, spans, scores[position])
+            said = read.get(position, {}).get((a, b))
+            if said is not None:
+                record.source_country, record.target_country = said.source, said.target
+                record.direction_confidence = said.confidence
+            result.records.append(record)
     return result

@@ -32,7 +32,9 @@ def connect(tracking_uri: str | None = None) -> Any:
     elif uri.startswith(("http://", "https://")):
         _check_http(uri)
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    # No set_registry_uri: the registry follows the tracking URI by default, whereas a
+    # process-wide registry URI would outlive this call and redirect every later
+    # MlflowClient(tracking_uri=...) built without one to this store's registry.
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     try:
         client.search_experiments(max_results=1)

@@ -1,7 +1,7 @@
 """The index arithmetic, on plain arrays: score, class shares, bootstrap interval, smoothing.
 
 Kept free of the database so every number the index publishes can be checked by hand
-(tests/relindex/test_arithmetic.py). Definitions (also in docs/INDEX.md):
+(tests/newsmodel/relindex/test_arithmetic.py). Definitions (also in docs/INDEX.md):
 
 - a sentence's polarity is the probability-weighted mean of its label weights, sum_k p_k * w_k;
 - a pair-day's score is the mean polarity of its sentences, which equals sum_k share_k * w_k

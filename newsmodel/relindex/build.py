@@ -23,7 +23,7 @@ from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from newsmodel.db.models import Article, ArticleLink, Prediction, RelationIndexRow, Sentence
-from newsmodel.db.session import session_scope
+from newsmodel.db.session import Database
 from newsmodel.errors import DataError
 from newsmodel.labels.schemes import get_scheme
 from newsmodel.logging import get_logger
@@ -136,6 +136,7 @@ def _load_rows(
             Prediction.probabilities,
             Sentence.country_a,
             Sentence.country_b,
+            Sentence.source_country,
             Sentence.article_id,
             Sentence.importance,
             Article.source_id,
@@ -182,14 +183,19 @@ def _compute_rows(
     scheme = get_scheme(schemes.pop())
 
     per_day_total: dict[dt.date, int] = defaultdict(int)
-    groups: dict[tuple[dt.date, str, str], list[Row[Any]]] = defaultdict(list)
+    groups: dict[tuple[dt.date, str, str, str], list[Row[Any]]] = defaultdict(list)
     for r in rows:
         per_day_total[r.day] += 1
-        groups[(r.day, r.country_a, r.country_b)].append(r)
+        groups[(r.day, r.country_a, r.country_b, "")].append(r)
+        # the directed rows: sentences whose parse says which side acts
+        if r.source_country == r.country_a:
+            groups[(r.day, r.country_a, r.country_b, ">")].append(r)
+        elif r.source_country == r.country_b:
+            groups[(r.day, r.country_a, r.country_b, "<")].append(r)
 
     out: list[dict[str, Any]] = []
-    for (day, a, b), members in sorted(groups.items()):
-        pair = CountryPair(a, b)
+    for (day, a, b, direction), members in sorted(groups.items()):
+        pair = CountryPair(a, b, direction)
         article_ids = np.array([m.article_id for m in members], dtype=np.int64)
         distinct_sources = set().union(*(sources.get(int(x), set()) for x in set(article_ids.tolist())))
         stats = pair_day_stats(
@@ -198,7 +204,7 @@ def _compute_rows(
             probs=probability_matrix([m.probabilities for m in members], scheme),
             scheme=scheme,
             source_count=len(distinct_sources),
-            seed=stable_seed(pair, day.isoformat(), model_name, model_version),
+            seed=stable_seed(str(pair), day.isoformat(), model_name, model_version),
             importance=np.array(
                 [np.nan if m.importance is None else m.importance for m in members], dtype=np.float64
             ),
@@ -208,6 +214,7 @@ def _compute_rows(
             {
                 "country_a": a,
                 "country_b": b,
+                "direction": direction,
                 "day": day,
                 "model_name": model_name,
                 "model_version": model_version,
@@ -239,6 +246,7 @@ def _refresh_smoothing(
         RelationIndexRow.id,
         RelationIndexRow.country_a,
         RelationIndexRow.country_b,
+        RelationIndexRow.direction,
         RelationIndexRow.day,
         RelationIndexRow.score,
         RelationIndexRow.sentence_count,
@@ -247,9 +255,9 @@ def _refresh_smoothing(
         RelationIndexRow.model_version == model_version,
         RelationIndexRow.day.between(context, upto),
     )
-    by_pair: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    by_pair: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in session.execute(stmt):
-        by_pair[(row.country_a, row.country_b)].append(row)
+        by_pair[(row.country_a, row.country_b, row.direction)].append(row)
     updates: list[dict[str, Any]] = []
     for members in by_pair.values():
         days = [m.day for m in members]
@@ -287,7 +295,7 @@ def _write_chunk(
 
 
 def build_index(
-    database_url: str,
+    db: Database,
     *,
     model_name: str,
     model_version: str,
@@ -302,10 +310,11 @@ def build_index(
 
     Days go oldest first; with `max_days` the call stops after that many and reports the first
     day left as `next_day`, so a Celery task can continue with `since=next_day` in a new task.
+    Takes the Database, not a session: each chunk of days is its own transaction on purpose.
     """
     started = time.perf_counter()
     computed_at = dt.datetime.now(dt.UTC)
-    with session_scope(database_url) as session:
+    with db.transaction() as session:
         predicted = _prediction_days(session, model_name, model_version, since)
         indexed = _indexed_days(session, model_name, model_version, since)
     dirty, stale = _dirty_days(predicted, indexed, force)
@@ -316,7 +325,7 @@ def build_index(
     rows_written = sentences = 0
     for start in range(0, len(todo), chunk_days):
         chunk = todo[start : start + chunk_days]
-        with session_scope(database_url) as session:
+        with db.transaction() as session:
             _lock_version(session, model_name, model_version)
             rows = _load_rows(session, model_name, model_version, chunk)
             new_rows = _compute_rows(

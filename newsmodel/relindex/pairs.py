@@ -1,4 +1,5 @@
-"""Country pairs as the index names them: unordered, stored sorted, written `KOR-USA`."""
+"""Country pairs as the index names them: stored sorted, written `KOR-USA` for all the pair's
+sentences, `KOR>USA` / `USA>KOR` for those where one acts on the other."""
 
 from __future__ import annotations
 
@@ -8,28 +9,36 @@ from functools import lru_cache
 
 from newsmodel.errors import DataError
 
-__all__ = ["PAIR_FORM", "CountryPair", "focus_pairs"]
+__all__ = ["DIRECTIONS", "PAIR_FORM", "CountryPair", "focus_pairs"]
 
-PAIR_FORM = "two ISO 3166 alpha-3 country codes joined by '-', e.g. KOR-USA (order does not matter)"
-_PAIR_RE = re.compile(r"^\s*([A-Za-z]{3})\s*[-_:/]\s*([A-Za-z]{3})\s*$")
+PAIR_FORM = (
+    "two ISO 3166 alpha-3 country codes joined by '-', e.g. KOR-USA (order does not matter), "
+    "or by '>' for one direction, e.g. KOR>USA (KOR acting on USA)"
+)
+_PAIR_RE = re.compile(r"^\s*([A-Za-z]{3})\s*([-_:/>])\s*([A-Za-z]{3})\s*$")
+# "" all the pair's sentences; ">" a acts on b; "<" b acts on a (a < b, the schema's order)
+DIRECTIONS = ("", ">", "<")
 
 
 @lru_cache(maxsize=1)
 def _known_codes() -> frozenset[str]:
-    import pycountry
+    from newsmodel.countries.gazetteer import known_codes
 
-    return frozenset(c.alpha_3 for c in pycountry.countries)
+    return known_codes()
 
 
 @dataclass(frozen=True, order=True)
 class CountryPair:
-    """An unordered pair of ISO alpha-3 codes, normalised so that `a < b` (the schema's order)."""
+    """A pair of country codes normalised so that `a < b` (the schema's order), with a direction:
+    "" (unordered: every sentence of the pair), ">" (a acts on b) or "<" (b acts on a)."""
 
     a: str
     b: str
+    direction: str = ""
 
     @classmethod
-    def of(cls, first: str, second: str) -> CountryPair:
+    def of(cls, first: str, second: str, directed: bool = False) -> CountryPair:
+        """`first`-`second`; with `directed`, only the sentences where `first` acts on `second`."""
         x, y = first.strip().upper(), second.strip().upper()
         known = _known_codes()
         for code in (x, y):
@@ -37,17 +46,35 @@ class CountryPair:
                 raise DataError(f"unknown country code {code!r}: expected {PAIR_FORM}")
         if x == y:
             raise DataError(f"a pair needs two different countries, got {x}-{y}: expected {PAIR_FORM}")
-        return cls(*sorted((x, y)))
+        a, b = sorted((x, y))
+        return cls(a, b, (">" if x == a else "<") if directed else "")
 
     @classmethod
     def parse(cls, text: str) -> CountryPair:
-        """Parse `KOR-USA` / `usa-kor` (also `_`, `:` or `/` as separator); DataError names the form."""
+        """Parse `KOR-USA` / `usa-kor` (also `_`, `:` or `/`), or `USA>KOR`; DataError names the form."""
         match = _PAIR_RE.match(text or "")
         if match is None:
             raise DataError(f"invalid pair {text!r}: expected {PAIR_FORM}")
-        return cls.of(match.group(1), match.group(2))
+        return cls.of(match.group(1), match.group(3), directed=match.group(2) == ">")
+
+    @property
+    def undirected(self) -> CountryPair:
+        return CountryPair(self.a, self.b)
+
+    @property
+    def source(self) -> str | None:
+        """The acting country of a directed pair (None for the unordered one)."""
+        return {">": self.a, "<": self.b}.get(self.direction)
+
+    def directed(self) -> tuple[CountryPair, CountryPair]:
+        """Both directions of this pair: a>b and b>a."""
+        return CountryPair(self.a, self.b, ">"), CountryPair(self.a, self.b, "<")
 
     def __str__(self) -> str:
+        if self.direction == ">":
+            return f"{self.a}>{self.b}"
+        if self.direction == "<":
+            return f"{self.b}>{self.a}"
         return f"{self.a}-{self.b}"
 
 

@@ -120,7 +120,8 @@ def indexed_versions(session: Session, model_name: str | None = None) -> list[Ve
         func.min(RelationIndexRow.day),
         func.max(RelationIndexRow.day),
         func.max(RelationIndexRow.computed_at),
-    ).group_by(RelationIndexRow.model_name, RelationIndexRow.model_version)
+    ).where(RelationIndexRow.direction == "")  # pairs and rows as a reader counts them: unordered
+    stmt = stmt.group_by(RelationIndexRow.model_name, RelationIndexRow.model_version)
     if model_name:
         stmt = stmt.where(RelationIndexRow.model_name == model_name)
     versions = [
@@ -182,18 +183,22 @@ def pair_summaries(
     version: VersionInfo,
     pairs: list[CountryPair] | None = None,
     window_days: int = 30,
+    directed: bool = False,
 ) -> list[PairSummary]:
-    """Latest reading per pair (pairs with no row in the window are left out), highest volume first."""
+    """Latest reading per pair (pairs with no row in the window are left out), highest volume first.
+    Without `pairs`, the unordered pairs, and with `directed` each direction beside them."""
     start = version.last_day - dt.timedelta(days=window_days + 7)
     stmt = (
         select(RelationIndexRow)
         .where(_version_filter(version), RelationIndexRow.day >= start)
         .order_by(RelationIndexRow.day)
     )
+    if pairs is None and not directed:
+        stmt = stmt.where(RelationIndexRow.direction == "")
     by_pair: dict[CountryPair, list[RelationIndexRow]] = defaultdict(list)
     wanted = set(pairs) if pairs is not None else None
     for row in session.scalars(stmt):
-        pair = CountryPair(row.country_a, row.country_b)
+        pair = CountryPair(row.country_a, row.country_b, row.direction)
         if wanted is None or pair in wanted:
             by_pair[pair].append(row)
     spark_start = version.last_day - dt.timedelta(days=window_days - 1)
@@ -232,9 +237,12 @@ def pair_series(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[RelationIndexRow]:
-    """The pair's daily rows in [start, end], oldest first."""
+    """The pair's daily rows in [start, end], oldest first (of its direction: see CountryPair)."""
     stmt = select(RelationIndexRow).where(
-        _version_filter(version), RelationIndexRow.country_a == pair.a, RelationIndexRow.country_b == pair.b
+        _version_filter(version),
+        RelationIndexRow.country_a == pair.a,
+        RelationIndexRow.country_b == pair.b,
+        RelationIndexRow.direction == pair.direction,
     )
     if start is not None:
         stmt = stmt.where(RelationIndexRow.day >= start)
@@ -257,6 +265,7 @@ def day_sentences(
             _version_filter(version),
             RelationIndexRow.country_a == pair.a,
             RelationIndexRow.country_b == pair.b,
+            RelationIndexRow.direction == pair.direction,
             RelationIndexRow.day == day,
         )
     ).first()
@@ -283,6 +292,8 @@ def day_sentences(
             sentence_day() == day,
         )
     )
+    if pair.source is not None:
+        stmt = stmt.where(Sentence.source_country == pair.source)
     found = list(session.execute(stmt))
     items: list[DaySentence] = []
     if found:

@@ -15,6 +15,7 @@ def run(ctx: RunContext, name: str | None = None) -> dict[str, float]:
     with mlflow.register=false, log the pyfunc model only."""
     import mlflow
 
+    from newsmodel.export.package import model_languages
     from newsmodel.registry.register import log_pyfunc_model, tag_model_version
     from newsmodel.settings import get_settings
 
@@ -43,6 +44,8 @@ def run(ctx: RunContext, name: str | None = None) -> dict[str, float]:
             "run_id": ctx.run_id,
             "test_macro_f1": f"{metrics['test_macro_f1']:.4f}",
             "int8_test_accuracy": f"{metrics['int8_test_accuracy']:.4f}",
+            # What the scorer may give this version ("en", "en,ko").
+            "languages": ",".join(model_languages(ctx.cfg.model)),
         },
     )
     ctx.client.set_tag(ctx.run_id, "registered_model", f"{name}/{version}")

@@ -1,9 +1,10 @@
 """TextRank sentence importance: PageRank (networkx) over a sentence-similarity graph.
 
 Similarity is the original TextRank's (Mihalcea & Tarau 2004): shared content words divided by
-the sum of the log lengths. Content words are lower-cased English words minus scikit-learn's
-stop words, or Kiwi's noun / verb / foreign-word morphemes for Korean (particles attach to
-Korean words, so whole words rarely repeat).
+the sum of the log lengths. Content words are lower-cased English words minus the stop words in
+stop_words_en.txt (scikit-learn's list, kept as a data file so serving needs no scikit-learn), or
+Kiwi's noun / verb / foreign-word morphemes for Korean (particles attach to Korean words, so
+whole words rarely repeat).
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 
-__all__ = ["content_words", "textrank_scores"]
+__all__ = ["content_words", "english_stop_words", "textrank_scores"]
 
 _WORD = re.compile(r"[^\W_]+")
 _KO_CONTENT_TAGS = ("NNG", "NNP", "NNB", "VV", "VA", "SL", "SH", "XR")
 
 
-def _english_stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
+@cache
+def english_stop_words() -> frozenset[str]:
+    """The English stop words (read once from the package's stop_words_en.txt)."""
+    text = resources.files("newsmodel.text").joinpath("stop_words_en.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def content_words(sentence: str, language: str = "en") -> set[str]:
@@ -29,7 +33,7 @@ def content_words(sentence: str, language: str = "en") -> set[str]:
         from newsmodel.text.sentences import _kiwi
 
         return {t.form.lower() for t in _kiwi().tokenize(sentence) if t.tag.startswith(_KO_CONTENT_TAGS)}
-    stop = _english_stop_words()
+    stop = english_stop_words()
     return {w for w in (m.lower() for m in _WORD.findall(sentence)) if w not in stop and len(w) > 1}
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsmodel.errors import DataError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["read_db_sentences", "read_text_file"]
 
@@ -21,11 +25,10 @@ def read_text_file(path: str | Path, limit: int | None = None) -> list[str]:
     return texts[:limit] if limit else texts
 
 
-def read_db_sentences(database_url: str, limit: int | None = None, language: str | None = "en") -> list[str]:
+def read_db_sentences(session: Session, limit: int | None = None, language: str | None = "en") -> list[str]:
     """Crawled sentences (the `sentences` table), newest first, optionally one language."""
     from sqlalchemy import select
 
-    from newsmodel.db import connect, session_scope
     from newsmodel.db.models import Sentence
 
     query = select(Sentence.text).order_by(Sentence.id.desc())
@@ -33,9 +36,7 @@ def read_db_sentences(database_url: str, limit: int | None = None, language: str
         query = query.where(Sentence.language == language)
     if limit:
         query = query.limit(limit)
-    connect(database_url)  # one actionable line if the database is not there
-    with session_scope(database_url) as session:
-        texts = [t for t in session.scalars(query) if t and t.strip()]
+    texts = [t for t in session.scalars(query) if t and t.strip()]
     if not texts:
         raise DataError(
             f"no {language or ''} sentences in the database: crawl and preprocess first, or use --text-file"

@@ -48,11 +48,13 @@ def load_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:
         examples = datasets.load_conflibert(data_dir(data_cfg), scheme=scheme)
     elif data_cfg.source == "db":
         # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
+        from newsmodel.db import open_database
         from newsmodel.labels.store import load_examples as load_db_examples
         from newsmodel.settings import get_settings
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
-        examples = load_db_examples(get_settings().database_url, scheme, origins or None)
+        with open_database(get_settings().database_url) as db, db.transaction() as session:
+            examples = load_db_examples(session, scheme, origins or None)
     else:
         raise ConfigError(
             f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"

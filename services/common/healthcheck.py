@@ -8,6 +8,7 @@ HEALTHCHECK and Kubernetes exec probes read:
     healthcheck http http://127.0.0.1:8000/health       # 2xx within --timeout
     healthcheck process crawler schedule                  # a process whose argv holds these words
     healthcheck sql [--env DATABASE_URL]                  # SELECT 1 on that database
+    healthcheck heartbeat [--max-age 120] [--instance H]  # crawler scheduler H beat lately
     healthcheck tcp redis 6379                            # something accepts connections
 
 Standard library only (plus SQLAlchemy for `sql`, present in every project image), so it
@@ -17,15 +18,18 @@ runs in under a second and cannot break when the application's own imports do.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import socket
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-__all__ = ["check_http", "check_process", "check_sql", "check_tcp", "main"]
+__all__ = ["check_heartbeat", "check_http", "check_process", "check_sql", "check_tcp", "main"]
 
 
 class Unhealthy(Exception):
@@ -83,28 +87,70 @@ def check_process(words: Sequence[str], proc_root: Path = Path("/proc")) -> str:
     raise Unhealthy(f"no process runs {' '.join(words)!r}")
 
 
-def check_sql(env_name: str, timeout: float) -> str:
-    """SELECT 1 on the database named by the environment variable `env_name`."""
+@contextmanager
+def _database(env_name: str, timeout: float) -> Iterator[tuple[Any, str]]:
+    """A connection to the database named by `env_name`, and its address (password hidden)."""
     url = os.environ.get(env_name, "")
     if not url:
         raise Unhealthy(f"{env_name} is not set")
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
+    address = parsed.render_as_string(hide_password=True)
     connect_args = (
         {"connect_timeout": int(max(timeout, 1))} if parsed.get_backend_name() == "postgresql" else {}
     )
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False)
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error is "unhealthy", with its first line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise Unhealthy(f"{env_name} ({parsed.render_as_string(hide_password=True)}): {first}") from exc
+        try:
+            conn = engine.connect()
+        except Exception as exc:  # any driver error is "unhealthy", with its first line
+            raise Unhealthy(f"{env_name} ({address}): {_first_line(exc)}") from exc
+        with conn:
+            yield conn, address
     finally:
         engine.dispose()
-    return f"{env_name} answers ({parsed.render_as_string(hide_password=True)})"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def check_sql(env_name: str, timeout: float) -> str:
+    """SELECT 1 on the database named by the environment variable `env_name`."""
+    from sqlalchemy import text
+
+    with _database(env_name, timeout) as (conn, address):
+        try:
+            conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise Unhealthy(f"{env_name} ({address}): {_first_line(exc)}") from exc
+    return f"{env_name} answers ({address})"
+
+
+def check_heartbeat(env_name: str, instance: str, max_age_s: float, timeout: float) -> str:
+    """The crawler scheduler `instance` wrote its row in `crawler_heartbeats` within `max_age_s`
+    (it writes every 30 s): its loop is alive and it can reach the database."""
+    from sqlalchemy import text
+
+    with _database(env_name, timeout) as (conn, address):
+        try:
+            beat_at = conn.execute(
+                text("SELECT beat_at FROM crawler_heartbeats WHERE instance = :i"), {"i": instance}
+            ).scalar()
+        except Exception as exc:
+            raise Unhealthy(f"{env_name} ({address}): {_first_line(exc)}") from exc
+    if beat_at is None:
+        raise Unhealthy(f"crawler {instance} never beat into {address}")
+    if isinstance(beat_at, str):  # SQLite hands back text
+        beat_at = dt.datetime.fromisoformat(beat_at)
+    if beat_at.tzinfo is None:  # stored as UTC
+        beat_at = beat_at.replace(tzinfo=dt.UTC)
+    age = (dt.datetime.now(dt.UTC) - beat_at).total_seconds()
+    if age > max_age_s:
+        raise Unhealthy(f"crawler {instance} last beat {age:.0f}s ago (more than {max_age_s:.0f}s)")
+    return f"crawler {instance} beat {age:.0f}s ago"
 
 
 def check_tcp(host: str, port: int, timeout: float) -> str:
@@ -127,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
     proc.add_argument("words", nargs="+")
     sql = sub.add_parser("sql", help="SELECT 1 on the database in an environment variable")
     sql.add_argument("--env", default="DATABASE_URL", help="variable holding the URL")
+    beat = sub.add_parser("heartbeat", help="a crawler scheduler beat into the database lately")
+    beat.add_argument("--env", default="DATABASE_URL", help="variable holding the URL")
+    beat.add_argument("--instance", default=None, help="scheduler instance (default: this host name)")
+    beat.add_argument("--max-age", type=float, default=120.0, help="seconds (default 120)")
     tcp = sub.add_parser("tcp", help="a TCP port accepts connections")
     tcp.add_argument("host")
     tcp.add_argument("port", type=int)
@@ -142,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = check_process(args.words)
         elif args.check == "sql":
             message = check_sql(args.env, args.timeout)
+        elif args.check == "heartbeat":
+            instance = args.instance or os.environ.get("CRAWLER_INSTANCE") or socket.gethostname()
+            message = check_heartbeat(args.env, instance, args.max_age, args.timeout)
         else:
             message = check_tcp(args.host, args.port, args.timeout)
     except Unhealthy as exc:

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,6 +132,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interva
             return time.monotonic() - start
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def wait_for_relations(client: httpx.Client, model_name: str, timeout: float = 60.0) -> dict[str, Any]:
+    """`GET /v1/relations` for `model_name` once its index exists (404 until then)."""
+    found: dict[str, Any] = {}
+
+    def indexed() -> bool:
+        r = client.get("/v1/relations", params={"model_name": model_name})
+        if r.status_code == 200:
+            found.update(r.json())
+        return r.status_code == 200
+
+    wait_until(indexed, timeout, f"the relation index of {model_name}", interval=0.5)
+    return found
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from newsmodel.db.models import Article, Prediction, Sentence
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
 
 __all__ = ["insert_sentences", "prediction_counts"]
 
@@ -16,14 +16,14 @@ TEMPLATES = (
 )
 
 
-def insert_sentences(url: str, n: int) -> list[int]:
+def insert_sentences(url: str, n: int, language: str = "en") -> list[int]:
     with session_scope(url) as s:
         article = Article(
-            canonical_url=f"https://example.test/a/{n}",
-            url=f"https://example.test/a/{n}",
+            canonical_url=f"https://example.test/a/{language}/{n}",
+            url=f"https://example.test/a/{language}/{n}",
             content_hash="0" * 64,
             body="...",
-            language="en",
+            language=language,
         )
         s.add(article)
         s.flush()
@@ -31,8 +31,10 @@ def insert_sentences(url: str, n: int) -> list[int]:
             Sentence(
                 article_id=article.id,
                 position=i,
-                text=TEMPLATES[i % 3].format(i=i),
-                language="en",
+                text=TEMPLATES[i % 3].format(i=i)
+                if language == "en"
+                else f"한국과 일본이 {i}차 협의를 했다.",
+                language=language,
                 country_a="JPN",
                 country_b="KOR",
             )

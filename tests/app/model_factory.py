@@ -44,6 +44,7 @@ def build_model_dir(
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import BertConfig, BertForSequenceClassification
 
+    from newsmodel.export.onnx_export import torchscript_exporter_warning_silenced
     from newsmodel.training.tokenizer import train_wordpiece
 
     out = Path(out_dir)
@@ -86,7 +87,7 @@ def build_model_dir(
         def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
             return self.inner(**dict(zip(input_names, tensors, strict=True))).logits
 
-    with torch.no_grad():
+    with torchscript_exporter_warning_silenced(), torch.no_grad():
         torch.onnx.export(
             _Wrapped(),
             args,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Registry, wait_until
+from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Registry, wait_for_relations, wait_until
 from tests.app.jobdata import insert_sentences, prediction_counts
 
 pytestmark = pytest.mark.slow
@@ -38,3 +38,6 @@ def test_embedded_mode_caches_in_memory_and_runs_jobs_in_process(
     )
     assert client.get(f"/v1/jobs/{job_id}", headers=API_KEY_HEADERS).json()["done"] == 40
     assert prediction_counts(sqlite_url, registry.name) == (40, 40)
+    # The job's version is indexed in the same thread once it succeeds.
+    relations = wait_for_relations(client, registry.name)
+    assert relations["pairs"][0]["pair"] == "JPN-KOR" and relations["pairs"][0]["sentence_count"] == 40

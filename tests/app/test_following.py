@@ -232,3 +232,12 @@ def test_a_version_that_fails_to_load_keeps_the_old_one(
     ready = client.get("/ready")
     assert ready.status_code == 200 and ready.json()["checks"]["model"]["load_error"]["version"] == v2
     assert _version(client) == v1
+    # What clients see names no server folder (the error said where the model cache is).
+    state_dir = str(Path(app_env["NEWSMODEL_STATE_DIR"]).resolve())
+    assert state_dir not in client.get("/v1/model").text and state_dir not in ready.text
+    assert "<model cache>" in model["following"]["load_error"]["error"]
+
+    # Rolled back to v1: nothing live is failing any more, so the error is no longer reported.
+    registry.set_alias(v1)
+    wait_until(lambda: not failure_reported(), 30, "the load error to clear after the rollback")
+    assert client.get("/ready").json()["checks"]["model"].get("load_error") is None

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from newsmodel.db.models import Article, Prediction, RelationIndexRow, ScoringJob, Sentence
-from newsmodel.db.session import session_scope
 from tests.app.conftest import Registry, wait_until
+from tests.support.db import session_scope
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_pipeline_preprocesses_scores_and_indexes(
 
     probe = Celery("pipeline-probe", broker=private_redis.url)
     try:
-        probe.send_task("app.tasks.run_pipeline", queue="newsmodel")
+        probe.send_task("app.celery_tasks.run_pipeline", queue="newsmodel")
     finally:
         probe.close()
 

@@ -51,14 +51,14 @@ def test_bad_requests_get_clear_4xx(registry: Registry, app_env: dict[str, str],
     r = client.post("/v1/predict", content=b'{"sentences": [', headers={"Content-Type": "application/json"})
     _assert_error(r, 422, "JSON", "malformed JSON")
     huge = json.dumps({"sentences": ["word " * 1000]}).encode()
-    _assert_error(client.post("/v1/predict", content=huge), 422, "APP_MAX_BODY_BYTES", "huge body")
+    _assert_error(client.post("/v1/predict", content=huge), 413, "APP_MAX_BODY_BYTES", "huge body")
 
     def chunks():  # no Content-Length: the limit must still hold while streaming
         for _ in range(10):
             yield b" " * 1000
 
     r = client.post("/v1/predict", content=chunks(), headers={"Content-Type": "application/json"})
-    _assert_error(r, 422, "APP_MAX_BODY_BYTES", "huge chunked body")
+    _assert_error(r, 413, "APP_MAX_BODY_BYTES", "huge chunked body")
 
     # Jobs need a key; a wrong key and a missing key are both 401 with a message.
     _assert_error(client.post("/v1/jobs", json={}), 401, "X-API-Key", "no key")
@@ -104,3 +104,19 @@ def test_predict_can_require_a_key(registry: Registry, app_env: dict[str, str], 
     r = client.post("/v1/predict", json={"text": "Seoul and Tokyo"}, headers=API_KEY_HEADERS)
     assert r.status_code == 200
     assert r.json()["predictions"][0]["country_pairs"] == [["JPN", "KOR"]]
+    # who acts on whom, read with the article's date ("Khrushchev" is Moscow in 1960)
+    body = {"sentences": ["Khrushchev warned Washington.", "Seoul and Tokyo met."], "date": "1960-05-01"}
+    r = client.post("/v1/predict", json=body, headers=API_KEY_HEADERS)
+    first, second = r.json()["predictions"]
+    assert [d["label"] for d in first["directions"]] == ["RUS>USA"]
+    assert first["directions"][0]["source"] == "RUS" and 0 < first["directions"][0]["confidence"] <= 1
+    assert [d["label"] for d in second["directions"]] == ["JPN-KOR"]
+    bad = client.post("/v1/predict", json={"text": "x", "date": "May 1960"}, headers=API_KEY_HEADERS)
+    assert bad.status_code == 422
+    # Korean sentences in the corpus wait for a model that reads Korean; /v1/model counts them
+    from tests.app.jobdata import insert_sentences
+
+    insert_sentences(app_env["DATABASE_URL"], 3, language="ko")
+    model = client.get("/v1/model").json()
+    assert model["serving"]["languages"] == ["en"]
+    assert model["pending_by_language"] == {"ko": 3}

@@ -1,16 +1,22 @@
-"""Chunked scoring straight against the database: idempotent on Postgres and SQLite."""
+"""Chunked scoring straight against the database: idempotent on Postgres and SQLite.
+
+On Postgres each test runs in a transaction rolled back at its end (`rollback_db`); the
+chunk's own units of work are SAVEPOINTs inside it."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app import jobs
+from app import scoring_jobs
 from app.model_follower import ModelHandle
+from newsmodel.db.session import Database
 from newsmodel.predictor import OnnxPredictor
 from tests.app.jobdata import insert_sentences, prediction_counts
+from tests.support.db import as_database, session_scope
 
 
 @pytest.fixture(scope="module")
@@ -20,65 +26,116 @@ def handle(tiny_models: dict[str, Path]) -> ModelHandle:
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
-def url(request: pytest.FixtureRequest) -> str:
-    fixture = "db" if request.param == "postgres" else "sqlite_url"
-    return str(request.getfixturevalue(fixture))
+def database(request: pytest.FixtureRequest) -> Database:
+    if request.param == "postgres":
+        return request.getfixturevalue("rollback_db")  # type: ignore[no-any-return]
+    return as_database(request.getfixturevalue("sqlite_url"))
 
 
-def _run(url: str, job_id: str, handle: ModelHandle, chunk: int) -> list[jobs.ChunkResult]:
+def _run(database: Database, job_id: str, handle: ModelHandle, chunk: int) -> list[scoring_jobs.ChunkResult]:
     results = []
     while True:
-        results.append(jobs.score_chunk(url, job_id, handle, chunk))
+        results.append(scoring_jobs.score_chunk(database, job_id, handle, chunk))
         if not results[-1].more:
             return results
 
 
-def test_chunks_score_everything_once_and_reruns_add_nothing(url: str, handle: ModelHandle) -> None:
-    insert_sentences(url, 25)
-    job = jobs.create_job(url, "score", {}, handle.name)
-    results = _run(url, job["id"], handle, chunk=10)
+def _create(database: Database, params: dict[str, Any], name: str) -> dict[str, Any]:
+    with session_scope(database) as session:
+        return scoring_jobs.create_job(session, "score", params, name)
+
+
+def _get(database: Database, job_id: str) -> dict[str, Any]:
+    with session_scope(database) as session:
+        return scoring_jobs.get_job(session, job_id)
+
+
+def test_chunks_score_everything_once_and_reruns_add_nothing(database: Database, handle: ModelHandle) -> None:
+    insert_sentences(database, 25)
+    job = _create(database, {}, handle.name)
+    results = _run(database, job["id"], handle, chunk=10)
     assert [r.scored for r in results] == [10, 10, 5]
-    done = jobs.get_job(url, job["id"])
+    done = _get(database, job["id"])
     assert done["status"] == "succeeded" and done["done"] == 25 and done["total"] == 25
     assert done["model_version"] == "1"
-    assert prediction_counts(url, handle.name) == (25, 25)
+    assert prediction_counts(database, handle.name) == (25, 25)
 
-    again = jobs.create_job(url, "score", {}, handle.name)
-    assert [r.scored for r in _run(url, again["id"], handle, chunk=10)] == [0]
-    assert jobs.get_job(url, again["id"])["done"] == 0
-    assert prediction_counts(url, handle.name) == (25, 25)
+    again = _create(database, {}, handle.name)
+    assert [r.scored for r in _run(database, again["id"], handle, chunk=10)] == [0]
+    assert _get(database, again["id"])["done"] == 0
+    assert prediction_counts(database, handle.name) == (25, 25)
 
 
-def test_redelivered_chunk_inserts_nothing_twice(url: str, handle: ModelHandle) -> None:
+def test_sentences_in_languages_the_model_does_not_read_stay_pending(
+    database: Database, handle: ModelHandle, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """An English model never scores Korean sentences: they wait, counted per language, for a
+    version whose label map says it reads Korean."""
+    import json
+    import shutil
+
+    insert_sentences(database, 6)
+    insert_sentences(database, 4, language="ko")
+    assert handle.predictor.label_map.languages == ("en",)  # packaged before the field: English
+    job = _create(database, {}, handle.name)
+    _run(database, job["id"], handle, chunk=10)
+    done = _get(database, job["id"])
+    assert (done["status"], done["done"], done["total"]) == ("succeeded", 6, 6)
+    assert done["params"]["pending_other_languages"] == {"ko": 4}
+    with session_scope(database) as s:
+        assert scoring_jobs.pending_by_language(s, handle) == {"ko": 4}
+
+    bilingual = tmp_path / "bilingual"
+    shutil.copytree(tiny_models["a"], bilingual)
+    label_map = json.loads((bilingual / "label_map.json").read_text())
+    (bilingual / "label_map.json").write_text(json.dumps({**label_map, "languages": ["en", "ko"]}))
+    reads_korean = ModelHandle(
+        handle.name,
+        "2",
+        "alias champion",
+        OnnxPredictor.from_dir(bilingual, intra_op_threads=1),
+        time.time(),
+        0.0,
+    )
+    job2 = _create(database, {}, handle.name)
+    _run(database, job2["id"], reads_korean, chunk=10)
+    assert _get(database, job2["id"])["done"] == 10
+    with session_scope(database) as s:
+        assert scoring_jobs.pending_by_language(s, reads_korean) == {}
+
+
+def test_redelivered_chunk_inserts_nothing_twice(database: Database, handle: ModelHandle) -> None:
     """A worker killed after its insert but before the ack: the chunk runs again."""
-    insert_sentences(url, 8)
-    job = jobs.create_job(url, "score", {}, handle.name)
-    jobs.score_chunk(url, job["id"], handle, 5)
+    insert_sentences(database, 8)
+    job = _create(database, {}, handle.name)
+    scoring_jobs.score_chunk(database, job["id"], handle, 5)
     # Two rows the 'next' chunk would pick, written by a concurrent runner in the meantime.
-    other = jobs.create_job(url, "score", {"limit": 2}, handle.name)
-    _run(url, other["id"], handle, chunk=5)
-    results = _run(url, job["id"], handle, chunk=5)
+    other = _create(database, {"limit": 2}, handle.name)
+    _run(database, other["id"], handle, chunk=5)
+    results = _run(database, job["id"], handle, chunk=5)
     assert sum(r.scored for r in results) == 1
-    assert prediction_counts(url, handle.name) == (8, 8)
-    assert jobs.get_job(url, job["id"])["status"] == "succeeded"
+    assert prediction_counts(database, handle.name) == (8, 8)
+    assert _get(database, job["id"])["status"] == "succeeded"
 
 
-def test_limit_cancel_and_supersede(url: str, handle: ModelHandle) -> None:
-    insert_sentences(url, 30)
-    limited = jobs.create_job(url, "score", {"limit": 12}, handle.name)
-    _run(url, limited["id"], handle, chunk=5)
-    assert jobs.get_job(url, limited["id"])["done"] == 12
+def test_limit_cancel_and_supersede(database: Database, handle: ModelHandle) -> None:
+    insert_sentences(database, 30)
+    limited = _create(database, {"limit": 12}, handle.name)
+    _run(database, limited["id"], handle, chunk=5)
+    assert _get(database, limited["id"])["done"] == 12
 
-    cancelled = jobs.create_job(url, "score", {}, handle.name)
-    jobs.score_chunk(url, cancelled["id"], handle, 5)
-    jobs.request_cancel(url, cancelled["id"])
-    result = jobs.score_chunk(url, cancelled["id"], handle, 5)
+    cancelled = _create(database, {}, handle.name)
+    scoring_jobs.score_chunk(database, cancelled["id"], handle, 5)
+    with session_scope(database) as session:
+        scoring_jobs.request_cancel(session, cancelled["id"])
+    result = scoring_jobs.score_chunk(database, cancelled["id"], handle, 5)
     assert result.status == "cancelled" and not result.more
 
-    moved = jobs.create_job(url, "score", {}, handle.name)
-    jobs.score_chunk(url, moved["id"], handle, 5)
+    moved = _create(database, {}, handle.name)
+    scoring_jobs.score_chunk(database, moved["id"], handle, 5)
     newer = ModelHandle(handle.name, "2", handle.via, handle.predictor, time.time(), 0.0)
-    result = jobs.score_chunk(url, moved["id"], newer, 5)
+    result = scoring_jobs.score_chunk(database, moved["id"], newer, 5)
     assert result.status == "superseded"
-    assert "v2" in (jobs.get_job(url, moved["id"])["error"] or "")
-    assert jobs.count_jobs(url) == {"succeeded": 1, "cancelled": 1, "superseded": 1}
+    assert "v2" in (_get(database, moved["id"])["error"] or "")
+    with session_scope(database) as session:
+        assert scoring_jobs.count_jobs(session) == {"succeeded": 1, "cancelled": 1, "superseded": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import API_KEY_HEADERS, Registry, wait_until
+from tests.app.conftest import API_KEY_HEADERS, Registry, wait_for_relations, wait_until
 from tests.app.jobdata import insert_sentences, prediction_counts
 
 pytestmark = pytest.mark.slow
@@ -56,6 +56,9 @@ def test_killed_worker_job_completes_without_duplicates(
     final = job()
     assert final["done"] == N_SENTENCES and final["total"] == N_SENTENCES
     assert prediction_counts(db, registry.name) == (N_SENTENCES, N_SENTENCES)
+    # A job submitted through the API refreshes the relation index too (its last chunk queues it).
+    relations = wait_for_relations(client, registry.name)
+    assert relations["model_version"] == version and relations["pairs"][0]["pair"] == "JPN-KOR"
 
     # Re-running scores nothing new: predictions are unique per (sentence, model, version).
     r = client.post("/v1/jobs", json={}, headers=API_KEY_HEADERS)

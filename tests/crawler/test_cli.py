@@ -17,12 +17,12 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from crawler.runner import run_sources
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import run_sources
 from crawler.sources import load_sources
 from crawler.testing import FixtureSite, serve
 from newsmodel.db.models import Article, CrawlRun, Source
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
 
 
 def write_sources(path: Path, *entries: dict[str, object]) -> Path:

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.crawl import SourceRunResult
+from crawler.http_cache import ValidatorStore, url_key
 from crawler.locks import source_lock
-from crawler.runner import all_failed, run_sources
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import all_failed, run_sources
+from crawler.source_run import SourceRunResult
 from crawler.sources import SourceConfig, load_sources
 from crawler.testing import FixtureSite, write_fixture_sources
-from crawler.validators import ValidatorStore
-from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
-from newsmodel.db.session import session_scope
+from newsmodel.db.models import Article, ArticleLink, CrawlRun, HttpValidator, Source
+from tests.support.db import as_database, session_scope
 
 GOOD_RSS = {
     "/articles/seoul-tokyo-trade-pact.html",
@@ -38,6 +38,13 @@ def run_row(db: str, run_id: int | None) -> CrawlRun:
         row = s.get(CrawlRun, run_id)
         assert row is not None
         return row
+
+
+def saved_validators(db: str, url: str) -> dict[str, str | None] | None:
+    """What the crawler saved for conditional GET of `url` (None: nothing)."""
+    with session_scope(db) as s:
+        row = s.get(HttpValidator, url_key(url))
+        return None if row is None else {"etag": row.etag, "last_modified": row.last_modified}
 
 
 def counts(row: CrawlRun) -> dict[str, int]:
@@ -72,7 +79,7 @@ def test_rss_feed_stores_every_good_article_once(
         assert len(art.content_hash) == 64 and art.crawl_run_id == row.id
         # Tagged by newsmodel's detector: Seoul/Korea, Tokyo/Japan, the United States, China.
         assert art.countries == ["CHN", "JPN", "KOR", "USA"]
-        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).tuples().all())
+        tags = dict(s.execute(select(Article.canonical_url, Article.countries)).all())
         assert tags[site.url("/articles/delhi-moscow-energy.html")] == ["IND", "RUS", "USA"]
         src = s.scalars(select(Source).where(Source.name == "fx-rss")).one()
         assert (src.country, src.kind, src.language) == ("USA", "rss", "en")
@@ -82,9 +89,13 @@ def test_rss_feed_stores_every_good_article_once(
 def test_every_fault_is_counted_with_its_reason(
     db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
 ) -> None:
-    [result] = crawl([make_source("fx-faults", "rss", "/feeds/faults.xml")], crawler_settings)
+    faults = make_source("fx-faults", "rss", "/feeds/faults.xml")
+    [result] = crawl([faults], crawler_settings)
 
     row = run_row(db, result.run_id)
+    # A run with failed articles saves no validators: the next run reads the feed in full and
+    # offers the failed articles again instead of getting 304 Not Modified.
+    assert saved_validators(db, faults.urls[0]) is None
     # 13 items: three recover (500 once, 429 + Retry-After, a 301), ten fail; the empty
     # page is fetched but holds no article.
     assert counts(row) == {"discovered": 13, "fetched": 4, "new": 3, "duplicate": 0, "failed": 10}
@@ -191,10 +202,11 @@ def test_conditional_get_skips_an_unchanged_feed(
     db: str, site: FixtureSite, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
 ) -> None:
     atom = make_source("fx-atom", "atom", "/feeds/atom.xml")
-    store = ValidatorStore(crawler_settings.http_cache_path)
-    [first] = crawl([atom], crawler_settings, validators=store)
-    # A new process reads the validators back from the state dir.
-    [second] = crawl([atom], crawler_settings, validators=ValidatorStore(crawler_settings.http_cache_path))
+    [first] = crawl([atom], crawler_settings)
+    # A new crawl session (another process, another replica, the next CronJob pod) with a state
+    # dir of its own reads the validators back from the database.
+    elsewhere = crawler_settings.model_copy(update={"state_dir": crawler_settings.state_dir / "other-pod"})
+    [second] = crawl([atom], elsewhere)
 
     assert counts(run_row(db, first.run_id))["new"] == 2
     assert counts(run_row(db, second.run_id)) == {
@@ -206,7 +218,8 @@ def test_conditional_get_skips_an_unchanged_feed(
     }
     assert run_row(db, second.run_id).status == "succeeded"
     assert site.hits["/feeds/atom.xml"] == 2  # asked twice, answered 304 the second time
-    assert crawler_settings.http_cache_path.exists()
+    saved = saved_validators(db, atom.urls[0])
+    assert saved is not None and saved["etag"] and saved["last_modified"]
 
 
 def test_malformed_feed_fails_the_run_and_the_others_go_on(
@@ -266,7 +279,7 @@ def test_a_source_locked_elsewhere_is_skipped(
     db: str, make_source: Callable[..., SourceConfig], crawler_settings: CrawlerSettings
 ) -> None:
     rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
-    with source_lock(db, "fx-rss", crawler_settings.lock_dir):
+    with source_lock(as_database(db), "fx-rss", crawler_settings.lock_dir):
         [result] = crawl([rss], crawler_settings)
     assert result.status == "skipped" and result.run_id is None
     with session_scope(db) as s:
@@ -281,7 +294,7 @@ def test_sqlite_demo_mode_uses_a_file_lock(
 ) -> None:
     settings = crawler_settings.model_copy(update={"database_url": sqlite_url})
     rss = make_source("fx-rss", "rss", "/feeds/rss.xml")
-    with source_lock(sqlite_url, "fx-rss", settings.lock_dir):
+    with source_lock(as_database(sqlite_url), "fx-rss", settings.lock_dir):
         [skipped] = crawl([rss], settings)
     [result] = crawl([rss], settings)
     assert skipped.status == "skipped"
@@ -296,7 +309,7 @@ def test_without_a_country_detector_the_tags_stay_null(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No detector installed (a crawler image without it): NULL means "not tagged", never a guess."""
-    monkeypatch.setattr("crawler.runner.load_tagger", lambda: None)
+    monkeypatch.setattr("crawler.shared_session.load_tagger", lambda: None)
     [result] = crawl([make_source("fx-atom", "atom", "/feeds/atom.xml")], crawler_settings)
     assert result.counts.new == 2
     with session_scope(db) as s:

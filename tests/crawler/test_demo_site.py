@@ -20,15 +20,15 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.extract import extract_article
-from crawler.runner import run_sources
 from crawler.settings import CrawlerSettings
+from crawler.shared_session import run_sources
 from crawler.sources import load_sources
 from crawler.testing import FixtureSite, demo_source_entries, write_demo_sources
 from crawler.testing.demo_news import load_demo_news
 from newsmodel.countries import get_detector
 from newsmodel.db.models import Article, ArticleLink, CrawlRun, Source
-from newsmodel.db.session import session_scope
 from newsmodel.preprocess.pipeline import process_article
+from tests.support.db import session_scope
 
 FOCUS = ("KOR", "PRK", "USA", "CHN", "JPN", "IND", "RUS")
 REPO = Path(__file__).resolve().parents[2]
@@ -83,8 +83,8 @@ def test_crawling_the_demo_sources_stores_every_story_once(
         runs = s.scalars(select(CrawlRun)).all()
         assert sum(r.failed for r in runs) == 0 and sum(r.new for r in runs) == len(news.articles)
         articles = s.scalars(select(Article)).all()
-        links = s.execute(select(ArticleLink.canonical_url, ArticleLink.article_id)).tuples().all()
-        source_country = dict(s.execute(select(Source.name, Source.country)).tuples().all())
+        links = s.execute(select(ArticleLink.canonical_url, ArticleLink.article_id)).all()
+        source_country = dict(s.execute(select(Source.name, Source.country)).all())
         by_title = {a.title: a for a in articles}
 
         # Every story once; every page (copies included) is a link to its story, none unfetched.

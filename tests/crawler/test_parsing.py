@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.crawl import _run_bounded
 from crawler.discovery import parse_feed, parse_listing, parse_sitemap
 from crawler.errors import ParseError
 from crawler.extract import content_hash, extract_article
+from crawler.source_run import _run_bounded
 from crawler.testing import SITE_DIR
 from crawler.urls import canonicalize, resolve
 from newsmodel.errors import DependencyUnavailable

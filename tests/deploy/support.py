@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -30,7 +30,7 @@ __all__ = [
     "Dockerfile",
     "compose_command",
     "compose_config",
-    "dependency_closure",
+    "locked_packages",
     "modules_missing_from",
     "project_scripts",
     "resolve_command",
@@ -180,24 +180,35 @@ class Dockerfile:
             return json.loads(value)
         return ["/bin/sh", "-c", value]
 
-    def pip_installs(self) -> list[str]:
-        """Every `pip install ...` command in RUN instructions, flags and all."""
+    def run_commands(self, pattern: str) -> list[str]:
+        """The arguments of every command in RUN instructions that matches `pattern` (a regex
+        ending where the arguments start), e.g. `pip install` or `uv export`."""
         out = []
         for inst in self.all("RUN"):
             for part in re.split(r"&&|;|\|\|", inst.value):
-                part = part.strip()
-                match = re.search(r"\bpip install\b(.*)", part)
+                match = re.search(pattern + r"\b(.*)", part.strip())
                 if match:
                     out.append(match.group(1).strip())
         return out
 
+    def pip_installs(self) -> list[str]:
+        """Every `pip install ...` / `uv pip install ...` command in RUN instructions, flags and all."""
+        return self.run_commands(r"\bpip install")
+
+    def lock_selectors(self) -> list[str]:
+        """The `--extra X` / `--only-group X` / `--group X` options of the `uv export` of uv.lock."""
+        selectors = []
+        for line in self.run_commands(r"\buv export"):
+            tokens = shlex.split(line)
+            for i, token in enumerate(tokens[:-1]):
+                if token in ("--extra", "--only-group", "--group"):
+                    selectors += [token, tokens[i + 1]]
+        return selectors
+
     def installed_extras(self) -> set[str]:
-        """Extras of the project installed by `pip install ".[a,b]"`."""
-        extras: set[str] = set()
-        for line in self.pip_installs():
-            for group in re.findall(r"""["']?\.\[([a-z0-9_,\-]+)\]["']?""", line):
-                extras.update(x.strip() for x in group.split(","))
-        return extras
+        """Extras of the project the image installs from the lock (`uv export --extra X`)."""
+        selectors = self.lock_selectors()
+        return {selectors[i + 1] for i in range(0, len(selectors), 2) if selectors[i] == "--extra"}
 
     def copy_sources(self) -> list[str]:
         """Source paths of COPY instructions that read the build context (not --from=stage)."""
@@ -211,41 +222,42 @@ class Dockerfile:
         return out
 
 
-# --- dependency closure of an install target ---------------------------------------------
+# --- what an image installs: uv.lock ------------------------------------------------------
 
 
-def _requirements(dist_name: str, extras: frozenset[str]) -> Iterator[tuple[str, frozenset[str]]]:
-    try:
-        dist = metadata.distribution(dist_name)
-    except metadata.PackageNotFoundError:
-        return
-    for raw in dist.requires or []:
-        req = Requirement(raw)
-        if req.marker is not None:
-            env_extras = extras or frozenset({""})
-            if not any(req.marker.evaluate({"extra": extra}) for extra in env_extras):
-                continue
-        yield canonicalize_name(req.name), frozenset(req.extras)
+def uv_binary() -> str:
+    """The virtualenv's uv (`make venv` installs the pinned one), else one on PATH."""
+    beside = VENV_BIN / "uv"
+    found = str(beside) if beside.exists() else shutil.which("uv")
+    if not found:
+        raise FileNotFoundError("no uv: run `make venv`")
+    return found
 
 
-def dependency_closure(dist_name: str, extras: Iterable[str] = ()) -> set[str]:
-    """Every distribution `pip install dist[extras]` pulls in, from the installed metadata.
+@cache
+def locked_packages(*selectors: str) -> frozenset[str]:
+    """Every distribution an image installs: `uv export` of uv.lock with the image's selectors
+    (`--extra serve`, `--only-group mlflow-server`), as the Dockerfiles run it, names normalized.
 
-    Works on this machine's virtualenv (where every extra is installed), offline: the answer
-    is what the image would get with the same resolver choices.
+    Offline and exact: the lock, not this machine's virtualenv, says what an image gets.
     """
-    seen: set[str] = set()
-    pending: list[tuple[str, frozenset[str]]] = [(canonicalize_name(dist_name), frozenset(extras))]
-    visited: set[tuple[str, frozenset[str]]] = set()
-    while pending:
-        name, wanted = pending.pop()
-        if (name, wanted) in visited:
-            continue
-        visited.add((name, wanted))
-        seen.add(name)
-        for child, child_extras in _requirements(name, wanted):
-            pending.append((child, child_extras))
-    return seen
+    proc = subprocess.run(
+        [uv_binary(), "export", "--frozen", "--no-hashes", "--no-annotate", "--no-header", "--no-emit-project",
+         *selectors],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise AssertionError(f"uv export {' '.join(selectors)} failed: {proc.stderr.strip()[-500:]}")
+    names = set()
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-")):
+            names.add(canonicalize_name(Requirement(line.split(";")[0].strip()).name))
+    return frozenset(names)
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -486,6 +498,10 @@ if mode == "script":
     sys.argv = [module_name, *args]
     main = getattr(__import__(module_name, fromlist=[func]), func)
     sys.exit(main())
+if mode == "call":
+    module_name, _, func = target.partition(":")
+    print(repr(getattr(__import__(module_name, fromlist=[func]), func)(*args)))
+    sys.exit(0)
 for name in args:
     __import__(name)
 if target:
@@ -513,7 +529,8 @@ def modules_missing_from(dists: set[str], own_packages: Iterable[str]) -> set[st
 def run_as_in_image(
     blocked: set[str], mode: str, target: str, args: Sequence[str]
 ) -> subprocess.CompletedProcess[str]:
-    """Run a console-script target (`mode="script"`) or import modules (`mode="import"`) in a
+    """Run a console-script target (`mode="script"`), call `module:function` with `args`
+    (`mode="call"`) or import modules (`mode="import"`) in a
     fresh interpreter where every module of `blocked` raises ModuleNotFoundError, which is
     how the code behaves in an image that does not install them."""
     env = {**os.environ, "ENVIRONMENT": "test", "NO_COLOR": "1", "TERM": "dumb", "PYTHONPATH": str(REPO)}

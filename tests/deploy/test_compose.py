@@ -7,6 +7,7 @@ below read the resolved model it prints.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -274,3 +275,53 @@ def test_entrypoint_scripts_exist_and_call_real_commands(service: str) -> None:
         assert not problems, f"{script.name}: {call}: {problems}"
     if service == "migrate":
         assert ["mlflow", "db", "upgrade", "$MLFLOW_BACKEND_STORE_URI"] in calls
+
+
+# --- offline and smoke runs ----------------------------------------------------------------
+
+
+def test_commands_named_in_comments_exist() -> None:
+    """The file's comments are copied into terminals: every `experiment=` names a config and
+    every `run ... crawler X` names a command the crawler image has."""
+    text = (REPO / "docker-compose.yml").read_text()
+    comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+    experiments = re.findall(r"experiment=([\w-]+)", comments)
+    assert experiments
+    for name in experiments:
+        assert (REPO / "newsmodel" / "conf" / "experiment" / f"{name}.yaml").is_file(), name
+    for command in set(re.findall(r"run --rm crawler ([\w-]+)", comments)):
+        copies = " ".join(
+            i.value for i in Dockerfile.load(REPO / "services/crawler/Dockerfile").final("COPY")
+        )
+        assert f"/opt/newsmodel/bin/{command}" in copies, command
+
+
+def test_trainer_reads_a_local_data_folder(docker_config: Path, tmp_path: Path) -> None:
+    """TRAIN_DATA_DIR (a host folder) replaces the trainer-data volume at NEWSMODEL_DATA_DIR."""
+    folder = tmp_path / "data"
+    env_file = tmp_path / "local-data.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in TEST_ENV.items()) + f"TRAIN_DATA_DIR={folder}\n")
+    proc = run_compose(docker_config, env_file, "config", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    trainer = json.loads(proc.stdout)["services"]["trainer"]
+    data_dir = trainer["environment"]["NEWSMODEL_DATA_DIR"]
+    mounts = {v["target"]: v for v in trainer["volumes"]}
+    assert mounts[data_dir]["type"] == "bind" and mounts[data_dir]["source"] == str(folder)
+    assert "TRAIN_DATA_DIR" in (REPO / ".env.example").read_text()
+
+
+def test_trainer_data_defaults_to_a_volume(config: dict) -> None:
+    trainer = config["services"]["trainer"]
+    mounts = {v["target"]: v for v in trainer["volumes"]}
+    assert mounts[trainer["environment"]["NEWSMODEL_DATA_DIR"]]["source"] == "trainer-data"
+
+
+def test_crawl_fixture_site_script_calls_real_commands() -> None:
+    script = REPO / "services" / "crawler" / "crawl-fixture-site.sh"
+    assert script.read_text().startswith("#!/bin/sh\n") and script.stat().st_mode & 0o111
+    calls = script_commands(script, ["crawler"])
+    assert calls, "the script runs no crawler command"
+    for call in calls:
+        args = [a for a in call if not a.startswith("$") and '"$' not in a]
+        assert not resolve_command(args), call
+    assert "python -m crawler.testing" in script.read_text()

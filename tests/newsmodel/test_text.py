@@ -70,6 +70,17 @@ def test_textrank_ranks_the_central_sentence_first() -> None:
     assert scores[3] == min(scores)
 
 
+def test_stop_words_are_scikit_learns_list() -> None:
+    """The data file keeps TextRank's behaviour as it was with scikit-learn's list (serving images
+    have no scikit-learn; the dev environment does, through the train extra)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from newsmodel.text.textrank import content_words, english_stop_words
+
+    assert english_stop_words() == frozenset(ENGLISH_STOP_WORDS)
+    assert content_words("The talks between them were held in Seoul") == {"talks", "held", "seoul"}
+
+
 def test_textrank_edge_cases() -> None:
     assert textrank_scores([]) == []
     assert textrank_scores(["One sentence."]) == [1.0]

@@ -7,7 +7,6 @@ servers are only used for what a test never breaks.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,15 +36,14 @@ class PrivateDatabase:
 def private_pg() -> Iterator[PrivateDatabase]:
     """A fresh Postgres cluster (free port, temp dir) with the schema at head; deleted afterwards."""
     from newsmodel.db.migrate import upgrade
-    from newsmodel.db.session import get_engine
+    from tests.support.db import dispose_database
 
     server = PrivatePostgres().start()
     try:
         url = server.create_database("newsmodel")
         upgrade(url)
         yield PrivateDatabase(server, url)
-        with contextlib.suppress(Exception):
-            get_engine(url).dispose()
+        dispose_database(url)
     finally:
         server.cleanup()
 

@@ -203,8 +203,9 @@ def test_redis_restarted_mid_job_the_job_completes_once_and_predict_keeps_answer
         f"{second}-sentence job was being scored: its queued ranges were lost",
         observed=(
             f"the job stopped at {stalled_at}/{second} with nothing left in the broker to redeliver; "
-            f"beat's watchdog found it still for {stalled_after_s} s (APP_JOB_STALLED_AFTER_S, 2 x "
-            f"the visibility timeout) with no scoring task queued, planned it again over what was "
+            f"beat's watchdog, whose own message crossed the queue within its expiry (so nothing "
+            f"queued before it was still waiting), found it still for {stalled_after_s} s "
+            f"(APP_JOB_STALLED_AFTER_S, 2 x the visibility timeout), planned it again over what was "
             f"unscored (resumes={job2_after['params'].get('resumes')}), and it finished by itself; "
             f"a job submitted afterwards found {job3_done} sentences left"
         ),
@@ -221,9 +222,10 @@ def test_redis_restarted_mid_job_the_job_completes_once_and_predict_keeps_answer
         },
         notes=[
             "Recovery includes the stall threshold by design: the watchdog waits "
-            f"{stalled_after_s} s without progress (and an empty queue) so a job that is only "
-            "slow, or waiting behind a backlog, is never planned twice. The same path covers a "
-            "range killed at the hard time limit (Celery acks a timed-out task)."
+            f"{stalled_after_s} s without progress, and acts only when its own message was not "
+            "held up by a backlog (Celery drops it once expired), so a job that is only slow, or "
+            "waiting behind a backlog, is never planned twice; the broker's storage is never read. "
+            "The same path covers a range killed at the hard time limit (Celery acks a timed-out task)."
         ],
     )
 
@@ -232,7 +234,7 @@ def _insert_long_sentences(db: str, n: int) -> None:
     """Sentences of ~64 tokens (the model's max length): a range of 1000 takes about a second
     to score, so a kill right after one range commits lands inside the next."""
     from newsmodel.db.models import Article, Sentence
-    from newsmodel.db.session import session_scope
+    from tests.support.db import session_scope
 
     filler = (
         "after ministers met in the capital to discuss trade, energy supplies, tariffs and the "

@@ -3,19 +3,27 @@
 Re-exported by `tests/conftest.py`. Names and scopes are a contract with the other areas:
 postgres_server, database_url, db, sqlite_url, redis_server, redis_url, private_redis,
 settings_env, gcs_emulator, mlflow_server, base_service_env, service_env, start_uvicorn,
-start_celery_worker. Every fixture stops what it started, also when the test fails.
+start_celery_worker, rollback_db, db_session. Every fixture stops what it started, also when the
+test fails.
+
+Two ways to own a test's rows on Postgres: `db` (a URL; every table emptied first) for tests
+whose rows other processes must see, and `rollback_db` / `db_session` (a Database / Session
+whose work is rolled back after the test; nothing committed, nothing truncated) for tests
+that run the code in-process.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
 
+from newsmodel.db.session import Database, build_engine
+from tests.support.db import dispose_database, rolled_back
 from tests.support.gcs import GcsEmulator
 from tests.support.mlflow_server import MlflowServer
 from tests.support.plan import service_plan
@@ -27,16 +35,20 @@ __all__ = [
     "STARTUP_SECONDS",
     "TEST_API_KEY",
     "TEST_WEBHOOK_SECRET",
+    "UNREACHED_RATE",
     "_base_env",
+    "_rollback_engine",
     "base_service_env",
     "database_url",
     "db",
+    "db_session",
     "gcs_emulator",
     "mlflow_server",
     "postgres_server",
     "private_redis",
     "redis_server",
     "redis_url",
+    "rollback_db",
     "service_env",
     "settings_env",
     "sqlite_url",
@@ -49,6 +61,7 @@ STARTUP_SECONDS: dict[str, float] = {}
 
 TEST_API_KEY = "test-api-key-0123456789"
 TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+UNREACHED_RATE = "1000000/minute"
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +93,8 @@ def database_url(postgres_server: PostgresInstance) -> Iterator[str]:
 
 
 def _dispose_cached_engine(url: str) -> None:
-    """Close pools the code under test left in `newsmodel.db.session`'s cache."""
-    from newsmodel.db import session as db_session
-
-    with contextlib.suppress(Exception):
-        db_session.get_engine(url).dispose()
+    """Close the pool the tests' `session_scope(url)` helper kept open for this database."""
+    dispose_database(url)
 
 
 def _truncate_all(url: str) -> None:
@@ -104,6 +114,40 @@ def db(database_url: str) -> str:
     """The session database with every table emptied first: each test owns its rows."""
     _truncate_all(database_url)
     return database_url
+
+
+@pytest.fixture(scope="session")
+def _rollback_engine(postgres_server: PostgresInstance) -> Iterator[Engine]:
+    """A migrated database of its own that nothing ever commits to (see `rollback_db`)."""
+    from newsmodel.db.migrate import upgrade
+
+    url = postgres_server.create_database()
+    upgrade(url)
+    engine = build_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def rollback_db(_rollback_engine: Engine) -> Iterator[Database]:
+    """A Database on Postgres whose units of work are SAVEPOINTs inside one transaction that is
+    rolled back after the test: the code under test commits as usual, the test leaves nothing."""
+    url = _rollback_engine.url.render_as_string(hide_password=False)
+    with rolled_back(_rollback_engine, url) as db:
+        yield db
+
+
+@pytest.fixture
+def db_session(rollback_db: Database) -> Iterator[Session]:
+    """A Session in `rollback_db`'s transaction, for a test's own setup and checks."""
+    session = rollback_db.session()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @pytest.fixture
@@ -223,6 +267,11 @@ def _base_env(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis
         "NEWSMODEL_STATE_DIR": str(tmp_path_factory.mktemp("state")),
         "LOG_FORMAT": "console",
         "PYTHONUNBUFFERED": "1",
+        # The suite drives servers from one loopback address far past any real client: the
+        # limiter runs (Redis-backed) with limits no test reaches, except the tests of limits.
+        "APP_RATE_LIMIT_PER_ADDRESS": UNREACHED_RATE,
+        "APP_RATE_LIMIT_PER_KEY": UNREACHED_RATE,
+        "APP_AUTH_FAILURE_LIMIT": UNREACHED_RATE,
     }
 
 
@@ -277,7 +326,7 @@ def start_uvicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ca
 def start_celery_worker(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[..., CeleryWorker]]:
-    """Factory: `start_celery_worker(app="app.worker:celery_app", env=..., queues=None,
+    """Factory: `start_celery_worker(app="app.celery_app:celery_app", env=..., queues=None,
     pool="solo", concurrency=1, broker_url=None (default env CELERY_BROKER_URL or REDIS_URL),
     extra_args=(), timeout=90)` -> handle with `.pid`, `.hostname`, `.ping()`, `.stop()`
     (warm shutdown), `.kill()` (SIGKILL the whole worker), `.children()`, `.log_tail()`.
@@ -295,7 +344,7 @@ def start_celery_worker(
     started: list[CeleryWorker] = []
 
     def start(
-        app: str = "app.worker:celery_app",
+        app: str = "app.celery_app:celery_app",
         env: Mapping[str, str] | None = None,
         queues: Sequence[str] | str | None = None,
         pool: str = "solo",

@@ -63,7 +63,8 @@ class UvicornServer:
         argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port)]
         if factory:
             argv.append("--factory")
-        argv += ["--no-access-log", *extra_args]
+        # As in production: no Server banner, X-Forwarded-* only through APP_TRUSTED_PROXIES.
+        argv += ["--no-access-log", "--no-server-header", "--no-proxy-headers", *extra_args]
         name = app.replace(":", "-").replace(".", "-")
         self._proc = ManagedProcess(
             f"uvicorn {app}", argv, Path(workdir) / f"uvicorn-{name}-{self.port}.log", env=subprocess_env(env)

@@ -17,7 +17,7 @@
   var SHARE_ORDER = ["material_cooperation", "verbal_cooperation", "cooperation", "good", "neutral",
     "verbal_conflict", "conflict", "bad", "material_conflict"];
 
-  var state = { version: null, pair: null, days: 180, series: null, chart: null, volume: null, sparks: [] };
+  var state = { version: null, pair: null, days: 180, series: null, chart: null, volume: null, directed: null, sparks: [] };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, cls, text) {
@@ -95,6 +95,11 @@
       var loaded = when(s.loaded_at);
       $("serving-since").textContent = promoted ? "promoted " + promoted
         : loaded ? "loaded " + loaded + (s.via ? " (" + s.via + ")" : "") : (s.via || "");
+      var pending = m.pending_by_language || {};
+      var waiting = Object.keys(pending).filter(function (k) { return pending[k] > 0; });
+      $("serving-pending").textContent = "reads " + (s.languages || ["en"]).join(", ") + (waiting.length
+        ? " · pending: " + waiting.map(function (k) { return pending[k] + " " + k; }).join(", ") + " sentences"
+        : "");
     }).catch(function () {
       $("serving-model").textContent = "unknown";
       $("serving-since").textContent = "/v1/model not available";
@@ -305,6 +310,60 @@
     }, [xs, pts.map(function (p) { return p.sentence_count; })], volTarget);
   }
 
+  /* ---- the two directions of the selected pair (KOR>USA, USA>KOR) ---- */
+  var DIRECTION_COLORS = ["#1d7a46", "#b3261e"];
+
+  function directedKeys(pair) {
+    var parts = pair.split("-");
+    return parts.length === 2 ? [parts[0] + ">" + parts[1], parts[1] + ">" + parts[0]] : [];
+  }
+
+  function renderDirections(xs, found) {
+    var stats = $("direction-stats");
+    var target = $("direction-chart");
+    stats.textContent = "";
+    target.textContent = "";
+    if (state.directed) { state.directed.destroy(); state.directed = null; }
+    var shown = found.filter(function (f) { return f.series && f.series.points.length; });
+    target.dataset.series = String(shown.length);
+    found.forEach(function (f) {
+      var pts = f.series ? f.series.points : [];
+      var total = pts.reduce(function (a, p) { return a + p.sentence_count; }, 0);
+      var last = pts.length ? pts[pts.length - 1] : null;
+      stats.appendChild(stat(f.key + " · 7-day", last ? fmt(last.score_7d) : "no sentences", last ? tone(last.score_7d) : ""));
+      stats.appendChild(stat(f.key + " sentences", String(total)));
+    });
+    if (!shown.length) {
+      target.appendChild(el("div", "empty", "No sentence in this range says who acted on whom."));
+      return;
+    }
+    var data = [xs];
+    var series = [{ value: function (u, ts) { return ts === null ? "–" : tsDay(ts); } }];
+    shown.forEach(function (f, i) {
+      var byDay = {};
+      f.series.points.forEach(function (p) { byDay[p.day] = p.score_7d; });
+      data.push(xs.map(function (x) { var v = byDay[tsDay(x)]; return v === undefined ? null : v; }));
+      series.push({ label: f.key + " 7-day", stroke: DIRECTION_COLORS[i % 2], width: 2, spanGaps: true,
+        value: function (u, v) { return v === null || v === undefined ? "–" : fmt(v); }, points: { show: false } });
+    });
+    state.directed = new uPlot({
+      width: chartWidth(), height: 160, tzDate: utc,
+      scales: { x: { time: true }, y: { auto: false, range: [-1, 1] } },
+      axes: [{ stroke: "#6b7482", grid: { stroke: "#eef0f3" } }, { stroke: "#6b7482", size: 44, grid: { stroke: "#eef0f3" } }],
+      series: series, hooks: { drawClear: [zeroLine] }
+    }, data, target);
+  }
+
+  function loadDirections(series, params) {
+    var xs = series.points.map(function (p) { return dayTs(p.day); });
+    var keys = directedKeys(series.pair);
+    return Promise.all(keys.map(function (key) {
+      return getJSON("/v1/relations/" + encodeURIComponent(key) + qs(params))
+        .then(function (s) { return { key: key, series: s }; })
+        .catch(function (e) { if (e.status === 404) return { key: key, series: null }; throw e; });
+    })).then(function (found) { renderDirections(xs, found); });
+  }
+
   function loadSeries() {
     if (!state.pair) return Promise.resolve();
     var params = { model_version: state.version };
@@ -325,6 +384,7 @@
         var busiest = pts.reduce(function (a, p) { return p.sentence_count > a.sentence_count ? p : a; }, pts[pts.length - 1]);
         $("day-hint").textContent = "Click a day in the chart above (busiest in range: " + busiest.day + ").";
       }
+      return loadDirections(series, params);
     });
   }
 

