@@ -124,7 +124,7 @@ def _pruner(sweep_cfg: Any) -> Any:
 def _storage(url: str | None) -> Any:
     """Optuna's RDB storage with heartbeats: a worker killed mid-trial has it failed and retried."""
     import optuna
-    from optuna.storages import RDBStorage, RetryFailedTrialCallback
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     from newsmodel.errors import DependencyUnavailable
     from newsmodel.settings import get_settings, redact_url
@@ -137,7 +137,7 @@ def _storage(url: str | None) -> Any:
             url,
             heartbeat_interval=30,
             grace_period=120,
-            failed_trial_callback=RetryFailedTrialCallback(max_retry=2),
+            failed_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2),
         )
     except (optuna.exceptions.StorageInternalError, ImportError, ValueError) as exc:
         raise DependencyUnavailable(
