@@ -137,7 +137,7 @@ def _storage(url: str | None) -> Any:
             url,
             heartbeat_interval=30,
             grace_period=120,
-            failed_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2),
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2),
         )
     except (optuna.exceptions.StorageInternalError, ImportError, ValueError) as exc:
         raise DependencyUnavailable(
