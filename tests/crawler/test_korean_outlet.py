@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from crawler.runner import run_sources
 from sqlalchemy import select
 
 from crawler.settings import DEFAULT_SOURCES_PATH, CrawlerSettings
+from crawler.shared_session import run_sources
 from crawler.sources import load_sources
 from crawler.testing import FixtureSite
 from crawler.testing.sources import KOREAN_FIXTURE_ARTICLES, korean_fixture_sources
