@@ -8,7 +8,7 @@ __all__ = ["register_all"]
 
 
 def register_all(app: typer.Typer) -> None:
-    from newsmodel.commands import countries, data, db, index, preprocess, registry, train
+    from newsmodel.commands import countries, cv, data, db, index, preprocess, registry, stages, train
 
-    for module in (db, index, countries, preprocess, data, train, registry):
+    for module in (db, index, countries, preprocess, data, train, stages, cv, registry):
         module.register(app)

@@ -26,7 +26,7 @@ from newsmodel.datasets.types import DatasetSplits, Example
 from newsmodel.errors import DataError
 from newsmodel.labels import get_scheme
 
-__all__ = ["SPLIT_NAMES", "build_splits", "dataset_fingerprint"]
+__all__ = ["SPLIT_NAMES", "build_splits", "dataset_fingerprint", "near_duplicate_groups"]
 
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -57,6 +57,13 @@ def _merged_groups(examples: Sequence[Example], threshold: float, num_perm: int)
             if a != b:
                 alias[max(a, b)] = min(a, b)
     return [root(g) for g in near]
+
+
+def near_duplicate_groups(
+    examples: Sequence[Example], threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM
+) -> list[str]:
+    """One group id per example: the unit no split (or cross-validation fold) may cut through."""
+    return _merged_groups(examples, threshold, num_perm)
 
 
 def _assign(

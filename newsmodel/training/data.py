@@ -16,7 +16,7 @@ from typing import Any
 from newsmodel.datasets.types import DatasetSplits, Example
 from newsmodel.errors import ConfigError, DataError
 
-__all__ = ["EncodedSplit", "data_dir", "encode", "iter_batches", "load_splits"]
+__all__ = ["EncodedSplit", "data_dir", "encode", "iter_batches", "load_examples", "load_splits"]
 
 
 def data_dir(data_cfg: Any) -> Path | None:
@@ -28,18 +28,33 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
     """Load the labeled examples a data config names and split them with the dataset builder."""
     from newsmodel import datasets
 
+    return datasets.build_splits(
+        load_examples(data_cfg),
+        scheme=str(data_cfg.scheme),
+        seed=int(data_cfg.seed),
+        val_frac=float(data_cfg.val_frac),
+        test_frac=float(data_cfg.test_frac),
+    )
+
+
+def load_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:
+    """The labeled examples of a data config in `scheme` (default data.scheme), seeded-sampled to
+    data.limit; not split."""
+    from newsmodel import datasets
+
+    scheme = scheme or str(data_cfg.scheme)
     examples: list[Example]
     if data_cfg.source == "conflibert":
-        examples = datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
+        examples = datasets.load_conflibert(data_dir(data_cfg), scheme=scheme)
     elif data_cfg.source == "db":
         # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
         from newsmodel.db import open_database
-        from newsmodel.labels.store import load_examples
+        from newsmodel.labels.store import load_examples as load_db_examples
         from newsmodel.settings import get_settings
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
         with open_database(get_settings().database_url) as db, db.transaction() as session:
-            examples = load_examples(session, str(data_cfg.scheme), origins or None)
+            examples = load_db_examples(session, scheme, origins or None)
     else:
         raise ConfigError(
             f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
@@ -48,13 +63,7 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
         # A seeded sample, not the head of the file: the file is not shuffled by class.
         rng = random.Random(int(data_cfg.seed))
         examples = rng.sample(examples, min(int(data_cfg.limit), len(examples)))
-    return datasets.build_splits(
-        examples,
-        scheme=str(data_cfg.scheme),
-        seed=int(data_cfg.seed),
-        val_frac=float(data_cfg.val_frac),
-        test_frac=float(data_cfg.test_frac),
-    )
+    return examples
 
 
 @dataclass(frozen=True)
