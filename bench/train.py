@@ -1,5 +1,7 @@
-"""Training throughput: our trainer (newsmodel.training.trainer.fit) vs a plain Hugging Face
-`Trainer` loop, same model, same data, same batch size, same threads, fp32 on CPU.
+"""Training throughput: our trainer (newsmodel.training.trainer.fit, on Accelerate) in one
+process and in two DDP processes (torchrun, gloo) vs a plain Hugging Face `Trainer` loop, same
+model, same data, same global batch size, fp32 on CPU. "1 process" uses --threads threads; "2
+processes" use --threads threads each, so compare it with "1 process, 2x threads" (same cores).
 
 Both pad each batch to its longest sentence (our iterator; HF's DataCollatorWithPadding) and
 run one epoch over the same train sentences; we time the training steps only (our figure
@@ -8,6 +10,7 @@ spread min-max, samples/s.
 
     python bench/train.py            # minilm (offline weights), 512 sentences, 3 repeats
     python bench/train.py --quick    # tiny-bert, 320 sentences, 2 repeats (< 2 min)
+    python bench/train.py --no-ddp   # without the torchrun rows
 """
 
 from __future__ import annotations
@@ -58,6 +61,33 @@ def ours(cfg: Any, tokenizer: Any, enc: Any, batch_size: int, threads: int) -> f
     return fit(model, enc, tiny_val, cfg.trainer, tokenizer.pad_token_id, 13).train_samples_per_second
 
 
+def ours_ddp(model_name: str, n: int, max_length: int, batch_size: int, threads: int) -> float:
+    """Global samples/s of two torchrun processes running `fit` (rank 0 prints it)."""
+    import json
+    import os
+    import subprocess
+
+    args = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+            str(Path(__file__).resolve()), "--rank-worker", model_name, str(n), str(max_length),
+            str(batch_size), str(threads)]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "BENCH_TRAIN_OUT": tmp}
+        subprocess.run(args, env=env, check=True, capture_output=True, text=True)
+        return float(json.loads((Path(tmp) / "rank0.json").read_text())["samples_per_s"])
+
+
+def _rank_worker(model_name: str, n: int, max_length: int, batch_size: int, threads: int) -> None:
+    """One torchrun rank: the same setup and `fit` as `ours`; rank 0 writes the figure."""
+    import json
+    import os
+
+    # (--quick: each rank trains its own tiny WordPiece; ids differ, shapes and cost do not.)
+    cfg, tokenizer, enc, _ = _setup(model_name, n, max_length)
+    rate = ours(cfg, tokenizer, enc, batch_size, threads)
+    if os.environ.get("RANK") == "0":
+        (Path(os.environ["BENCH_TRAIN_OUT"]) / "rank0.json").write_text(json.dumps({"samples_per_s": rate}))
+
+
 def hugging_face(cfg: Any, tokenizer: Any, enc: Any, batch_size: int, threads: int) -> float:
     import torch
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
@@ -103,6 +133,8 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="tiny-bert, 320 sentences, 2 repeats (< 2 min)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-ddp", action="store_true", help="skip the two-process (torchrun) rows")
+    parser.add_argument("--rank-worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     import os
@@ -113,18 +145,35 @@ def main() -> int:
     from newsmodel.logging import configure_logging
 
     configure_logging("WARNING")
+    if args.rank_worker:
+        name, n_, length, batch, threads = args.rank_worker
+        _rank_worker(name, int(n_), int(length), int(batch), int(threads))
+        return 0
     model_name, n, repeats = ("tiny-bert", 320, 2) if args.quick else ("minilm", 512, 3)
     batch_size, max_length = 16, 64
     cfg, tokenizer, enc, _ = _setup(model_name, n, max_length)
-    figures: dict[str, list[float]] = {"newsmodel trainer": [], "HF Trainer": []}
-    for _ in range(repeats):  # interleaved, so drift in machine load hits both alike
-        figures["newsmodel trainer"].append(ours(cfg.copy(), tokenizer, enc, batch_size, args.threads))
-        figures["HF Trainer"].append(hugging_face(cfg, tokenizer, enc, batch_size, args.threads))
+    t = args.threads
+    figures: dict[str, list[float]] = {f"newsmodel trainer, 1 process x {t} thread(s)": [], "HF Trainer": []}
+    if not args.no_ddp:
+        figures[f"newsmodel trainer, 1 process x {2 * t} threads"] = []
+        figures[f"newsmodel trainer, 2 DDP processes (gloo) x {t} thread(s)"] = []
+    for _ in range(repeats):  # interleaved, so drift in machine load hits all alike
+        figures[f"newsmodel trainer, 1 process x {t} thread(s)"].append(
+            ours(cfg.copy(), tokenizer, enc, batch_size, t)
+        )
+        figures["HF Trainer"].append(hugging_face(cfg, tokenizer, enc, batch_size, t))
+        if not args.no_ddp:
+            figures[f"newsmodel trainer, 1 process x {2 * t} threads"].append(
+                ours(cfg.copy(), tokenizer, enc, batch_size, 2 * t)
+            )
+            figures[f"newsmodel trainer, 2 DDP processes (gloo) x {t} thread(s)"].append(
+                ours_ddp(model_name, n, max_length, batch_size, t)
+            )
     base = statistics.median(figures["HF Trainer"])
-    print("### Training throughput: our trainer vs a plain Hugging Face Trainer loop\n")
+    print("### Training throughput: our trainer (1 and 2 processes) vs a plain Hugging Face Trainer loop\n")
     print(
-        f"{model_name}, {n} ConfliBERT sentences (max {max_length} tokens, dynamic padding), batch {batch_size}, "
-        f"fp32 on CPU, {args.threads} threads, one epoch, {repeats} repeats interleaved.\n"
+        f"{model_name}, {n} ConfliBERT sentences (max {max_length} tokens, dynamic padding), global batch {batch_size}, "
+        f"fp32 on CPU, HF Trainer on {t} thread(s), one epoch, {repeats} repeats interleaved.\n"
     )
     print("| trainer | samples/s median | min-max | vs HF Trainer |")
     print("|---|---|---|---|")

@@ -64,6 +64,8 @@ class BaseServiceSettings(BaseSettings):
     mlflow_tracking_uri: str = ""
     artifact_root: str = ""
     storage_emulator_host: str = ""
+    # Optuna's RDB storage for `newsmodel sweep` (several workers share one study through it).
+    optuna_storage: str = ""
 
     registered_model_name: str = "news-relation"
     model_alias: str = "champion"
@@ -78,7 +80,7 @@ class BaseServiceSettings(BaseSettings):
     )
     webhook_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
 
-    @field_validator("database_url", mode="after")
+    @field_validator("database_url", "optuna_storage", mode="after")
     @classmethod
     def _psycopg2_by_default(cls, value: str) -> str:
         # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which we do not install.
@@ -110,6 +112,8 @@ class BaseServiceSettings(BaseSettings):
             self.mlflow_tracking_uri = f"sqlite:///{state / 'mlflow.db'}"
         if not self.artifact_root:
             self.artifact_root = (state / "mlartifacts").as_uri()
+        if not self.optuna_storage:
+            self.optuna_storage = f"sqlite:///{state / 'optuna.db'}"
         return self
 
     @property

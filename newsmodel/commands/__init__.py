@@ -8,7 +8,18 @@ __all__ = ["register_all"]
 
 
 def register_all(app: typer.Typer) -> None:
-    from newsmodel.commands import benchmark, countries, data, db, index, preprocess, registry, train
+    from newsmodel.commands import (
+        benchmark,
+        countries,
+        cv,
+        data,
+        db,
+        index,
+        preprocess,
+        registry,
+        stages,
+        train,
+    )
 
-    for module in (db, index, countries, preprocess, data, benchmark, train, registry):
+    for module in (db, index, countries, preprocess, data, benchmark, train, stages, cv, registry):
         module.register(app)

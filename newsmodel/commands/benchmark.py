@@ -28,11 +28,11 @@ def carve(
     """Carve a benchmark (grouped, near-duplicate-aware, stratified) and write its file."""
     from newsmodel.datasets.benchmark import carve_benchmark, write_benchmark
     from newsmodel.training.config import compose_config
-    from newsmodel.training.data import benchmark_source, load_examples
+    from newsmodel.training.data import benchmark_source, source_examples
 
     data = compose_config(overrides or []).data
     bench_name = name or data.get("benchmark") or f"{data.name}-{data.scheme}"
-    examples = load_examples(data)
+    examples = source_examples(data)
     benchmark = carve_benchmark(
         examples,
         str(data.scheme),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from newsmodel.training.pipeline import TrainResult
 
 tokenizer_app = typer.Typer(help="WordPiece tokenizers trained on our own corpus.", no_args_is_help=True)
 
@@ -21,38 +25,81 @@ def train(
 ) -> None:
     """Train, evaluate, export, quantize and register one candidate per resolved config."""
     from newsmodel.errors import ConfigError
-    from newsmodel.training.config import compose_config, expand_sweeps, to_yaml
+    from newsmodel.training.config import compose_config, to_yaml
+    from newsmodel.training.sweep import grid_space, parse_sweep_overrides
 
-    jobs = expand_sweeps(overrides or [])
+    plain, sweeps = parse_sweep_overrides(overrides or [])
+    jobs = [[*plain, *point] for point in grid_space(sweeps)]
     if len(jobs) > 1 and not multirun:
         raise ConfigError(f"the overrides describe {len(jobs)} runs: add --multirun to sweep them")
-    configs = [compose_config(job) for job in jobs]
     if show_config:
-        for job, cfg in zip(jobs, configs, strict=True):
-            typer.echo(f"# overrides: {' '.join(job) or '(none)'}\n{to_yaml(cfg)}")
+        for job in jobs:
+            typer.echo(f"# overrides: {' '.join(job) or '(none)'}\n{to_yaml(compose_config(job))}")
         return
+    from newsmodel.training.launch import train_maybe_distributed
+
+    if not multirun:
+        _report(train_maybe_distributed(compose_config(jobs[0]), jobs[0]))
+        return
+    from newsmodel.training.sweep import run_grid
+
+    done = run_grid(overrides or [], _train_job)
+    typer.echo(
+        f"{len(done)} of {len(jobs)} grid points trained (one MLflow parent run, each candidate nested)"
+    )
+
+
+def _train_job(cfg: Any, point: list[str]) -> TrainResult | None:
+    """One grid point of --multirun: train it and print its line at once."""
     from newsmodel.training.pipeline import train as run_training
 
-    for i, (job, cfg) in enumerate(zip(jobs, configs, strict=True), start=1):
-        if len(jobs) > 1:
-            typer.echo(f"== job {i}/{len(jobs)}: {' '.join(job)}")
-        result = run_training(cfg)
-        m = result.metrics
-        bench = (
-            f"; int8 benchmark macro-F1 {m['int8_benchmark_macro_f1']:.4f}"
-            if "int8_benchmark_macro_f1" in m
-            else ""
-        )
-        registered = (
-            f"registered {result.registered_model_name} version {result.model_version}"
-            if result.model_version
-            else f"not registered ({result.not_registered_because or 'no registered model name'})"
-        )
+    typer.echo(f"== {' '.join(point)}")
+    result = run_training(cfg)
+    _report(result)
+    return result
+
+
+def _report(result: TrainResult | None) -> None:
+    if result is None:  # a non-zero rank of a distributed run, or its launcher
+        return
+    m = result.metrics
+    bench = (
+        f"; int8 benchmark macro-F1 {m['int8_benchmark_macro_f1']:.4f}"
+        if "int8_benchmark_macro_f1" in m
+        else ""
+    )
+    registered = (
+        f"registered {result.registered_model_name} version {result.model_version}"
+        if result.model_version
+        else f"not registered ({result.not_registered_because or 'no registered model name'})"
+    )
+    typer.echo(
+        f"run {result.run_id} ({result.report['model']['name']}): test accuracy {m['test_accuracy']:.4f}, "
+        f"macro-F1 {m['test_macro_f1']:.4f}; int8 accuracy {m['int8_test_accuracy']:.4f}, "
+        f"{m['int8_size_mb']:.1f} MB ({m['size_ratio']:.2f}x smaller){bench}; "
+        f"{registered}; {result.quality_floor}; files in {result.output_dir}"
+    )
+
+
+def sweep(
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP + "; sweep=NAME picks the search space"),
+    n_trials: int | None = typer.Option(None, help="Trials the study should reach (default sweep.n_trials)."),
+) -> None:
+    """Optuna study (TPE + median pruning on validation macro-F1); start one per worker to share it."""
+    from newsmodel.training.config import compose_config
+    from newsmodel.training.sweep import run_sweep
+
+    cfg = compose_config(overrides or [])
+    result = run_sweep(cfg, overrides or [], n_trials)
+    best = f"{result.best_value:.4f}" if result.best_value is not None else "-"
+    typer.echo(
+        f"study {result.study_name}: {result.trials} trials ({result.completed} complete, {result.pruned} pruned); "
+        f"best {cfg.sweep.metric} {best}; MLflow parent run {result.parent_run_id}"
+    )
+    if result.best_overrides:
         typer.echo(
-            f"run {result.run_id} ({cfg.model.name}): test accuracy {m['test_accuracy']:.4f}, "
-            f"macro-F1 {m['test_macro_f1']:.4f}; int8 accuracy {m['int8_test_accuracy']:.4f}, "
-            f"{m['int8_size_mb']:.1f} MB ({m['size_ratio']:.2f}x smaller){bench}; "
-            f"{registered}; {result.quality_floor}; files in {result.output_dir}"
+            "train the best with: newsmodel train "
+            + " ".join([*(o for o in overrides or [] if not o.startswith("sweep")), *result.best_overrides])
         )
 
 
@@ -140,5 +187,6 @@ def _corpus(
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
+    app.command("sweep")(sweep)
     app.command("dapt")(dapt)
     app.add_typer(tokenizer_app, name="tokenizer")

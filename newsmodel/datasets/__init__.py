@@ -1,6 +1,6 @@
 """Labeled datasets: built-in data, the leakage-free split builder, data checks."""
 
-from newsmodel.datasets.builder import SPLIT_NAMES, build_splits, dataset_fingerprint
+from newsmodel.datasets.builder import SPLIT_NAMES, build_splits, dataset_fingerprint, near_duplicate_groups
 from newsmodel.datasets.builtin import BUILTIN, load_builtin, load_conflibert, locate_builtin, read_builtin
 from newsmodel.datasets.checks import check_examples, check_splits
 from newsmodel.datasets.grouping import group_texts, normalize_text
@@ -19,6 +19,7 @@ __all__ = [
     "load_builtin",
     "load_conflibert",
     "locate_builtin",
+    "near_duplicate_groups",
     "normalize_text",
     "read_builtin",
 ]

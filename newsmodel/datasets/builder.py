@@ -32,7 +32,14 @@ from newsmodel.datasets.types import BenchmarkSet, DatasetSplits, Example
 from newsmodel.errors import DataError
 from newsmodel.labels import get_scheme
 
-__all__ = ["SPLIT_NAMES", "assign_groups", "build_splits", "dataset_fingerprint", "merged_groups"]
+__all__ = [
+    "SPLIT_NAMES",
+    "assign_groups",
+    "build_splits",
+    "dataset_fingerprint",
+    "merged_groups",
+    "near_duplicate_groups",
+]
 
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -63,6 +70,13 @@ def merged_groups(examples: Sequence[Example], threshold: float, num_perm: int) 
             if a != b:
                 alias[max(a, b)] = min(a, b)
     return [root(g) for g in near]
+
+
+def near_duplicate_groups(
+    examples: Sequence[Example], threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM
+) -> list[str]:
+    """One group id per example: the unit no split (or cross-validation fold) may cut through."""
+    return merged_groups(examples, threshold, num_perm)
 
 
 def assign_groups(

@@ -1,11 +1,11 @@
-"""Turn a trained classifier into the registered model directory: fp32 ONNX (parity-checked
-against torch), the int8 model whose scheme was chosen on validation, tokenizer and label map."""
+"""Turn a trained classifier into the registered model directory in two steps (two stages): fp32
+ONNX (parity-checked against torch) with tokenizer and label map, then the int8 model whose
+scheme was chosen on validation against that fp32 model."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +24,7 @@ from newsmodel.registry.layout import (
     write_label_map,
 )
 
-__all__ = ["PackagedModel", "logit_parity", "package_model"]
-
-
-@dataclass
-class PackagedModel:
-    model_dir: Path
-    input_names: tuple[str, ...]
-    parity_max_abs_diff: float
-    quantization: QuantTrial
-    quantization_trials: list[QuantTrial] = field(default_factory=list)
-
-    @property
-    def fp32_bytes(self) -> int:
-        return (self.model_dir / FP32_FILE).stat().st_size
-
-    @property
-    def int8_bytes(self) -> int:
-        return (self.model_dir / INT8_FILE).stat().st_size
+__all__ = ["export_fp32", "logit_parity", "model_languages", "quantize_model"]
 
 
 def logit_parity(model: Any, onnx_path: Path, input_ids: Sequence[Sequence[int]], pad_id: int) -> float:
@@ -68,21 +51,17 @@ def model_languages(model_cfg: Any) -> list[str]:
     return [str(x).lower() for x in found] if found else ["en"]
 
 
-def package_model(
+def export_fp32(
     model: Any,
     tokenizer: Any,
     model_cfg: Any,
     scheme: Any,
     export_cfg: Any,
     out_dir: Path,
-    val_texts: Sequence[str],
-    val_labels: Sequence[int],
     val_input_ids: Sequence[Sequence[int]],
-    fp32_val_accuracy: float,
-) -> PackagedModel:
-    """Write `out_dir` in the registered layout; raise if the ONNX export disagrees with torch."""
-    from newsmodel.predictor import OnnxPredictor
-
+) -> tuple[tuple[str, ...], float]:
+    """Write the fp32 ONNX model, tokenizer and label map; return the input names and the logit
+    parity with torch. Raise if the export disagrees with torch."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(str(out_dir / TOKENIZER_DIR))
     fp32_path = out_dir / FP32_FILE
@@ -107,8 +86,19 @@ def package_model(
             f"ONNX fp32 logits differ from torch by {parity:.2e} > export.parity_max_abs_diff="
             f"{export_cfg.parity_max_abs_diff}: the export is wrong, not registering it"
         )
+    return input_names, parity
+
+
+def quantize_model(
+    out_dir: Path, quant_cfg: Any, val_texts: Sequence[str], val_labels: Sequence[int]
+) -> tuple[QuantTrial, list[QuantTrial]]:
+    """Try every configured int8 scheme on validation against the fp32 ONNX model in `out_dir`;
+    the winner becomes `out_dir/model.int8.onnx`."""
+    from newsmodel.predictor import OnnxPredictor
+
     truth = np.asarray(val_labels)
     reference = OnnxPredictor.from_dir(out_dir, variant="fp32").predict_proba(list(val_texts))
+    fp32_accuracy = float((reference.argmax(axis=1) == truth).mean())
 
     def int8_on_validation(candidate: Path) -> QuantEval:
         # The predictor loads a model directory: give the candidate the tokenizer and label map.
@@ -126,19 +116,18 @@ def package_model(
             kl_to_fp32=float(kl.mean()),
         )
 
-    qcfg = export_cfg.quantization
     workdir = out_dir.parent / f"{out_dir.name}.int8-trials"
     try:
         choice, trials, winner = select_quantization(
-            fp32_path,
+            out_dir / FP32_FILE,
             workdir,
-            list(qcfg.schemes),
-            fp32_val_accuracy,
+            list(quant_cfg.schemes),
+            fp32_accuracy,
             int8_on_validation,
-            float(qcfg.max_accuracy_drop_points),
-            float(qcfg.min_size_ratio),
+            float(quant_cfg.max_accuracy_drop_points),
+            float(quant_cfg.min_size_ratio),
         )
         winner.replace(out_dir / INT8_FILE)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return PackagedModel(out_dir, input_names, parity, choice, trials)
+    return choice, trials

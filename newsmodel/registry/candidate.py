@@ -39,17 +39,35 @@ def register_candidate(
     description: str,
     tags: Mapping[str, Any],
     input_example: Sequence[str],
+    run_folder: tuple[str, str] | None = None,
 ) -> RegisteredCandidate | None:
-    """Log the model under the active run and, with a name, register and describe a version."""
+    """Make `model_dir` a pyfunc model and, with a name, register, tag and describe a version.
+
+    `run_folder=(run_id, artifact_path)`: `model_dir` is a local copy of that run folder, whose
+    model files are already uploaded; only the pyfunc's own files are added there and the version
+    points at it (each file stored once). Without it the model is logged under the active run as a
+    new MLflow model.
+    """
     import json
 
-    from newsmodel.registry.register import log_pyfunc_model, tag_model_version
+    from newsmodel.registry.register import (
+        log_pyfunc_model,
+        pyfunc_files_for,
+        register_run_model,
+        tag_model_version,
+    )
 
     digests = file_digests(model_dir)
-    info = log_pyfunc_model(model_dir, name, input_example)
-    if name is None or info.registered_model_version is None:
+    if run_folder is None:
+        info = log_pyfunc_model(model_dir, name, input_example)
+        version = None if info.registered_model_version is None else str(info.registered_model_version)
+    else:
+        run_id, artifact_path = run_folder
+        with pyfunc_files_for(model_dir, input_example) as files:
+            client.log_artifacts(run_id, str(files), artifact_path)
+        version = register_run_model(client, name, run_id, artifact_path) if name else None
+    if name is None or version is None:
         return None
-    version = str(info.registered_model_version)
     record = {**tags, DIGESTS_TAG: json.dumps(digests, sort_keys=True), **verdict.tags()}
     tag_model_version(client, name, version, record)
     client.update_model_version(name, version, description=description)

@@ -1,17 +1,22 @@
-"""Log the model directory as a standard MLflow pyfunc model and register a version of it.
+"""A model directory as a standard MLflow pyfunc model, and a registered version of it.
 
-The pyfunc is models-from-code (`pyfunc_model.py`): nothing pickled. Its artifacts are exactly the
-layout the server reads, so `models:/NAME/VERSION` downloads to `artifacts/{model.int8.onnx,
-model.fp32.onnx, tokenizer/, label_map.json}`. The predictor module ships as code_paths, so the
-model also loads where the newsmodel package is not installed.
+The pyfunc is models-from-code (`pyfunc_model.py`): nothing pickled; the predictor module ships
+as code_paths, so the model also loads where the newsmodel package is not installed. Two ways:
+a training run's `model/` folder (already uploaded by the export and quantize stages) becomes the
+pyfunc in place - only MLmodel, code and environment files are added, and the version points at
+that folder, so each ONNX file is stored once (`pyfunc_files_for` + `register_run_model`); a
+directory from elsewhere is logged as a new MLflow model with its own copy (`log_pyfunc_model`,
+whose layout puts the files under `artifacts/`). The server reads either layout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,13 @@ from typing import Any
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.registry.layout import FP32_FILE, INT8_FILE, LABEL_MAP_FILE, TOKENIZER_DIR
 
-__all__ = ["PYFUNC_MODEL_FILE", "log_pyfunc_model", "tag_model_version"]
+__all__ = [
+    "PYFUNC_MODEL_FILE",
+    "log_pyfunc_model",
+    "pyfunc_files_for",
+    "register_run_model",
+    "tag_model_version",
+]
 
 PYFUNC_MODEL_FILE = Path(__file__).resolve().parent / "pyfunc_model.py"
 _SERVE_PACKAGES = ("onnxruntime", "tokenizers", "numpy", "pandas")
@@ -52,12 +63,7 @@ def _stage_predictor_code(root: Path) -> Path:
     return package
 
 
-def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_example: Sequence[str]) -> Any:
-    """Log under the active run; returns mlflow's ModelInfo (`registered_model_version` is set
-    when `registered_model_name` is given)."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
+def _artifacts(model_dir: Path) -> dict[str, str]:
     artifacts = {
         "model_int8": str(model_dir / INT8_FILE),
         "model_fp32": str(model_dir / FP32_FILE),
@@ -67,32 +73,91 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
     if not (model_dir / FP32_FILE).is_file():
         # An int8-only version (e.g. the committed test fixture) serves int8 only.
         del artifacts["model_fp32"]
+    return artifacts
+
+
+def _pyfunc_options(code: Path, model_dir: Path, input_example: Sequence[str]) -> dict[str, Any]:
+    return {
+        "python_model": str(PYFUNC_MODEL_FILE),
+        "artifacts": _artifacts(model_dir),
+        "code_paths": [str(code)],
+        # MLflow loads the model and runs the example to infer the signature: a load check.
+        "input_example": list(input_example),
+        "pip_requirements": _requirements(),
+        "model_config": {"variant": "int8"},
+    }
+
+
+@contextmanager
+def _quiet_signature_hint() -> Iterator[None]:
+    with warnings.catch_warnings():
+        # The model takes a list of sentences and infers its signature from the input example;
+        # MLflow's suggestion to add type hints does not apply.
+        warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+        yield
+
+
+def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_example: Sequence[str]) -> Any:
+    """Log under the active run as a new MLflow model (its own copy of the files); returns
+    mlflow's ModelInfo (`registered_model_version` is set when `registered_model_name` is given)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     with tempfile.TemporaryDirectory() as tmp:
         code = _stage_predictor_code(Path(tmp))
         try:
-            with warnings.catch_warnings():
-                # The model takes a list of sentences and infers its signature from the input
-                # example below; MLflow's suggestion to add type hints does not apply.
-                warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-                return _log(mlflow, code, artifacts, input_example, registered_model_name)
+            with _quiet_signature_hint():
+                return mlflow.pyfunc.log_model(
+                    name="model",
+                    registered_model_name=registered_model_name,
+                    **_pyfunc_options(code, model_dir, input_example),
+                )
         except MlflowException as exc:
             raise _logging_failure(mlflow.get_tracking_uri(), exc) from exc
 
 
-def _log(
-    mlflow: Any, code: Path, artifacts: dict[str, str], input_example: Sequence[str], name: str | None
-) -> Any:
-    return mlflow.pyfunc.log_model(
-        name="model",
-        python_model=str(PYFUNC_MODEL_FILE),
-        artifacts=artifacts,
-        code_paths=[str(code)],
-        # MLflow loads the model and runs the example to infer the signature: a load check.
-        input_example=list(input_example),
-        pip_requirements=_requirements(),
-        model_config={"variant": "int8"},
-        registered_model_name=name,
-    )
+@contextmanager
+def pyfunc_files_for(model_dir: Path, input_example: Sequence[str]) -> Iterator[Path]:
+    """The pyfunc model's own files (MLmodel, code, environment, input example) for `model_dir`,
+    in a temporary folder, with the MLmodel pointing at the model files *beside* it: uploaded next
+    to a run's `model/` folder (which already holds the ONNX files), they make that folder a
+    loadable pyfunc model without a second copy of any model file."""
+    import mlflow
+    import yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(tmp) / "pyfunc"
+        code = _stage_predictor_code(Path(tmp) / "code")
+        with _quiet_signature_hint():
+            mlflow.pyfunc.save_model(path=str(saved), **_pyfunc_options(code, model_dir, input_example))
+        mlmodel = yaml.safe_load((saved / "MLmodel").read_text(encoding="utf-8"))
+        for spec in mlmodel["flavors"]["python_function"]["artifacts"].values():
+            spec["path"] = str(spec["path"]).removeprefix("artifacts/")
+            spec.pop("uri", None)  # a local path of the machine that saved it
+        (saved / "MLmodel").write_text(yaml.safe_dump(mlmodel, sort_keys=False), encoding="utf-8")
+        shutil.rmtree(saved / "artifacts")
+        yield saved
+
+
+def register_run_model(client: Any, name: str, run_id: str, artifact_path: str) -> str:
+    """A version of `name` whose files are the run's `artifact_path` folder (no copy); its number."""
+    import time
+
+    from mlflow.exceptions import MlflowException
+
+    run = client.get_run(run_id)
+    source = f"{run.info.artifact_uri.rstrip('/')}/{artifact_path}"
+    try:
+        with contextlib.suppress(MlflowException):
+            client.create_registered_model(name)
+        mv = client.create_model_version(name, source, run_id=run_id)
+        deadline = time.monotonic() + 300
+        while str(getattr(mv, "status", "READY")) == "PENDING_REGISTRATION" and time.monotonic() < deadline:
+            time.sleep(1)
+            mv = client.get_model_version(name, mv.version)
+    except MlflowException as exc:
+        raise _logging_failure(str(client.tracking_uri), exc) from exc
+    return str(mv.version)
 
 
 def _logging_failure(tracking_uri: str, exc: Exception) -> DependencyUnavailable:

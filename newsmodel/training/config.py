@@ -1,12 +1,12 @@
-"""Compose the Hydra-style YAML config groups in `newsmodel/conf` and expand `--multirun` sweeps.
+"""Compose the Hydra-style YAML config groups in `newsmodel/conf` (sweeps: newsmodel.training.sweep).
 
 The CLI uses Hydra's compose API (not `@hydra.main`) so the Typer command stays the entry point
-and tests can build every config in-process; sweeps use Hydra's own override grammar.
+and tests can build every config in-process; `--multirun` sweeps are parsed with Hydra's own override
+grammar and run as an Optuna grid study.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,12 @@ __all__ = [
     "CONFIG_DIR",
     "available_options",
     "compose_config",
-    "expand_sweeps",
     "flatten_config",
     "to_yaml",
 ]
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "conf"
-GROUPS = ("model", "data", "trainer", "experiment")
+GROUPS = ("model", "data", "trainer", "experiment", "sweep")
 
 
 def available_options(group: str) -> list[str]:
@@ -52,26 +51,6 @@ def compose_config(overrides: Sequence[str] = ()) -> Any:
 
 def _group_help() -> str:
     return "; ".join(f"{g}={'|'.join(available_options(g))}" for g in GROUPS)
-
-
-def expand_sweeps(overrides: Sequence[str]) -> list[list[str]]:
-    """Cartesian product of sweep overrides (`trainer.lr=1e-5,3e-5`, `range(...)`), like Hydra's
-    basic sweeper; plain overrides are repeated in every job."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as exc:
-        raise ConfigError(f"cannot parse overrides {list(overrides)}: {exc}") from exc
-    choices: list[list[str]] = []
-    for item in parsed:
-        if item.is_sweep_override():
-            key = item.get_key_element()
-            choices.append([f"{key}={value}" for value in item.sweep_string_iterator()])
-        else:
-            choices.append([str(item.input_line)])
-    return [list(combo) for combo in itertools.product(*choices)] if choices else [[]]
 
 
 def flatten_config(cfg: Any, prefix: str = "") -> dict[str, Any]:

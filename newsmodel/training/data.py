@@ -26,6 +26,7 @@ __all__ = [
     "load_examples",
     "load_named_benchmark",
     "load_splits",
+    "source_examples",
 ]
 
 
@@ -34,21 +35,23 @@ def data_dir(data_cfg: Any) -> Path | None:
     return Path(str(data_cfg.dir)).expanduser() if data_cfg.get("dir") else None
 
 
-def load_examples(data_cfg: Any) -> list[Example]:
-    """Every labeled example a data config's source holds, in its scheme (no benchmark, no limit)."""
+def source_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:
+    """Every labeled example a data config's source holds, in `scheme` (default data.scheme):
+    no benchmark held out, no sample. What a benchmark is carved from."""
     from newsmodel import datasets
 
+    scheme = scheme or str(data_cfg.scheme)
     if data_cfg.source == "conflibert":
-        return datasets.load_conflibert(data_dir(data_cfg), scheme=str(data_cfg.scheme))
+        return datasets.load_conflibert(data_dir(data_cfg), scheme=scheme)
     if data_cfg.source == "db":
         # Your own labels, imported with `newsmodel data import FILE --scheme ...`.
         from newsmodel.db import open_database
-        from newsmodel.labels.store import load_examples as load_stored
+        from newsmodel.labels.store import load_examples as load_db_examples
         from newsmodel.settings import get_settings
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
         with open_database(get_settings().database_url) as db, db.transaction() as session:
-            return load_stored(session, str(data_cfg.scheme), origins or None)
+            return load_db_examples(session, scheme, origins or None)
     raise ConfigError(
         f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
     )
@@ -65,7 +68,8 @@ def benchmark_source(data_cfg: Any) -> dict[str, Any]:
 def load_benchmark_set(data_cfg: Any, examples: Sequence[Example] | None = None) -> BenchmarkSet | None:
     """The frozen benchmark `data.benchmark` names, with its sentences (None: data.benchmark=null).
 
-    `examples`: this config's own examples, reused when the benchmark was carved from them.
+    `examples`: this config's own examples in data.scheme, reused when the benchmark was carved
+    from them.
     """
     from newsmodel.datasets.benchmark import load_benchmark, select_members
 
@@ -85,7 +89,7 @@ def load_benchmark_set(data_cfg: Any, examples: Sequence[Example] | None = None)
         where = OmegaConf.create(
             {**benchmark.source, "scheme": str(data_cfg.scheme), "dir": data_cfg.get("dir")}
         )
-        examples = load_examples(where)
+        examples = source_examples(where)
     return select_members(benchmark, examples)
 
 
@@ -117,20 +121,35 @@ def load_named_benchmark(
     return found
 
 
-def load_splits(data_cfg: Any) -> DatasetSplits:
-    """Load the labeled examples a data config names, hold the frozen benchmark out, and split
-    the rest with the dataset builder (grouped, so near copies never straddle splits)."""
-    from newsmodel import datasets
+def _held_out(data_cfg: Any, scheme: str | None = None) -> tuple[list[Example], BenchmarkSet | None]:
+    """The source's examples in `scheme` minus the frozen benchmark (near copies refused), sampled."""
     from newsmodel.datasets.benchmark import hold_out
 
-    examples = load_examples(data_cfg)
-    benchmark = load_benchmark_set(data_cfg, examples)
+    scheme = scheme or str(data_cfg.scheme)
+    examples = source_examples(data_cfg, scheme)
+    # The benchmark is in data.scheme; sentences are matched by text, so any training scheme works.
+    benchmark = load_benchmark_set(data_cfg, examples if scheme == str(data_cfg.scheme) else None)
     if benchmark is not None:
         examples = hold_out(examples, benchmark)
     if data_cfg.get("limit"):
         # A seeded sample, not the head of the file: the file is not shuffled by class.
         rng = random.Random(int(data_cfg.seed))
         examples = rng.sample(examples, min(int(data_cfg.limit), len(examples)))
+    return examples, benchmark
+
+
+def load_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:
+    """The labeled examples of a data config in `scheme` (default data.scheme), with the frozen
+    benchmark held out, seeded-sampled to data.limit; not split."""
+    return _held_out(data_cfg, scheme)[0]
+
+
+def load_splits(data_cfg: Any) -> DatasetSplits:
+    """Load the labeled examples a data config names, hold the frozen benchmark out, and split
+    the rest with the dataset builder (grouped, so near copies never straddle splits)."""
+    from newsmodel import datasets
+
+    examples, benchmark = _held_out(data_cfg)
     return datasets.build_splits(
         examples,
         scheme=str(data_cfg.scheme),

@@ -43,11 +43,12 @@ def non_deployable_reasons(cfg: Any) -> list[str]:
     return reasons
 
 
-def registration_for(cfg: Any, serving_name: str) -> Registration:
-    """The registered model name for this run; ConfigError when a non-deployable run asks for serving."""
-    if not cfg.mlflow.register:
+def registration_for(cfg: Any, serving_name: str, name: str | None = None) -> Registration:
+    """The registered model name for this run (`name`: asked for explicitly, e.g. `newsmodel
+    register RUN --name`); ConfigError when a non-deployable run asks for the serving name."""
+    if name is None and not cfg.mlflow.register:
         return Registration(None, not non_deployable_reasons(cfg), "mlflow.register=false")
-    explicit = str(cfg.mlflow.registered_model_name) if cfg.mlflow.registered_model_name else None
+    explicit = name or (str(cfg.mlflow.registered_model_name) if cfg.mlflow.registered_model_name else None)
     reasons = non_deployable_reasons(cfg)
     if not reasons:
         return Registration(explicit or serving_name, True)

@@ -76,6 +76,8 @@ def test_manifests_cover_the_platform() -> None:
         ("Deployment", "mlflow"),
         ("Service", "mlflow"),
         ("Job", "migrate"),
+        ("Job", "trainer"),
+        ("Service", "trainer"),
         ("ConfigMap", "newsmodel-config"),
     }
     assert expected <= kinds, expected - kinds
@@ -152,15 +154,14 @@ def test_mlflow_fits_its_memory_limit_without_the_genai_job_runner() -> None:
 
 
 def test_services_select_existing_pods_and_ports() -> None:
-    deployments = _by_kind("Deployment")
+    # Deployments, and Jobs whose pods find each other through a headless Service (trainer).
+    targets = [*_by_kind("Deployment").values(), *_by_kind("Job").values()]
     for name, service in _by_kind("Service").items():
         selector = service["spec"]["selector"]
         matches = [
-            d
-            for d in deployments.values()
-            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+            d for d in targets if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
         ]
-        assert matches, f"Service {name} selects no Deployment"
+        assert matches, f"Service {name} selects no Deployment or Job"
         port_names = {p["name"] for c in _pod_spec(matches[0])["containers"] for p in c.get("ports", [])}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in port_names, f"Service {name}: {port['targetPort']}"
@@ -231,6 +232,31 @@ def test_container_commands_are_real_entry_points(doc: dict) -> None:
             command = command[1:]
         problems = resolve_command(command)
         assert not problems, f"{doc['kind']}/{doc['metadata']['name']}: {command}\n" + "\n".join(problems)
+
+
+def test_training_job_runs_one_torchrun_rank_per_pod() -> None:
+    """The multi-replica trainer: an Indexed Job, one torchrun node per pod, node rank = index,
+    rank 0 reached through the headless Service at the port the pods expose."""
+    job = _by_kind("Job")["trainer"]
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == spec["parallelism"] >= 2
+    pod = _pod_spec(job)
+    (container,) = pod["containers"]
+    args = container["args"]
+    assert container["command"] == ["torchrun"] and f"--nnodes={spec['completions']}" in args
+    env = {e["name"]: e for e in container["env"]}
+    assert "--node-rank=$(NODE_RANK)" in args
+    assert "job-completion-index" in env["NODE_RANK"]["valueFrom"]["fieldRef"]["fieldPath"]
+    service = _by_kind("Service")[pod["subdomain"]]
+    assert service["spec"]["clusterIP"] == "None"
+    assert f"--master-addr={job['metadata']['name']}-0.{pod['subdomain']}" in args
+    port = service["spec"]["ports"][0]
+    assert f"--master-port={port['port']}" in args
+    assert port["targetPort"] in {p["name"] for p in container["ports"]}
+    # Everything after `-m newsmodel.cli` is a real command with config overrides that exist.
+    problems = resolve_command(["newsmodel", *args[args.index("newsmodel.cli") + 1 :]])
+    assert not problems, problems
+    assert pod["restartPolicy"] == "OnFailure"  # a restarted container keeps its checkpoints
 
 
 def test_kustomization_lists_every_manifest_and_image() -> None:

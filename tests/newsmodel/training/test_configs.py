@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from newsmodel.errors import ConfigError
-from newsmodel.training.config import available_options, compose_config, expand_sweeps, flatten_config
+from newsmodel.training.config import available_options, compose_config, flatten_config
+from newsmodel.training.sweep import grid_space, parse_sweep_overrides
 
 MODELS = available_options("model")
 
@@ -39,7 +40,7 @@ def test_every_model_config_builds(model: str) -> None:
     assert sum(p.numel() for p in net.parameters()) > 0
 
 
-@pytest.mark.parametrize("group", ["data", "trainer", "experiment"])
+@pytest.mark.parametrize("group", ["data", "trainer", "experiment", "sweep"])
 def test_every_other_config_composes(group: str) -> None:
     for option in available_options(group):
         cfg = compose_config([f"{group}={option}"])
@@ -73,9 +74,12 @@ def test_bad_override_is_one_config_error_naming_the_choices() -> None:
 
 
 def test_multirun_sweeps_expand_to_the_cartesian_product() -> None:
-    jobs = expand_sweeps(["model=tiny-bert,tiny-electra", "trainer.lr=1e-4,3e-4", "model.max_length=64"])
+    plain, sweeps = parse_sweep_overrides(
+        ["model=tiny-bert,tiny-electra", "trainer.lr=1e-4,3e-4", "model.max_length=64"]
+    )
+    jobs = [[*plain, *point] for point in grid_space(sweeps)]
     assert len(jobs) == 4
-    assert ["model=tiny-electra", "trainer.lr=0.0003", "model.max_length=64"] in jobs
+    assert ["model.max_length=64", "model=tiny-electra", "trainer.lr=0.0003"] in jobs
     assert all(compose_config(job).model.max_length == 64 for job in jobs)
 
 

@@ -43,3 +43,11 @@ def test_what_makes_a_run_non_deployable() -> None:
     )
     assert own.name == "mine" and not own.deployable
     assert registration_for(compose_config(["mlflow.register=false"]), SERVING).name is None
+
+
+def test_a_name_given_later_follows_the_same_rule() -> None:
+    """`newsmodel register RUN --name ...` on a smoke run: its own name yes, the serving name no."""
+    cfg = compose_config(["experiment=tiny-smoke", "mlflow.register=false"])
+    assert registration_for(cfg, SERVING, "mine").name == "mine"
+    with pytest.raises(ConfigError, match="may not register under the serving name"):
+        registration_for(cfg, SERVING, SERVING)
