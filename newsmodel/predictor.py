@@ -4,7 +4,7 @@ Light on purpose (onnxruntime + tokenizers + numpy, never torch) so the API and 
 stay small. It reads only ONNX, `tokenizer.json` and `label_map.json` - no pickle. The same
 class serves the FastAPI app, the Celery worker and the MLflow pyfunc wrapper.
 
-Model directory layout (the `artifacts/` folder of the registered pyfunc model)::
+Model directory layout (a registered version's folder, or the `artifacts/` folder of a logged pyfunc model)::
 
     model.int8.onnx  model.fp32.onnx  tokenizer/tokenizer.json  label_map.json
 """

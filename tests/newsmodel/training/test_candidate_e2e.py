@@ -89,8 +89,18 @@ def test_run_logs_config_tags_metrics_and_artifacts(tiny_candidate: Any, mlflow_
         "pr_curves_test.png",
         "reliability_test.png",
     } <= names
-    # The model files live once, in the logged model (see test_registered_int8_model_runs_...).
-    assert "model" not in names
+    # The run's model/ folder is the registered pyfunc model itself (no second copy).
+    mv = _client(mlflow_server).get_model_version(
+        tiny_candidate.registered_model_name, tiny_candidate.model_version
+    )
+    assert str(mv.source).endswith(f"{tiny_candidate.run_id}/artifacts/model"), mv.source
+    model_files = {a.path for a in _client(mlflow_server).list_artifacts(run.info.run_id, "model")}
+    assert {
+        "model/MLmodel",
+        "model/model.int8.onnx",
+        "model/model.fp32.onnx",
+        "model/label_map.json",
+    } <= model_files
 
 
 def test_report_is_honest_about_splits_and_baselines(tiny_candidate: Any) -> None:
@@ -131,7 +141,7 @@ def test_registered_int8_model_runs_on_onnxruntime_alone(
             f"models:/{model_name}/{tiny_candidate.model_version}", dst_path=str(tmp_path)
         )
     )
-    artifacts = local / "artifacts"
+    artifacts = local  # the run's model/ folder: the ONNX files beside the pyfunc's MLmodel
     assert {p.name for p in artifacts.iterdir()} >= {
         "model.int8.onnx",
         "model.fp32.onnx",
@@ -233,14 +243,12 @@ def test_promote_unknown_version_is_one_line(
 def test_each_onnx_file_is_stored_once_in_the_bucket(
     tiny_candidate: Any, mlflow_server: Any, gcs_emulator: Any, model_name: str
 ) -> None:
-    """The run's files and the logged model together hold one copy of each ONNX file (the run no
-    longer re-uploads model/): what the version costs in the gs:// bucket behind the server."""
+    """The registered version is the run's own model/ folder (no logged-model copy): the bucket
+    behind the server holds each of its ONNX files once, byte for byte what training wrote."""
     mv = _client(mlflow_server).get_model_version(model_name, tiny_candidate.model_version)
-    model_id = str(mv.source).removeprefix("models:/").split("/", 1)[0]
+    assert str(mv.source).endswith(f"{tiny_candidate.run_id}/artifacts/model"), mv.source
     blobs = [
-        b
-        for b in gcs_emulator.client().list_blobs(gcs_emulator.bucket)
-        if tiny_candidate.run_id in b.name or model_id in b.name
+        b for b in gcs_emulator.client().list_blobs(gcs_emulator.bucket) if tiny_candidate.run_id in b.name
     ]
     onnx = sorted(Path(b.name).name for b in blobs if b.name.endswith(".onnx"))
     assert onnx == ["model.fp32.onnx", "model.int8.onnx"], [b.name for b in blobs]
