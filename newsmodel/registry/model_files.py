@@ -1,11 +1,13 @@
 """Download what serving reads of one model version into a verified, content-keyed cache.
 
-Cache layout: `ROOT/NAME/VERSION/VARIANT-DIGEST/artifacts/{label_map.json, tokenizer/,
+Cache layout: `ROOT/NAME/VERSION/VARIANT-DIGEST/artifacts/{label_map.json, tokenizer/*.json,
 model.VARIANT.onnx}`, where DIGEST is the first 16 hex digits of the ONNX file's registered
 sha256 (tag `artifact_digests`). A copy is marked complete only after every file matched its
 digest, and is checked again each time it is reused: a partial or corrupt copy is discarded and
 fetched again, and switching APP_MODEL_VARIANT simply finds (or fetches) another folder.
 Versions registered before digests are checked against the registry listing's file sizes.
+Only the files the predictor reads are fetched, one by one: anything else a version carries
+(a pickled tokenizer, PyTorch weights) is never downloaded, hashed or opened by the server.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ log = get_logger(__name__)
 COMPLETE_MARKER = ".complete.json"
 LABEL_MAP = "label_map.json"
 TOKENIZER = "tokenizer"
+# What newsmodel.predictor reads of the tokenizer folder (never a pickle or a weights file).
+SERVING_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+_SERVING_TOKENIZER = {f"{TOKENIZER}/{n}" for n in SERVING_TOKENIZER_FILES}
 _ABSENT = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INTERNAL_ERROR")
 _STALE_TMP_S = 3600
 
@@ -46,9 +51,7 @@ class ModelFiles:
 
 def _wanted(digests: Mapping[str, str], variant: str) -> dict[str, str]:
     onnx = f"model.{variant}.onnx"
-    return {
-        rel: d for rel, d in digests.items() if rel in (LABEL_MAP, onnx) or rel.startswith(f"{TOKENIZER}/")
-    }
+    return {rel: d for rel, d in digests.items() if rel in (LABEL_MAP, onnx) or rel in _SERVING_TOKENIZER}
 
 
 def _mismatches(root: Path, expected: Mapping[str, str], by: str) -> list[str]:
@@ -108,7 +111,7 @@ class _Fetcher:
             if name in (LABEL_MAP, f"model.{variant}.onnx") and not info.is_dir:
                 out[name] = str(info.file_size)
         for info in self.listing(f"{prefix}/{TOKENIZER}"):
-            if not info.is_dir:
+            if not info.is_dir and Path(info.path).name in SERVING_TOKENIZER_FILES:
                 out[f"{TOKENIZER}/{Path(info.path).name}"] = str(info.file_size)
         return out
 
@@ -189,8 +192,8 @@ def fetch_model_files(
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{variant}-", dir=final.parent))
         try:
             target = tmp / "artifacts"
-            for rel in (LABEL_MAP, TOKENIZER, onnx):
-                fetcher.fetch(f"{prefix}/{rel}", target)
+            for rel in sorted(expected):
+                fetcher.fetch(f"{prefix}/{rel}", (target / rel).parent)
             problems = _mismatches(target, expected, by)
             if not problems:
                 (tmp / COMPLETE_MARKER).write_text(json.dumps({"verified_by": by, "files": dict(expected)}))

@@ -87,6 +87,10 @@ class RunContext:
         local = self.out / relpath
         if local.exists():
             return local
+        if not self.has_artifact(relpath):
+            # Asked first: a proxied GCS/S3 store answers a missing file with a 500, which the
+            # MLflow client retries with back-off for minutes before it gives up.
+            raise ConfigError(f"run {self.run_id} has no artifact {relpath!r}: run the stage that makes it first")
         try:
             self.client.download_artifacts(self.run_id, relpath, str(self.out))
         except (MlflowException, OSError) as exc:
@@ -94,6 +98,17 @@ class RunContext:
                 f"run {self.run_id} has no artifact {relpath!r}: run the stage that makes it first"
             ) from exc
         return local
+
+    def has_artifact(self, relpath: str) -> bool:
+        """Whether the run's artifacts list `relpath` (one listing call, no download)."""
+        from mlflow.exceptions import MlflowException
+
+        parent = str(Path(relpath).parent)
+        try:
+            listed = self.client.list_artifacts(self.run_id, None if parent == "." else parent)
+        except (MlflowException, OSError):
+            return False
+        return any(f.path == relpath for f in listed)
 
     def report(self) -> dict[str, Any]:
         try:

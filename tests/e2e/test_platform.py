@@ -136,8 +136,11 @@ def _check_candidate(client: Any, name: str, version: str, model: str) -> dict[s
     assert tags["rejected"] == "true" and tags["rejected_reasons"], tags  # tiny models are below the floor
     import mlflow.artifacts
 
-    root = f"{client.get_model_version_download_uri(name, version)}/artifacts"
+    # The version is its run's model/ folder: serving files at its root (older versions: artifacts/).
+    root = str(client.get_model_version_download_uri(name, version)).rstrip("/")
     files = {Path(a.path).name for a in mlflow.artifacts.list_artifacts(artifact_uri=root)}
+    if "artifacts" in files:
+        files = {Path(a.path).name for a in mlflow.artifacts.list_artifacts(artifact_uri=f"{root}/artifacts")}
     assert files >= MODEL_FILES, f"{model} v{version} lacks {MODEL_FILES - files}"
     tokenizer = {Path(a.path).name for a in mlflow.artifacts.list_artifacts(artifact_uri=f"{root}/tokenizer")}
     assert "tokenizer.json" in tokenizer, tokenizer

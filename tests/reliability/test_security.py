@@ -390,7 +390,9 @@ _SECRET_PATTERNS = {
     "password in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:([^@\s/'\"$]{6,})@"),
 }
 _ASSIGNED = re.compile(
-    r"""(?i)\b(?:password|passwd|secret|api_?key|token|auth_string|private_key)\w*["']?\s*[:=]\s*["']([^"'\s${}]{16,})["']"""
+    # The secret word ends the name (access_token, DB_PASSWORD, secret_key), so names that merely
+    # start with one (tokenizer_class, password_policy) are not read as holding a secret.
+    r"""(?i)\b\w*(?:password|passwd|secret|api_?key|token|auth_string|private_key)(?:s|_key|_value)?["']?\s*[:=]\s*["']([^"'\s${}]{16,})["']"""
 )
 # Values that are obviously not real: placeholders, ALL-CAPS names (USER:PASSWORD), the suite's
 # own counting-digit keys (test-api-key-0123456789) and the classic fake password.
@@ -430,6 +432,7 @@ def test_the_secret_scanner_finds_planted_secrets() -> None:
         "github": "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
     }
     assert all(_scan(name, text) for name, text in planted.items()), planted
+    assert _scan("tokenizer", '"tokenizer_class": "TokenizersBackend"') == []
     assert _scan("ok", 'DATABASE_URL=postgresql://newsmodel:PASSWORD@127.0.0.1/x\nAPI_KEYS="change-me"') == []
 
 
