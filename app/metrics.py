@@ -8,6 +8,7 @@ time, so they are right across API replicas and workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -15,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from newsmodel.logging import get_logger
 
-__all__ = ["AppMetrics"]
+__all__ = ["AppMetrics", "IndexAlertReading"]
 
 log = get_logger(__name__)
 
@@ -39,6 +40,49 @@ class _JobCountCollector(Collector):
         for status, n in sorted(counts.items()):
             family.add_metric([status], n)
         yield family
+
+
+class IndexAlertReading(NamedTuple):
+    """One pair's alert state for /metrics (see newsmodel.relindex.alerts)."""
+
+    pair: str
+    model_version: str
+    flagged: bool
+    shift: float | None
+
+
+class _IndexAlertCollector(Collector):
+    """`newsmodel_index_alert{pair,model_version}` (1 flagged, 0 steady) for every pair with enough
+    sentences, and `newsmodel_index_alerts` (how many are flagged), read at scrape time."""
+
+    def __init__(self, read: Callable[[], list[IndexAlertReading]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        flag = GaugeMetricFamily(
+            "newsmodel_index_alert",
+            "1 when the pair's last-7-day score left the interval of the 30 days before",
+            labels=["pair", "model_version"],
+        )
+        shift = GaugeMetricFamily(
+            "newsmodel_index_alert_shift",
+            "Last-7-day score minus the 30 days before, per judged pair",
+            labels=["pair", "model_version"],
+        )
+        total = GaugeMetricFamily("newsmodel_index_alerts", "Pairs flagged by the index alerts")
+        try:
+            readings = self._read()
+        except Exception as exc:  # a scrape must not fail because the database is down
+            log.warning("index alerts unavailable for /metrics", error=str(exc))
+            readings = []
+        for r in readings:
+            flag.add_metric([r.pair, r.model_version], 1.0 if r.flagged else 0.0)
+            if r.shift is not None:
+                shift.add_metric([r.pair, r.model_version], r.shift)
+        total.add_metric([], float(sum(r.flagged for r in readings)))
+        yield flag
+        yield shift
+        yield total
 
 
 class AppMetrics:
@@ -78,6 +122,9 @@ class AppMetrics:
 
     def watch_jobs(self, count_jobs: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_JobCountCollector(count_jobs))
+
+    def watch_index_alerts(self, read: Callable[[], list[IndexAlertReading]]) -> None:
+        self.registry.register(_IndexAlertCollector(read))
 
     def set_model(self, name: str, version: str) -> None:
         self.model_info.clear()

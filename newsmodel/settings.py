@@ -73,6 +73,9 @@ class BaseServiceSettings(BaseSettings):
     # The alias the gate gives a candidate that is better or not distinguishable (never champion).
     model_challenger_alias: str = "challenger"
     focus_countries: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(FOCUS_COUNTRIES))
+    # Index alerts (newsmodel.relindex.alerts): sentences a pair needs in its last 7 days and in
+    # the 30 before them to be judged at all.
+    index_alert_min_sentences: int = Field(default=20, ge=1, le=100_000)
 
     # Comma-separated in the environment: API_KEYS=key1,key2 (several keys allow rotation).
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(

@@ -2,7 +2,9 @@
 
 Thin: each route parses, calls one `newsmodel.relindex.queries` function, returns a schema.
 With no version asked for, the routes show the live version's index (the registry's answer, as
-the model follower last read it through `newsmodel.registry.live`), else the newest computed.
+the model follower last read it through `newsmodel.registry.live`; see `app.relations.deps`) and
+say whether its backfill is complete; `compare_version` overlays another version's series with
+the moment the live version changed between them. Export and alerts live in their own modules.
 Errors are raised as NewsmodelError subclasses (bad pair -> DataError 422, nothing indexed ->
 NotFound 404) and rendered by the app's one exception handler. Sessions come from the app's
 Database (`app.api.deps.DbSession`); an unreachable database is one 503 line.
@@ -10,7 +12,6 @@ Database (`app.api.deps.DbSession`); an unreachable database is one 503 line.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 from pathlib import Path
@@ -19,15 +20,30 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from app.api.deps import DbSession
 from app.errors import NotFound
+from app.relations.alerts_api import router as alerts_router
+from app.relations.deps import (
+    IndexDay,
+    NameParam,
+    PairParam,
+    VersionParam,
+    backfill_view,
+    choose,
+    live,
+    method_view,
+    parse_pair,
+    service_settings,
+    shown,
+    switch_view,
+)
+from app.relations.export_api import router as export_router
 from app.relations.schemas import (
+    ComparedSeries,
     DaySentencesPage,
     DaySentenceView,
-    IndexMethod,
     PairSummaryView,
     RelationPoint,
     RelationSeries,
@@ -38,108 +54,40 @@ from app.relations.schemas import (
 )
 from newsmodel.db.models import RelationIndexRow
 from newsmodel.errors import DataError
-from newsmodel.labels.schemes import LabelScheme
-from newsmodel.registry.live import LiveVersion
 from newsmodel.relindex import (
-    DEFAULT_RESAMPLES,
-    INTERVAL_LEVEL,
-    PAIR_FORM,
     CountryPair,
-    IndexNotFound,
+    LiveSwitch,
     VersionInfo,
     day_sentences,
     focus_pairs,
     indexed_versions,
+    live_switches,
     pair_series,
     pair_summaries,
-    resolve_version,
+    version_coverage,
     version_scheme,
 )
-from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["relations"])
+# Before `/v1/relations/{pair}`, which would otherwise take "export" and "alerts" for a pair.
+router.include_router(export_router)
+router.include_router(alerts_router)
 
 STATIC_DIR = Path(__file__).parent / "static"
 _STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 _MEDIA = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
 DEFAULT_SERIES_DAYS = 180
 TREND_FLAT = 0.02
-# Every day a client names is bounded before any date arithmetic (start = end - 179 days would
-# overflow at 0001-01-01): far wider than any news index, far from date.min/date.max.
-FIRST_INDEX_DAY = dt.date(1970, 1, 1)
-LAST_INDEX_DAY = dt.date(2199, 12, 31)
 MAX_OFFSET = 100_000
-# Names and versions go into SQL: printable text of a sane length (Postgres refuses NUL).
-_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-
-
-def _settings(request: Request) -> BaseServiceSettings:
-    """The app's settings once its lifespan has built them, else the environment's."""
-    settings = getattr(getattr(request.app.state, "services", None), "settings", None)
-    return settings if isinstance(settings, BaseServiceSettings) else get_settings()
-
-
-def _within_index_range(day: dt.date) -> dt.date:
-    if not FIRST_INDEX_DAY <= day <= LAST_INDEX_DAY:
-        raise ValueError(f"must be between {FIRST_INDEX_DAY} and {LAST_INDEX_DAY} (YYYY-MM-DD)")
-    return day
-
-
-IndexDay = Annotated[dt.date, AfterValidator(_within_index_range)]
 DB = DbSession  # the app's Database, one read transaction per request
-PairParam = Annotated[
-    str, PathParam(description=f"Country pair: {PAIR_FORM}", examples=["KOR-USA", "KOR>USA"], max_length=64)
-]
-VersionParam = Annotated[
-    str | None,
-    Query(
-        description="Model version; default: the live version's index, else the newest computed",
-        max_length=64,
-        pattern=_PRINTABLE,
-    ),
-]
-NameParam = Annotated[
-    str | None,
-    Query(description="Registered model name; default: any", max_length=256, pattern=_PRINTABLE),
-]
-
-
-def _parse_pair(text: str) -> CountryPair:
-    return CountryPair.parse(text)  # DataError -> 422 naming the expected form
-
-
-def _live(request: Request) -> LiveVersion | None:
-    """The live version as the app's model follower last resolved it (None outside the full app)."""
-    follower = getattr(getattr(request.app.state, "services", None), "follower", None)
-    live = getattr(follower, "live", None)
-    return live if isinstance(live, LiveVersion) else None
 
 
 def _version(
     request: Request, session: Session, model_name: str | None, model_version: str | None
 ) -> VersionInfo:
-    live = _live(request) if model_version is None else None
-    if live is not None and model_name in (None, live.name):
-        # The live version's index; while its backfill runs it has none yet: the newest computed.
-        with contextlib.suppress(IndexNotFound):
-            return resolve_version(session, live.name, live.version)
-    try:
-        return resolve_version(session, model_name, model_version)
-    except IndexNotFound as exc:
-        raise NotFound(str(exc)) from None
-
-
-def _method(scheme: LabelScheme | None) -> IndexMethod:
-    return IndexMethod(
-        scheme=scheme.name if scheme else None,
-        weights=dict(scheme.polarity) if scheme else {},
-        interval=(
-            f"{INTERVAL_LEVEL:.0%} percentile bootstrap over articles, {DEFAULT_RESAMPLES} seeded "
-            "resamples; [-1, 1] when the day has a single article"
-        ),
-    )
+    return choose(request, session, model_name, model_version).version
 
 
 def _point(row: RelationIndexRow, smoothing: Smoothing = "none") -> RelationPoint:
@@ -181,22 +129,24 @@ def list_relations(
     ] = False,
 ) -> RelationsPage:
     """Every pair's latest score, interval, smoothed scores, 7-day trend and a sparkline."""
-    version = _version(request, session, model_name, model_version)
-    live = _live(request)
-    pairs = focus_pairs(_settings(request).focus_countries) if focus else None
+    chosen = choose(request, session, model_name, model_version)
+    version = chosen.version
+    now = live(request)
+    pairs = focus_pairs(service_settings(request).focus_countries) if focus else None
     if pairs is not None and directed:
         pairs = [p for pair in pairs for p in (pair, *pair.directed())]
     summaries = pair_summaries(session, version, pairs, window_days=window_days, directed=directed)
     return RelationsPage(
+        **dict(shown(session, chosen)),
         model_name=version.model_name,
         model_version=version.model_version,
         as_of=version.last_day,
         window_days=window_days,
         computed_at=version.computed_at,
         versions=[VersionView(**vars(v)) for v in indexed_versions(session)],
-        live_model_version=live.version if live else None,
-        live_via=live.via if live else None,
-        method=_method(version_scheme(session, version)),
+        live_model_version=now.version if now else None,
+        live_via=now.via if now else None,
+        method=method_view(version_scheme(session, version)),
         pairs=[
             PairSummaryView(
                 pair=str(s.pair),
@@ -232,26 +182,86 @@ def get_relation(
     smoothing: Annotated[Smoothing, Query(description="Which score goes into `value`")] = "none",
     model_version: VersionParam = None,
     model_name: NameParam = None,
+    compare_version: Annotated[
+        str | None,
+        Query(
+            description="Another version of the same model to overlay (e.g. the one live before a "
+            "promotion); the response marks when the live version changed between the two",
+            max_length=64,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+        ),
+    ] = None,
 ) -> RelationSeries:
     """One pair's daily series with its 95% intervals and 7-/30-day smoothed scores."""
-    wanted = _parse_pair(pair)
-    version = _version(request, session, model_name, model_version)
+    wanted = parse_pair(pair)
+    chosen = choose(request, session, model_name, model_version)
+    version = chosen.version
     last = end or version.last_day
     first = start or last - dt.timedelta(days=DEFAULT_SERIES_DAYS - 1)
     if first > last:
         raise DataError(f"start {first} is after end {last}: give start <= end (YYYY-MM-DD)")
+    if compare_version is not None and compare_version == version.model_version:
+        raise DataError(f"compare_version {compare_version!r} is the version shown: name another one")
     rows = pair_series(session, version, wanted, first, last)
     if not rows and not pair_series(session, version, wanted):
         raise NotFound(f"no index rows for {wanted} under {version.model_name} v{version.model_version}")
+    page = shown(session, chosen)
+    now = live(request)
     return RelationSeries(
+        **dict(page),
         pair=str(wanted),
         model_name=version.model_name,
         model_version=version.model_version,
+        live_model_version=now.version if now and now.name == version.model_name else None,
         start=first,
         end=last,
         smoothing=smoothing,
-        method=_method(version_scheme(session, version)),
+        method=method_view(version_scheme(session, version)),
         points=[_point(r, smoothing) for r in rows],
+        compare=(
+            _compared(request, session, version, rows, wanted, compare_version, (first, last), smoothing)
+            if compare_version is not None
+            else None
+        ),
+    )
+
+
+def _switch_between(switches: list[LiveSwitch], a: str, b: str) -> LiveSwitch | None:
+    """The live change from one of the two versions to the other (else the latest to either)."""
+    both = {a, b}
+    direct = [s for s in switches if s.model_version in both and s.previous_version in both]
+    either = [s for s in switches if s.model_version in both]
+    found = direct or either
+    return found[-1] if found else None
+
+
+def _compared(
+    request: Request,
+    session: Session,
+    version: VersionInfo,
+    rows: list[RelationIndexRow],
+    pair: CountryPair,
+    compare_version: str,
+    days: tuple[dt.date, dt.date],
+    smoothing: Smoothing,
+) -> ComparedSeries:
+    other = choose(request, session, version.model_name, compare_version).version
+    other_rows = pair_series(session, other, pair, *days)
+    mine = {r.day: r.score for r in rows}
+    overlap = sorted(r.day for r in other_rows if r.day in mine)
+    diffs = [mine[r.day] - r.score for r in other_rows if r.day in mine]
+    switches = live_switches(session, version.model_name)
+    switch = _switch_between(switches, version.model_version, other.model_version)
+    return ComparedSeries(
+        model_version=other.model_version,
+        method=method_view(version_scheme(session, other)),
+        backfill=backfill_view(version_coverage(session, other)),
+        points=[_point(r, smoothing) for r in other_rows],
+        overlap_days=len(overlap),
+        overlap_start=overlap[0] if overlap else None,
+        overlap_end=overlap[-1] if overlap else None,
+        mean_difference=sum(diffs) / len(diffs) if diffs else None,
+        switch=switch_view(switch) if switch else None,
     )
 
 
@@ -267,7 +277,7 @@ def get_day_sentences(
     model_name: NameParam = None,
 ) -> DaySentencesPage:
     """The sentences behind one pair-day: text, source, URL, predicted class and probability."""
-    wanted = _parse_pair(pair)
+    wanted = parse_pair(pair)
     version = _version(request, session, model_name, model_version)
     found = day_sentences(session, version, wanted, day, limit=limit, offset=offset)
     if found.total == 0:

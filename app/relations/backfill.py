@@ -24,6 +24,7 @@ from newsmodel.db.models import ScoringJob
 from newsmodel.db.session import Database
 from newsmodel.logging import get_logger
 from newsmodel.relindex import BuildReport, build_index
+from newsmodel.relindex.history import ACTIVE_JOB_STATUSES, BACKFILL_KIND
 
 if TYPE_CHECKING:
     from app.model_follower import ModelHandle
@@ -38,8 +39,7 @@ __all__ = [
     "run_backfill",
 ]
 
-BACKFILL_KIND = "backfill"
-_ACTIVE = ("queued", "running")
+_ACTIVE = ACTIVE_JOB_STATUSES
 
 log = get_logger(__name__)
 

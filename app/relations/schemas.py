@@ -8,14 +8,19 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "AlertsPage",
+    "BackfillView",
+    "ComparedSeries",
     "DaySentenceView",
     "DaySentencesPage",
     "IndexMethod",
+    "PairAlertView",
     "PairSummaryView",
     "RelationPoint",
     "RelationSeries",
     "RelationsPage",
     "SparkPointView",
+    "SwitchView",
     "VersionView",
 ]
 
@@ -25,6 +30,10 @@ Smoothing = Literal["none", "7d", "30d"]
 class IndexMethod(BaseModel):
     """How the numbers were made, so a reader can check them (see docs/INDEX.md)."""
 
+    id: str = Field(
+        description="Short name of the method (scheme/score/interval), as in the export's `method` column",
+        examples=["quad5/mean-polarity/article-bootstrap-95-1000"],
+    )
     scheme: str | None = Field(None, description="Label scheme of the model version, e.g. quad5")
     weights: dict[str, float] = Field(default_factory=dict, description="Polarity weight of each label")
     score: str = "mean over sentences of sum_k p_k * weight_k (probability-weighted polarity), in [-1, 1]"
@@ -41,6 +50,39 @@ class VersionView(BaseModel):
     first_day: dt.date
     last_day: dt.date
     computed_at: dt.datetime
+
+
+class BackfillView(BaseModel):
+    """Is the shown version's history complete? Its index days against every day any version indexed."""
+
+    complete: bool = Field(description="No day missing and no backfill of this version queued or running")
+    days_indexed: int
+    days_in_data: int = Field(description="Days indexed by any model version")
+    days_missing: int
+    missing_days: list[dt.date] = Field(description="The first missing days (at most 31)")
+    backfill_status: str | None = Field(None, description="Status of this version's latest backfill job")
+    backfill_scored: int | None = None
+    backfill_total: int | None = None
+
+
+class SwitchView(BaseModel):
+    """A change of the live version, dated when the app saw it and queued the new version's backfill."""
+
+    model_version: str
+    previous_version: str | None
+    switched_at: dt.datetime
+    backfill_status: str
+
+
+class ShownVersion(BaseModel):
+    """Which version a response shows, and why (shared fields of the pages below)."""
+
+    is_live: bool = Field(False, description="The shown version is the registry's live version")
+    shown_because: str = Field("", description="Why this version: asked for, live, or a fallback")
+    backfill: BackfillView | None = None
+    switches: list[SwitchView] = Field(
+        default_factory=list, description="Every live-version change of this model, oldest first"
+    )
 
 
 class SparkPointView(BaseModel):
@@ -70,7 +112,7 @@ class PairSummaryView(BaseModel):
     sparkline: list[SparkPointView]
 
 
-class RelationsPage(BaseModel):
+class RelationsPage(ShownVersion):
     """Every pair's latest reading under one model version, highest volume first."""
 
     model_name: str
@@ -104,15 +146,35 @@ class RelationPoint(BaseModel):
     class_shares: dict[str, float]
 
 
-class RelationSeries(BaseModel):
+class ComparedSeries(BaseModel):
+    """Another version's reading of the same pair and range, to overlay on the shown one."""
+
+    model_version: str
+    method: IndexMethod
+    backfill: BackfillView
+    points: list[RelationPoint]
+    overlap_days: int = Field(description="Days both versions have a row for")
+    overlap_start: dt.date | None
+    overlap_end: dt.date | None
+    mean_difference: float | None = Field(
+        description="Mean of (shown - compared) daily score over the overlap days"
+    )
+    switch: SwitchView | None = Field(
+        description="The moment the live version changed between these two versions (the marker)"
+    )
+
+
+class RelationSeries(ShownVersion):
     pair: str
     model_name: str
     model_version: str
+    live_model_version: str | None = None
     start: dt.date
     end: dt.date
     smoothing: Smoothing
     method: IndexMethod
     points: list[RelationPoint]
+    compare: ComparedSeries | None = Field(None, description="Present when `compare_version` was given")
 
 
 class DaySentenceView(BaseModel):
@@ -140,3 +202,34 @@ class DaySentencesPage(BaseModel):
     offset: int
     index: RelationPoint | None = Field(description="The pair-day's index row, if it has been built")
     sentences: list[DaySentenceView]
+
+
+class PairAlertView(BaseModel):
+    pair: str
+    status: Literal["alert", "ok", "too_few"]
+    recent_score: float | None = Field(description="Mean polarity of the last 7 days")
+    baseline_score: float | None = Field(description="Mean polarity of the 30 days before them")
+    baseline_low: float | None
+    baseline_high: float | None
+    shift: float | None = Field(description="recent_score - baseline_score")
+    recent_sentences: int
+    baseline_sentences: int
+    recent_articles: int
+    baseline_articles: int
+
+
+class AlertsPage(BaseModel):
+    """Pairs whose last 7 days leave the range the 30 days before them predict; flagged first."""
+
+    model_name: str
+    model_version: str
+    is_live: bool
+    shown_because: str
+    as_of: dt.date
+    recent_start: dt.date
+    baseline_start: dt.date
+    baseline_end: dt.date
+    min_sentences: int
+    method: str
+    flagged: list[str]
+    pairs: list[PairAlertView]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import typer
 
@@ -11,7 +13,7 @@ from newsmodel.settings import get_settings
 
 __all__ = ["register"]
 
-index_app = typer.Typer(help="Daily country-pair relation index: build, show.", no_args_is_help=True)
+index_app = typer.Typer(help="Daily country-pair relation index: build, show, export.", no_args_is_help=True)
 
 
 def _parse_day(value: str | None, option: str) -> dt.date | None:
@@ -132,6 +134,57 @@ def show(
                     f"{r.volume_share:.1%}",
                 )
         console.print(table)
+
+
+@index_app.command("export")
+def export(
+    out: Path = typer.Option(
+        ..., "--out", help="File to write; FILE.sha256 and FILE.manifest.json go beside it."
+    ),
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    model_version: str | None = typer.Option(
+        None,
+        "--model-version",
+        help="Default: the live version (as `index build`), else the newest computed.",
+    ),
+    model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
+    all_versions: bool = typer.Option(False, "--all-versions", help="Every indexed version of the model."),
+    pair: str | None = typer.Option(
+        None, "--pair", help="Only this pair or direction, e.g. KOR-USA, KOR>USA."
+    ),
+    start: str | None = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
+    end: str | None = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
+) -> None:
+    """Write the index (version, method, computed time in every row) and print its SHA-256."""
+    from newsmodel.db import open_database
+    from newsmodel.relindex import CountryPair, choose_version, export_index, indexed_versions
+    from newsmodel.relindex.export import EXPORT_FORMATS
+
+    if fmt not in EXPORT_FORMATS:
+        raise DataError(f"unknown --format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
+    if all_versions and model_version is not None:
+        raise DataError("give --model-version or --all-versions, not both")
+    first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
+    wanted = CountryPair.parse(pair) if pair else None
+    settings = get_settings()
+    name = model_name or settings.registered_model_name
+    live = _live_version(name) if model_version is None else None
+    with open_database(settings.database_url) as db, db.transaction() as session:
+        chosen = choose_version(
+            session, model_name=name, model_version=model_version, live_name=name, live_version=live
+        )
+        versions = list(reversed(indexed_versions(session, name))) if all_versions else [chosen.version]
+        exported = export_index(session, versions, fmt, pair=wanted, start=first, end=last)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(exported.content)
+    digest = out.with_name(out.name + ".sha256")
+    digest.write_text(f"{exported.sha256}  {out.name}\n")  # `sha256sum -c` reads this
+    manifest = out.with_name(out.name + ".manifest.json")
+    manifest.write_text(json.dumps(exported.manifest(out.name), indent=2) + "\n")
+    which = "all versions" if all_versions else f"v{chosen.version.model_version} ({chosen.reason})"
+    typer.echo(f"wrote {out}: {exported.rows} rows of {name} {which}, method {exported.method or '-'}")
+    typer.echo(f"sha256 {exported.sha256}")
+    typer.echo(f"sidecars: {digest.name}, {manifest.name}")
 
 
 def register(app: typer.Typer) -> None:

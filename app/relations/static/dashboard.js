@@ -3,6 +3,9 @@
  * GET /v1/relations           -> grid of pair cards with sparklines
  * GET /v1/relations/{pair}    -> the pair's series: daily score, 95% band, 7d and 30d lines
  * GET /v1/relations/{pair}/days/{day}/sentences -> the sentences behind a clicked day
+ * GET /v1/relations/alerts    -> pairs whose last 7 days left the 30 days' range (cards flagged)
+ * The default version is the live one; after a promotion the previous version's 7-day line is
+ * overlaid (compare_version) with a marker at the moment the live version changed.
  * GET /v1/model               -> the serving model (optional: the page works without it)
  */
 (function () {
@@ -17,7 +20,9 @@
   var SHARE_ORDER = ["material_cooperation", "verbal_cooperation", "cooperation", "good", "neutral",
     "verbal_conflict", "conflict", "bad", "material_conflict"];
 
-  var state = { version: null, pair: null, days: 180, series: null, chart: null, volume: null, directed: null, sparks: [] };
+  var state = { version: null, pair: null, days: 180, series: null, chart: null, volume: null, directed: null, sparks: [],
+    compare: null, compareChosen: false, alerts: {} };
+  var COMPARE = "#9b59b6";
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, cls, text) {
@@ -169,7 +174,8 @@
       return;
     }
     page.pairs.forEach(function (p) {
-      var card = el("button", "card");
+      var alert = state.alerts[p.pair];
+      var card = el("button", "card" + (alert && alert.status === "alert" ? " alert" : ""));
       card.type = "button";
       card.dataset.pair = p.pair;
       var top = el("div", "card-top");
@@ -182,6 +188,11 @@
       sub.appendChild(el("span", "trend-" + p.trend, arrow + " " + (p.trend_7d === null ? "no trend yet" : fmt(p.trend_7d) + " vs last week")));
       sub.appendChild(el("span", null, p.sentences_in_window + " sent."));
       card.appendChild(sub);
+      if (alert && alert.status === "alert") {
+        card.appendChild(el("div", "card-alert", "⚠ last 7 days " + fmt(alert.recent_score) + " vs " +
+          fmt(alert.baseline_low) + " … " + fmt(alert.baseline_high) + " expected"));
+        card.title = "Index alert: the last 7 days left the range of the 30 days before";
+      }
       var spark = el("div", "spark");
       card.appendChild(spark);
       card.addEventListener("click", function () { selectPair(p.pair); });
@@ -197,6 +208,17 @@
     });
   }
 
+  function loadAlerts(version) {
+    return getJSON("/v1/relations/alerts" + qs({ model_version: version })).then(function (page) {
+      state.alerts = {};
+      page.pairs.forEach(function (a) { state.alerts[a.pair] = a; });
+      $("alerts-hint").textContent = page.flagged.length
+        ? "⚠ " + page.flagged.length + " alert" + (page.flagged.length > 1 ? "s" : "") + ": " + page.flagged.join(", ")
+        : "no alerts (last 7 days within the range of the 30 before)";
+      $("alerts-hint").className = "hint" + (page.flagged.length ? " alerting" : "");
+    }).catch(function () { state.alerts = {}; $("alerts-hint").textContent = ""; });
+  }
+
   function loadPairs() {
     var focus = $("focus-only").checked;
     return getJSON("/v1/relations" + qs({ model_version: state.version, focus: focus }))
@@ -207,6 +229,10 @@
         }
         state.asOf = page.as_of;
         fillVersions(page);
+        return loadAlerts(page.model_version).then(function () { return page; });
+      })
+      .then(function (page) {
+        if (!page) return;
         renderGrid(page);
         state.method = page.method;
         if (!state.pair || !page.pairs.some(function (p) { return p.pair === state.pair; })) {
@@ -226,15 +252,73 @@
       select.appendChild(opt);
     });
     state.version = page.model_version;
-    var note = "as of " + page.as_of + " · computed " + (when(page.computed_at) || "");
+    var note = (page.is_live ? "live · " : "") + "as of " + page.as_of + " · computed " + (when(page.computed_at) || "");
     if (page.live_model_version && page.live_model_version !== page.model_version) {
-      note += " · v" + page.live_model_version + " is live; its index is not built yet";
+      note += " · v" + page.live_model_version + " is live";
     }
     $("as-of").textContent = note;
+    $("as-of").title = page.shown_because || "";
+    var b = page.backfill;
+    var warn = $("backfill-note");
+    if (b && !b.complete) {
+      warn.hidden = false;
+      warn.textContent = "v" + page.model_version + "'s history is incomplete: " + b.days_missing + " of " +
+        b.days_in_data + " days not indexed yet" + (b.backfill_status ? " (backfill " + b.backfill_status +
+        (b.backfill_total ? ", " + b.backfill_scored + "/" + b.backfill_total + " sentences" : "") + ")" : "") +
+        ". Earlier days read by another version are overlaid below.";
+    } else {
+      warn.hidden = true;
+    }
+    fillCompare(page);
     var m = page.method;
     var weights = Object.keys(m.weights).map(function (k) { return k.replace(/_/g, " ") + " " + fmt(m.weights[k], 1); });
     $("method-note").textContent = "Score = probability-weighted mean polarity (" + weights.join(", ") + "). Band: " +
       m.interval + ". Lines: " + m.smoothing + ". Click a day to see its sentences.";
+  }
+
+  /* ---- the version overlaid on the shown one (default: the one live before it) ---- */
+  function fillCompare(page) {
+    var select = $("compare-select");
+    var others = page.versions.filter(function (v) { return v.model_version !== page.model_version; });
+    state.switches = page.switches || [];
+    if (!state.compareChosen) {
+      var sw = state.switches.filter(function (x) { return x.model_version === page.model_version; })[0];
+      var prev = sw && sw.previous_version;
+      state.compare = prev && others.some(function (v) { return v.model_version === prev; }) ? prev : null;
+    }
+    if (state.compare === page.model_version) state.compare = null;
+    select.textContent = "";
+    var none = el("option", null, "none");
+    none.value = "";
+    select.appendChild(none);
+    others.forEach(function (v) {
+      var opt = el("option", null, "v" + v.model_version);
+      opt.value = v.model_version;
+      if (v.model_version === state.compare) opt.selected = true;
+      select.appendChild(opt);
+    });
+    select.disabled = !others.length;
+  }
+
+  function markSwitch(u) {
+    var cmp = state.series && state.series.compare;
+    if (!cmp || !cmp.switch) return;
+    var ts = Date.parse(cmp.switch.switched_at) / 1000;
+    var x = Math.round(u.valToPos(ts, "x", true));
+    if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+    var ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = COMPARE;
+    ctx.lineWidth = 1.5 * devicePixelRatio;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, u.bbox.top);
+    ctx.lineTo(x, u.bbox.top + u.bbox.height);
+    ctx.stroke();
+    ctx.fillStyle = COMPARE;
+    ctx.font = (11 * devicePixelRatio) + "px sans-serif";
+    ctx.fillText("v" + cmp.switch.model_version + " live", x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+    ctx.restore();
   }
 
   /* ---- one pair: series with interval band ---- */
@@ -269,20 +353,32 @@
     if (state.volume) { state.volume.destroy(); state.volume = null; }
     target.textContent = "";
     var pts = series.points;
+    var cmp = series.compare;
+    var cpts = cmp ? cmp.points : [];
     target.dataset.points = String(pts.length);
-    if (!pts.length) {
+    target.dataset.compare = cmp ? cmp.model_version : "";
+    target.dataset.switchAt = cmp && cmp.switch ? cmp.switch.switched_at : "";
+    if (!pts.length && !cpts.length) {
       target.appendChild(el("div", "empty", "No days in this range."));
       return;
     }
-    var xs = pts.map(function (p) { return dayTs(p.day); });
+    var byDay = {}, cByDay = {}, days = {};
+    pts.forEach(function (p) { byDay[p.day] = p; days[p.day] = true; });
+    cpts.forEach(function (p) { cByDay[p.day] = p; days[p.day] = true; });
+    var dayList = Object.keys(days).sort();
+    var xs = dayList.map(dayTs);
+    var pick = function (map, key) {
+      return dayList.map(function (d) { var p = map[d]; return p ? p[key] : null; });
+    };
     var data = [
       xs,
-      pts.map(function (p) { return p.ci_high; }),
-      pts.map(function (p) { return p.ci_low; }),
-      pts.map(function (p) { return p.score; }),
-      pts.map(function (p) { return p.score_7d; }),
-      pts.map(function (p) { return p.score_30d; })
+      pick(byDay, "ci_high"),
+      pick(byDay, "ci_low"),
+      pick(byDay, "score"),
+      pick(byDay, "score_7d"),
+      pick(byDay, "score_30d")
     ];
+    if (cmp) data.push(pick(cByDay, "score_7d"));
     var sync = uPlot.sync("relations");
     var cursor = { sync: { key: sync.key }, points: { size: 8 }, drag: { x: false, y: false } };
     var valueFmt = function (u, v) { return v === null || v === undefined ? "–" : fmt(v); };
@@ -302,9 +398,10 @@
           points: { show: true, size: 5, fill: "#4b5563", stroke: "#4b5563" } },
         { label: "7-day", stroke: ACCENT, width: 2.2, value: valueFmt, points: { show: false } },
         { label: "30-day", stroke: "#e08a00", width: 1.8, dash: [6, 4], value: valueFmt, points: { show: false } }
-      ],
+      ].concat(cmp ? [{ label: "v" + cmp.model_version + " 7-day", stroke: COMPARE, width: 1.8, dash: [2, 3],
+        spanGaps: true, value: valueFmt, points: { show: false } }] : []),
       bands: [{ series: [1, 2], fill: "rgba(48,86,211,0.12)" }],
-      hooks: { drawClear: [zeroLine, markSelectedDay] }
+      hooks: { drawClear: [zeroLine, markSelectedDay], draw: [markSwitch] }
     }, data, target);
     state.chart.over.addEventListener("click", function () {
       var idx = state.chart.cursor.idx;
@@ -318,7 +415,7 @@
         values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) ? String(v) : ""; }); } }],
       series: [{}, { label: "sentences", fill: "rgba(138,147,163,0.45)", stroke: "rgba(138,147,163,0.9)",
         width: 1, paths: uPlot.paths.bars({ size: [0.7, 14] }), points: { show: false } }]
-    }, [xs, pts.map(function (p) { return p.sentence_count; })], volTarget);
+    }, [xs, pick(byDay, "sentence_count")], volTarget);
   }
 
   /* ---- the two directions of the selected pair (KOR>USA, USA>KOR) ---- */
@@ -385,9 +482,15 @@
     } else {
       params.start = "1970-01-01";
     }
-    return getJSON("/v1/relations/" + encodeURIComponent(state.pair) + qs(params)).then(function (series) {
+    var seriesParams = Object.assign({}, params, { compare_version: state.compare });
+    return getJSON("/v1/relations/" + encodeURIComponent(state.pair) + qs(seriesParams)).then(function (series) {
       state.series = series;
-      $("pair-title").textContent = series.pair + " · " + series.model_name + " v" + series.model_version;
+      var cmp = series.compare;
+      $("pair-title").textContent = series.pair + " · " + series.model_name + " v" + series.model_version +
+        (cmp ? " (dotted: v" + cmp.model_version + ")" : "");
+      $("compare-note").textContent = cmp ? "v" + cmp.model_version + " overlaid: " + cmp.overlap_days +
+        " days read by both" + (cmp.mean_difference !== null ? ", mean difference " + fmt(cmp.mean_difference) : "") +
+        (cmp.switch ? " · live switched to v" + cmp.switch.model_version + " " + when(cmp.switch.switched_at) : "") : "";
       renderPairStats(series);
       renderPairChart(series);
       var pts = series.points;
@@ -511,6 +614,12 @@
       reload();
     });
     $("focus-only").addEventListener("change", reload);
+    $("compare-select").addEventListener("change", function (ev) {
+      state.compare = ev.target.value || null;
+      state.compareChosen = true;
+      clearDay();
+      loadSeries().catch(function (e) { showStatus(e.message, true); });
+    });
     Array.prototype.forEach.call(document.querySelectorAll("#ranges button"), function (b) {
       b.addEventListener("click", function () {
         Array.prototype.forEach.call(document.querySelectorAll("#ranges button"), function (o) { o.classList.remove("active"); });

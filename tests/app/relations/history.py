@@ -68,6 +68,7 @@ def seed_history(
     days: int = 45,
     versions: Sequence[str] = ("1",),
     seed: int = 11,
+    model: str = MODEL,
 ) -> History:
     """Write the history; each version reads every sentence (v2 a little more pessimistic);
     with no versions only sentences are written (for scoring tests).
@@ -150,7 +151,7 @@ def seed_history(
     session.add_all(
         Prediction(
             sentence_id=sent.id,
-            model_name=MODEL,
+            model_name=model,
             model_version=version,
             label=max(p, key=lambda k: p[k]),
             probabilities=p,

@@ -130,6 +130,19 @@ def test_dashboard_renders_and_drills_down(relations_server: RelationsServer, ch
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
+    # Index alerts: the flagged pairs' cards are highlighted, the head names them.
+    flagged = page.evaluate(
+        "fetch('/v1/relations/alerts?model_version=2').then(r => r.json()).then(a => a.flagged)"
+    )
+    assert flagged and page.locator(".card.alert").count() == len(flagged)
+    assert all(page.locator(f".card.alert[data-pair='{p}']").count() == 1 for p in flagged)
+    assert str(len(flagged)) in page.locator("#alerts-hint").inner_text()
+    # Overlay another version: its 7-day line joins the chart.
+    page.select_option("#compare-select", "1")
+    page.wait_for_selector("#pair-chart[data-compare='1']", timeout=15_000)
+    assert page.evaluate("window.relationsDashboard.state.chart.series.length") == 7
+    assert "v1 overlaid" in page.locator("#compare-note").inner_text()
+
     # Another pair and an older version: the chart follows.
     second = cards.nth(1)
     pair = second.get_attribute("data-pair")

@@ -1,0 +1,61 @@
+"""The index alerts as Prometheus gauges: computed at scrape time, at most once per `ttl_s`.
+
+A scrape every 15 s must not rerun a bootstrap over every pair each time, and every API replica
+must say the same thing, so the answer is read from the database (not kept from a request) and
+cached briefly in this process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from app.metrics import IndexAlertReading
+from newsmodel.db.session import Database
+from newsmodel.registry.live import LiveVersion
+from newsmodel.relindex import IndexNotFound, choose_version, index_alerts
+
+__all__ = ["alert_readings"]
+
+DEFAULT_TTL_S = 300.0
+
+
+def alert_readings(
+    db: Database,
+    get_live: Callable[[], LiveVersion | None],
+    min_sentences: int,
+    ttl_s: float = DEFAULT_TTL_S,
+) -> Callable[[], list[IndexAlertReading]]:
+    """A reader for `AppMetrics.watch_index_alerts`: the live version's alerts (else the newest)."""
+    lock = threading.Lock()
+    cached: dict[str, tuple[float, list[IndexAlertReading]]] = {}
+
+    def read() -> list[IndexAlertReading]:
+        with lock:
+            hit = cached.get("readings")
+            if hit is not None and time.monotonic() - hit[0] < ttl_s:
+                return hit[1]
+            live = get_live()
+            with db.transaction() as session:
+                try:
+                    chosen = choose_version(
+                        session,
+                        model_name=None,
+                        model_version=None,
+                        live_name=live.name if live else None,
+                        live_version=live.version if live else None,
+                    )
+                except IndexNotFound:
+                    readings: list[IndexAlertReading] = []
+                else:
+                    report = index_alerts(session, chosen.version, min_sentences=min_sentences)
+                    readings = [
+                        IndexAlertReading(str(p.pair), report.model_version, p.status == "alert", p.shift)
+                        for p in report.pairs
+                        if p.status != "too_few"
+                    ]
+            cached["readings"] = (time.monotonic(), readings)
+            return readings
+
+    return read
