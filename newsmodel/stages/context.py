@@ -90,7 +90,9 @@ class RunContext:
         if not self.has_artifact(relpath):
             # Asked first: a proxied GCS/S3 store answers a missing file with a 500, which the
             # MLflow client retries with back-off for minutes before it gives up.
-            raise ConfigError(f"run {self.run_id} has no artifact {relpath!r}: run the stage that makes it first")
+            raise ConfigError(
+                f"run {self.run_id} has no artifact {relpath!r}: run the stage that makes it first"
+            )
         try:
             self.client.download_artifacts(self.run_id, relpath, str(self.out))
         except (MlflowException, OSError) as exc:
