@@ -245,7 +245,7 @@ def main() -> int:
     configure_logging("WARNING")
     texts = [e.text for e in load_conflibert(DATA)]
     models = args.models or (QUICK if args.quick else FULL)
-    repeats, sentences = (2, 32) if args.quick else (3, 64)
+    repeats, sentences = (1, 16) if args.quick else (3, 64)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in models:

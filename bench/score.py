@@ -8,7 +8,7 @@ inserts and the job bookkeeping. Baseline: the bare predictor on the same senten
 process (no HTTP, no broker, no database) - the ceiling the pipeline can approach.
 
     python bench/score.py            # MiniLM, 4000 sentences, 3 jobs per worker layout
-    python bench/score.py --quick    # tiny model, 600 sentences, 2 jobs (< 2 min; smoke only)
+    python bench/score.py --quick    # tiny model, 300 sentences, 1 job (< 2 min; smoke only)
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     serve = _serve_module()
     kind = "tiny" if args.quick else "minilm"
-    n, repeats = (600, 2) if args.quick else (4000, 3)
+    n, repeats = (300, 1) if args.quick else (4000, 3)
     chunk = 256
     cores = os.cpu_count() or 1
     # (label, worker processes, ORT intra-op threads per process)

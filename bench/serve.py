@@ -15,7 +15,7 @@ connections. "cold": sentences never sent before; "warm": the same sentences aga
 hits; MLflow has no cache). Figures: requests/s, p50 and p99 latency, and ours / MLflow.
 
     python bench/serve.py            # MiniLM int8; 200 requests at 1 client, 1000 at 16; 3 repeats
-    python bench/serve.py --quick    # tiny model, 40 / 200 requests, 2 repeats (< 2 min; smoke only)
+    python bench/serve.py --quick    # tiny model, 30 / 120 requests, 1 repeat (< 2 min; smoke only)
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny model, fewer requests (< 2 min)")
     args = parser.parse_args()
     kind = "tiny" if args.quick else "minilm"
-    n1, n16, repeats = (40, 200, 2) if args.quick else (200, 1000, 3)
+    n1, n16, repeats = (30, 120, 1) if args.quick else (200, 1000, 3)
     warmup = 30
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp_name:

@@ -34,7 +34,7 @@ DETERMINISTIC = (
 def _train(tmp: Path, name: str, *extra: str, wait: bool = True) -> Any:
     args = [
         sys.executable, "-m", "newsmodel.cli", "train",
-        "experiment=tiny-smoke", f"data.dir={DATA}", "data.limit=600",
+        "experiment=tiny-smoke", f"data.dir={DATA}", "data.limit=360",
         "trainer.max_steps=null", "trainer.epochs=3", "trainer.batch_size=16", "trainer.lr=2e-3",
         "trainer.num_threads=1", f"mlflow.tracking_uri=sqlite:///{tmp / 'mlflow.db'}",
         f"mlflow.experiment={name}", "mlflow.register=false", f"output_dir={tmp / name}",
