@@ -100,12 +100,8 @@ def _swap_under_load(
     )
 
 
-def test_promote_by_stage_swaps_without_restart_or_failures(
-    registry: Registry, app_env: dict[str, str], start_uvicorn, api, hammer
-) -> None:
-    _swap_under_load(registry, app_env, start_uvicorn, api, hammer, registry.promote_stage, "stage")
-
-
+# Promotion by stage is followed in tests/e2e/test_platform.py (A by stage, B by alias) and under
+# load in tests/reliability/test_fault_registry.py; here the alias swap under load.
 def test_promote_by_alias_swaps_without_restart_or_failures(
     registry: Registry, app_env: dict[str, str], start_uvicorn, api, hammer
 ) -> None:
