@@ -15,11 +15,12 @@ def register_all(app: typer.Typer) -> None:
         data,
         db,
         index,
+        label,
         preprocess,
         registry,
         stages,
         train,
     )
 
-    for module in (db, index, countries, preprocess, data, benchmark, train, stages, cv, registry):
+    for module in (db, index, countries, preprocess, data, label, benchmark, train, stages, cv, registry):
         module.register(app)

@@ -32,7 +32,7 @@ def carve(
 
     data = compose_config(overrides or []).data
     bench_name = name or data.get("benchmark") or f"{data.name}-{data.scheme}"
-    examples = source_examples(data)
+    examples = source_examples(data, for_benchmark=True)
     benchmark = carve_benchmark(
         examples,
         str(data.scheme),

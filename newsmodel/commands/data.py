@@ -39,12 +39,14 @@ def fetch(
 
 @data_app.command("import")
 def import_file(
-    path: Path = typer.Argument(..., help="CSV, TSV or JSONL file."),
+    path: Path = typer.Argument(..., help="CSV, TSV, JSONL or Label Studio JSON export file."),
     scheme: str = typer.Option(
         ..., "--scheme", help="Label scheme the file's labels belong to (quad5, relation3, binary)."
     ),
     target_scheme: str = typer.Option(None, "--target-scheme", help="Store labels mapped into this scheme."),
-    fmt: str = typer.Option(None, "--format", help="csv, tsv or jsonl (default: from the file suffix)."),
+    fmt: str = typer.Option(
+        None, "--format", help="csv, tsv, jsonl or label-studio (default: from the file; a .json list is Label Studio's)."
+    ),
     text_column: str = typer.Option(
         "text", "--text-column", help="Header name (or 0-based index with --no-header)."
     ),
@@ -61,8 +63,20 @@ def import_file(
     ),
     strict: bool = typer.Option(False, "--strict", help="Refuse the file if any row is bad."),
     replace: bool = typer.Option(False, "--replace", help="Replace rows already imported from this file."),
+    labeled_by: str = typer.Option(
+        None, "--labeled-by", help="Who labeled the rows (where the file does not say; default: $USER)."
+    ),
+    benchmark_eligible: bool = typer.Option(
+        False,
+        "--benchmark-eligible",
+        help="Allow a frozen benchmark to be carved from these rows (never by default).",
+    ),
 ) -> None:
-    """Import labeled sentences into the database (all rows or none); bad rows are listed by line."""
+    """Import labeled sentences into the database (all rows or none); bad rows are listed by line.
+
+    Each row keeps its provenance: annotator and time (Label Studio's, or --labeled-by), source file."""
+    import getpass
+
     from newsmodel.labels.importers import ColumnMapping, file_origin, parse_label_map, read_labeled_file
     from newsmodel.labels.store import store_examples
     from newsmodel.settings import get_settings
@@ -78,17 +92,26 @@ def import_file(
         origin=file_origin(path, name) if path.is_file() else None,
         strict=strict,
     )
-    _report_and_store(result, store_examples, get_settings().database_url, replace)
+    _report_and_store(
+        result,
+        store_examples,
+        get_settings().database_url,
+        replace,
+        benchmark_eligible=benchmark_eligible,
+        labeled_by=labeled_by or getpass.getuser(),
+    )
 
 
-def _report_and_store(result, store_examples, database_url: str, replace: bool) -> None:  # type: ignore[no-untyped-def]
+def _report_and_store(  # type: ignore[no-untyped-def]
+    result, store_examples, database_url: str, replace: bool, **provenance: object
+) -> None:
     from newsmodel.db import open_database
 
     typer.echo(result.summary())
     for bad in result.bad_rows[:50]:
         typer.echo(f"  skipped line {bad.line}: {bad.reason}", err=True)
     with open_database(database_url) as db, db.transaction() as session:  # all rows or none
-        stored = store_examples(session, result, replace=replace)
+        stored = store_examples(session, result, replace=replace, **provenance)
     if stored.already_present:
         typer.echo(
             f"{stored.origin}: already imported ({stored.already_present} rows); --replace to re-import"

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -247,6 +248,14 @@ class LabeledExample(Base):
     source_row: Mapped[int] = mapped_column(Integer)
     split_group: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    # Provenance: who gave the label and when (Label Studio's completed_by / created_at, or the
+    # importer's --labeled-by), the file it came from, and the corpus sentence it labels if known.
+    annotator: Mapped[str | None] = mapped_column(String(200))
+    labeled_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    sentence_id: Mapped[int | None] = mapped_column(Integer)
+    # May a frozen benchmark be carved from this row? Imports say no unless asked explicitly.
+    benchmark_eligible: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Prediction(Base):

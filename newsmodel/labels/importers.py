@@ -9,6 +9,7 @@ database write is one transaction: an import either lands completely or not at a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -23,14 +24,16 @@ from newsmodel.labels.schemes import get_scheme, map_label
 __all__ = [
     "BadRow",
     "ColumnMapping",
+    "RowProvenance",
     "FileFormat",
     "ImportResult",
     "file_origin",
     "parse_label_map",
+    "parse_timestamp",
     "read_labeled_file",
 ]
 
-FileFormat = Literal["csv", "tsv", "jsonl"]
+FileFormat = Literal["csv", "tsv", "jsonl", "label-studio"]
 Column = str | int
 
 
@@ -49,6 +52,15 @@ class BadRow:
     reason: str
 
 
+@dataclass(frozen=True)
+class RowProvenance:
+    """Who labeled a row and when, and which corpus sentence it is (when the file says)."""
+
+    annotator: str | None = None
+    labeled_at: dt.datetime | None = None
+    sentence_id: int | None = None
+
+
 @dataclass
 class ImportResult:
     """What a file gave: examples (in target-scheme labels) with their line numbers, and what it did not."""
@@ -62,6 +74,9 @@ class ImportResult:
     dropped: int = 0
     # Lines where invalid UTF-8 bytes were replaced by U+FFFD.
     repaired_lines: list[int] = field(default_factory=list)
+    # Parallel to `examples` when the file carries per-row provenance; empty otherwise.
+    provenance: list[RowProvenance] = field(default_factory=list)
+    source_file: str | None = None
 
     def summary(self) -> str:
         bad = ", ".join(f"line {b.line}: {b.reason}" for b in self.bad_rows[:5])
@@ -162,6 +177,19 @@ def read_labeled_file(
     if not path.is_file():
         raise DataError(f"labeled data file not found: {path}")
     fmt = fmt or _guess_format(path)
+    if fmt == "label-studio":
+        from newsmodel.labels.label_studio import read_label_studio_export
+
+        return read_label_studio_export(
+            path,
+            source_scheme=source_scheme,
+            target_scheme=target_scheme,
+            label_map=label_map,
+            origin=origin,
+            strict=strict,
+        )
+    if fmt not in ("csv", "tsv", "jsonl"):
+        raise DataError(f"unknown format {fmt!r}: use csv, tsv, jsonl or label-studio")
     target = target_scheme or source_scheme
     labels = get_scheme(source_scheme).labels
     get_scheme(target)
@@ -171,7 +199,7 @@ def read_labeled_file(
         and not all(isinstance(c, int) for c in (columns.text, columns.label) if c is not None)
     ):
         raise DataError("without a header row, columns are 0-based indices (e.g. text=0 label=1)")
-    result = ImportResult(origin=origin or file_origin(path), scheme=target)
+    result = ImportResult(origin=origin or file_origin(path), scheme=target, source_file=str(path.resolve()))
     mapping = dict(label_map or {})
     for line, record in _records(path, fmt, has_header and fmt != "jsonl", columns, result.repaired_lines):
         if isinstance(record, str):
@@ -190,11 +218,34 @@ def read_labeled_file(
             continue
         result.examples.append(Example(text=str(text).strip(), label=mapped, group=str(group or "")))
         result.lines.append(line)
+        result.provenance.append(_row_provenance(record))
     if strict and result.bad_rows:
         raise DataError(f"strict import refused {path}: {result.summary()}")
     if not result.examples and result.bad_rows:
         raise DataError(f"no usable rows in {path}: {result.summary()}")
     return result
+
+
+def parse_timestamp(value: object) -> dt.datetime | None:
+    """An ISO 8601 time ('...Z' accepted) as UTC, or None when absent or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def _row_provenance(record: Mapping[Column, object]) -> RowProvenance:
+    """Optional columns an exported-then-labeled file carries: sentence_id, annotator, labeled_at."""
+    raw_id = str(record.get("sentence_id") or "").strip()
+    annotator = str(record.get("annotator") or "").strip()
+    return RowProvenance(
+        annotator=annotator[:200] or None,
+        labeled_at=parse_timestamp(record.get("labeled_at")),
+        sentence_id=int(raw_id) if raw_id.isdigit() else None,
+    )
 
 
 def _row_problem(text: object, label: object, labels: tuple[str, ...], mapping: Mapping[str, str]) -> str:
@@ -217,8 +268,10 @@ def _guess_format(path: Path) -> FileFormat:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("csv", "tsv", "jsonl"):
         return suffix  # type: ignore[return-value]
+    if suffix == "json" and path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        return "label-studio"  # a JSON list: Label Studio's JSON export
     if suffix in ("ndjson", "json"):
         return "jsonl"
     if suffix == "txt":
         return "tsv"
-    raise DataError(f"cannot tell the format of {path.name}: pass the format (csv, tsv or jsonl)")
+    raise DataError(f"cannot tell the format of {path.name}: pass the format (csv, tsv, jsonl or label-studio)")

@@ -18,7 +18,7 @@ from newsmodel.datasets.types import Example
 from newsmodel.db.models import LabeledExample
 from newsmodel.db.session import CONNECTION_ERRORS, session_unavailable
 from newsmodel.errors import DataError, DependencyUnavailable
-from newsmodel.labels.importers import ImportResult
+from newsmodel.labels.importers import ImportResult, RowProvenance
 from newsmodel.labels.schemes import get_scheme, map_label
 
 __all__ = ["StoreReport", "load_examples", "store_examples"]
@@ -42,9 +42,19 @@ def _db_error(session: Session, exc: SQLAlchemyError, what: str) -> DependencyUn
     return DataError(f"the database refused {what}: {reason}; nothing was written")
 
 
-def store_examples(session: Session, result: ImportResult, *, replace: bool = False) -> StoreReport:
+def store_examples(
+    session: Session,
+    result: ImportResult,
+    *,
+    replace: bool = False,
+    benchmark_eligible: bool = True,
+    labeled_by: str | None = None,
+) -> StoreReport:
     """Write an import's examples to labeled_examples; an origin already there is kept unless
-    `replace`. Every row is flushed before it returns, so a refused row is reported here."""
+    `replace`. Every row is flushed before it returns, so a refused row is reported here.
+
+    Provenance per row: the file's own annotator/time where it has them, else `labeled_by`;
+    `benchmark_eligible=False` keeps the rows out of any benchmark carved from the database."""
     if not result.examples:
         raise DataError(f"nothing to store from {result.origin}: {result.summary()}")
     groups = group_texts([e.text for e in result.examples])
@@ -54,8 +64,9 @@ def store_examples(session: Session, result: ImportResult, *, replace: bool = Fa
             return StoreReport(result.origin, 0, 0, present)
         if present:
             session.execute(delete(LabeledExample).where(LabeledExample.origin == result.origin))
-        rows = zip(result.examples, result.lines, groups, strict=True)
-        for number, (example, line, group) in enumerate(rows, start=1):
+        provenance = result.provenance or [RowProvenance()] * len(result.examples)
+        rows = zip(result.examples, result.lines, groups, provenance, strict=True)
+        for number, (example, line, group, prov) in enumerate(rows, start=1):
             session.add(
                 LabeledExample(
                     text=example.text,
@@ -64,6 +75,11 @@ def store_examples(session: Session, result: ImportResult, *, replace: bool = Fa
                     origin=result.origin,
                     source_row=line,
                     split_group=example.group or group,
+                    annotator=prov.annotator or labeled_by,
+                    labeled_at=prov.labeled_at,
+                    source_file=result.source_file,
+                    sentence_id=prov.sentence_id,
+                    benchmark_eligible=benchmark_eligible,
                 )
             )
             if number % FLUSH_EVERY == 0:
@@ -74,12 +90,18 @@ def store_examples(session: Session, result: ImportResult, *, replace: bool = Fa
     return StoreReport(result.origin, len(result.examples), present, 0)
 
 
-def load_examples(session: Session, scheme: str, origins: Sequence[str] | None = None) -> list[Example]:
-    """Stored examples mapped into `scheme` (rows without a counterpart, e.g. neutral -> binary, are left out)."""
+def load_examples(
+    session: Session, scheme: str, origins: Sequence[str] | None = None, *, for_benchmark: bool = False
+) -> list[Example]:
+    """Stored examples mapped into `scheme` (rows without a counterpart, e.g. neutral -> binary, are left out).
+
+    `for_benchmark`: only rows imported as benchmark-eligible (what a benchmark may be carved from)."""
     get_scheme(scheme)
     query = select(LabeledExample).order_by(LabeledExample.origin, LabeledExample.source_row)
     if origins:
         query = query.where(LabeledExample.origin.in_(list(origins)))
+    if for_benchmark:
+        query = query.where(LabeledExample.benchmark_eligible.is_(True))
     try:
         rows = list(session.scalars(query))
     except SQLAlchemyError as exc:
@@ -88,6 +110,11 @@ def load_examples(session: Session, scheme: str, origins: Sequence[str] | None =
         raise DataError(
             "no labeled examples in the database"
             + (f" for origin(s) {list(origins)}" if origins else "")
+            + (
+                " that a benchmark may be carved from (re-import with --benchmark-eligible)"
+                if for_benchmark
+                else ""
+            )
             + ": run `newsmodel data import` first"
         )
     out: list[Example] = []

@@ -35,9 +35,10 @@ def data_dir(data_cfg: Any) -> Path | None:
     return Path(str(data_cfg.dir)).expanduser() if data_cfg.get("dir") else None
 
 
-def source_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:
+def source_examples(data_cfg: Any, scheme: str | None = None, *, for_benchmark: bool = False) -> list[Example]:
     """Every labeled example a data config's source holds, in `scheme` (default data.scheme):
-    no benchmark held out, no sample. What a benchmark is carved from."""
+    no benchmark held out, no sample. With `for_benchmark`: what a benchmark may be carved from
+    (database rows imported without --benchmark-eligible are left out)."""
     from newsmodel import datasets
 
     scheme = scheme or str(data_cfg.scheme)
@@ -51,7 +52,7 @@ def source_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:
 
         origins = [str(o) for o in (data_cfg.get("origins") or [])]
         with open_database(get_settings().database_url) as db, db.transaction() as session:
-            return load_db_examples(session, scheme, origins or None)
+            return load_db_examples(session, scheme, origins or None, for_benchmark=for_benchmark)
     raise ConfigError(
         f"data.source={data_cfg.source!r} is not supported; use data=conflibert or data=labeled"
     )
