@@ -45,7 +45,9 @@ def import_file(
     ),
     target_scheme: str = typer.Option(None, "--target-scheme", help="Store labels mapped into this scheme."),
     fmt: str = typer.Option(
-        None, "--format", help="csv, tsv, jsonl or label-studio (default: from the file; a .json list is Label Studio's)."
+        None,
+        "--format",
+        help="csv, tsv, jsonl or label-studio (default: from the file; a .json list is Label Studio's).",
     ),
     text_column: str = typer.Option(
         "text", "--text-column", help="Header name (or 0-based index with --no-header)."

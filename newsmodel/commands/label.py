@@ -20,7 +20,9 @@ def export(
         None, "--model-version", help="Version whose doubts count (default: the live one)."
     ),
     compare_version: str | None = typer.Option(
-        None, "--compare-version", help="Also rank sentences where this version disagrees (e.g. the challenger)."
+        None,
+        "--compare-version",
+        help="Also rank sentences where this version disagrees (e.g. the challenger).",
     ),
     model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
     scheme: str = typer.Option("relation3", "--scheme", help="Label scheme offered to the labeler."),

@@ -24,9 +24,9 @@ from newsmodel.labels.schemes import get_scheme, map_label
 __all__ = [
     "BadRow",
     "ColumnMapping",
-    "RowProvenance",
     "FileFormat",
     "ImportResult",
+    "RowProvenance",
     "file_origin",
     "parse_label_map",
     "parse_timestamp",
@@ -274,4 +274,6 @@ def _guess_format(path: Path) -> FileFormat:
         return "jsonl"
     if suffix == "txt":
         return "tsv"
-    raise DataError(f"cannot tell the format of {path.name}: pass the format (csv, tsv, jsonl or label-studio)")
+    raise DataError(
+        f"cannot tell the format of {path.name}: pass the format (csv, tsv, jsonl or label-studio)"
+    )

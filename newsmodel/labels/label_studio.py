@@ -76,12 +76,13 @@ def read_label_studio_export(
     labels = get_scheme(source_scheme).labels
     get_scheme(target)
     mapping = dict(label_map or {})
-    result = ImportResult(
-        origin=origin or file_origin(path), scheme=target, source_file=str(path.resolve())
-    )
+    result = ImportResult(origin=origin or file_origin(path), scheme=target, source_file=str(path.resolve()))
     for number, task in enumerate(tasks, start=1):
         data = task.get("data") if isinstance(task, Mapping) else None
-        text = data.get("text") if isinstance(data, Mapping) else None
+        if not isinstance(data, Mapping):
+            result.bad_rows.append(BadRow(number, "task without data"))
+            continue
+        text = data.get("text")
         if not isinstance(text, str) or not text.strip():
             result.bad_rows.append(BadRow(number, "task without data.text"))
             continue

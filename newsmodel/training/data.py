@@ -35,7 +35,9 @@ def data_dir(data_cfg: Any) -> Path | None:
     return Path(str(data_cfg.dir)).expanduser() if data_cfg.get("dir") else None
 
 
-def source_examples(data_cfg: Any, scheme: str | None = None, *, for_benchmark: bool = False) -> list[Example]:
+def source_examples(
+    data_cfg: Any, scheme: str | None = None, *, for_benchmark: bool = False
+) -> list[Example]:
     """Every labeled example a data config's source holds, in `scheme` (default data.scheme):
     no benchmark held out, no sample. With `for_benchmark`: what a benchmark may be carved from
     (database rows imported without --benchmark-eligible are left out)."""
