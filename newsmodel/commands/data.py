@@ -77,8 +77,6 @@ def import_file(
     """Import labeled sentences into the database (all rows or none); bad rows are listed by line.
 
     Each row keeps its provenance: annotator and time (Label Studio's, or --labeled-by), source file."""
-    import getpass
-
     from newsmodel.labels.importers import ColumnMapping, file_origin, parse_label_map, read_labeled_file
     from newsmodel.labels.store import store_examples
     from newsmodel.settings import get_settings
@@ -100,8 +98,18 @@ def import_file(
         get_settings().database_url,
         replace,
         benchmark_eligible=benchmark_eligible,
-        labeled_by=labeled_by or getpass.getuser(),
+        labeled_by=labeled_by or _os_user(),
     )
+
+
+def _os_user() -> str | None:
+    """The login name, or None where the environment has none (a container without $USER)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 def _report_and_store(  # type: ignore[no-untyped-def]

@@ -258,6 +258,8 @@ def _row_problem(text: object, label: object, labels: tuple[str, ...], mapping: 
     if "\x00" in text:
         return "text contains a NUL byte"
     raw = str(label).strip()
+    if not raw:
+        return "no label (not labeled yet)"
     resolved = mapping.get(raw, raw)
     if resolved not in labels:
         return f"unknown label {raw!r} (expected one of {list(mapping) or list(labels)})"
