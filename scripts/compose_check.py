@@ -429,7 +429,13 @@ def promote_by_alias(stack: Stack, report: Report, source: dict[str, Any], timeo
 
 
 def check_prediction(stack: Stack, report: Report, version: str) -> None:
-    body = expect("POST", f"{stack.api}/v1/predict", {"sentences": SENTENCES})
+    # ENVIRONMENT=production: /v1/predict needs a key too (no anonymous inference in production).
+    status, _ = http("POST", f"{stack.api}/v1/predict", {"sentences": SENTENCES})
+    if status != 401:
+        raise CheckFailed(f"/v1/predict without a key answered {status}, not 401, in production", "api")
+    body = expect(
+        "POST", f"{stack.api}/v1/predict", {"sentences": SENTENCES}, headers={"X-API-Key": stack.api_key}
+    )
     if str(body["model"]["version"]) != version or len(body["predictions"]) != len(SENTENCES):
         raise CheckFailed(f"unexpected prediction answer: {str(body)[:300]}", "api")
     labels = [p.get("label") for p in body["predictions"]]
