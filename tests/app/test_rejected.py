@@ -62,7 +62,8 @@ def test_a_rejected_version_is_never_served(
         "the job",
     )
     assert client.get(f"/v1/jobs/{job_id}", headers=API_KEY_HEADERS).json()["model_version"] == good
-    assert "rejected by the quality floor" in worker.log_tail(300)
+    # The worker checks the registry on its own poll: it may refuse v{bad} just after the job ran.
+    wait_until(lambda: "rejected by the quality floor" in worker.log_tail(300), 30, "the worker to refuse it")
 
     # A process started now has no old version to keep: it serves nothing, and says why.
     fresh = api(start_uvicorn(env=app_env).url)
