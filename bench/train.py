@@ -9,7 +9,7 @@ excludes the per-epoch validation pass, HF runs with evaluation off). Medians ov
 spread min-max, samples/s.
 
     python bench/train.py            # minilm (offline weights), 512 sentences, 3 repeats
-    python bench/train.py --quick    # tiny-bert, 160 sentences, 1 repeat (< 2 min)
+    python bench/train.py --quick    # tiny-bert, 320 sentences, 1 repeat (< 2 min)
     python bench/train.py --no-ddp   # without the torchrun rows
 """
 
@@ -131,7 +131,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="tiny-bert, 160 sentences, 1 repeat (< 2 min)")
+    parser.add_argument("--quick", action="store_true", help="tiny-bert, 320 sentences, 1 repeat (< 2 min)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-ddp", action="store_true", help="skip the two-process (torchrun) rows")
     parser.add_argument("--rank-worker", nargs=5, help=argparse.SUPPRESS)
@@ -149,7 +149,7 @@ def main() -> int:
         name, n_, length, batch, threads = args.rank_worker
         _rank_worker(name, int(n_), int(length), int(batch), int(threads))
         return 0
-    model_name, n, repeats = ("tiny-bert", 160, 1) if args.quick else ("minilm", 512, 3)
+    model_name, n, repeats = ("tiny-bert", 320, 1) if args.quick else ("minilm", 512, 3)
     batch_size, max_length = 16, 64
     cfg, tokenizer, enc, _ = _setup(model_name, n, max_length)
     t = args.threads
