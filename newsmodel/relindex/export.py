@@ -17,14 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsmodel.db.models import RelationIndexRow
 from newsmodel.errors import DataError
 from newsmodel.relindex.arithmetic import DEFAULT_RESAMPLES, INTERVAL_LEVEL, scheme_for_labels
 from newsmodel.relindex.pairs import CountryPair
-from newsmodel.relindex.queries import VersionInfo
+from newsmodel.relindex.queries import VersionInfo, index_rows_query
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "ExportFile", "ExportFormat", "export_index", "method_id"]
 
@@ -211,20 +210,7 @@ def export_index(
         raise DataError(f"start {start} is after end {end}: give start <= end (YYYY-MM-DD)")
     rows: list[RelationIndexRow] = []
     for v in versions:
-        stmt = select(RelationIndexRow).where(
-            RelationIndexRow.model_name == v.model_name, RelationIndexRow.model_version == v.model_version
-        )
-        if pair is not None:
-            stmt = stmt.where(
-                RelationIndexRow.country_a == pair.a,
-                RelationIndexRow.country_b == pair.b,
-                RelationIndexRow.direction == pair.direction,
-            )
-        if start is not None:
-            stmt = stmt.where(RelationIndexRow.day >= start)
-        if end is not None:
-            stmt = stmt.where(RelationIndexRow.day <= end)
-        stmt = stmt.order_by(
+        stmt = index_rows_query(v, pair, start, end).order_by(
             RelationIndexRow.country_a,
             RelationIndexRow.country_b,
             RelationIndexRow.direction,

@@ -29,6 +29,7 @@ __all__ = [
     "SparkPoint",
     "VersionInfo",
     "day_sentences",
+    "index_rows_query",
     "indexed_versions",
     "latest_scored_version",
     "pair_series",
@@ -249,17 +250,25 @@ def pair_series(
     end: dt.date | None = None,
 ) -> list[RelationIndexRow]:
     """The pair's daily rows in [start, end], oldest first (of its direction: see CountryPair)."""
-    stmt = select(RelationIndexRow).where(
-        _version_filter(version),
-        RelationIndexRow.country_a == pair.a,
-        RelationIndexRow.country_b == pair.b,
-        RelationIndexRow.direction == pair.direction,
-    )
+    return list(session.scalars(index_rows_query(version, pair, start, end).order_by(RelationIndexRow.day)))
+
+
+def index_rows_query(
+    version: VersionInfo, pair: CountryPair | None, start: dt.date | None, end: dt.date | None
+) -> Any:
+    """SELECT of one version's index rows, of one pair (and direction) or all, in [start, end]."""
+    stmt = select(RelationIndexRow).where(_version_filter(version))
+    if pair is not None:
+        stmt = stmt.where(
+            RelationIndexRow.country_a == pair.a,
+            RelationIndexRow.country_b == pair.b,
+            RelationIndexRow.direction == pair.direction,
+        )
     if start is not None:
         stmt = stmt.where(RelationIndexRow.day >= start)
     if end is not None:
         stmt = stmt.where(RelationIndexRow.day <= end)
-    return list(session.scalars(stmt.order_by(RelationIndexRow.day)))
+    return stmt
 
 
 def day_sentences(
