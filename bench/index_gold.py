@@ -75,7 +75,9 @@ def _macro_f1(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]) 
     return float(macro_f1_rows(t, p, len(labels))[0])
 
 
-def measure(gold_path: Path, model_dir: Path, variant: str) -> tuple[list[Bucket], dict[str, dict[str, float]]]:
+def measure(
+    gold_path: Path, model_dir: Path, variant: str
+) -> tuple[list[Bucket], dict[str, dict[str, float]]]:
     from newsmodel.datasets.pair_labels import read_pair_labels
     from newsmodel.labels.schemes import get_scheme
     from newsmodel.predictor import OnnxPredictor
@@ -107,15 +109,21 @@ def measure(gold_path: Path, model_dir: Path, variant: str) -> tuple[list[Bucket
         p = probs[[sentence_index[m.sentence_id] for m in members]]
         stats = pair_day_stats(
             sentence_ids=np.array([sentence_index[m.sentence_id] for m in members], dtype=np.int64),
-            article_ids=np.array([articles[_article(m.source, m.sentence_id)] for m in members], dtype=np.int64),
+            article_ids=np.array(
+                [articles[_article(m.source, m.sentence_id)] for m in members], dtype=np.int64
+            ),
             probs=p,
             scheme=scheme,
             source_count=len({m.source.split(":", 1)[0] for m in members}),
             seed=stable_seed(pair, week, model_dir.name),
         )
         gold = expected_polarity(np.array([one_hot[m.label] for m in members]), scheme).mean()
-        oracle = expected_polarity(np.array([one_hot[oracle_label[m.sentence_id]] for m in members]), scheme).mean()
-        buckets.append(Bucket(pair, week, len(members), stats.score, stats.ci_low, stats.ci_high, gold, oracle))
+        oracle = expected_polarity(
+            np.array([one_hot[oracle_label[m.sentence_id]] for m in members]), scheme
+        ).mean()
+        buckets.append(
+            Bucket(pair, week, len(members), stats.score, stats.ci_low, stats.ci_high, gold, oracle)
+        )
 
     predicted = [scheme.labels[int(probs[sentence_index[r.sentence_id]].argmax())] for r in rows]
     f1: dict[str, dict[str, float]] = {}
@@ -169,7 +177,9 @@ def report(buckets: Sequence[Bucket], f1: dict[str, dict[str, float]]) -> str:
     for pair in sorted(by_pair, key=lambda p: -sum(b.n for b in by_pair[p])):
         bs = by_pair[pair]
         m, z, pm, o = errors(bs)
-        lines.append(f"| {pair} | {len(bs)} | {sum(b.n for b in bs)} | {m:.3f} | {z:.3f} | {pm:.3f} | {o:.3f} |")
+        lines.append(
+            f"| {pair} | {len(bs)} | {sum(b.n for b in bs)} | {m:.3f} | {z:.3f} | {pm:.3f} | {o:.3f} |"
+        )
     for name, bs in (
         ("all pair-weeks", list(buckets)),
         (f"pair-weeks with >= {MIN_SENTENCES} sentences", [b for b in buckets if b.n >= MIN_SENTENCES]),
@@ -187,7 +197,9 @@ def report(buckets: Sequence[Bucket], f1: dict[str, dict[str, float]]) -> str:
         f"({covered_finite}/{len(finite)} of those with >= 2 articles, where the interval is not [-1, 1])."
     )
     lines.append("")
-    lines.append("| gold rows | rows | macro-F1 model (sentence reading per pair) | macro-F1 sentence-level oracle |")
+    lines.append(
+        "| gold rows | rows | macro-F1 model (sentence reading per pair) | macro-F1 sentence-level oracle |"
+    )
     lines.append("|---|---|---|---|")
     for name, v in f1.items():
         lines.append(f"| {name} | {int(v['rows'])} | {v['model']:.3f} | {v['oracle']:.3f} |")
@@ -195,11 +207,15 @@ def report(buckets: Sequence[Bucket], f1: dict[str, dict[str, float]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--gold", type=Path, default=GOLD, help="pair-label JSONL (default: %(default)s)")
     parser.add_argument("--model", type=Path, default=FIXTURE_MODEL, help="exported model directory")
     parser.add_argument("--variant", choices=("int8", "fp32"), default="int8")
-    parser.add_argument("--quick", action="store_true", help="accepted for bench.run_all; the run is already short")
+    parser.add_argument(
+        "--quick", action="store_true", help="accepted for bench.run_all; the run is already short"
+    )
     args = parser.parse_args(argv)
     from newsmodel.errors import NewsmodelError
 
@@ -208,7 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsmodelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"gold: {args.gold.relative_to(ROOT) if args.gold.is_relative_to(ROOT) else args.gold}; model: {args.model}")
+    print(
+        f"gold: {args.gold.relative_to(ROOT) if args.gold.is_relative_to(ROOT) else args.gold}; model: {args.model}"
+    )
     print(report(buckets, f1))
     return 0
 

@@ -83,7 +83,9 @@ def _row(raw: object, where: str, labels: Iterable[str]) -> PairLabel:
         raise DataError(f"{where}: label {row.label!r} is not one of {sorted(labels)}")
     week_start(row.week)
     if not _SOURCE_RE.match(row.source):
-        raise DataError(f"{where}: source {row.source!r}: expected written, demo_corpus:<ref> or fixture:<ref>")
+        raise DataError(
+            f"{where}: source {row.source!r}: expected written, demo_corpus:<ref> or fixture:<ref>"
+        )
     try:
         dt.date.fromisoformat(row.labeled_at)
     except ValueError as exc:

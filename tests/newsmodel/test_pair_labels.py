@@ -87,7 +87,9 @@ def test_a_bad_row_is_refused_with_its_line(tmp_path: Path) -> None:
         "labeled_at": "2026-12-03",
     }
     path = tmp_path / "labels.jsonl"
-    path.write_text(json.dumps(row) + "\n" + json.dumps(row | {"pair": "USA-KOR", "id": "x-s1/USA-KOR"}) + "\n")
+    path.write_text(
+        json.dumps(row) + "\n" + json.dumps(row | {"pair": "USA-KOR", "id": "x-s1/USA-KOR"}) + "\n"
+    )
     with pytest.raises(DataError, match=r"labels.jsonl:2: pair 'USA-KOR' is not canonical"):
         read_pair_labels(path)
     path.write_text(json.dumps(row | {"label": "good"}) + "\n")
