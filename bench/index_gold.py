@@ -14,8 +14,13 @@ other weeks (leave-one-week-out: the index's job is to track change), and the se
 oracle, which reads each sentence perfectly but gives all its pairs one label (the majority of
 their gold labels, ties neutral): the error any pair-blind reader keeps on multi-pair sentences.
 
+A pair-aware model version (label_map.json `pair_input`, issue 17) reads each gold row for its
+own pair instead (newsmodel/text/pair_input.py, the encoding it was trained on); `--baseline`
+puts another version's per-row macro-F1 beside it (default: the sentence-level fixture).
+
     python bench/index_gold.py                                 # the committed fixture model
     python bench/index_gold.py --model DIR --variant fp32      # another exported model version
+    python bench/index_gold.py --model tests/fixtures/minilm-pair3/model   # pair-aware reader
 """
 
 from __future__ import annotations
@@ -75,6 +80,23 @@ def _macro_f1(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]) 
     return float(macro_f1_rows(t, p, len(labels))[0])
 
 
+def read_rows(predictor: object, rows: Sequence[object]) -> np.ndarray:
+    """Each gold row's probabilities: the row's own pair read by a pair-aware model, else one
+    reading per sentence shared by its pairs (as the sentence-level index does)."""
+    from newsmodel.datasets.pair_labels import PairLabel
+    from newsmodel.predictor import OnnxPredictor
+
+    assert isinstance(predictor, OnnxPredictor)
+    labeled = [r for r in rows if isinstance(r, PairLabel)]
+    if predictor.pair_aware:
+        texts = [r.text for r in labeled]
+        return predictor.predict_pairs_proba(texts, [r.countries for r in labeled]).astype(np.float64)
+    texts_by_id = sorted({r.sentence_id: r.text for r in labeled}.items())
+    where = {sid: i for i, (sid, _) in enumerate(texts_by_id)}
+    probs = predictor.predict_proba([t for _, t in texts_by_id]).astype(np.float64)
+    return probs[[where[r.sentence_id] for r in labeled]]
+
+
 def measure(
     gold_path: Path, model_dir: Path, variant: str
 ) -> tuple[list[Bucket], dict[str, dict[str, float]]]:
@@ -90,7 +112,7 @@ def measure(
         raise SystemExit(f"error: {model_dir} reads {predictor.labels}, not relation3 {scheme.labels}")
     texts = sorted({r.sentence_id: r.text for r in rows}.items())
     sentence_index = {sid: i for i, (sid, _) in enumerate(texts)}
-    probs = predictor.predict_proba([t for _, t in texts]).astype(np.float64)
+    probs = read_rows(predictor, rows)  # one row of probabilities per gold row
 
     by_sentence: dict[str, list[str]] = defaultdict(list)
     for r in rows:
@@ -106,7 +128,7 @@ def measure(
     buckets = []
     for (pair, week), idx in sorted(groups.items()):
         members = [rows[i] for i in idx]
-        p = probs[[sentence_index[m.sentence_id] for m in members]]
+        p = probs[idx]
         stats = pair_day_stats(
             sentence_ids=np.array([sentence_index[m.sentence_id] for m in members], dtype=np.int64),
             article_ids=np.array(
@@ -125,7 +147,7 @@ def measure(
             Bucket(pair, week, len(members), stats.score, stats.ci_low, stats.ci_high, gold, oracle)
         )
 
-    predicted = [scheme.labels[int(probs[sentence_index[r.sentence_id]].argmax())] for r in rows]
+    predicted = [scheme.labels[int(probs[i].argmax())] for i in range(len(rows))]
     f1: dict[str, dict[str, float]] = {}
     for name, keep in (
         ("single-pair rows", lambda r: len(by_sentence[r.sentence_id]) == 1),
@@ -155,20 +177,33 @@ def _loo_pair_mean(buckets: Sequence[Bucket]) -> dict[tuple[str, str], float]:
     return out
 
 
-def report(buckets: Sequence[Bucket], f1: dict[str, dict[str, float]]) -> str:
+def report(
+    buckets: Sequence[Bucket],
+    f1: dict[str, dict[str, float]],
+    baseline: Sequence[Bucket] | None = None,
+    reading: str = "sentence reading per pair",
+) -> str:
+    """The tables; `baseline`: another model version's buckets, its MAE in a column beside."""
     loo = _loo_pair_mean(buckets)
+    base = {(b.pair, b.week): b.model for b in baseline or ()}
 
-    def errors(bs: Sequence[Bucket]) -> tuple[float, float, float, float]:
-        return (
+    def errors(bs: Sequence[Bucket]) -> tuple[float, ...]:
+        found = (
             statistics.fmean(abs(b.model - b.gold) for b in bs),
             statistics.fmean(abs(b.gold) for b in bs),
             statistics.fmean(abs(loo[(b.pair, b.week)] - b.gold) for b in bs),
             statistics.fmean(abs(b.oracle - b.gold) for b in bs),
         )
+        if not base:
+            return found
+        return (*found[:1], statistics.fmean(abs(base[(b.pair, b.week)] - b.gold) for b in bs), *found[1:])
 
     head = (
-        "| pair | weeks | sentences | MAE index (model) | MAE neutral prior | MAE pair mean (other weeks) "
-        "| MAE sentence-level oracle |\n|---|---|---|---|---|---|---|"
+        "| pair | weeks | sentences | MAE index (model) | "
+        + ("MAE index (baseline) | " if base else "")
+        + "MAE neutral prior | MAE pair mean (other weeks) | MAE sentence-level oracle |\n|---|---|---|---|"
+        + ("---|" if base else "")
+        + "---|---|---|"
     )
     lines = [head]
     by_pair: dict[str, list[Bucket]] = defaultdict(list)
@@ -176,18 +211,16 @@ def report(buckets: Sequence[Bucket], f1: dict[str, dict[str, float]]) -> str:
         by_pair[b.pair].append(b)
     for pair in sorted(by_pair, key=lambda p: -sum(b.n for b in by_pair[p])):
         bs = by_pair[pair]
-        m, z, pm, o = errors(bs)
-        lines.append(
-            f"| {pair} | {len(bs)} | {sum(b.n for b in bs)} | {m:.3f} | {z:.3f} | {pm:.3f} | {o:.3f} |"
-        )
+        m, *rest = errors(bs)
+        cells = " | ".join(f"{x:.3f}" for x in rest)
+        lines.append(f"| {pair} | {len(bs)} | {sum(b.n for b in bs)} | {m:.3f} | {cells} |")
     for name, bs in (
         ("all pair-weeks", list(buckets)),
         (f"pair-weeks with >= {MIN_SENTENCES} sentences", [b for b in buckets if b.n >= MIN_SENTENCES]),
     ):
-        m, z, pm, o = errors(bs)
-        lines.append(
-            f"| **{name}** | {len(bs)} | {sum(b.n for b in bs)} | **{m:.3f}** | {z:.3f} | {pm:.3f} | {o:.3f} |"
-        )
+        m, *rest = errors(bs)
+        cells = " | ".join(f"{x:.3f}" for x in rest)
+        lines.append(f"| **{name}** | {len(bs)} | {sum(b.n for b in bs)} | **{m:.3f}** | {cells} |")
     covered = sum(b.ci_low <= b.gold <= b.ci_high for b in buckets)
     finite = [b for b in buckets if (b.ci_low, b.ci_high) != (-1.0, 1.0)]
     covered_finite = sum(b.ci_low <= b.gold <= b.ci_high for b in finite)
@@ -197,12 +230,16 @@ def report(buckets: Sequence[Bucket], f1: dict[str, dict[str, float]]) -> str:
         f"({covered_finite}/{len(finite)} of those with >= 2 articles, where the interval is not [-1, 1])."
     )
     lines.append("")
+    with_base = all("baseline" in v for v in f1.values())
     lines.append(
-        "| gold rows | rows | macro-F1 model (sentence reading per pair) | macro-F1 sentence-level oracle |"
+        f"| gold rows | rows | macro-F1 model ({reading}) | "
+        + ("macro-F1 baseline | " if with_base else "")
+        + "macro-F1 sentence-level oracle |"
     )
-    lines.append("|---|---|---|---|")
+    lines.append("|---|---|---|---|" + ("---|" if with_base else ""))
     for name, v in f1.items():
-        lines.append(f"| {name} | {int(v['rows'])} | {v['model']:.3f} | {v['oracle']:.3f} |")
+        middle = f" {v['baseline']:.3f} |" if with_base else ""
+        lines.append(f"| {name} | {int(v['rows'])} | {v['model']:.3f} |{middle} {v['oracle']:.3f} |")
     return "\n".join(lines)
 
 
@@ -214,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=FIXTURE_MODEL, help="exported model directory")
     parser.add_argument("--variant", choices=("int8", "fp32"), default="int8")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another exported model directory (int8) whose MAE and macro-F1 are shown beside",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="accepted for bench.run_all; the run is already short"
     )
     args = parser.parse_args(argv)
@@ -221,13 +264,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         buckets, f1 = measure(args.gold, args.model, args.variant)
+        base_buckets = None
+        if args.baseline is not None:
+            base_buckets, base_f1 = measure(args.gold, args.baseline, "int8")
+            for name, v in f1.items():
+                v["baseline"] = base_f1[name]["model"]
+        from newsmodel.predictor import LabelMap
+
+        pair_input = LabelMap.read(args.model / "label_map.json").pair_input
     except NewsmodelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
         f"gold: {args.gold.relative_to(ROOT) if args.gold.is_relative_to(ROOT) else args.gold}; model: {args.model}"
+        + (f"; baseline: {args.baseline}" if args.baseline else "")
     )
-    print(report(buckets, f1))
+    reading = f"each row read for its pair, {pair_input}" if pair_input else "sentence reading per pair"
+    print(report(buckets, f1, base_buckets, reading))
     return 0
 
 

