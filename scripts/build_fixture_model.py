@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=FIXTURE)
     parser.add_argument("--data", default="conflibert", help="data config (conflibert-pair: pair-aware)")
     parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("overrides", nargs="*", help="more config overrides, e.g. data.pair_input=prefix@1")
     args = parser.parse_args()
 
     from newsmodel.training.config import compose_config
@@ -151,9 +152,11 @@ def main() -> None:
                 f"mlflow.tracking_uri=sqlite:///{work / 'mlflow.db'}",
                 "mlflow.experiment=fixture",
                 "mlflow.register=false",
+                *args.overrides,
             ]
         )
         result = train(cfg)
+        assert result is not None  # one process: never a non-zero DDP rank
         run = work / "run"
         if args.output.exists():
             shutil.rmtree(args.output)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from newsmodel.text.pair_input import encode_pair
 
+FIXTURE_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "minilm-relation3" / "model"
 SENTENCE = "Seoul and Tokyo agreed to tighten sanctions on Pyongyang, officials said."
 
 
@@ -27,3 +33,40 @@ def test_a_country_without_a_mention_is_named_in_a_prefix() -> None:
     assert encode_pair(SENTENCE, ("JPN", "KOR"), "prefix@1") == f"japan ; south korea | {SENTENCE}"
     with pytest.raises(ValueError, match="unknown pair input"):
         encode_pair(SENTENCE, ("JPN", "KOR"), "markers@9")
+
+
+def test_predictor_applies_the_encoding_its_label_map_names(tmp_path: Path) -> None:
+    from newsmodel.predictor import OnnxPredictor
+
+    model = tmp_path / "model"
+    shutil.copytree(FIXTURE_MODEL, model)
+    sentence_level = OnnxPredictor.from_dir(model)
+    assert not sentence_level.pair_aware
+    assert sentence_level.pair_texts([SENTENCE], [("JPN", "PRK")]) == [SENTENCE]
+
+    label_map = json.loads((model / "label_map.json").read_text())
+    (model / "label_map.json").write_text(json.dumps({**label_map, "pair_input": "markers@1"}))
+    pair_aware = OnnxPredictor.from_dir(model)
+    assert pair_aware.pair_aware
+    pairs = [("JPN", "KOR"), ("JPN", "PRK"), None]
+    texts = pair_aware.pair_texts([SENTENCE] * 3, pairs)
+    assert texts == [encode_pair(SENTENCE, p) for p in pairs]
+    probs = pair_aware.predict_pairs_proba([SENTENCE] * 3, pairs)
+    assert np.allclose(probs, pair_aware.predict_proba(texts))
+    assert not np.allclose(probs[0], probs[1])  # the pairs' texts differ, so do the readings
+
+
+def test_multi_pair_rows_keep_their_sentence_together_and_stay_out_of_the_gold(tmp_path: Path) -> None:
+    from newsmodel.datasets.pair_examples import INDEX_GOLD, multi_pair_examples
+    from newsmodel.errors import DataError
+
+    rows = multi_pair_examples("markers@1")
+    groups: dict[str, set[str]] = {}
+    for row in rows:
+        groups.setdefault(row.group, set()).add(row.text)
+    assert len(rows) > len(groups) >= 300  # several pairs per sentence, one group per sentence
+    assert all(len(texts) > 1 for texts in groups.values())  # each pair marked its own way
+    leaked = tmp_path / "leaked.jsonl"
+    leaked.write_text(INDEX_GOLD.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="evaluation only"):
+        multi_pair_examples("markers@1", path=leaked)
