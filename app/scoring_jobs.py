@@ -48,6 +48,7 @@ __all__ = [
     "run_job_inline",
     "score_chunk",
     "score_range",
+    "sentence_pairs",
     "start_job",
     "take_stalled",
 ]
@@ -365,6 +366,15 @@ def unscored_in_range(
     return [(int(sid), str(text)) for sid, text in session.execute(query.limit(limit) if limit else query)]
 
 
+def sentence_pairs(session: Session, batch: list[tuple[int, str]]) -> dict[int, tuple[str, str]]:
+    """The country pair each sentence row of `batch` speaks about (one row per pair)."""
+    if not batch:
+        return {}
+    ids = [sid for sid, _ in batch]
+    query = select(Sentence.id, Sentence.country_a, Sentence.country_b).where(Sentence.id.in_(ids))
+    return {int(sid): (str(a), str(b)) for sid, a, b in session.execute(query)}
+
+
 def record_scores(
     session: Session,
     job_id: str,
@@ -413,9 +423,16 @@ def score_range(
     holds no transaction or row lock) write the predictions with the job's progress."""
     with db.transaction() as session:
         batch = unscored_in_range(session, job_id, handle, lo, hi, limit)
+        pair_aware = isinstance(batch, list) and handle.predictor.pair_aware
+        pairs = sentence_pairs(session, batch) if pair_aware and isinstance(batch, list) else {}
     if isinstance(batch, ChunkResult):
         return batch
-    scores = handle.predictor.predict([text for _, text in batch]) if batch else []
+    texts = [text for _, text in batch]
+    if batch and pair_aware:
+        # A pair-aware version reads each sentence row for its own pair (issue 17): a sentence
+        # naming three countries has three rows, and each pair's mentions are marked.
+        texts = handle.predictor.pair_texts(texts, [pairs[sid] for sid, _ in batch])
+    scores = handle.predictor.predict(texts) if batch else []
     with db.transaction() as session:
         return record_scores(session, job_id, handle, batch, scores, (lo, hi))
 

@@ -139,3 +139,53 @@ def test_limit_cancel_and_supersede(database: Database, handle: ModelHandle) -> 
     assert "v2" in (_get(database, moved["id"])["error"] or "")
     with session_scope(database) as session:
         assert scoring_jobs.count_jobs(session) == {"succeeded": 1, "cancelled": 1, "superseded": 1}
+
+
+def test_a_pair_aware_version_reads_each_sentence_row_for_its_pair(
+    database: Database, handle: ModelHandle, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """One sentence naming three countries is three rows (one per pair); a version whose label
+    map says `pair_input` scores each with that pair's mentions marked (issue 17)."""
+    import json
+    import shutil
+
+    from sqlalchemy import select
+
+    from newsmodel.db.models import Article, Prediction, Sentence
+
+    text = "Seoul and Tokyo agreed to tighten sanctions on Pyongyang."
+    pairs = [("JPN", "KOR"), ("JPN", "PRK"), ("KOR", "PRK")]
+    with session_scope(database) as s:
+        article = Article(
+            canonical_url="https://example.test/pair",
+            url="https://example.test/pair",
+            content_hash="1" * 64,
+            body=".",
+        )
+        s.add(article)
+        s.flush()
+        s.add_all(
+            Sentence(article_id=article.id, position=0, text=text, language="en", country_a=a, country_b=b)
+            for a, b in pairs
+        )
+    model = tmp_path / "pair-aware"
+    shutil.copytree(tiny_models["a"], model)
+    label_map = json.loads((model / "label_map.json").read_text())
+    (model / "label_map.json").write_text(json.dumps({**label_map, "pair_input": "markers@1"}))
+    predictor = OnnxPredictor.from_dir(model, intra_op_threads=1)
+    pair_aware = ModelHandle(handle.name, "3", "alias champion", predictor, time.time(), 0.0)
+    job = _create(database, {}, handle.name)
+    _run(database, job["id"], pair_aware, chunk=10)
+    with session_scope(database) as s:
+        stored = {
+            (a, b): p
+            for a, b, p in s.execute(
+                select(Sentence.country_a, Sentence.country_b, Prediction.probabilities)
+                .join(Prediction, Prediction.sentence_id == Sentence.id)
+                .where(Prediction.model_version == "3")
+            )
+        }
+    expected = predictor.predict_pairs_proba([text] * 3, pairs)
+    for pair, probs in zip(pairs, expected, strict=True):
+        assert [stored[pair][label] for label in predictor.labels] == pytest.approx(probs.tolist(), abs=1e-6)
+    assert stored[pairs[0]] != stored[pairs[1]]  # the same sentence, read differently per pair
