@@ -108,8 +108,11 @@ def fail_abandoned(db: Database) -> list[int]:
 
 
 def claim_next(db: Database) -> RetrainingRun | None:
-    """The queued run, now `running` and owned by this process (None when nothing is queued)."""
+    """The queued run, now `running` and owned by this process (None when nothing is queued, or
+    while another run is running)."""
     with db.transaction() as session:
+        if session.scalars(select(RetrainingRun.id).where(RetrainingRun.status == "running")).first():
+            return None  # one runs already (its process holds the lock or died: fail_abandoned)
         run = _queued(session)
         if run is None:
             return None

@@ -6,8 +6,10 @@ data, drift, manual). It only records the request (cheap, no torch): the trainer
 from __future__ import annotations
 
 from newsmodel.db.session import Database
+from newsmodel.errors import ConfigError
 from newsmodel.logging import get_logger
 from newsmodel.retraining.queue import RetrainRequest, queue_request
+from newsmodel.retraining.triggers import TRIGGERS
 from newsmodel.settings import NewsmodelSettings, get_settings
 
 __all__ = ["RetrainRequest", "request_retraining"]
@@ -26,6 +28,8 @@ def request_retraining(
 
     Returns status `ignored` (nothing written) when retraining is off (RETRAIN_ENABLED=false)
     or this trigger is not in RETRAIN_TRIGGERS. `db` defaults to DATABASE_URL's."""
+    if trigger not in TRIGGERS:  # a caller's mistake, whatever the settings say
+        raise ConfigError(f"unknown retraining trigger {trigger!r}; use one of {', '.join(TRIGGERS)}")
     settings = settings or get_settings()
     if not settings.retrain_enabled or trigger not in settings.retrain_triggers:
         why = "RETRAIN_ENABLED=false" if not settings.retrain_enabled else f"{trigger!r} not in RETRAIN_TRIGGERS"
