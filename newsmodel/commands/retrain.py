@@ -10,10 +10,9 @@ retrain_app = typer.Typer(
     help="Retraining loop: train candidates, gate them, set the challenger (never the champion).",
     no_args_is_help=True,
 )
-# Exit codes of `retrain run`: 0 challenger set or nothing to run, 1 failed, 3 no candidate passed
-# the gate (as `newsmodel gate`'s "champion stays"), 4 another process is running one.
-EXIT_CODES = {"challenger_set": 0, "failed": 1, "gate_refused": 3}
-EXIT_BUSY = 4
+# `retrain run` exits 1 only when the run failed: a refused gate is a recorded outcome, and a busy
+# lock leaves the request queued; a CronJob must not retry either (it would retrain again).
+EXIT_CODES = {"challenger_set": 0, "gate_refused": 0, "failed": 1}
 
 
 @retrain_app.command("run")
@@ -43,7 +42,7 @@ def run(
             outcome = run_pending(settings, db)
         except LockBusy:
             typer.echo("another process is running a retraining run; the queued request runs after it")
-            raise typer.Exit(EXIT_BUSY) from None
+            return
     if outcome is None:
         typer.echo("nothing queued")
         return
