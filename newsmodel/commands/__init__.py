@@ -23,5 +23,18 @@ def register_all(app: typer.Typer) -> None:
         train,
     )
 
-    for module in (db, index, countries, preprocess, data, label, benchmark, train, stages, cv, registry, retrain):
+    for module in (
+        db,
+        index,
+        countries,
+        preprocess,
+        data,
+        label,
+        benchmark,
+        train,
+        stages,
+        cv,
+        registry,
+        retrain,
+    ):
         module.register(app)

@@ -47,7 +47,9 @@ def run(
         typer.echo("nothing queued")
         return
     for candidate in outcome.candidates:
-        typer.echo(f"  {candidate.experiment}: run {candidate.run_id}, {candidate.decision}: {candidate.detail}")
+        typer.echo(
+            f"  {candidate.experiment}: run {candidate.run_id}, {candidate.decision}: {candidate.detail}"
+        )
     typer.echo(outcome.line())
     raise typer.Exit(EXIT_CODES[outcome.outcome])
 
@@ -92,7 +94,9 @@ def status(limit: int = typer.Option(10, "--limit", "-n", min=1, help="How many 
         for t in r.triggers:
             typer.echo(f"  trigger {t}")
         for c in r.candidates:
-            typer.echo(f"  {c.get('experiment')}: run {c.get('run_id')}, v{c.get('version')}, {c.get('decision')}")
+            typer.echo(
+                f"  {c.get('experiment')}: run {c.get('run_id')}, v{c.get('version')}, {c.get('decision')}"
+            )
         if r.detail:
             typer.echo(f"  {r.detail[:300]}")
 

@@ -36,7 +36,9 @@ def advisory_key(name: str) -> int:
 @contextmanager
 def _postgres_lock(db: Database, name: str) -> Iterator[None]:
     # Its own connection, outside the pool: the work below may take every pooled one.
-    engine = create_engine(db.engine.url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    engine = create_engine(
+        db.engine.url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )
     try:
         conn = engine.connect()
     except SQLAlchemyError as exc:

@@ -80,7 +80,9 @@ def queue_request(db: Database, trigger: str, reason: str, *, attempts: int = 5)
                     coalesced = False
                 else:
                     coalesced = True
-                session.add(RetrainingTrigger(run_id=queued.id, trigger=trigger, reason=reason, coalesced=coalesced))
+                session.add(
+                    RetrainingTrigger(run_id=queued.id, trigger=trigger, reason=reason, coalesced=coalesced)
+                )
                 session.flush()
                 return RetrainRequest(queued.id, "queued", trigger, coalesced, running)
         except IntegrityError:
@@ -169,7 +171,10 @@ def run_summary(run: RetrainingRun) -> RunSummary:
         run.id,
         run.status,
         run.outcome,
-        [f"{t.trigger}{' (coalesced)' if t.coalesced else ''}: {t.reason}".rstrip(": ") for t in run.triggers],
+        [
+            f"{t.trigger}{' (coalesced)' if t.coalesced else ''}: {t.reason}".rstrip(": ")
+            for t in run.triggers
+        ],
         run.requested_at,
         run.started_at,
         run.finished_at,

@@ -61,7 +61,9 @@ class RetrainOutcome:
         return f"{head}: {self.detail}" if self.detail else head
 
 
-def run_pending(settings: NewsmodelSettings | None = None, db: Database | None = None) -> RetrainOutcome | None:
+def run_pending(
+    settings: NewsmodelSettings | None = None, db: Database | None = None
+) -> RetrainOutcome | None:
     """Run the queued retraining run, if any (None when nothing is queued).
 
     LockBusy when another process is running one: the queued run waits for the next call."""
@@ -90,7 +92,9 @@ def _run_claimed(db: Database, run: RetrainingRun, settings: NewsmodelSettings) 
         outcome = _train_and_gate(run.id, triggers, settings, candidates)
     except Exception as exc:  # recorded on the run and logged with its traceback, then reported
         log.exception("retraining failed", run=run.id)
-        outcome = RetrainOutcome(run.id, "failed", f"{type(exc).__name__}: {exc}"[:2000], triggers, candidates)
+        outcome = RetrainOutcome(
+            run.id, "failed", f"{type(exc).__name__}: {exc}"[:2000], triggers, candidates
+        )
     finish_run(
         db,
         run.id,
@@ -100,7 +104,9 @@ def _run_claimed(db: Database, run: RetrainingRun, settings: NewsmodelSettings) 
         outcome.model_name,
         outcome.challenger_version,
     )
-    log.info("retraining finished", run=run.id, outcome=outcome.outcome, challenger=outcome.challenger_version)
+    log.info(
+        "retraining finished", run=run.id, outcome=outcome.outcome, challenger=outcome.challenger_version
+    )
     return outcome
 
 
@@ -132,8 +138,12 @@ def _train_and_gate(
     client.set_registered_model_alias(chosen.model_name, settings.model_challenger_alias, chosen.version)
     for key, value in tags.items():
         client.set_model_version_tag(chosen.model_name, chosen.version, key, value)
-    detail = f"{chosen.model_name} v{chosen.version} is @{settings.model_challenger_alias} ({chosen.decision})"
-    return RetrainOutcome(run_id, "challenger_set", detail, triggers, candidates, chosen.model_name, chosen.version)
+    detail = (
+        f"{chosen.model_name} v{chosen.version} is @{settings.model_challenger_alias} ({chosen.decision})"
+    )
+    return RetrainOutcome(
+        run_id, "challenger_set", detail, triggers, candidates, chosen.model_name, chosen.version
+    )
 
 
 def _train_candidate(experiment: str, settings: NewsmodelSettings, tags: dict[str, str]) -> CandidateResult:

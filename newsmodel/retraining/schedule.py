@@ -15,7 +15,13 @@ from dataclasses import dataclass
 __all__ = ["CronSchedule", "schedule_due"]
 
 _ALIASES = {"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
 _SEARCH_DAYS = 366 * 5  # 29 February on a Monday needs more than four years
 
 
@@ -64,7 +70,14 @@ class CronSchedule:
         parsed = [_parse_field(f, name, lo, hi) for f, (name, lo, hi) in zip(fields, _FIELDS, strict=True)]
         weekdays = frozenset(d % 7 for d in parsed[4])
         return cls(
-            expression, parsed[0], parsed[1], parsed[2], parsed[3], weekdays, fields[2] == "*", fields[4] == "*"
+            expression,
+            parsed[0],
+            parsed[1],
+            parsed[2],
+            parsed[3],
+            weekdays,
+            fields[2] == "*",
+            fields[4] == "*",
         )
 
     def _day_matches(self, day: dt.date) -> bool:

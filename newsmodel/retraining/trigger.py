@@ -32,7 +32,11 @@ def request_retraining(
         raise ConfigError(f"unknown retraining trigger {trigger!r}; use one of {', '.join(TRIGGERS)}")
     settings = settings or get_settings()
     if not settings.retrain_enabled or trigger not in settings.retrain_triggers:
-        why = "RETRAIN_ENABLED=false" if not settings.retrain_enabled else f"{trigger!r} not in RETRAIN_TRIGGERS"
+        why = (
+            "RETRAIN_ENABLED=false"
+            if not settings.retrain_enabled
+            else f"{trigger!r} not in RETRAIN_TRIGGERS"
+        )
         log.info("retraining request ignored", trigger=trigger, reason=reason, why=why)
         return RetrainRequest(None, "ignored", trigger, note=why)
     own = db is None

@@ -21,7 +21,7 @@ from newsmodel.retraining.schedule import CronSchedule, schedule_due
 from newsmodel.retraining.trigger import request_retraining
 from newsmodel.settings import NewsmodelSettings
 
-__all__ = ["tick", "run_worker"]
+__all__ = ["run_worker", "tick"]
 
 log = get_logger(__name__)
 
@@ -34,7 +34,12 @@ def tick(db: Database, settings: NewsmodelSettings, started_at: dt.datetime) -> 
         since = last_scheduled_at(db) or started_at
         if schedule_due(schedule, since, now):
             fired = schedule.previous(now)
-            request_retraining("schedule", f"RETRAIN_SCHEDULE {settings.retrain_schedule} at {fired:%Y-%m-%d %H:%M}Z", db=db, settings=settings)
+            request_retraining(
+                "schedule",
+                f"RETRAIN_SCHEDULE {settings.retrain_schedule} at {fired:%Y-%m-%d %H:%M}Z",
+                db=db,
+                settings=settings,
+            )
     try:
         return run_pending(settings, db)
     except LockBusy:

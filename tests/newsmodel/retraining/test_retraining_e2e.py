@@ -30,7 +30,9 @@ pytestmark = pytest.mark.slow
 
 # The tiny model is far below the serving floor; the floor is lowered for this candidate only,
 # so the gate's own comparison with the champion is what decides.
-NO_FLOOR = "quality_floor.min_macro_f1=0;quality_floor.max_int8_loss_points=100;quality_floor.min_size_ratio=0"
+NO_FLOOR = (
+    "quality_floor.min_macro_f1=0;quality_floor.max_int8_loss_points=100;quality_floor.min_size_ratio=0"
+)
 
 
 def _together(*calls: Any) -> list[Any]:
@@ -86,7 +88,10 @@ def test_two_triggers_one_pipeline_a_gated_challenger_and_the_champion_unchanged
             lambda: request_retraining("drift", "class shares moved", db=database),
         )
         assert all(isinstance(r, RetrainRequest) for r in requests), requests
-        assert len({r.run_id for r in requests}) == 1 and sorted(r.coalesced for r in requests) == [False, True]
+        assert len({r.run_id for r in requests}) == 1 and sorted(r.coalesced for r in requests) == [
+            False,
+            True,
+        ]
         # Each runner opens its own database (its own connections), as two processes would.
         ran = _together(lambda: run_pending(settings), lambda: run_pending(settings))
         runs = recent_runs(database)
@@ -105,7 +110,10 @@ def test_two_triggers_one_pipeline_a_gated_challenger_and_the_champion_unchanged
 
     first = next(r for r in requests if not r.coalesced).trigger
     tags = client.get_run(candidate.run_id).data.tags
-    assert tags["newsmodel.trigger"] == first and set(tags["newsmodel.triggers"].split(",")) == {"data", "drift"}
+    assert tags["newsmodel.trigger"] == first and set(tags["newsmodel.triggers"].split(",")) == {
+        "data",
+        "drift",
+    }
     assert tags["newsmodel.retraining_run"] == str(outcome.run_id)
     assert client.get_model_version(name, outcome.challenger_version).tags["newsmodel.trigger"] == first
 
