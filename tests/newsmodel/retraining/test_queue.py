@@ -63,3 +63,23 @@ def test_switched_off_requests_write_nothing_and_unknown_triggers_are_refused(
         request_retraining("sometimes", "", db=queue_db, settings=settings(tmp_path))
     with pytest.raises(ValueError, match="unknown trigger"):
         settings(tmp_path, retrain_triggers="schedule,sometimes")
+
+
+def test_the_worker_tick_requests_a_due_schedule_once_and_runs_it_under_the_file_lock(
+    queue_db: Database, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from newsmodel.retraining.worker import tick
+
+    # Hourly (a fire time lies in the last 61 minutes), and nothing to train: the run goes
+    # through claim -> record without MLflow.
+    s = settings(tmp_path, retrain_schedule="0 * * * *", retrain_experiments="")
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61)
+    outcome = tick(queue_db, s, started)
+    assert outcome is not None and outcome.triggers == ["schedule"]
+    assert (outcome.outcome, outcome.detail) == ("failed", "RETRAIN_EXPERIMENTS is empty: nothing to train")
+    assert tick(queue_db, s, started) is None  # this fire time has been requested already
+    (run,) = recent_runs(queue_db)
+    assert run.status == "failed" and run.triggers[0].startswith("schedule: RETRAIN_SCHEDULE 0 * * * * at ")
+    assert (tmp_path / "locks" / "newsmodel.retraining.lock").exists()
