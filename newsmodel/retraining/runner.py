@@ -20,7 +20,7 @@ from newsmodel.db.session import Database
 from newsmodel.errors import NewsmodelError
 from newsmodel.logging import get_logger
 from newsmodel.retraining.queue import claim_next, fail_abandoned, finish_run
-from newsmodel.settings import NewsmodelSettings, get_settings
+from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = ["LOCK_NAME", "CandidateResult", "LockBusy", "RetrainOutcome", "run_pending"]
 
@@ -62,7 +62,7 @@ class RetrainOutcome:
 
 
 def run_pending(
-    settings: NewsmodelSettings | None = None, db: Database | None = None
+    settings: BaseServiceSettings | None = None, db: Database | None = None
 ) -> RetrainOutcome | None:
     """Run the queued retraining run, if any (None when nothing is queued).
 
@@ -84,7 +84,7 @@ def run_pending(
             database.dispose()
 
 
-def _run_claimed(db: Database, run: RetrainingRun, settings: NewsmodelSettings) -> RetrainOutcome:
+def _run_claimed(db: Database, run: RetrainingRun, settings: BaseServiceSettings) -> RetrainOutcome:
     triggers = [t.trigger for t in run.triggers]
     log.info("retraining started", run=run.id, triggers=triggers, experiments=settings.retrain_experiments)
     candidates: list[CandidateResult] = []
@@ -111,7 +111,7 @@ def _run_claimed(db: Database, run: RetrainingRun, settings: NewsmodelSettings) 
 
 
 def _train_and_gate(
-    run_id: int, triggers: list[str], settings: NewsmodelSettings, candidates: list[CandidateResult]
+    run_id: int, triggers: list[str], settings: BaseServiceSettings, candidates: list[CandidateResult]
 ) -> RetrainOutcome:
     from newsmodel.registry.tracking import connect
 
@@ -124,7 +124,7 @@ def _train_and_gate(
     }
     for experiment in settings.retrain_experiments:
         candidates.append(_train_candidate(experiment, settings, tags))
-    client = connect(None)
+    client = connect(settings.mlflow_tracking_uri)
     for candidate in candidates:
         if candidate.version is not None and candidate.model_name is not None:
             _gate_candidate(client, settings, candidate)
@@ -146,7 +146,7 @@ def _train_and_gate(
     )
 
 
-def _train_candidate(experiment: str, settings: NewsmodelSettings, tags: dict[str, str]) -> CandidateResult:
+def _train_candidate(experiment: str, settings: BaseServiceSettings, tags: dict[str, str]) -> CandidateResult:
     """One `newsmodel pipeline` run; a configuration or data problem is this candidate's result."""
     from newsmodel.stages.runner import run_pipeline
     from newsmodel.training.config import compose_config
@@ -154,7 +154,8 @@ def _train_candidate(experiment: str, settings: NewsmodelSettings, tags: dict[st
     candidate = CandidateResult(experiment)
     try:
         cfg = compose_config([f"experiment={experiment}", *settings.retrain_overrides])
-        result = run_pipeline(cfg, tags=tags)
+        uri = str(cfg.mlflow.tracking_uri or settings.mlflow_tracking_uri)
+        result = run_pipeline(cfg, tags=tags, tracking_uri=uri)
     except NewsmodelError as exc:
         log.warning("retraining candidate failed", experiment=experiment, error=str(exc))
         candidate.decision, candidate.detail = "error", str(exc)[:500]
@@ -172,7 +173,7 @@ def _train_candidate(experiment: str, settings: NewsmodelSettings, tags: dict[st
     return candidate
 
 
-def _gate_candidate(client: Any, settings: NewsmodelSettings, candidate: CandidateResult) -> None:
+def _gate_candidate(client: Any, settings: BaseServiceSettings, candidate: CandidateResult) -> None:
     """The honest-promotion gate against the live version, without setting any alias."""
     from newsmodel.registry.gate import gate
 

@@ -10,7 +10,7 @@ from newsmodel.errors import ConfigError
 from newsmodel.logging import get_logger
 from newsmodel.retraining.queue import RetrainRequest, queue_request
 from newsmodel.retraining.triggers import TRIGGERS
-from newsmodel.settings import NewsmodelSettings, get_settings
+from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = ["RetrainRequest", "request_retraining"]
 
@@ -22,7 +22,7 @@ def request_retraining(
     reason: str = "",
     *,
     db: Database | None = None,
-    settings: NewsmodelSettings | None = None,
+    settings: BaseServiceSettings | None = None,
 ) -> RetrainRequest:
     """Queue a retraining run, or join the one already queued (the extra trigger is recorded).
 

@@ -19,14 +19,14 @@ from newsmodel.retraining.queue import last_scheduled_at
 from newsmodel.retraining.runner import RetrainOutcome, run_pending
 from newsmodel.retraining.schedule import CronSchedule, schedule_due
 from newsmodel.retraining.trigger import request_retraining
-from newsmodel.settings import NewsmodelSettings
+from newsmodel.settings import BaseServiceSettings
 
 __all__ = ["run_worker", "tick"]
 
 log = get_logger(__name__)
 
 
-def tick(db: Database, settings: NewsmodelSettings, started_at: dt.datetime) -> RetrainOutcome | None:
+def tick(db: Database, settings: BaseServiceSettings, started_at: dt.datetime) -> RetrainOutcome | None:
     """One pass of the loop (see the module docstring)."""
     now = dt.datetime.now(dt.UTC)
     schedule = CronSchedule.parse(settings.retrain_schedule)
@@ -47,7 +47,7 @@ def tick(db: Database, settings: NewsmodelSettings, started_at: dt.datetime) -> 
         return None
 
 
-def run_worker(settings: NewsmodelSettings, stop: threading.Event | None = None) -> None:
+def run_worker(settings: BaseServiceSettings, stop: threading.Event | None = None) -> None:
     """Tick every RETRAIN_POLL_S until `stop` is set (or forever)."""
     stop = stop or threading.Event()
     started_at = dt.datetime.now(dt.UTC)
