@@ -141,9 +141,9 @@ class BaseServiceSettings(BaseSettings):
     @field_validator("retrain_schedule", mode="after")
     @classmethod
     def _valid_schedule(cls, value: str) -> str:
-        from newsmodel.retraining.schedule import CronSchedule
+        from newsmodel.cron import cron_trigger
 
-        CronSchedule.parse(value)  # ValueError names the bad field
+        cron_trigger(value)  # ValueError says what is wrong
         return value
 
     @field_validator("api_keys", mode="before")
