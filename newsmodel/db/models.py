@@ -427,6 +427,7 @@ class DriftEvent(Base):
     movers: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
+
 QUEUED_RETRAINING = "status = 'queued'"
 RUNNING_RETRAINING = "status = 'running'"
 
