@@ -20,7 +20,9 @@ puts another version's per-row macro-F1 beside it (default: the sentence-level f
 
     python bench/index_gold.py                                 # the committed fixture model
     python bench/index_gold.py --model DIR --variant fp32      # another exported model version
-    python bench/index_gold.py --model tests/fixtures/minilm-pair3/model   # pair-aware reader
+    python bench/index_gold.py --model tests/fixtures/minilm-pair3-l1/model \
+        --baseline tests/fixtures/minilm-relation3/model       # pair-aware reader vs sentence-level
+    ... --sentence-reading                                     # the pair-aware model, pairs not marked
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def _macro_f1(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]) 
     return float(macro_f1_rows(t, p, len(labels))[0])
 
 
-def read_rows(predictor: object, rows: Sequence[object]) -> np.ndarray:
+def read_rows(predictor: object, rows: Sequence[object], ignore_pairs: bool = False) -> np.ndarray:
     """Each gold row's probabilities: the row's own pair read by a pair-aware model, else one
     reading per sentence shared by its pairs (as the sentence-level index does)."""
     from newsmodel.datasets.pair_labels import PairLabel
@@ -88,7 +90,7 @@ def read_rows(predictor: object, rows: Sequence[object]) -> np.ndarray:
 
     assert isinstance(predictor, OnnxPredictor)
     labeled = [r for r in rows if isinstance(r, PairLabel)]
-    if predictor.pair_aware:
+    if predictor.pair_aware and not ignore_pairs:
         texts = [r.text for r in labeled]
         return predictor.predict_pairs_proba(texts, [r.countries for r in labeled]).astype(np.float64)
     texts_by_id = sorted({r.sentence_id: r.text for r in labeled}.items())
@@ -98,7 +100,7 @@ def read_rows(predictor: object, rows: Sequence[object]) -> np.ndarray:
 
 
 def measure(
-    gold_path: Path, model_dir: Path, variant: str
+    gold_path: Path, model_dir: Path, variant: str, ignore_pairs: bool = False
 ) -> tuple[list[Bucket], dict[str, dict[str, float]], list[str]]:
     from newsmodel.datasets.pair_labels import read_pair_labels
     from newsmodel.labels.schemes import get_scheme
@@ -112,7 +114,7 @@ def measure(
         raise SystemExit(f"error: {model_dir} reads {predictor.labels}, not relation3 {scheme.labels}")
     texts = sorted({r.sentence_id: r.text for r in rows}.items())
     sentence_index = {sid: i for i, (sid, _) in enumerate(texts)}
-    probs = read_rows(predictor, rows)  # one row of probabilities per gold row
+    probs = read_rows(predictor, rows, ignore_pairs)  # one row of probabilities per gold row
 
     by_sentence: dict[str, list[str]] = defaultdict(list)
     for r in rows:
@@ -284,6 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=FIXTURE_MODEL, help="exported model directory")
     parser.add_argument("--variant", choices=("int8", "fp32"), default="int8")
     parser.add_argument(
+        "--sentence-reading",
+        action="store_true",
+        help="read a pair-aware model once per sentence, unmarked (ablation: what the pair adds)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=None,
@@ -296,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from newsmodel.errors import NewsmodelError
 
     try:
-        buckets, f1, predicted = measure(args.gold, args.model, args.variant)
+        buckets, f1, predicted = measure(args.gold, args.model, args.variant, args.sentence_reading)
         base_buckets = None
         if args.baseline is not None:
             base_buckets, base_f1, base_predicted = measure(args.gold, args.baseline, "int8")
@@ -313,7 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"gold: {args.gold.relative_to(ROOT) if args.gold.is_relative_to(ROOT) else args.gold}; model: {args.model}"
         + (f"; baseline: {args.baseline}" if args.baseline else "")
     )
-    reading = f"each row read for its pair, {pair_input}" if pair_input else "sentence reading per pair"
+    reading = (
+        f"each row read for its pair, {pair_input}"
+        if pair_input and not args.sentence_reading
+        else "sentence reading per pair"
+    )
     print(report(buckets, f1, base_buckets, reading))
     return 0
 
