@@ -16,6 +16,7 @@ from app.cache import PredictionCache, cache_key
 from app.errors import LimitExceeded
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower, ModelHandle
+from app.shadow.mirror import NO_SHADOW, ShadowHook
 from newsmodel.countries import get_detector
 from newsmodel.errors import DataError
 
@@ -90,6 +91,7 @@ class PredictionService:
     metrics: AppMetrics
     max_sentences: int
     max_chars: int
+    shadow: ShadowHook = NO_SHADOW  # the challenger's mirror (app.shadow): queues, never waits
 
     async def predict(
         self, texts: list[str], date: dt.date | None = None
@@ -116,6 +118,7 @@ class PredictionService:
             finally:
                 countries = await _with_directions(texts, await countries_task)
         self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
+        self.shadow.offer(handle, texts, rows)
         return handle, [{**row, **c} for row, c in zip(rows, countries, strict=True)]
 
     async def _model_rows(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:

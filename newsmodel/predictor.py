@@ -12,6 +12,8 @@ Model directory layout (a registered version's folder, or the `artifacts/` folde
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +139,9 @@ class OnnxPredictor:
         self._output_name = session.get_outputs()[0].name
         self._session_inputs = {i.name: i for i in session.get_inputs()}
         self._pad_id = pad_id
+        # Seconds spent in inference since load: the shadow challenger's budget is a share of it.
+        self.busy_s = 0.0
+        self._busy_lock = threading.Lock()
 
     @classmethod
     def from_dir(
@@ -250,6 +255,7 @@ class OnnxPredictor:
         """Probabilities (n, n_labels) in label order; run in groups of similar length."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
+        start = time.perf_counter()
         encodings = self._encode(texts)
         out = np.empty((len(texts), len(self.labels)), dtype=np.float32)
         for idx in self._groups([len(e.ids) for e in encodings], batch_size):
@@ -263,6 +269,8 @@ class OnnxPredictor:
                     f"model outputs {logits.shape[-1]} logits but {LABEL_MAP_FILE} lists {len(self.labels)} labels"
                 )
             out[idx] = _softmax(logits.astype(np.float32))
+        with self._busy_lock:
+            self.busy_s += time.perf_counter() - start
         return out
 
     def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:

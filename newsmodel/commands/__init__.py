@@ -10,6 +10,7 @@ __all__ = ["register_all"]
 def register_all(app: typer.Typer) -> None:
     from newsmodel.commands import (
         benchmark,
+        challenger,
         countries,
         cv,
         data,
@@ -22,5 +23,18 @@ def register_all(app: typer.Typer) -> None:
         train,
     )
 
-    for module in (db, index, countries, preprocess, data, label, benchmark, train, stages, cv, registry):
+    for module in (
+        db,
+        index,
+        countries,
+        preprocess,
+        data,
+        label,
+        benchmark,
+        train,
+        stages,
+        cv,
+        registry,
+        challenger,
+    ):
         module.register(app)
