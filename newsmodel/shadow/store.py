@@ -224,9 +224,9 @@ def shadow_summary(
         ShadowDisagreement.challenger_version == head.challenger_version,
     )
     stored = int(session.scalar(select(func.count()).select_from(ShadowDisagreement).where(*where)) or 0)
-    sure = func.max(ShadowDisagreement.champion_confidence, ShadowDisagreement.challenger_confidence)
-    if session.get_bind().dialect.name == "postgresql":
-        sure = func.greatest(ShadowDisagreement.champion_confidence, ShadowDisagreement.challenger_confidence)
+    pair = (ShadowDisagreement.champion_confidence, ShadowDisagreement.challenger_confidence)
+    # SQLite's two-argument max() is Postgres's greatest()
+    sure = func.greatest(*pair) if session.get_bind().dialect.name == "postgresql" else func.max(*pair)
     picked = session.scalars(
         select(ShadowDisagreement).where(*where).order_by(sure.desc(), ShadowDisagreement.id).limit(samples)
     ).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +100,10 @@ class ShadowTally:
                 self.sample[j] = item
 
     def add_many(
-        self, texts: list[str], champion: list[Mapping[str, Any]], challenger: list[Mapping[str, Any]]
+        self,
+        texts: Sequence[str],
+        champion: Sequence[Mapping[str, Any]],
+        challenger: Sequence[Mapping[str, Any]],
     ) -> None:
         for text, c, h in zip(texts, champion, challenger, strict=True):
             self.add(text, c, h)
