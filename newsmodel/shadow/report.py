@@ -47,7 +47,7 @@ def render_report(summary: ShadowSummary) -> str:
         f"  confidence (top probability; % of sentences per bin of {1 / BINS:.1f} from 0 to 1):",
         _histogram("champion", t.champion_hist),
         _histogram("challenger", t.challenger_hist),
-        f"    mean: champion {t.mean_confidence('champion') or 0:.2f}, "
+        f"    mean (from the bins): champion {t.mean_confidence('champion') or 0:.2f}, "
         f"challenger {t.mean_confidence('challenger') or 0:.2f}",
     ]
     shown = len(summary.samples)
