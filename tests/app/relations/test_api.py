@@ -213,6 +213,7 @@ def test_dashboard_and_vendored_assets(served: Served) -> None:
     for name, kind in [
         ("dashboard.js", "text/javascript"),
         ("dashboard.css", "text/css"),
+        ("challenger.js", "text/javascript"),
         ("vendor/uplot/uPlot.iife.min.js", "text/javascript"),
         ("vendor/uplot/uPlot.min.css", "text/css"),
     ]:
