@@ -139,8 +139,11 @@ class OnnxPredictor:
         self._output_name = session.get_outputs()[0].name
         self._session_inputs = {i.name: i for i in session.get_inputs()}
         self._pad_id = pad_id
-        # Seconds spent in inference since load: the shadow challenger's budget is a share of it.
+        # Inference seconds since load (the shadow challenger's budget is a share of them), calls
+        # running now and when the last one ended (the shadow runs in the gaps).
         self.busy_s = 0.0
+        self.in_flight = 0
+        self.idle_since = time.perf_counter()
         self._busy_lock = threading.Lock()
 
     @classmethod
@@ -252,10 +255,22 @@ class OnnxPredictor:
         return groups
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Probabilities (n, n_labels) in label order, timed (busy_s, in_flight, idle_since)."""
+        with self._busy_lock:
+            self.in_flight += 1
+        start = time.perf_counter()
+        try:
+            return self._predict_proba(texts, batch_size)
+        finally:
+            with self._busy_lock:
+                self.in_flight -= 1
+                self.idle_since = time.perf_counter()
+                self.busy_s += self.idle_since - start
+
+    def _predict_proba(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         """Probabilities (n, n_labels) in label order; run in groups of similar length."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        start = time.perf_counter()
         encodings = self._encode(texts)
         out = np.empty((len(texts), len(self.labels)), dtype=np.float32)
         for idx in self._groups([len(e.ids) for e in encodings], batch_size):
@@ -269,8 +284,6 @@ class OnnxPredictor:
                     f"model outputs {logits.shape[-1]} logits but {LABEL_MAP_FILE} lists {len(self.labels)} labels"
                 )
             out[idx] = _softmax(logits.astype(np.float32))
-        with self._busy_lock:
-            self.busy_s += time.perf_counter() - start
         return out
 
     def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:

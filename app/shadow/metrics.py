@@ -17,7 +17,7 @@ class ShadowMetrics:
         )
         self.dropped = Counter(
             "newsmodel_shadow_dropped",
-            "Sentences not mirrored: queue_full, budget (CPU share spent), failed",
+            "Sentences not mirrored: queue_full, budget (CPU share spent), busy (no idle gap), failed",
             ["reason"],
             registry=r,
         )

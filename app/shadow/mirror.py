@@ -3,10 +3,12 @@
 `offer()` is the API's hook: called after the champion's rows are computed, it only samples,
 checks the CPU budget and appends to a bounded queue (drop-new when full; every drop counted),
 so the champion's answer never waits for the challenger. One background thread per process
-runs the challenger (single-threaded ONNX session), flushes tallies to Postgres, pushes the
-live figures to the challenger's registry version, and ends the run when the challenger is
-promoted or its alias goes away. `compare_now()` is the bulk jobs' hook: every sentence,
-after the champion's predictions are committed.
+runs the challenger: a single-threaded ONNX session, in short runs, only in gaps of the
+champion's inference (under sustained load the queue fills and the work is dropped, counted).
+The same thread flushes tallies to Postgres, pushes the live figures to the challenger's
+registry version, and ends the run when the challenger is promoted or its alias goes away.
+`compare_now()` is the bulk jobs' hook: every sentence, after the champion's predictions are
+committed.
 """
 
 from __future__ import annotations
@@ -25,13 +27,21 @@ from app.shadow.metrics import ShadowMetrics
 from newsmodel.db.session import Database
 from newsmodel.errors import NewsmodelError
 from newsmodel.logging import get_logger
-from newsmodel.shadow.store import ShadowSummary, end_comparisons, record_tally, shadow_summary
+from newsmodel.shadow.store import (
+    ShadowSummary,
+    end_comparisons,
+    open_challengers,
+    record_tally,
+    shadow_summary,
+)
 from newsmodel.shadow.tally import ComparisonKey, ShadowTally
 
 __all__ = ["NO_SHADOW", "ShadowHook", "ShadowMirror"]
 
 log = get_logger(__name__)
-RUN_SENTENCES = 64  # challenger batch: several queued requests share one ONNX run
+RUN_SENTENCES = 16  # challenger batch: queued requests share a run, short enough to yield often
+IDLE_GAP_S = 0.005  # the champion idle this long (no inference running) before a challenger run
+PATIENCE_S = 2.0  # queued work that found no idle gap this long is dropped (reason "busy")
 
 
 class ShadowHook(Protocol):
@@ -213,6 +223,15 @@ class ShadowMirror:
     def step(self) -> None:
         """One round of the background thread: run what is queued, end finished runs, flush, push."""
         while not self._stop.is_set() and (item := self._take()) is not None:
+            if not self._champion_idle(item.champion):
+                self.metrics.dropped.labels(reason="busy").inc(len(item.texts))
+                continue
+            # Checked again at run time: what was queued under the budget may no longer fit it.
+            predictor = item.champion.predictor
+            self.budget.observe_champion(id(predictor), predictor.busy_s)
+            if not self.budget.allow():
+                self.metrics.dropped.labels(reason="budget").inc(len(item.texts))
+                continue
             self._compare(item)
         self.end_finished()
         now = time.monotonic()
@@ -221,7 +240,22 @@ class ShadowMirror:
             self.flush()
         if now - self._last_push >= self.push_interval_s:
             self._last_push = now
+            self.end_stale()
             self.push()
+
+    def _champion_idle(self, champion: ModelHandle) -> bool:
+        """Wait for a gap in the champion's inference (none running for IDLE_GAP_S): the
+        challenger only takes CPU the champion is not using; False after PATIENCE_S of load."""
+        predictor = champion.predictor
+        deadline = time.perf_counter() + PATIENCE_S
+        while not self._stop.is_set():
+            now = time.perf_counter()
+            if predictor.in_flight == 0 and now - predictor.idle_since >= IDLE_GAP_S:
+                return True
+            if now >= deadline:
+                return False
+            time.sleep(0.002)
+        return False
 
     def _take(self) -> _Item | None:
         """The next queued requests of one version pair, merged up to RUN_SENTENCES sentences."""
@@ -314,6 +348,32 @@ class ShadowMirror:
             else:
                 continue
             self._end(name, version, reason)
+
+    def end_stale(self) -> None:
+        """End runs left open in Postgres that no process of this one's will end (the process
+        that counted them restarted after the promotion); decided from the registry as it is now."""
+        name = self.challenger.registry.name
+        try:
+            with self.db.transaction() as session:
+                stored = open_challengers(session, name)
+        except Exception as exc:
+            log.warning("could not read the open shadow runs", error=str(exc))
+            return
+        with self._lock:
+            mine = {v for n, v in self._running if n == name}
+        stale = [v for v in stored if v not in mine]
+        if not stale:
+            return
+        following = self.challenger.status()
+        if following["last_check_at"] is None or following["registry_error"] is not None:
+            return  # what the registry says is not known yet: decide later
+        live = self.challenger.live
+        champion = self.champion.live
+        for version in stale:
+            if champion is not None and champion.version == version:
+                self._end(name, version, "promoted to champion")
+            elif live is None or live.version != version:
+                self._end(name, version, "challenger alias moved" if live else "challenger alias removed")
 
     def _end(self, name: str, version: str, reason: str) -> None:
         self.flush()

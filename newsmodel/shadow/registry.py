@@ -41,8 +41,9 @@ def push_live_figures(client: Any, summary: ShadowSummary) -> dict[str, str]:
     tags = live_tags(summary)
     name, version = summary.model_name, summary.challenger_version
     try:
-        for key, value in tags.items():
-            client.set_model_version_tag(name, version, key, value)
+        # One call per tag: live_n goes last, so whoever sees the new count sees the rest with it.
+        for key in sorted(tags, key=lambda k: k == "live_n"):
+            client.set_model_version_tag(name, version, key, tags[key])
         run_id = getattr(client.get_model_version(name, version), "run_id", None)
         if run_id and summary.total.agreement is not None:
             step = summary.total.n

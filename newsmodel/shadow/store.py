@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from newsmodel.db.models import ShadowComparison, ShadowDisagreement
 from newsmodel.shadow.tally import BINS, ComparisonKey, Disagreement, ShadowTally
 
-__all__ = ["ShadowSummary", "end_comparisons", "record_tally", "shadow_summary"]
+__all__ = ["ShadowSummary", "end_comparisons", "open_challengers", "record_tally", "shadow_summary"]
 
 
 def _now() -> dt.datetime:
@@ -117,6 +117,16 @@ def end_comparisons(session: Session, model_name: str, challenger_version: str, 
         .values(ended_at=_now(), end_reason=reason[:200])
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def open_challengers(session: Session, model_name: str) -> list[str]:
+    """Challenger versions of `model_name` whose shadow run is not marked ended."""
+    rows = session.scalars(
+        select(ShadowComparison.challenger_version)
+        .where(ShadowComparison.model_name == model_name, ShadowComparison.ended_at.is_(None))
+        .distinct()
+    )
+    return sorted(str(v) for v in rows)
 
 
 @dataclass(frozen=True)
