@@ -47,6 +47,7 @@ def _metrics(url: str) -> dict[str, float]:
         "compared": r'^newsmodel_shadow_sentences_total\{source="api"\} (\S+)$',
         "dropped_budget": r'^newsmodel_shadow_dropped_total\{reason="budget"\} (\S+)$',
         "dropped_queue": r'^newsmodel_shadow_dropped_total\{reason="queue_full"\} (\S+)$',
+        "dropped_busy": r'^newsmodel_shadow_dropped_total\{reason="busy"\} (\S+)$',
         "shadow_s": r"^newsmodel_shadow_inference_seconds_total (\S+)$",
         "ratio": r"^newsmodel_shadow_budget_ratio (\S+)$",
     }
@@ -141,7 +142,13 @@ def main() -> None:
                     time.sleep(1.0)  # let the queue drain before reading the counters
                     after = _metrics(url)
                     if mode == "on":
-                        for key in ("compared", "dropped_budget", "dropped_queue", "shadow_s"):
+                        for key in (
+                            "compared",
+                            "dropped_budget",
+                            "dropped_queue",
+                            "dropped_busy",
+                            "shadow_s",
+                        ):
                             shadow[key] = shadow.get(key, 0.0) + after[key] - before[key]
                         shadow["ratio"] = after["ratio"]
                         shadow["sent"] = shadow.get("sent", 0.0) + n1 + n8
@@ -173,7 +180,8 @@ def main() -> None:
     print(
         f"Shadow while on: {shadow.get('compared', 0):.0f} of {sent:.0f} sentences compared "
         f"({100 * shadow.get('compared', 0) / sent:.0f}%), {shadow.get('dropped_budget', 0):.0f} dropped by the "
-        f"CPU budget, {shadow.get('dropped_queue', 0):.0f} by a full queue; {shadow.get('shadow_s', 0):.2f} s of "
+        f"CPU budget, {shadow.get('dropped_queue', 0):.0f} by a full queue, "
+        f"{shadow.get('dropped_busy', 0):.0f} for want of an idle gap; {shadow.get('shadow_s', 0):.2f} s of "
         f"challenger inference; budget ratio at the end {shadow.get('ratio', 0):.3f} (challenger seconds per "
         f"champion second, recent window; limit 0.25). Failed requests: {failures}."
     )
