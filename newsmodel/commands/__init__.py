@@ -19,6 +19,7 @@ def register_all(app: typer.Typer) -> None:
         label,
         preprocess,
         registry,
+        retrain,
         stages,
         train,
     )
@@ -35,6 +36,7 @@ def register_all(app: typer.Typer) -> None:
         stages,
         cv,
         registry,
+        retrain,
         challenger,
     ):
         module.register(app)

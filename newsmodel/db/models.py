@@ -41,6 +41,8 @@ __all__ = [
     "LabeledExample",
     "Prediction",
     "RelationIndexRow",
+    "RetrainingRun",
+    "RetrainingTrigger",
     "ScoringJob",
     "Sentence",
     "ShadowComparison",
@@ -363,6 +365,74 @@ class RelationIndexRow(Base):
     score_30d: Mapped[float | None] = mapped_column(Float)
     top_sentence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+QUEUED_RETRAINING = "status = 'queued'"
+RUNNING_RETRAINING = "status = 'running'"
+
+
+class RetrainingRun(Base):
+    """One retraining pipeline run (newsmodel.retraining): requested, then claimed and run once.
+
+    The partial unique indexes let the database refuse a second queued run (requests coalesce
+    into the queued one, whichever process asks) and a second running one.
+    """
+
+    __tablename__ = "retraining_runs"
+    __table_args__ = (
+        Index("ix_retraining_runs_status", "status"),
+        Index(
+            "uq_retraining_runs_one_queued",
+            "status",
+            unique=True,
+            postgresql_where=text(QUEUED_RETRAINING),
+            sqlite_where=text(QUEUED_RETRAINING),
+        ),
+        Index(
+            "uq_retraining_runs_one_running",
+            "status",
+            unique=True,
+            postgresql_where=text(RUNNING_RETRAINING),
+            sqlite_where=text(RUNNING_RETRAINING),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # queued -> running -> finished | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    # The first trigger; every trigger (coalesced ones too) is a RetrainingTrigger row.
+    trigger: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # challenger_set | gate_refused | failed (newsmodel.retraining.triggers.OUTCOMES)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # Per candidate: experiment, MLflow run id, registered version, gate decision or error.
+    candidates: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
+    model_name: Mapped[str | None] = mapped_column(String(200))
+    challenger_version: Mapped[str | None] = mapped_column(String(32))
+    # host:pid of the process that ran it.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    triggers: Mapped[list[RetrainingTrigger]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RetrainingTrigger.id"
+    )
+
+
+class RetrainingTrigger(Base):
+    """One request for retraining (schedule, new labeled data, drift, manual) and the run it joined."""
+
+    __tablename__ = "retraining_triggers"
+    __table_args__ = (Index("ix_retraining_triggers_trigger_requested_at", "trigger", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("retraining_runs.id", ondelete="CASCADE"), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    # True when the request joined a run already queued instead of creating it.
+    coalesced: Mapped[bool] = mapped_column(Boolean, default=False)
+    run: Mapped[RetrainingRun] = relationship(back_populates="triggers")
 
 
 class ShadowComparison(Base):
