@@ -9,6 +9,7 @@ Functions take a Session and never commit: the caller's transaction decides.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,12 +200,14 @@ def shadow_summary(
     challenger_version: str | None = None,
     champion_version: str | None = None,
     samples: int = 10,
+    sample_sources: Sequence[str] | None = None,
 ) -> ShadowSummary | None:
     """The comparison of `challenger_version` (default: the most recently updated one) with
     `champion_version` (default: the one it was last compared with); None when nothing is stored.
 
     Samples come most-confident first (the higher of the two models' confidences): the
     sentences where one model is sure and the other disagrees are the ones worth reading.
+    `sample_sources` limits them to those sources (the public API shows corpus sentences only).
     """
     latest = select(ShadowComparison).where(ShadowComparison.model_name == model_name)
     if challenger_version is not None:
@@ -237,9 +240,10 @@ def shadow_summary(
     pair = (ShadowDisagreement.champion_confidence, ShadowDisagreement.challenger_confidence)
     # SQLite's two-argument max() is Postgres's greatest()
     sure = func.greatest(*pair) if session.get_bind().dialect.name == "postgresql" else func.max(*pair)
-    picked = session.scalars(
-        select(ShadowDisagreement).where(*where).order_by(sure.desc(), ShadowDisagreement.id).limit(samples)
-    ).all()
+    shown = select(ShadowDisagreement).where(*where)
+    if sample_sources is not None:
+        shown = shown.where(ShadowDisagreement.source.in_(list(sample_sources)))
+    picked = session.scalars(shown.order_by(sure.desc(), ShadowDisagreement.id).limit(samples)).all()
     ended = [r.ended_at for r in rows if r.ended_at is not None]
     open_rows = [r for r in rows if r.ended_at is None]
     return ShadowSummary(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.app.conftest import SENTENCES, Registry, wait_until
+from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Registry, wait_until
 from tests.support.services import subprocess_env
 
 pytestmark = pytest.mark.slow
@@ -23,8 +23,8 @@ def _tags(registry: Registry, version: str) -> dict[str, str]:
     return dict(registry.client().get_model_version(registry.name, version).tags or {})
 
 
-def _challenger(client: httpx.Client) -> dict[str, Any]:
-    r = client.get("/v1/model/challenger", params={"samples": 5})
+def _challenger(client: httpx.Client, headers: dict[str, str] = API_KEY_HEADERS) -> dict[str, Any]:
+    r = client.get("/v1/model/challenger", params={"samples": 5}, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -58,6 +58,8 @@ def test_challenger_shadows_live_traffic_until_promoted(
     assert comparison["status"] == "shadowing" and 0 < comparison["n"] <= sent
     assert comparison["agreement"] < 0.5 and comparison["disagreements"]
     assert comparison["confusion"] and sum(comparison["challenger_confidence"]) == comparison["n"]
+    public = _challenger(client, headers={})["comparison"]  # clients' sentences need the API key
+    assert public["n"] == comparison["n"] and public["disagreements"] == []
     tags = _tags(registry, v2)
     assert tags["live_champion_version"] == v1 and float(tags["live_agreement"]) < 0.5
 

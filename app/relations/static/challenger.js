@@ -74,6 +74,8 @@
       body.appendChild(tr);
     });
     table.hidden = c.disagreements.length === 0;
+    var sources = c.disagreement_sources || [];
+    $("challenger-withheld").hidden = sources.indexOf("api") >= 0;
   }
 
   function render(body) {

@@ -172,7 +172,8 @@ def test_dashboard_renders_and_drills_down(relations_server: RelationsServer, ch
 
 
 def _seed_shadow_run(database_url: str) -> None:
-    """A shadow run as the mirror stores it: 40 sentences, 30 agreed, 10 disagreements."""
+    """A shadow run as a worker stores it (bulk job over the corpus, so its sentences are public):
+    40 sentences, 30 agreed, 10 disagreements."""
     from newsmodel.shadow.store import record_tally
     from newsmodel.shadow.tally import ComparisonKey, ShadowTally
     from tests.newsmodel.relindex.seed import MODEL
@@ -188,4 +189,4 @@ def _seed_shadow_run(database_url: str) -> None:
     for i in range(10):
         tally.add(f"Seoul and Tokyo differ {i}.", row("conflict", 0.6), row("cooperation", 0.9))
     with session_scope(database_url) as session:
-        record_tally(session, ComparisonKey(MODEL, "2", "3", "api"), tally, sample_cap=50)
+        record_tally(session, ComparisonKey(MODEL, "2", "3", "job"), tally, sample_cap=50)
