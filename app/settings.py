@@ -126,6 +126,10 @@ class AppSettings(BaseServiceSettings):
     shadow_share: float = Field(default=1.0, ge=0, le=1, validation_alias=_env("shadow_share"))
     # Shadow inference seconds at most this share of the champion's inference seconds (measured).
     shadow_cpu_budget: float = Field(default=0.25, ge=0, le=10, validation_alias=_env("shadow_cpu_budget"))
+    # The shadow stands aside while the champion spends more than this share of wall time in inference.
+    shadow_max_champion_busy: float = Field(
+        default=0.8, gt=0, le=16, validation_alias=_env("shadow_max_champion_busy")
+    )
     # Sentences waiting for the shadow; a request that would overflow it is dropped (counted).
     shadow_queue_sentences: int = Field(default=512, ge=1, validation_alias=_env("shadow_queue_sentences"))
     shadow_flush_interval_s: float = Field(

@@ -7,8 +7,12 @@ time the champion's passes `window_s`, so the budget follows recent load rather 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 
-__all__ = ["InferenceBudget"]
+__all__ = ["UTILIZATION_WINDOW_S", "InferenceBudget"]
+
+UTILIZATION_WINDOW_S = 1.0
 
 
 class InferenceBudget:
@@ -20,11 +24,14 @@ class InferenceBudget:
         self.champion_s = 0.0
         self.shadow_s = 0.0
         self._readings: dict[int, float] = {}  # id(predictor) -> last busy_s seen
+        self._raw_s = 0.0  # champion inference seconds, never decayed
+        self._samples: deque[tuple[float, float]] = deque()  # (monotonic time, _raw_s)
         self._lock = threading.Lock()
 
-    def observe_champion(self, key: int, busy_s: float) -> None:
+    def observe_champion(self, key: int, busy_s: float, now: float | None = None) -> None:
         """Take a cumulative reading of a champion predictor's busy seconds (per predictor)."""
         with self._lock:
+            self._sample(time.monotonic() if now is None else now)
             last = self._readings.get(key)
             self._readings[key] = busy_s
             if last is None:
@@ -32,8 +39,26 @@ class InferenceBudget:
                     for old in list(self._readings)[:-4]:
                         del self._readings[old]
                 return  # first reading of this predictor: a baseline (its warm-up is not traffic)
-            self.champion_s += max(0.0, busy_s - last)
+            delta = max(0.0, busy_s - last)
+            self.champion_s += delta
+            self._raw_s += delta
+            self._samples[-1] = (self._samples[-1][0], self._raw_s)
             self._decay()
+
+    def _sample(self, now: float) -> None:
+        self._samples.append((now, self._raw_s))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= UTILIZATION_WINDOW_S:
+            self._samples.popleft()
+
+    def utilization(self, now: float | None = None) -> float:
+        """Share of the last ~second the champion spent in inference (0 when unknown): above
+        the mirror's limit the server is saturated and the shadow stands aside."""
+        with self._lock:
+            if len(self._samples) < 2:
+                return 0.0
+            t0, raw0 = self._samples[0]
+            t1 = time.monotonic() if now is None else now
+            return (self._raw_s - raw0) / (t1 - t0) if t1 > t0 else 0.0
 
     def add_champion(self, seconds: float) -> None:
         with self._lock:

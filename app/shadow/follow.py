@@ -88,4 +88,5 @@ def shadow_from_settings(
         push_interval_s=settings.shadow_push_interval_s,
         sample_cap=settings.shadow_sample_cap,
         push=_registry_pusher(settings.mlflow_tracking_uri),
+        max_champion_busy=settings.shadow_max_champion_busy,
     )

@@ -96,6 +96,7 @@ class ShadowMirror:
         sample_cap: int = 500,
         push: Callable[[ShadowSummary], Any] | None = None,
         rng: random.Random | None = None,
+        max_champion_busy: float = 0.8,
     ) -> None:
         self.champion = champion
         self.challenger = challenger
@@ -108,6 +109,7 @@ class ShadowMirror:
         self.flush_interval_s = flush_interval_s
         self.push_interval_s = push_interval_s
         self.sample_cap = sample_cap
+        self.max_champion_busy = max_champion_busy
         self._push = push
         self._rng = rng or random.Random()
         self._queue: deque[_Item] = deque()
@@ -231,6 +233,9 @@ class ShadowMirror:
             self.budget.observe_champion(id(predictor), predictor.busy_s)
             if not self.budget.allow():
                 self.metrics.dropped.labels(reason="budget").inc(len(item.texts))
+                continue
+            if self.budget.utilization() > self.max_champion_busy:  # saturated: stand aside
+                self.metrics.dropped.labels(reason="busy").inc(len(item.texts))
                 continue
             self._compare(item)
         self.end_finished()

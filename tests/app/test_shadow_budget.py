@@ -30,3 +30,14 @@ def test_budget_follows_a_new_predictor_and_decays() -> None:
 
 def test_zero_budget_never_allows() -> None:
     assert not InferenceBudget(0.0).allow()
+
+
+def test_utilization_is_the_champions_share_of_the_last_second() -> None:
+    b = InferenceBudget(0.25)
+    assert b.utilization(now=0.0) == 0.0
+    b.observe_champion(1, 0.0, now=10.0)
+    b.observe_champion(1, 0.45, now=10.5)
+    b.observe_champion(1, 0.9, now=11.0)
+    assert abs(b.utilization(now=11.0) - 0.9) < 1e-9  # saturated: 0.9 s busy in 1 s
+    b.observe_champion(1, 0.95, now=12.5)  # then nearly idle
+    assert b.utilization(now=12.5) < 0.1
