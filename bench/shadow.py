@@ -181,7 +181,7 @@ def main() -> None:
         f"Shadow while on: {shadow.get('compared', 0):.0f} of {sent:.0f} sentences compared "
         f"({100 * shadow.get('compared', 0) / sent:.0f}%), {shadow.get('dropped_budget', 0):.0f} dropped by the "
         f"CPU budget, {shadow.get('dropped_queue', 0):.0f} by a full queue, "
-        f"{shadow.get('dropped_busy', 0):.0f} for want of an idle gap; {shadow.get('shadow_s', 0):.2f} s of "
+        f"{shadow.get('dropped_busy', 0):.0f} as busy (champion saturated, or no idle gap); {shadow.get('shadow_s', 0):.2f} s of "
         f"challenger inference; budget ratio at the end {shadow.get('ratio', 0):.3f} (challenger seconds per "
         f"champion second, recent window; limit 0.25). Failed requests: {failures}."
     )

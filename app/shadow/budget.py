@@ -74,11 +74,12 @@ class InferenceBudget:
             self.champion_s /= 2
             self.shadow_s /= 2
 
-    def allow(self) -> bool:
+    def allow(self, cost_s: float = 0.0) -> bool:
+        """Whether a run expected to cost `cost_s` seconds still fits the budget."""
         if self.share <= 0:
             return False
         with self._lock:
-            return self.shadow_s <= self.share * self.champion_s
+            return self.shadow_s + cost_s <= self.share * self.champion_s
 
     @property
     def ratio(self) -> float:

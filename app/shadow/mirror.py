@@ -121,6 +121,7 @@ class ShadowMirror:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._load_in_thread = True
+        self._cost_per_sentence = 0.0  # challenger seconds per sentence, measured
         self._last_flush = self._last_push = time.monotonic()
         self.flushes = 0
         self.pushes = 0
@@ -177,6 +178,13 @@ class ShadowMirror:
             log.warning("challenger inference failed", version=item.challenger.version, error=str(exc))
             return
         seconds = time.perf_counter() - start
+        per_sentence = seconds / len(item.texts)
+        # What the next run will cost, learnt as it goes (moving average over recent runs).
+        self._cost_per_sentence = (
+            per_sentence
+            if not self._cost_per_sentence
+            else (0.8 * self._cost_per_sentence + 0.2 * per_sentence)
+        )
         self.budget.add_shadow(seconds)
         self.metrics.seconds.inc(seconds)
         self.metrics.budget_ratio.set(self.budget.ratio)
@@ -231,7 +239,7 @@ class ShadowMirror:
             # Checked again at run time: what was queued under the budget may no longer fit it.
             predictor = item.champion.predictor
             self.budget.observe_champion(id(predictor), predictor.busy_s)
-            if not self.budget.allow():
+            if not self.budget.allow(self._cost_per_sentence * len(item.texts)):
                 self.metrics.dropped.labels(reason="budget").inc(len(item.texts))
                 continue
             if self.budget.utilization() > self.max_champion_busy:  # saturated: stand aside

@@ -59,7 +59,7 @@ def test_challenger_shadows_live_traffic_until_promoted(
     assert comparison["agreement"] < 0.5 and comparison["disagreements"]
     assert comparison["confusion"] and sum(comparison["challenger_confidence"]) == comparison["n"]
     public = _challenger(client, headers={})["comparison"]  # clients' sentences need the API key
-    assert public["n"] == comparison["n"] and public["disagreements"] == []
+    assert public["n"] >= comparison["n"] and public["disagreements"] == []
     tags = _tags(registry, v2)
     assert tags["live_champion_version"] == v1 and float(tags["live_agreement"]) < 0.5
 
@@ -78,7 +78,7 @@ def test_challenger_shadows_live_traffic_until_promoted(
     ratio = _metric(client.get("/metrics").text, "newsmodel_shadow_budget_ratio")
     print(f"\nshadow: sent {sent}, compared {compared:.0f}, dropped {dropped:.0f}, ratio {ratio:.3f}")
     assert compared + dropped == sent and dropped > 0 and compared > 0
-    assert ratio < 0.25 * 2  # at most one admitted run past the 25% budget
+    assert ratio < 0.25 * 1.5  # runs are admitted on their expected cost: little overshoot
 
     report = subprocess.run(
         [str(Path(sys.executable).parent / "newsmodel"), "challenger", "report", "--model", registry.name],

@@ -41,3 +41,10 @@ def test_utilization_is_the_champions_share_of_the_last_second() -> None:
     assert abs(b.utilization(now=11.0) - 0.9) < 1e-9  # saturated: 0.9 s busy in 1 s
     b.observe_champion(1, 0.95, now=12.5)  # then nearly idle
     assert b.utilization(now=12.5) < 0.1
+
+
+def test_a_run_is_admitted_only_if_its_expected_cost_fits() -> None:
+    b = InferenceBudget(0.25)
+    b.observe_champion(1, 0.0)
+    b.observe_champion(1, 4.0)
+    assert b.allow(1.0) and not b.allow(1.01)
