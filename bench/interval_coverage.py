@@ -64,7 +64,13 @@ def simulate_split(
                 model_error=False,
             ),
             "pacc + model error": corrected_bootstrap_interval(
-                cal, ids, WEIGHTS, method="pacc", calibration=stand_in.calibration, seed=day, resamples=resamples
+                cal,
+                ids,
+                WEIGHTS,
+                method="pacc",
+                calibration=stand_in.calibration,
+                seed=day,
+                resamples=resamples,
             ),
         }
         for name, (low, high) in intervals.items():
@@ -78,7 +84,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=300, help="synthetic days per split")
     parser.add_argument("--splits", type=int, default=3, help="random fit/validation/pool splits")
     parser.add_argument("--articles", type=float, default=12.0, help="mean articles per day")
-    parser.add_argument("--concentration", type=float, default=5.0, help="how close an article stays to the day's mix")
+    parser.add_argument(
+        "--concentration", type=float, default=5.0, help="how close an article stays to the day's mix"
+    )
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args()
     examples = load_examples(args.data_dir)

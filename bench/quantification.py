@@ -127,7 +127,9 @@ def gold_errors(stand_in: StandIn, min_gold: int) -> tuple[int, dict[str, list[f
             continue
         used += 1
         truth = float(np.mean([SCHEME.polarity[r["label"]] for r in rows]))
-        for method, value in estimates(stand_in.logits([r["text"] for r in rows]), stand_in.calibration).items():
+        for method, value in estimates(
+            stand_in.logits([r["text"] for r in rows]), stand_in.calibration
+        ).items():
             errors[method].append(abs(value - truth))
     return used, errors
 
@@ -156,7 +158,9 @@ def main() -> None:
         stand_in = fit_stand_in(examples, seed=split)
         cal = stand_in.calibration
         raw_ece = reliability_bins(list(stand_in.val_labels), softmax(stand_in.val_logits)).ece
-        cal_ece = reliability_bins(list(stand_in.val_labels), softmax(stand_in.val_logits / cal.temperature)).ece
+        cal_ece = reliability_bins(
+            list(stand_in.val_labels), softmax(stand_in.val_logits / cal.temperature)
+        ).ece
         accuracy = float(np.mean(softmax(stand_in.pool_logits).argmax(axis=1) == stand_in.pool_labels))
         print(
             f"split {split}: T={cal.temperature:.3f}, validation ECE {raw_ece:.3f} -> {cal_ece:.3f} "
@@ -166,9 +170,9 @@ def main() -> None:
             for method, errs in synthetic_days(stand_in, args.days, n, seed=1000 * split + n).items():
                 totals[n][method].extend(errs)
         if GOLD.is_file():
-            used, errs = gold_errors(stand_in, args.min_gold)
+            used, found = gold_errors(stand_in, args.min_gold)
             gold_groups = used
-            for method, e in errs.items():
+            for method, e in found.items():
                 gold[method].extend(e)
     for n in sizes:
         print(_row(f"synthetic, {n} sentences/day", totals[n]))

@@ -56,6 +56,14 @@ class LabelMap:
             return tuple(x.lower() for x in found)
         return DEFAULT_MODEL_LANGUAGES
 
+    @property
+    def temperature(self) -> float:
+        """The temperature fitted on validation at training time (`quantification.temperature`);
+        1.0 (raw softmax) for models packaged before calibration existed."""
+        stored = self.extra.get("quantification")
+        value = stored.get("temperature") if isinstance(stored, dict) else None
+        return float(value) if isinstance(value, int | float) and value > 0 else 1.0
+
     @classmethod
     def read(cls, path: Path) -> LabelMap:
         try:
@@ -247,7 +255,13 @@ class OnnxPredictor:
         return groups
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities (n, n_labels) in label order; run in groups of similar length."""
+        """Calibrated probabilities (n, n_labels) in label order: softmax(logits / T) with the
+        model's stored temperature (1.0 when it has none)."""
+        logits = self.predict_logits(texts, batch_size=batch_size)
+        return _softmax(logits / np.float32(self.label_map.temperature))
+
+    def predict_logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Raw logits (n, n_labels) in label order; run in groups of similar length."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         encodings = self._encode(texts)
@@ -262,7 +276,7 @@ class OnnxPredictor:
                 raise ModelNotAvailable(
                     f"model outputs {logits.shape[-1]} logits but {LABEL_MAP_FILE} lists {len(self.labels)} labels"
                 )
-            out[idx] = _softmax(logits.astype(np.float32))
+            out[idx] = logits.astype(np.float32)
         return out
 
     def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:

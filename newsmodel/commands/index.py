@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from newsmodel.errors import DataError
 from newsmodel.settings import get_settings
+
+if TYPE_CHECKING:
+    from newsmodel.relindex.quantify import Calibration
 
 __all__ = ["register"]
 
@@ -58,11 +62,21 @@ def build(
             with db.transaction() as session:
                 model_version, why = version_to_index(session, name, live)
             typer.echo(f"indexing {name} v{model_version}: {why}")
-        report = build_index(db, model_name=name, model_version=model_version, since=since_day, force=force)
+        calibration = _calibration(name, model_version)
+        report = build_index(
+            db,
+            model_name=name,
+            model_version=model_version,
+            since=since_day,
+            force=force,
+            calibration=calibration,
+        )
     typer.echo(
         f"index {report.model_name} v{report.model_version}: {report.days_recomputed} of "
         f"{report.days_with_predictions} days recomputed, {report.days_removed} removed, "
-        f"{report.rows_written} pair-day rows from {report.sentences} sentences in {report.seconds:.2f} s"
+        f"{report.rows_written} pair-day rows from {report.sentences} sentences in {report.seconds:.2f} s; "
+        f"class shares: {report.quantification}"
+        + ("" if calibration else " (the version stores no calibration)")
     )
 
 
@@ -73,6 +87,14 @@ def _live_version(name: str) -> str | None:
 
     live = live_version(connect(), name)
     return live.version if live else None
+
+
+def _calibration(name: str, version: str) -> Calibration | None:
+    """The version's stored calibration from the registry (None: it has none, plain averaging)."""
+    from newsmodel.registry.calibration import version_calibration
+    from newsmodel.registry.tracking import connect, resolve_tracking_uri
+
+    return version_calibration(connect(), resolve_tracking_uri(None), name, version)
 
 
 @index_app.command("show")

@@ -360,4 +360,9 @@ class RelationIndexRow(Base):
     score_7d: Mapped[float | None] = mapped_column(Float)
     score_30d: Mapped[float | None] = mapped_column(Float)
     top_sentence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # How the class shares were made (newsmodel.relindex.quantify): "mean-probability" (plain
+    # average) or a correction for the version's measured confusion ("pacc", "acc", "em").
+    quantification: Mapped[str] = mapped_column(
+        String(40), default="mean-probability", server_default="mean-probability"
+    )
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

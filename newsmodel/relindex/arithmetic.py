@@ -44,8 +44,8 @@ __all__ = [
     "PairDayStats",
     "article_bootstrap_interval",
     "corrected_bootstrap_interval",
-    "label_weights",
     "expected_polarity",
+    "label_weights",
     "pair_day_stats",
     "probability_matrix",
     "scheme_for_labels",
@@ -236,7 +236,13 @@ def pair_day_stats(
         shares = corrected_shares(probs, method, calibration)
         score = float(shares @ weights)
         low, high = corrected_bootstrap_interval(
-            probs, article_ids, weights, method=method, calibration=calibration, seed=seed, resamples=resamples
+            probs,
+            article_ids,
+            weights,
+            method=method,
+            calibration=calibration,
+            seed=seed,
+            resamples=resamples,
         )
     weight = np.zeros(n) if importance is None else np.nan_to_num(importance, nan=0.0)
     # Strongest readings first; importance (TextRank) then id break ties deterministically.

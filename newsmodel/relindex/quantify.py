@@ -74,7 +74,7 @@ def _nll(logits: NDArray[np.float64], y: NDArray[np.int64], beta: float) -> floa
     return float(np.mean(log_norm - z[np.arange(len(y)), y]))
 
 
-def fit_temperature(logits: NDArray[np.float64], y_true: Sequence[int]) -> float:
+def fit_temperature(logits: NDArray[np.float64], y_true: Sequence[int] | NDArray[np.int64]) -> float:
     """The T > 0 minimising the negative log-likelihood of softmax(logits / T) on labeled data.
 
     The NLL is convex in 1/T, so a golden-section search over log(1/T) finds the optimum.
@@ -205,9 +205,9 @@ class Calibration:
 
 def fit_calibration(
     logits: NDArray[np.float64],
-    y_true: Sequence[int],
+    y_true: Sequence[int] | NDArray[np.int64],
     labels: Sequence[str],
-    train_labels: Sequence[int],
+    train_labels: Sequence[int] | NDArray[np.int64],
     fitted_on: str = "validation",
 ) -> Calibration:
     """Temperature and confusion matrices from held-out logits and labels; the training prior
