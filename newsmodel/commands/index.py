@@ -100,8 +100,12 @@ def _calibration(name: str, version: str) -> Calibration | None:
 @index_app.command("show")
 def show(
     pair: str | None = typer.Option(None, "--pair", help="One pair's daily series, e.g. KOR-USA."),
-    model_version: str | None = typer.Option(None, "--model-version", help="Default: the newest computed."),
-    model_name: str | None = typer.Option(None, "--model-name"),
+    model_version: str | None = typer.Option(
+        None,
+        "--model-version",
+        help="Default: the live version (as the API), else the most recently computed.",
+    ),
+    model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
     days: int = typer.Option(30, "--days", min=1, help="How many days back from the newest."),
 ) -> None:
     """Print the pairs' latest scores (or one pair's series) and which versions exist."""
@@ -109,17 +113,36 @@ def show(
     from rich.table import Table
 
     from newsmodel.db import open_database
-    from newsmodel.relindex import CountryPair, indexed_versions, pair_series, pair_summaries, resolve_version
+    from newsmodel.errors import DependencyUnavailable
+    from newsmodel.relindex import (
+        CountryPair,
+        choose_version,
+        indexed_versions,
+        pair_series,
+        pair_summaries,
+        version_quantification,
+    )
 
     settings = get_settings()
     wanted = CountryPair.parse(pair) if pair else None
+    name = model_name or settings.registered_model_name
     console = Console()
+    live: str | None = None
+    if model_version is None:
+        try:
+            live = _live_version(name)
+        except DependencyUnavailable as exc:
+            console.print(f"[yellow]registry unreachable ({exc}): the live version is unknown[/]")
     with open_database(settings.database_url) as db, db.transaction() as session:
-        version = resolve_version(session, model_name, model_version)
+        chosen = choose_version(
+            session, model_name=name, model_version=model_version, live_name=name, live_version=live
+        )
+        version = chosen.version
         others = [v for v in indexed_versions(session) if v != version]
         console.print(
-            f"[bold]{version.model_name} v{version.model_version}[/]: {version.pairs} pairs, "
-            f"{version.first_day} .. {version.last_day}, computed {version.computed_at:%Y-%m-%d %H:%M} UTC"
+            f"[bold]{version.model_name} v{version.model_version}[/] ({chosen.reason}): {version.pairs} pairs, "
+            f"{version.first_day} .. {version.last_day}, computed {version.computed_at:%Y-%m-%d %H:%M} UTC, "
+            f"class shares: {version_quantification(session, version)}"
         )
         if others:
             console.print(
