@@ -89,14 +89,16 @@ def test_length_groups_cover_everything_and_bound_padding(lengths: list[int], ba
 def test_calibration_is_fitted_stored_and_applied(model_dir: Path, tmp_path: Path) -> None:
     """The quantize stage's `calibrate` on held-out sentences: label_map.json gains the temperature
     and the confusion, the reliability diagram is drawn, and the predictor applies the temperature."""
+    import shutil
+
     from newsmodel.registry.calibration import calibration_from_label_map
     from newsmodel.relindex.quantify import softmax
     from newsmodel.stages.quantize import calibrate
 
-    import shutil
-
     art = Path(shutil.copytree(model_dir / "artifacts", tmp_path / "artifacts"))
-    texts = [f"Seoul and Tokyo sentence {i} about trade and {w}" for i, w in enumerate(["talks", "war", "aid"] * 8)]
+    texts = [
+        f"Seoul and Tokyo sentence {i} about trade and {w}" for i, w in enumerate(["talks", "war", "aid"] * 8)
+    ]
     y = [i % 3 for i in range(len(texts))]
     raw = OnnxPredictor.from_dir(art, intra_op_threads=1)
     assert raw.label_map.temperature == 1.0  # packaged before calibration: plain softmax

@@ -104,7 +104,12 @@ def test_interval_widens_with_the_confusion_uncertainty() -> None:
     small = corrected_bootstrap_interval(probs, articles, WEIGHTS, calibration=_calibration(30), **common)  # type: ignore[arg-type]
     large = corrected_bootstrap_interval(probs, articles, WEIGHTS, calibration=_calibration(1e6), **common)  # type: ignore[arg-type]
     fixed = corrected_bootstrap_interval(
-        probs, articles, WEIGHTS, calibration=_calibration(30), model_error=False, **common  # type: ignore[arg-type]
+        probs,
+        articles,
+        WEIGHTS,
+        calibration=_calibration(30),
+        model_error=False,
+        **common,  # type: ignore[arg-type]
     )
     point = corrected_shares(probs, "pacc", _calibration()) @ WEIGHTS
     for low, high in (small, large, fixed):
@@ -119,4 +124,7 @@ def test_interval_widens_with_the_confusion_uncertainty() -> None:
 
 def test_method_names_say_how_the_score_was_made() -> None:
     assert method_id("quad5") == "quad5/mean-polarity/article-bootstrap-95-1000"
-    assert method_id("relation3", "pacc") == "relation3/pacc-calibrated-polarity/article-confusion-bootstrap-95-1000"
+    assert (
+        method_id("relation3", "pacc")
+        == "relation3/pacc-calibrated-polarity/article-confusion-bootstrap-95-1000"
+    )
