@@ -3,7 +3,8 @@
 Methods (newsmodel.relindex.quantify): `raw-mean` (today's index: mean uncalibrated probability),
 `mean-probability` (mean temperature-calibrated probability), `acc`, `pacc`, `em`.
 
-Classifier: a stand-in fitted here (word 1-2 gram TF-IDF + logistic regression; its decision
+Classifier (`--model DIR` for an exported model version instead, calibrated on its own
+validation split): a stand-in fitted here (word 1-2 gram TF-IDF + logistic regression; its decision
 function is the logit) on part of our labeled data (`../shared/data/conflibert-cameo/train.tsv`,
 relation3), so the script runs in seconds without a trained transformer; the estimators only see
 its probabilities and its held-out confusion, as they would a registered model's. Splits of the
@@ -18,6 +19,7 @@ either). No published test split is read.
    score of the gold labels against each method's estimate from the classifier's readings.
 
     python -m bench.quantification [--days 400] [--sentences 20,60,200] [--splits 3]
+    python -m bench.quantification --model tests/fixtures/minilm-relation3/model
 """
 
 from __future__ import annotations
@@ -87,6 +89,38 @@ def fit_stand_in(examples: list[Example], seed: int) -> StandIn:
     return StandIn(model, calibration, pool_logits, y[pool], val_logits, y[val])
 
 
+class _OnnxLogits:
+    """An exported model version behind the stand-in's `decision_function`."""
+
+    def __init__(self, model_dir: Path) -> None:
+        from newsmodel.predictor import OnnxPredictor
+
+        self.predictor = OnnxPredictor.from_dir(model_dir, variant="int8")
+
+    def decision_function(self, texts: list[str]) -> NDArray[np.float64]:
+        return np.asarray(self.predictor.predict_logits(texts), dtype=np.float64)
+
+
+def model_stand_in(examples: list[Example], model_dir: Path, manifest_path: Path) -> StandIn:
+    """An exported model instead of the TF-IDF stand-in: calibrated on its own validation split
+    (keys from its run's split_manifest.json); the pool is every labeled sentence it never
+    trained or validated on (its test split and the held-out benchmark)."""
+    from newsmodel.datasets.grouping import text_key
+    from newsmodel.datasets.manifest import SplitManifest
+
+    manifest = SplitManifest.from_json(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+    model = _OnnxLogits(model_dir)
+    y = np.array([SCHEME.index(e.label) for e in examples], dtype=np.int64)
+    keys = [text_key(e.text) for e in examples]
+    val = [i for i, k in enumerate(keys) if k in manifest.keys("validation")]
+    fit = [i for i, k in enumerate(keys) if k in manifest.keys("train")]
+    pool = [i for i, k in enumerate(keys) if k not in manifest.seen]
+    val_logits = model.decision_function([examples[i].text for i in val])
+    calibration = fit_calibration(val_logits, y[val], SCHEME.labels, y[fit])
+    pool_logits = model.decision_function([examples[i].text for i in pool])
+    return StandIn(model, calibration, pool_logits, y[pool], val_logits, y[val])
+
+
 def estimates(logits: NDArray[np.float64], calibration: Calibration) -> dict[str, float]:
     """Each method's score for one set of sentences."""
     raw = softmax(logits)
@@ -146,6 +180,15 @@ def main() -> None:
     parser.add_argument("--sentences", default="20,60,200", help="sentences per synthetic day")
     parser.add_argument("--splits", type=int, default=3, help="random fit/validation/pool splits")
     parser.add_argument("--min-gold", type=int, default=5, help="gold sentences a pair-week needs")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="an exported model folder (label_map.json, model.int8.onnx) instead of the TF-IDF stand-in, "
+        "e.g. tests/fixtures/minilm-relation3/model",
+    )
+    parser.add_argument(
+        "--manifest", type=Path, help="its run's split_manifest.json (default: beside the model folder)"
+    )
     args = parser.parse_args()
     examples = load_examples(args.data_dir)
     sizes = [int(x) for x in args.sentences.split(",")]
@@ -154,8 +197,12 @@ def main() -> None:
     totals: dict[int, dict[str, list[float]]] = {n: defaultdict(list) for n in sizes}
     gold: dict[str, list[float]] = defaultdict(list)
     gold_groups = 0
-    for split in range(args.splits):
-        stand_in = fit_stand_in(examples, seed=split)
+    for split in range(1 if args.model else args.splits):
+        stand_in = (
+            model_stand_in(examples, args.model, args.manifest or args.model.parent / "split_manifest.json")
+            if args.model
+            else fit_stand_in(examples, seed=split)
+        )
         cal = stand_in.calibration
         raw_ece = reliability_bins(list(stand_in.val_labels), softmax(stand_in.val_logits)).ece
         cal_ece = reliability_bins(
@@ -164,7 +211,7 @@ def main() -> None:
         accuracy = float(np.mean(softmax(stand_in.pool_logits).argmax(axis=1) == stand_in.pool_labels))
         print(
             f"split {split}: T={cal.temperature:.3f}, validation ECE {raw_ece:.3f} -> {cal_ece:.3f} "
-            f"(in-sample), pool accuracy {accuracy:.3f}"
+            f"(in-sample), pool of {len(stand_in.pool_labels)} held-out sentences, accuracy {accuracy:.3f}"
         )
         for n in sizes:
             for method, errs in synthetic_days(stand_in, args.days, n, seed=1000 * split + n).items():
