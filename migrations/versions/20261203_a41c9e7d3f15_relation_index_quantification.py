@@ -1,7 +1,7 @@
 """relation index: which quantification method made each row's class shares and score
 
 Revision ID: a41c9e7d3f15
-Revises: 5e8a1c0d7b21
+Revises: d41f7a9e3c58
 Create Date: 2026-12-03 12:30:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "a41c9e7d3f15"
-down_revision: str | None = "5e8a1c0d7b21"
+down_revision: str | None = "d41f7a9e3c58"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
