@@ -23,7 +23,7 @@ from app.worker_database import close_worker_database, open_worker_database, wor
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import configure_logging, get_logger
 
-__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "worker_model", "worker_shadow"]
+__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "loaded_model", "worker_model", "worker_shadow"]
 
 log = get_logger(__name__)
 PIPELINE_TASK = "app.celery_tasks.run_pipeline"
@@ -77,6 +77,11 @@ _shadow: ShadowMirror | None = None
 def worker_shadow() -> ShadowMirror | None:
     """This worker process's shadow challenger mirror (None: shadowing off, or not a worker)."""
     return _shadow
+
+
+def loaded_model() -> ModelHandle | None:
+    """The model this worker process holds now, without asking the registry (None outside a worker)."""
+    return _follower.current if _follower is not None else None
 
 
 def worker_model(wanted_version: str | None = None) -> ModelHandle:

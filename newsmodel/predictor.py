@@ -58,6 +58,14 @@ class LabelMap:
             return tuple(x.lower() for x in found)
         return DEFAULT_MODEL_LANGUAGES
 
+    @property
+    def temperature(self) -> float:
+        """The temperature fitted on validation at training time (`quantification.temperature`);
+        1.0 (raw softmax) for models packaged before calibration existed."""
+        stored = self.extra.get("quantification")
+        value = stored.get("temperature") if isinstance(stored, dict) else None
+        return float(value) if isinstance(value, int | float) and value > 0 else 1.0
+
     @classmethod
     def read(cls, path: Path) -> LabelMap:
         try:
@@ -255,20 +263,22 @@ class OnnxPredictor:
         return groups
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities (n, n_labels) in label order, timed (busy_s, in_flight, idle_since)."""
+        """Calibrated probabilities (n, n_labels) in label order: softmax(logits / T) with the
+        model's stored temperature (1.0 when it has none). Timed (busy_s, in_flight, idle_since)."""
         with self._busy_lock:
             self.in_flight += 1
         start = time.perf_counter()
         try:
-            return self._predict_proba(texts, batch_size)
+            logits = self.predict_logits(texts, batch_size=batch_size)
+            return _softmax(logits / np.float32(self.label_map.temperature))
         finally:
             with self._busy_lock:
                 self.in_flight -= 1
                 self.idle_since = time.perf_counter()
                 self.busy_s += self.idle_since - start
 
-    def _predict_proba(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """Probabilities (n, n_labels) in label order; run in groups of similar length."""
+    def predict_logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Raw logits (n, n_labels) in label order; run in groups of similar length."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         encodings = self._encode(texts)
@@ -283,7 +293,7 @@ class OnnxPredictor:
                 raise ModelNotAvailable(
                     f"model outputs {logits.shape[-1]} logits but {LABEL_MAP_FILE} lists {len(self.labels)} labels"
                 )
-            out[idx] = _softmax(logits.astype(np.float32))
+            out[idx] = logits.astype(np.float32)
         return out
 
     def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:
@@ -297,6 +307,20 @@ class OnnxPredictor:
             }
             for row in probs
         ]
+
+    def unknown_token_rates(self, texts: Sequence[str]) -> list[float]:
+        """Per text, the share of its (non-special) tokens the tokenizer could only map to its
+        unknown token: input drift the model cannot see (a new script, a new language). Zero for
+        tokenizers without an unknown token (byte-level BPE)."""
+        unk = getattr(self._tokenizer.model, "unk_token", None)
+        unk_id = self._tokenizer.token_to_id(unk) if unk else None
+        if unk_id is None or not texts:
+            return [0.0] * len(texts)
+        rates = []
+        for enc in self._encode(texts):
+            real = [i for i, special in zip(enc.ids, enc.special_tokens_mask, strict=True) if not special]
+            rates.append(sum(i == unk_id for i in real) / len(real) if real else 0.0)
+        return rates
 
     def warm_up(self) -> None:
         """Run a tiny batch so the first real request does not pay for lazy initialisation."""

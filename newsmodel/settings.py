@@ -90,6 +90,20 @@ class BaseServiceSettings(BaseSettings):
     # Index alerts (newsmodel.relindex.alerts): sentences a pair needs in its last 7 days and in
     # the 30 before them to be judged at all.
     index_alert_min_sentences: int = Field(default=20, ge=1, le=100_000)
+    # Drift monitoring (newsmodel.monitoring.drift): the chance an unchanged day raises any drift
+    # event (split over the six statistics, prediction drift getting `prediction_alpha_share`),
+    # the smallest effects that count, the sentences a day and its reference need, and where the
+    # prediction shares' reference comes from (the version's benchmark predictions, else the days
+    # before). Measured in bench/drift.py.
+    drift_alpha_per_day: float = Field(default=0.02, gt=0, lt=1)
+    drift_prediction_alpha_share: float = Field(default=0.5, gt=0, lt=1)
+    drift_min_psi_prediction: float = Field(default=0.02, ge=0)
+    drift_min_psi_input: float = Field(default=0.05, ge=0)
+    drift_min_unknown_rate_change: float = Field(default=0.01, ge=0)
+    drift_min_sentences: int = Field(default=50, ge=1)
+    drift_min_reference_sentences: int = Field(default=200, ge=1)
+    drift_reference_days: int = Field(default=30, ge=1, le=365)
+    drift_prediction_reference: Literal["benchmark", "window"] = "benchmark"
 
     # Comma-separated in the environment: API_KEYS=key1,key2 (several keys allow rotation).
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
@@ -141,9 +155,9 @@ class BaseServiceSettings(BaseSettings):
     @field_validator("retrain_schedule", mode="after")
     @classmethod
     def _valid_schedule(cls, value: str) -> str:
-        from newsmodel.retraining.schedule import CronSchedule
+        from newsmodel.cron import cron_trigger
 
-        CronSchedule.parse(value)  # ValueError names the bad field
+        cron_trigger(value)  # ValueError says what is wrong
         return value
 
     @field_validator("api_keys", mode="before")

@@ -8,11 +8,17 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "AccuracyPointView",
     "AlertsPage",
     "BackfillView",
     "ComparedSeries",
     "DaySentenceView",
     "DaySentencesPage",
+    "DriftEventView",
+    "DriftPage",
+    "DriftPointView",
+    "DriftSeriesView",
+    "DriftThresholdsView",
     "IndexMethod",
     "PairAlertView",
     "PairSummaryView",
@@ -32,10 +38,20 @@ class IndexMethod(BaseModel):
 
     id: str = Field(
         description="Short name of the method (scheme/score/interval), as in the export's `method` column",
-        examples=["quad5/mean-polarity/article-bootstrap-95-1000"],
+        examples=[
+            "relation3/pacc-calibrated-polarity/article-confusion-bootstrap-95-1000",
+            "quad5/mean-polarity/article-bootstrap-95-1000",
+        ],
     )
     scheme: str | None = Field(None, description="Label scheme of the model version, e.g. quad5")
     weights: dict[str, float] = Field(default_factory=dict, description="Polarity weight of each label")
+    quantification: str = Field(
+        default="mean-probability",
+        description="How class shares were made: pacc (corrected for the version's held-out confusion), "
+        "or mean-probability (plain averaging: versions that store no calibration)",
+        examples=["pacc", "mean-probability"],
+    )
+    shares: str = Field(default="", description="The quantification method in words")
     score: str = "mean over sentences of sum_k p_k * weight_k (probability-weighted polarity), in [-1, 1]"
     interval: str
     smoothing: str = "trailing 7- and 30-calendar-day means weighted by sentence count"
@@ -201,6 +217,7 @@ class DaySentencesPage(BaseModel):
     limit: int
     offset: int
     index: RelationPoint | None = Field(description="The pair-day's index row, if it has been built")
+    method: IndexMethod | None = Field(None, description="How the index row was made (absent with no row)")
     sentences: list[DaySentenceView]
 
 
@@ -231,5 +248,82 @@ class AlertsPage(BaseModel):
     baseline_end: dt.date
     min_sentences: int
     method: str
+    quantification: str = Field(
+        default="mean-probability",
+        description="Alerts compare mean sentence polarity (the mean of the served, calibrated "
+        "probabilities), not corrected shares: a shift is read the same way in both windows",
+    )
     flagged: list[str]
     pairs: list[PairAlertView]
+
+
+class DriftPointView(BaseModel):
+    day: dt.date
+    status: Literal["drift", "ok", "too_few"]
+    distance: float | None = Field(description="PSI (unknown_token_rate: change in the mean rate)")
+    p_value: float | None
+    alpha: float | None = Field(description="The test's share of the day's false-alarm budget")
+    min_distance: float | None = Field(description="The smallest distance that counts")
+    n: int = Field(description="Sentences of the day")
+    reference_n: int = Field(description="Sentences of the reference")
+    reference: str = Field(description="Where the reference came from")
+    current: float | None = Field(None, description="Numeric statistics: the day's mean")
+    baseline: float | None = Field(None, description="Numeric statistics: the reference's mean")
+    movers: list[str] = Field(default_factory=list, description="Categories that moved most")
+
+
+class DriftSeriesView(BaseModel):
+    statistic: str
+    kind: Literal["input", "prediction", "confidence"]
+    latest_status: Literal["drift", "ok", "too_few"] | None
+    points: list[DriftPointView]
+
+
+class AccuracyPointView(BaseModel):
+    day: dt.date
+    accuracy: float = Field(description="Mean top-class confidence: the accuracy a calibrated model expects")
+    low: float
+    high: float
+    n: int
+
+
+class DriftEventView(BaseModel):
+    day: dt.date
+    statistic: str
+    kind: str
+    distance: float
+    p_value: float
+    alpha: float
+    n: int
+    reference: str
+    movers: list[str]
+    created_at: dt.datetime
+
+
+class DriftThresholdsView(BaseModel):
+    alpha_per_day: float
+    prediction_alpha: float
+    other_alpha: float
+    min_psi_prediction: float
+    min_psi_input: float
+    min_unknown_rate_change: float
+    min_sentences: int
+    min_reference_sentences: int
+    reference_days: int
+    prediction_reference: str
+
+
+class DriftPage(BaseModel):
+    """A version's drift statistics per day, the events they raised, and the estimated accuracy."""
+
+    model_name: str
+    model_version: str
+    is_live: bool
+    shown_because: str
+    start: dt.date
+    end: dt.date
+    method: str
+    thresholds: DriftThresholdsView
+    series: list[DriftSeriesView]
+    estimated_accuracy: list[AccuracyPointView]
+    events: list[DriftEventView]

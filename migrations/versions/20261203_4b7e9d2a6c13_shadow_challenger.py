@@ -1,7 +1,7 @@
 """shadow challenger: champion-vs-challenger tallies and a sample of their disagreements
 
 Revision ID: 4b7e9d2a6c13
-Revises: a3c9e7f1d2b4
+Revises: a41c9e7d3f15
 Create Date: 2026-12-03 12:30:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "4b7e9d2a6c13"
-down_revision: str | None = "a3c9e7f1d2b4"
+down_revision: str | None = "a41c9e7d3f15"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

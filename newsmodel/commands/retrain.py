@@ -68,16 +68,16 @@ def status(limit: int = typer.Option(10, "--limit", "-n", min=1, help="How many 
     """The latest retraining runs: triggers, times, outcome, challenger, candidates; and the schedule."""
     import datetime as dt
 
+    from newsmodel.cron import cron_trigger, first_fire_after
     from newsmodel.db import open_database
     from newsmodel.retraining.queue import recent_runs
-    from newsmodel.retraining.schedule import CronSchedule
     from newsmodel.settings import get_settings
 
     settings = get_settings()
     state = "enabled" if settings.retrain_enabled else "disabled (RETRAIN_ENABLED=false)"
-    upcoming = CronSchedule.parse(settings.retrain_schedule).next(dt.datetime.now(dt.UTC))
+    upcoming = first_fire_after(cron_trigger(settings.retrain_schedule), dt.datetime.now(dt.UTC))
     typer.echo(
-        f"retraining {state}; schedule {settings.retrain_schedule!r} (UTC, next {upcoming:%Y-%m-%d %H:%M}); "
+        f"retraining {state}; schedule {settings.retrain_schedule!r} (UTC, next {f'{upcoming:%Y-%m-%d %H:%M}' if upcoming else 'never'}); "
         f"triggers {', '.join(settings.retrain_triggers)}; candidates {', '.join(settings.retrain_experiments)}"
     )
     with open_database(settings.database_url) as db:

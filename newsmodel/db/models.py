@@ -37,6 +37,8 @@ __all__ = [
     "Base",
     "CrawlRun",
     "CrawlerHeartbeat",
+    "DriftEvent",
+    "DriftPoint",
     "HttpValidator",
     "LabeledExample",
     "Prediction",
@@ -364,7 +366,73 @@ class RelationIndexRow(Base):
     score_7d: Mapped[float | None] = mapped_column(Float)
     score_30d: Mapped[float | None] = mapped_column(Float)
     top_sentence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # How the class shares were made (newsmodel.relindex.quantify): "mean-probability" (plain
+    # average) or a correction for the version's measured confusion ("pacc", "acc", "em").
+    quantification: Mapped[str] = mapped_column(
+        String(40), default="mean-probability", server_default="mean-probability"
+    )
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class DriftPoint(Base):
+    """One drift statistic of one model version on one day, against its reference
+    (newsmodel.monitoring.drift); `statistic` "estimated_accuracy" holds the CBPE estimate."""
+
+    __tablename__ = "drift_series"
+    __table_args__ = (
+        UniqueConstraint(
+            "model_name", "model_version", "day", "statistic", name="uq_drift_series_version_day_statistic"
+        ),
+        Index("ix_drift_series_version_day", "model_name", "model_version", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date)
+    statistic: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # drift / ok / too_few / estimate
+    distance: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    alpha: Mapped[float | None] = mapped_column(Float)
+    min_distance: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    reference_n: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(Text)
+    current: Mapped[float | None] = mapped_column(Float)
+    baseline: Mapped[float | None] = mapped_column(Float)
+    # {"movers": [...], "low": ..., "high": ...}: what moved most, or the estimate's interval
+    details: Mapped[JsonDict] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class DriftEvent(Base):
+    """A statistic that crossed its threshold: written once per (version, day, statistic)."""
+
+    __tablename__ = "drift_events"
+    __table_args__ = (
+        UniqueConstraint(
+            "model_name", "model_version", "day", "statistic", name="uq_drift_events_version_day_statistic"
+        ),
+        Index("ix_drift_events_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date)
+    statistic: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    distance: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    alpha: Mapped[float] = mapped_column(Float)
+    min_distance: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(Text)
+    # the categories that moved most (country pairs for pair_mix: `label export`'s drifted_pair)
+    movers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 QUEUED_RETRAINING = "status = 'queued'"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from newsmodel.cron import cron_trigger, fired_between, first_fire_after
 from newsmodel.db.locks import LockBusy
 from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.retraining.queue import last_scheduled_at
 from newsmodel.retraining.runner import RetrainOutcome, run_pending
-from newsmodel.retraining.schedule import CronSchedule, schedule_due
 from newsmodel.retraining.trigger import request_retraining
 from newsmodel.settings import BaseServiceSettings
 
@@ -29,11 +29,11 @@ log = get_logger(__name__)
 def tick(db: Database, settings: BaseServiceSettings, started_at: dt.datetime) -> RetrainOutcome | None:
     """One pass of the loop (see the module docstring)."""
     now = dt.datetime.now(dt.UTC)
-    schedule = CronSchedule.parse(settings.retrain_schedule)
+    schedule = cron_trigger(settings.retrain_schedule)
     if settings.retrain_enabled and "schedule" in settings.retrain_triggers:
         since = last_scheduled_at(db) or started_at
-        if schedule_due(schedule, since, now):
-            fired = schedule.previous(now)
+        fired = fired_between(schedule, since, now)
+        if fired is not None:
             request_retraining(
                 "schedule",
                 f"RETRAIN_SCHEDULE {settings.retrain_schedule} at {fired:%Y-%m-%d %H:%M}Z",
@@ -51,11 +51,11 @@ def run_worker(settings: BaseServiceSettings, stop: threading.Event | None = Non
     """Tick every RETRAIN_POLL_S until `stop` is set (or forever)."""
     stop = stop or threading.Event()
     started_at = dt.datetime.now(dt.UTC)
-    schedule = CronSchedule.parse(settings.retrain_schedule)
+    schedule = cron_trigger(settings.retrain_schedule)
     log.info(
         "retraining worker started",
         schedule=settings.retrain_schedule,
-        next_scheduled=str(schedule.next(started_at)),
+        next_scheduled=str(first_fire_after(schedule, started_at)),
         experiments=settings.retrain_experiments,
         enabled=settings.retrain_enabled,
     )

@@ -83,3 +83,26 @@ def test_the_worker_tick_requests_a_due_schedule_once_and_runs_it_under_the_file
     (run,) = recent_runs(queue_db)
     assert run.status == "failed" and run.triggers[0].startswith("schedule: RETRAIN_SCHEDULE 0 * * * * at ")
     assert (tmp_path / "locks" / "newsmodel.retraining.lock").exists()
+
+
+def test_a_drift_event_on_recent_news_asks_for_one_run_and_a_backfilled_old_one_does_not(
+    queue_db: Database, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from app.relations.drift import request_drift_retraining
+    from newsmodel.db.models import DriftEvent
+    from newsmodel.monitoring.series import DriftUpdate
+
+    today = dt.date.today()
+
+    def update(*days: dt.date) -> DriftUpdate:
+        events = [DriftEvent(day=d, statistic="prediction_shares") for d in days]
+        return DriftUpdate("news-relation", "3", len(days), 0, 0.1, events)
+
+    s = settings(tmp_path)
+    request_drift_retraining(queue_db, s, update(today - dt.timedelta(days=40)))  # a backfill's history
+    assert recent_runs(queue_db) == []
+    request_drift_retraining(queue_db, s, update(today, today - dt.timedelta(days=40)))
+    (run,) = recent_runs(queue_db)
+    assert run.triggers == [f"drift: drift on news-relation v3: prediction_shares@{today.isoformat()}"]
