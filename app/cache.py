@@ -8,12 +8,13 @@ seconds (so requests do not each pay a timeout), and `/ready` reports it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 import time
 import unicodedata
 from typing import Any, Protocol
+
+import orjson
 
 from newsmodel.logging import get_logger
 
@@ -116,7 +117,7 @@ class RedisCache:
             self._mark_down(exc)
             return [None] * len(keys)
         self._mark_up()
-        return [json.loads(v) if v is not None else None for v in raw]
+        return [orjson.loads(v) if v is not None else None for v in raw]
 
     async def set_many(self, items: dict[str, dict[str, Any]]) -> None:
         from redis.exceptions import RedisError
@@ -126,7 +127,7 @@ class RedisCache:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for key, value in items.items():
-                    pipe.set(key, json.dumps(value, separators=(",", ":")), ex=self.ttl_s)
+                    pipe.set(key, orjson.dumps(value), ex=self.ttl_s)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._mark_down(exc)

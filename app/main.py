@@ -72,6 +72,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             settings.batch_max_wait_ms,
             settings.inference_workers,
             observe_batch=metrics.batch_size.observe,
+            max_tokens=settings.batch_max_tokens,
+            request_tokens=settings.batch_request_tokens or None,
         )
         runner: JobDispatcher
         if settings.embedded:

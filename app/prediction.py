@@ -77,7 +77,12 @@ async def _with_directions(texts: list[str], found: list[dict[str, Any]]) -> lis
     else:
         directions = [[] for _ in texts]
     return [
-        {k: v for k, v in f.items() if k != "_found"} | {"directions": d}
+        {
+            "countries": f["countries"],
+            "country_pairs": f["country_pairs"],
+            "directions": d,
+            "mentions": f["mentions"],
+        }
         for f, d in zip(found, directions, strict=True)
     ]
 
@@ -116,7 +121,11 @@ class PredictionService:
             finally:
                 countries = await _with_directions(texts, await countries_task)
         self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
-        return handle, [{**row, **c} for row, c in zip(rows, countries, strict=True)]
+        # SentencePrediction's fields, in its order: the route sends these dicts as they are.
+        return handle, [
+            {"label": row["label"], "probabilities": row["probabilities"], **c, "cached": row["cached"]}
+            for row, c in zip(rows, countries, strict=True)
+        ]
 
     async def _model_rows(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:
         keys = [
