@@ -203,7 +203,12 @@ class MicroBatcher:
         while True:
             size, tokens = self._pending_tokens()
             remaining = deadline - time.monotonic()
-            if size >= self.max_size or tokens >= self.max_tokens or remaining <= 0 or not self._more_coming():
+            if (
+                size >= self.max_size
+                or tokens >= self.max_tokens
+                or remaining <= 0
+                or not self._more_coming()
+            ):
                 break
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
