@@ -25,7 +25,7 @@ from app.model_follower import ModelFollower, ModelHandle
 from newsmodel.countries import get_detector
 from newsmodel.errors import DataError
 
-__all__ = ["PredictionService", "check_limits"]
+__all__ = ["PredictionService", "analyse", "analyse_texts", "check_limits"]
 
 INLINE_DETECTION_CHARS = 4_000
 # Requests with at most this many sentences to analyse use the "small" pool; larger ones are
@@ -83,7 +83,7 @@ def _directions(texts: list[str], found: list[dict[str, Any]]) -> list[list[dict
     return [[p.to_dict() for p in pairs] for pairs in read]
 
 
-def _analyse(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]:
+def analyse_texts(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]:
     """Countries, pairs, mentions and directions of `texts`: the model-independent part of a row."""
     found = _countries(texts, date)
     pairs = any(f["country_pairs"] for f in found)
@@ -112,17 +112,17 @@ def _detect_only(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]
 
 
 async def analyse(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]:
-    """`_analyse` off the event loop, fairly between small and large requests."""
+    """`analyse_texts` off the event loop, fairly between small and large requests."""
     if not texts:
         return []
     if sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS and (found := _detect_only(texts, date)):
         return found
     loop = asyncio.get_running_loop()
     if len(texts) <= SMALL_ANALYSIS:
-        return await loop.run_in_executor(_SMALL_POOL, _analyse, texts, date)
+        return await loop.run_in_executor(_SMALL_POOL, analyse_texts, texts, date)
     out: list[dict[str, Any]] = []
     for start in range(0, len(texts), BULK_SLICE):
-        out += await loop.run_in_executor(_BULK_POOL, _analyse, texts[start : start + BULK_SLICE], date)
+        out += await loop.run_in_executor(_BULK_POOL, analyse_texts, texts[start : start + BULK_SLICE], date)
     return out
 
 
@@ -161,11 +161,13 @@ class PredictionService:
         analysis_miss = [i for i, a in enumerate(analyses) if a is None]
         self.metrics.cache_hits.inc(n - len(model_miss))
         self.metrics.cache_misses.inc(len(model_miss))
-        analysing = asyncio.create_task(analyse([texts[i] for i in analysis_miss], date))
+        analysing = (
+            asyncio.create_task(analyse([texts[i] for i in analysis_miss], date)) if analysis_miss else None
+        )
         try:
             fresh = await self.batcher.predict(handle, [texts[i] for i in model_miss]) if model_miss else []
         finally:
-            fresh_analyses = await analysing  # never left running, even when the model failed
+            fresh_analyses = await analysing if analysing else []  # never left running, even on errors
         writes: dict[str, dict[str, Any]] = {}
         for i, row in zip(model_miss, fresh, strict=True):
             models[i] = row

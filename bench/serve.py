@@ -254,14 +254,32 @@ def bare_main(model_dir: str, sentences_file: str, repeats: int) -> None:
         t0 = time.perf_counter()
         predictor.predict(texts, batch_size=32)
         rates.append(len(texts) / (time.perf_counter() - t0))
-    single = []
+    from app.prediction import analyse_texts
+
+    analyse_texts(texts[:20], None)  # load the parser
+    t0 = time.perf_counter()
+    analyse_texts(texts, None)
+    analysis_rate = len(texts) / (time.perf_counter() - t0)
+    single, single_pipeline = [], []
     for text in texts[:200]:
         t0 = time.perf_counter()
         predictor.predict([text])
-        single.append((time.perf_counter() - t0) * 1000)
+        t1 = time.perf_counter()
+        analyse_texts([text], None)
+        single.append((t1 - t0) * 1000)
+        single_pipeline.append((time.perf_counter() - t0) * 1000)
+    # The endpoint's own compute: the model, then country detection + direction parsing.
+    pipeline = 1 / (1 / median(rates) + 1 / analysis_rate)
+    figures = {"rate": median(rates), "rates": rates, "batch1_p50_ms": median(single), "threads": threads}
+    pipeline_1 = median(single_pipeline)
     print(
         json.dumps(
-            {"rate": median(rates), "rates": rates, "batch1_p50_ms": median(single), "threads": threads}
+            {
+                **figures,
+                "analysis_rate": analysis_rate,
+                "pipeline_rate": pipeline,
+                "pipeline1_p50_ms": pipeline_1,
+            }
         )
     )
 
@@ -573,17 +591,21 @@ def main() -> None:
             print(f"| {name.split(',')[0]} | {r.tool} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |")
     print()
     print(f"Bare predictor on the server's cores ({bare_same['threads']} ORT thread(s), batch 32, no HTTP): "
-          f"{bare_same['rate']:.0f} sentences/s; batch-1 latency p50 {bare_same['batch1_p50_ms']:.2f} ms.")  # fmt: skip
+          f"{bare_same['rate']:.0f} sentences/s; batch-1 latency p50 {bare_same['batch1_p50_ms']:.2f} ms. "
+          f"The endpoint also returns country mentions, pairs and directions: that analysis alone (detection + "
+          f"spaCy parse of pair sentences, same cores, no HTTP) runs {bare_same['analysis_rate']:.0f} sentences/s, "
+          f"so model + analysis, the endpoint's bare compute, is {bare_same['pipeline_rate']:.0f} sentences/s.")  # fmt: skip
     print()
     print("| clients | cache | ours req/s (min-max) | ours p50 ms | ours p99 ms | mlflow req/s (min-max) "
-          "| mlflow p50 ms | mlflow p99 ms | ours / bare predictor | ours / mlflow |")  # fmt: skip
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| mlflow p50 ms | mlflow p99 ms | ours / bare predictor | ours / bare model+analysis | ours / mlflow |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (clients, phase), (a_runs, b_runs) in runs.items():
         a_rps, b_rps = [r.rps for r in a_runs], [r.rps for r in b_runs]
         print(
             f"| {clients} | {phase} | {spread(a_rps)} | {median(r.p50_ms for r in a_runs):.1f} | "
             f"{median(r.p99_ms for r in a_runs):.1f} | {spread(b_rps)} | {median(r.p50_ms for r in b_runs):.1f} | "
             f"{median(r.p99_ms for r in b_runs):.1f} | {median(a_rps) / bare_same['rate']:.2f}x | "
+            f"{median(a_rps) / bare_same['pipeline_rate']:.2f}x | "
             f"{median(a_rps) / max(1e-9, median(b_rps)):.2f}x |"
         )
     print()
@@ -591,12 +613,15 @@ def main() -> None:
     small50, small99 = pct(fair.small, 0.5), pct(fair.small, 0.99)
     checks = [
         ("16 clients cold >= 75% of the bare predictor (same cores)",
-         f"{median(r.rps for r in c16) / bare_same['rate']:.0%}", median(r.rps for r in c16) >= 0.75 * bare_same["rate"]),
+         f"{median(r.rps for r in c16) / bare_same['rate']:.0%} (of bare model + analysis: "
+         f"{median(r.rps for r in c16) / bare_same['pipeline_rate']:.0%})",
+         median(r.rps for r in c16) >= 0.75 * bare_same["rate"]),
         ("16 clients warm >= 2,500 req/s, p99 <= 25 ms",
          f"{median(r.rps for r in w16):.0f} req/s, p99 {median(r.p99_ms for r in w16):.1f} ms",
          median(r.rps for r in w16) >= 2500 and median(r.p99_ms for r in w16) <= 25),
         ("1 client cold p50 <= batch-1 model latency + 1 ms",
-         f"{median(r.p50_ms for r in c1):.2f} ms vs {bare_same['batch1_p50_ms']:.2f} + 1 ms",
+         f"{median(r.p50_ms for r in c1):.2f} ms vs {bare_same['batch1_p50_ms']:.2f} + 1 ms (model + analysis "
+         f"of one sentence, bare: {bare_same['pipeline1_p50_ms']:.2f} ms)",
          median(r.p50_ms for r in c1) <= bare_same["batch1_p50_ms"] + 1),
         (f"fairness: 1-sentence p99 <= 200 ms beside 3 clients of {max_sentences} x {len(big_sentence)}-char "
          "sentences; big ones finish",
