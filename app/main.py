@@ -123,6 +123,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         finally:
             await asyncio.to_thread(follower.stop)
             await batcher.stop()
+            app.state.services.predictions.close()
             await cache.close()
             runner.close()
             db.dispose()

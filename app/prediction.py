@@ -4,9 +4,10 @@ The handle is taken once at the start, so the whole request is answered by one m
 even if a swap happens meanwhile. A request costs one cache round trip to read (model rows and
 country analyses in one MGET) and, for what missed, one pipelined write. The country analysis
 (detection, then a spaCy parse for sentences with a pair: the most expensive step per sentence,
-see BENCHMARKS.md) runs beside the model: inline for a short request, else in one of two
-single-thread pools, one for requests of a few sentences and one for larger ones, the latter in
-slices, so a single sentence is not parsed after three 256-sentence requests.
+see BENCHMARKS.md) runs beside the model: inline when no sentence has a pair, in one of two
+threads for requests of up to a few / up to BULK_MIN sentences, and for larger ones in slices in
+a low-priority child process (app.analysis_pool), so a single sentence is not parsed after
+three 256-sentence requests.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from app.analysis_pool import BulkAnalysisPool
 from app.batching import MicroBatcher
 from app.cache import PredictionCache, analysis_key, cache_key
 from app.errors import LimitExceeded
@@ -28,12 +30,13 @@ from newsmodel.errors import DataError
 __all__ = ["PredictionService", "analyse", "analyse_texts", "check_limits"]
 
 INLINE_DETECTION_CHARS = 4_000
-# Requests with at most this many sentences to analyse use the "small" pool; larger ones are
-# analysed BULK_SLICE sentences per task in the "bulk" pool, interleaved between requests.
+# Sentences to analyse: up to SMALL_ANALYSIS in one thread, up to BULK_MIN in another; more in
+# the bulk process, BULK_SLICE per task so that concurrent large requests interleave.
 SMALL_ANALYSIS = 4
+BULK_MIN = 32
 BULK_SLICE = 16
 _SMALL_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-small")
-_BULK_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-bulk")
+_MEDIUM_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-medium")
 
 
 def check_limits(texts: list[str], max_sentences: int, max_chars: int) -> None:
@@ -111,18 +114,21 @@ def _detect_only(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]
     ]
 
 
-async def analyse(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]:
+async def analyse(texts: list[str], date: dt.date | None, bulk: BulkAnalysisPool) -> list[dict[str, Any]]:
     """`analyse_texts` off the event loop, fairly between small and large requests."""
     if not texts:
         return []
     if sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS and (found := _detect_only(texts, date)):
         return found
     loop = asyncio.get_running_loop()
-    if len(texts) <= SMALL_ANALYSIS:
-        return await loop.run_in_executor(_SMALL_POOL, analyse_texts, texts, date)
+    if len(texts) <= BULK_MIN:
+        pool = _SMALL_POOL if len(texts) <= SMALL_ANALYSIS else _MEDIUM_POOL
+        return await loop.run_in_executor(pool, analyse_texts, texts, date)
     out: list[dict[str, Any]] = []
     for start in range(0, len(texts), BULK_SLICE):
-        out += await loop.run_in_executor(_BULK_POOL, analyse_texts, texts[start : start + BULK_SLICE], date)
+        out += await loop.run_in_executor(
+            bulk.executor(), analyse_texts, texts[start : start + BULK_SLICE], date
+        )
     return out
 
 
@@ -134,6 +140,10 @@ class PredictionService:
     metrics: AppMetrics
     max_sentences: int
     max_chars: int
+    bulk: BulkAnalysisPool = field(default_factory=BulkAnalysisPool)
+
+    def close(self) -> None:
+        self.bulk.close()
 
     async def predict(
         self, texts: list[str], date: dt.date | None = None
@@ -162,7 +172,9 @@ class PredictionService:
         self.metrics.cache_hits.inc(n - len(model_miss))
         self.metrics.cache_misses.inc(len(model_miss))
         analysing = (
-            asyncio.create_task(analyse([texts[i] for i in analysis_miss], date)) if analysis_miss else None
+            asyncio.create_task(analyse([texts[i] for i in analysis_miss], date, self.bulk))
+            if analysis_miss
+            else None
         )
         try:
             fresh = await self.batcher.predict(handle, [texts[i] for i in model_miss]) if model_miss else []
