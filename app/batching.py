@@ -111,7 +111,7 @@ class MicroBatcher:
         max_wait_ms: float = 5.0,
         workers: int = 1,
         observe_batch: Callable[[int], None] | None = None,
-        max_tokens: int = 2048,
+        max_tokens: int = 1024,
         request_tokens: int | None = None,
     ) -> None:
         self.max_size = max_size

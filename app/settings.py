@@ -52,7 +52,7 @@ class AppSettings(BaseServiceSettings):
     inference_workers: int = Field(default=1, ge=1, le=16, validation_alias=_env("inference_workers"))
     # Token budgets (estimated tokens, app.batching.estimate_tokens): a batch's ONNX time grows
     # with its tokens, so these bound how long a small request can wait behind large ones.
-    batch_max_tokens: int = Field(default=2048, ge=1, le=1_000_000, validation_alias=_env("batch_max_tokens"))
+    batch_max_tokens: int = Field(default=1024, ge=1, le=1_000_000, validation_alias=_env("batch_max_tokens"))
     # One request's share of a batch per round (0: a quarter of batch_max_tokens).
     batch_request_tokens: int = Field(
         default=0, ge=0, le=1_000_000, validation_alias=_env("batch_request_tokens")

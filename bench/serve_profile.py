@@ -33,7 +33,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("metrics", ("prometheus_client", "app/middleware.py", "app/metrics.py")),
     ("HTTP + framework (uvicorn, starlette, fastapi, middleware)", ("uvicorn/", "h11", "httptools", "starlette/", "fastapi/", "app/security_headers.py", "app/rate_limits.py", "app/api/")),
     ("prediction service (app/prediction.py)", ("app/prediction.py",)),
-    ("event loop, threads (asyncio)", ("asyncio/", "concurrent/futures", "threading.py", "uvloop")),
+    ("event loop, thread hand-offs (asyncio, executors)", ("asyncio/", "concurrent/futures", "threading.py", "uvloop")),
 ]  # fmt: skip
 
 
