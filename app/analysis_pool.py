@@ -3,8 +3,9 @@
 Direction reading (a spaCy parse per sentence with a pair, then the pairs' roles) is the most
 expensive step of a large request (BENCHMARKS.md), and most of it holds the GIL: run in a
 thread of the API process, three 256-sentence requests kept single-sentence requests waiting on
-the GIL for hundreds of ms. In a child process niced to +10, the kernel runs the API's event
-loop and inference thread first whenever both want a core, and large requests use what is left.
+the GIL for hundreds of ms. In a child process niced to +10 (SCHED_IDLE when the server is
+already niced), the kernel runs the API's event loop and inference thread first whenever both
+want a core, and large requests use what is left.
 
 The process starts on the first large request (a spawn: ~2-3 s to import the parser), so a
 server that never gets one never pays its memory.
@@ -23,7 +24,12 @@ BULK_NICE = 10
 
 
 def _lower_priority() -> None:
-    os.nice(BULK_NICE)
+    """Nice +10; where the server already runs niced (so +10 would not separate them, the
+    kernel caps nice at 19), SCHED_IDLE: run only on CPU time the server leaves."""
+    before = os.nice(0)
+    after = os.nice(BULK_NICE)
+    if after - before < BULK_NICE // 2 and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 class BulkAnalysisPool:

@@ -43,6 +43,13 @@ def _cpu_description() -> list[str]:
         f"- CPU: {model}, {os.cpu_count()} logical cores visible",
         f"- SIMD flags: {', '.join(simd) or 'none of avx2/fma/avx512'}",
         f"- Python {platform.python_version()} on {platform.platform()}",
+        "- Load average at the start (1/5/15 min): "
+        + " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        + (
+            " (above the core count: other work shared the machine, figures are noisy)"
+            if os.getloadavg()[0] > (os.cpu_count() or 1)
+            else ""
+        ),
     ]
 
 
