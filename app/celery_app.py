@@ -22,7 +22,7 @@ from app.worker_database import close_worker_database, open_worker_database
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import configure_logging, get_logger
 
-__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "worker_model"]
+__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "loaded_model", "worker_model"]
 
 log = get_logger(__name__)
 PIPELINE_TASK = "app.celery_tasks.run_pipeline"
@@ -70,6 +70,11 @@ celery_app = Celery("newsmodel", include=TASK_MODULES)
 celery_app.add_defaults(lambda: celery_config(get_app_settings()))
 
 _follower: ModelFollower | None = None
+
+
+def loaded_model() -> ModelHandle | None:
+    """The model this worker process holds now, without asking the registry (None outside a worker)."""
+    return _follower.current if _follower is not None else None
 
 
 def worker_model(wanted_version: str | None = None) -> ModelHandle:

@@ -126,10 +126,13 @@ class InProcessJobDispatcher:
         )
 
     def _refresh_index(self, handle: ModelHandle) -> None:
-        """What the Celery path's index task does, in this thread: the version's new days."""
+        """What the Celery path's index task does, in this thread: the version's new days, then drift."""
+        from app.relations.drift import refresh_drift
+        from app.settings import get_app_settings
         from newsmodel.relindex import build_index
 
         build_index(self.db, model_name=handle.name, model_version=handle.version)
+        refresh_drift(self.db, get_app_settings(), handle.name, handle.version, handle.predictor)
 
     def request_backfill(self, model_name: str, model_version: str) -> None:
         from app.relations.backfill import create_backfill_job, handle_scorer, run_backfill

@@ -33,7 +33,7 @@ from app.model_follower import ModelHandle, follower_from_settings
 from app.prediction import PredictionService
 from app.rate_limits import RateLimitPolicy, RateLimits, limiter_from_settings
 from app.relations.api import router as relations_router
-from app.relations.monitoring import alert_readings
+from app.relations.monitoring import alert_readings, drift_gauge_readings
 from app.request_body import RequestBodyLimits
 from app.scoring_jobs import count_jobs
 from app.security import ReplayGuard
@@ -85,6 +85,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         metrics.watch_index_alerts(
             alert_readings(db, lambda: follower.live, settings.index_alert_min_sentences)
         )
+        metrics.watch_drift(drift_gauge_readings(db, lambda: follower.live))
         follower.on_swap(_backfill_on_promotion(runner))
         await asyncio.to_thread(_warm_country_detector)
         await batcher.start()

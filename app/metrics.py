@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from newsmodel.logging import get_logger
 
-__all__ = ["AppMetrics", "IndexAlertReading"]
+__all__ = ["AppMetrics", "DriftGaugeReading", "IndexAlertReading"]
 
 log = get_logger(__name__)
 
@@ -85,6 +85,63 @@ class _IndexAlertCollector(Collector):
         yield total
 
 
+class DriftGaugeReading(NamedTuple):
+    """The newest judged day of one drift statistic of the shown version (newsmodel.monitoring)."""
+
+    statistic: str
+    model_version: str
+    drifted: bool
+    distance: float | None
+    events_7d: int = 0
+    estimated_accuracy: float | None = None
+
+
+class _DriftCollector(Collector):
+    """`newsmodel_drift{statistic,model_version}` (1 when the newest judged day crossed its
+    threshold), its distance, the events of the last 7 days and the estimated accuracy."""
+
+    def __init__(self, read: Callable[[], list[DriftGaugeReading]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        flag = GaugeMetricFamily(
+            "newsmodel_drift",
+            "1 when the statistic's newest judged day crossed its drift threshold",
+            labels=["statistic", "model_version"],
+        )
+        distance = GaugeMetricFamily(
+            "newsmodel_drift_distance",
+            "PSI (unknown_token_rate: change in rate) of the newest judged day",
+            labels=["statistic", "model_version"],
+        )
+        events = GaugeMetricFamily(
+            "newsmodel_drift_events_7d", "Drift events of the last 7 judged days", labels=["model_version"]
+        )
+        accuracy = GaugeMetricFamily(
+            "newsmodel_estimated_accuracy",
+            "Accuracy expected from the calibrated confidence on the newest day (CBPE)",
+            labels=["model_version"],
+        )
+        try:
+            readings = self._read()
+        except Exception as exc:  # a scrape must not fail because the database is down
+            log.warning("drift unavailable for /metrics", error=str(exc))
+            readings = []
+        for r in readings:
+            if r.statistic == "estimated_accuracy":
+                if r.estimated_accuracy is not None:
+                    accuracy.add_metric([r.model_version], r.estimated_accuracy)
+                events.add_metric([r.model_version], float(r.events_7d))
+                continue
+            flag.add_metric([r.statistic, r.model_version], 1.0 if r.drifted else 0.0)
+            if r.distance is not None:
+                distance.add_metric([r.statistic, r.model_version], r.distance)
+        yield flag
+        yield distance
+        yield events
+        yield accuracy
+
+
 class AppMetrics:
     """The metrics /metrics exports; created once per app in the lifespan."""
 
@@ -125,6 +182,9 @@ class AppMetrics:
 
     def watch_index_alerts(self, read: Callable[[], list[IndexAlertReading]]) -> None:
         self.registry.register(_IndexAlertCollector(read))
+
+    def watch_drift(self, read: Callable[[], list[DriftGaugeReading]]) -> None:
+        self.registry.register(_DriftCollector(read))
 
     def set_model(self, name: str, version: str) -> None:
         self.model_info.clear()

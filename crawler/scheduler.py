@@ -19,7 +19,6 @@ import signal
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.heartbeat import HEARTBEAT_EVERY_S, beat
@@ -27,6 +26,7 @@ from crawler.settings import CrawlerSettings
 from crawler.shared_session import crawl_once, crawl_session
 from crawler.source_run import CrawlContext
 from crawler.sources import CronSchedule, SourceConfig
+from newsmodel.cron import cron_trigger
 from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
@@ -40,7 +40,7 @@ def build_trigger(source: SourceConfig) -> tuple[BaseTrigger, dt.datetime | None
     """The APScheduler trigger of a source and its first fire time (now for interval sources)."""
     schedule = source.parsed_schedule
     if isinstance(schedule, CronSchedule):
-        return CronTrigger.from_crontab(schedule.crontab, timezone=dt.UTC), None
+        return cron_trigger(schedule.crontab), None
     now = dt.datetime.now(dt.UTC)
     return IntervalTrigger(seconds=schedule.seconds, start_date=now, timezone=dt.UTC), now
 

@@ -8,7 +8,6 @@ and the field, never a pydantic traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -68,10 +67,10 @@ def parse_schedule(text: str) -> IntervalSchedule | CronSchedule:
         if seconds < 60:
             raise ValueError(f"{text!r} is more often than once a minute; use at least 'every 1m'")
         return IntervalSchedule(seconds=seconds)
-    from apscheduler.triggers.cron import CronTrigger
+    from newsmodel.cron import cron_trigger
 
     try:
-        CronTrigger.from_crontab(text, timezone=dt.UTC)
+        cron_trigger(text)
     except ValueError as exc:
         raise ValueError(
             f"{text!r} is neither 'every N(s|m|h|d)' nor a five-field crontab line ({exc})"

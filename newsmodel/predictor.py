@@ -277,6 +277,20 @@ class OnnxPredictor:
             for row in probs
         ]
 
+    def unknown_token_rates(self, texts: Sequence[str]) -> list[float]:
+        """Per text, the share of its (non-special) tokens the tokenizer could only map to its
+        unknown token: input drift the model cannot see (a new script, a new language). Zero for
+        tokenizers without an unknown token (byte-level BPE)."""
+        unk = getattr(self._tokenizer.model, "unk_token", None)
+        unk_id = self._tokenizer.token_to_id(unk) if unk else None
+        if unk_id is None or not texts:
+            return [0.0] * len(texts)
+        rates = []
+        for enc in self._encode(texts):
+            real = [i for i, special in zip(enc.ids, enc.special_tokens_mask, strict=True) if not special]
+            rates.append(sum(i == unk_id for i in real) / len(real) if real else 0.0)
+        return rates
+
     def warm_up(self) -> None:
         """Run a tiny batch so the first real request does not pay for lazy initialisation."""
         self.predict(["warm up", "a second, slightly longer warm-up sentence"])

@@ -73,9 +73,37 @@ class BaseServiceSettings(BaseSettings):
     # The alias the gate gives a candidate that is better or not distinguishable (never champion).
     model_challenger_alias: str = "challenger"
     focus_countries: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(FOCUS_COUNTRIES))
+    # Retraining loop (newsmodel.retraining): on/off, which triggers are honoured, the schedule
+    # (5-field cron, UTC; default Monday 03:00 weekly), the candidate experiments it trains, and
+    # overrides applied to each of them (";"-separated, e.g. "data.dir=/data;trainer.epochs=2").
+    retrain_enabled: bool = True
+    retrain_triggers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["schedule", "data", "drift", "manual"]
+    )
+    retrain_schedule: str = "0 3 * * 1"
+    retrain_experiments: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["minilm-relation3"])
+    retrain_overrides: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The gate's minimum of clean comparison sentences (the frozen benchmark holds 270).
+    retrain_gate_min_clean: int = Field(default=200, ge=1)
+    # How often `newsmodel retrain worker` looks for requests and for the schedule.
+    retrain_poll_s: float = Field(default=60.0, gt=0)
     # Index alerts (newsmodel.relindex.alerts): sentences a pair needs in its last 7 days and in
     # the 30 before them to be judged at all.
     index_alert_min_sentences: int = Field(default=20, ge=1, le=100_000)
+    # Drift monitoring (newsmodel.monitoring.drift): the chance an unchanged day raises any drift
+    # event (split over the six statistics, prediction drift getting `prediction_alpha_share`),
+    # the smallest effects that count, the sentences a day and its reference need, and where the
+    # prediction shares' reference comes from (the version's benchmark predictions, else the days
+    # before). Measured in bench/drift.py.
+    drift_alpha_per_day: float = Field(default=0.02, gt=0, lt=1)
+    drift_prediction_alpha_share: float = Field(default=0.5, gt=0, lt=1)
+    drift_min_psi_prediction: float = Field(default=0.02, ge=0)
+    drift_min_psi_input: float = Field(default=0.05, ge=0)
+    drift_min_unknown_rate_change: float = Field(default=0.01, ge=0)
+    drift_min_sentences: int = Field(default=50, ge=1)
+    drift_min_reference_sentences: int = Field(default=200, ge=1)
+    drift_reference_days: int = Field(default=30, ge=1, le=365)
+    drift_prediction_reference: Literal["benchmark", "window"] = "benchmark"
 
     # Comma-separated in the environment: API_KEYS=key1,key2 (several keys allow rotation).
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
@@ -97,6 +125,39 @@ class BaseServiceSettings(BaseSettings):
     def _split_countries(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [c.strip().upper() for c in value.split(",") if c.strip()]
+        return value
+
+    @field_validator("retrain_triggers", "retrain_experiments", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("retrain_overrides", mode="before")
+    @classmethod
+    def _split_overrides(cls, value: Any) -> Any:
+        # ";" because an override's own value may hold commas (model.layers=[1,2]).
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(";") if v.strip()]
+        return value
+
+    @field_validator("retrain_triggers", mode="after")
+    @classmethod
+    def _known_triggers(cls, value: list[str]) -> list[str]:
+        from newsmodel.retraining.triggers import TRIGGERS
+
+        unknown = [v for v in value if v not in TRIGGERS]
+        if unknown:
+            raise ValueError(f"unknown trigger(s) {unknown}; use some of {', '.join(TRIGGERS)}")
+        return value
+
+    @field_validator("retrain_schedule", mode="after")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        from newsmodel.cron import cron_trigger
+
+        cron_trigger(value)  # ValueError says what is wrong
         return value
 
     @field_validator("api_keys", mode="before")

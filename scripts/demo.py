@@ -5,7 +5,8 @@ decoupled, as in production): migrate a SQLite database, serve the crawler's fix
 on loopback and crawl it (or the real sources with DEMO_LIVE=1), preprocess, import the
 ConfliBERT labels, train the demo candidates, compare, register, gate + promote the best, start
 the API, score the crawled sentences, build the relation index, and print where to look.
-Safe to run twice: every stage is incremental or idempotent.
+Safe to run twice: every stage is incremental or idempotent. DEMO_RETRAIN=1 also runs the
+retraining loop in-process once the champion is live (one more candidate: a few CPU minutes).
 """
 
 from __future__ import annotations
@@ -241,6 +242,17 @@ def promote_best(candidates: list[dict[str, str]]) -> dict[str, str] | None:
     return best
 
 
+def retrain() -> None:
+    """The retraining loop, in-process (no worker, no Redis): the labels import queued a `data`
+    request; `retrain run` joins it, trains one candidate, gates it against the champion and sets
+    `challenger` (never `champion`)."""
+    say("retraining loop (DEMO_RETRAIN=1): train -> gate against the champion -> challenger")
+    ENV["RETRAIN_EXPERIMENTS"] = os.environ.get("DEMO_RETRAIN_EXPERIMENT", "demo-minilm")
+    ENV["RETRAIN_OVERRIDES"] = f"mlflow.experiment=demo-retraining;mlflow.registered_model_name={DEMO_MODEL}"
+    run("newsmodel", "retrain", "run", "--trigger", "manual", "--reason", "make demo")
+    run("newsmodel", "retrain", "status", "--limit", "1")
+
+
 def score_and_index(api: str, api_key: str) -> None:
     """Bulk-score every unscored sentence through the API's job endpoint, then build the index."""
     headers = {"X-API-Key": api_key}
@@ -322,6 +334,8 @@ def main() -> None:
         if live.returncode != 0:
             sys.exit("demo stopped: no version passed the quality floor, so there is nothing to serve")
         print(f"live: {live.stdout.strip()}")
+        if os.environ.get("DEMO_RETRAIN"):
+            retrain()
         api_port = free_port(API_PORT)
         api, api_key = f"http://127.0.0.1:{api_port}", ENV.get("API_KEYS", "change-me").split(",")[0]
         ENV["APP_POLL_INTERVAL_S"] = "2"

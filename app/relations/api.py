@@ -39,6 +39,7 @@ from app.relations.deps import (
     shown,
     switch_view,
 )
+from app.relations.drift_api import router as drift_router
 from app.relations.export_api import router as export_router
 from app.relations.schemas import (
     ComparedSeries,
@@ -74,6 +75,7 @@ router = APIRouter(tags=["relations"])
 # Before `/v1/relations/{pair}`, which would otherwise take "export" and "alerts" for a pair.
 router.include_router(export_router)
 router.include_router(alerts_router)
+router.include_router(drift_router)
 
 STATIC_DIR = Path(__file__).parent / "static"
 _STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")

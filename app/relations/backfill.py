@@ -135,6 +135,10 @@ def run_backfill(
     index = None
     if status == "succeeded" and name and version:
         index = build_index(db, model_name=name, model_version=version, since=since)
+        from app.relations.drift import refresh_drift  # late: drift pulls in the registry client
+        from app.settings import get_app_settings
+
+        refresh_drift(db, get_app_settings(), name, version)
     report = BackfillReport(job_id, status, name, version, scored, index)
     log.info("backfill finished", job_id=job_id, status=status, version=version, scored=scored)
     return report

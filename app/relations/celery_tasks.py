@@ -16,12 +16,15 @@ from typing import Any
 from celery import shared_task
 
 from app.relations.backfill import create_backfill_job
+from app.relations.drift import refresh_drift
 from app.worker_database import worker_database
+from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
+from newsmodel.monitoring import DriftUpdate
 from newsmodel.registry.live import live_version
 from newsmodel.relindex import build_index, version_to_index
-from newsmodel.settings import get_settings
+from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = ["BACKFILL_TASK", "SCORE_CHUNK_TASK", "UPDATE_INDEX_TASK", "backfill_index", "update_index"]
 
@@ -52,7 +55,8 @@ def update_index(
 ) -> dict[str, Any]:
     """Bring a version's index up to date (default: the live version, else the newest scored).
 
-    Recomputes at most `max_days` days, then queues itself for the rest (`since` = next day).
+    Recomputes at most `max_days` days, then queues itself for the rest (`since` = next day);
+    the last task of the chain also brings the version's drift series up to date.
     """
     settings = get_settings()
     db = worker_database()
@@ -80,7 +84,20 @@ def update_index(
         )
     result = report.as_dict()
     result["next_day"] = report.next_day.isoformat() if report.next_day else None
+    if report.next_day is None:  # the index is whole: judge the version's new days for drift
+        result["drift"] = _refresh_drift(db, settings, name, model_version).as_dict()
     return result
+
+
+def _refresh_drift(db: Database, settings: BaseServiceSettings, name: str, version: str) -> DriftUpdate:
+    """Drift of the version's new days, with the worker's tokenizer when it holds that version."""
+    from app.celery_app import loaded_model  # late: app.celery_app lists this module as its tasks
+
+    handle = loaded_model()
+    predictor = (
+        handle.predictor if handle is not None and (handle.name, handle.version) == (name, version) else None
+    )
+    return refresh_drift(db, settings, name, version, predictor)
 
 
 @shared_task(

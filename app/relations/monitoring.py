@@ -7,16 +7,18 @@ cached briefly in this process.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
 
-from app.metrics import IndexAlertReading
+from app.metrics import DriftGaugeReading, IndexAlertReading
 from newsmodel.db.session import Database
+from newsmodel.monitoring import drift_events, drift_points, latest_drift_day
 from newsmodel.registry.live import LiveVersion
 from newsmodel.relindex import IndexNotFound, choose_version, index_alerts
 
-__all__ = ["alert_readings"]
+__all__ = ["alert_readings", "drift_gauge_readings"]
 
 DEFAULT_TTL_S = 300.0
 
@@ -55,6 +57,53 @@ def alert_readings(
                         for p in report.pairs
                         if p.status != "too_few"
                     ]
+            cached["readings"] = (time.monotonic(), readings)
+            return readings
+
+    return read
+
+
+def drift_gauge_readings(
+    db: Database, get_live: Callable[[], LiveVersion | None], ttl_s: float = DEFAULT_TTL_S
+) -> Callable[[], list[DriftGaugeReading]]:
+    """A reader for `AppMetrics.watch_drift`: the live version's (else the newest indexed) drift on
+    its newest judged day, read from the drift series, cached like the alerts."""
+    lock = threading.Lock()
+    cached: dict[str, tuple[float, list[DriftGaugeReading]]] = {}
+
+    def read() -> list[DriftGaugeReading]:
+        with lock:
+            hit = cached.get("readings")
+            if hit is not None and time.monotonic() - hit[0] < ttl_s:
+                return hit[1]
+            live = get_live()
+            readings: list[DriftGaugeReading] = []
+            with db.transaction() as session:
+                try:
+                    chosen = choose_version(
+                        session,
+                        model_name=None,
+                        model_version=None,
+                        live_name=live.name if live else None,
+                        live_version=live.version if live else None,
+                    )
+                except IndexNotFound:
+                    chosen = None
+                if chosen is not None:
+                    name, version = chosen.version.model_name, chosen.version.model_version
+                    day = latest_drift_day(session, name, version)
+                    if day is not None:
+                        week = day - dt.timedelta(days=6)
+                        events = len(drift_events(session, name, version, week, day))
+                        for p in drift_points(session, name, version, day, day):
+                            if p.statistic == "estimated_accuracy":
+                                readings.append(
+                                    DriftGaugeReading(p.statistic, version, False, None, events, p.current)
+                                )
+                            elif p.status != "too_few":
+                                readings.append(
+                                    DriftGaugeReading(p.statistic, version, p.status == "drift", p.distance)
+                                )
             cached["readings"] = (time.monotonic(), readings)
             return readings
 

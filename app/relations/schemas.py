@@ -8,11 +8,17 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "AccuracyPointView",
     "AlertsPage",
     "BackfillView",
     "ComparedSeries",
     "DaySentenceView",
     "DaySentencesPage",
+    "DriftEventView",
+    "DriftPage",
+    "DriftPointView",
+    "DriftSeriesView",
+    "DriftThresholdsView",
     "IndexMethod",
     "PairAlertView",
     "PairSummaryView",
@@ -233,3 +239,75 @@ class AlertsPage(BaseModel):
     method: str
     flagged: list[str]
     pairs: list[PairAlertView]
+
+
+class DriftPointView(BaseModel):
+    day: dt.date
+    status: Literal["drift", "ok", "too_few"]
+    distance: float | None = Field(description="PSI (unknown_token_rate: change in the mean rate)")
+    p_value: float | None
+    alpha: float | None = Field(description="The test's share of the day's false-alarm budget")
+    min_distance: float | None = Field(description="The smallest distance that counts")
+    n: int = Field(description="Sentences of the day")
+    reference_n: int = Field(description="Sentences of the reference")
+    reference: str = Field(description="Where the reference came from")
+    current: float | None = Field(None, description="Numeric statistics: the day's mean")
+    baseline: float | None = Field(None, description="Numeric statistics: the reference's mean")
+    movers: list[str] = Field(default_factory=list, description="Categories that moved most")
+
+
+class DriftSeriesView(BaseModel):
+    statistic: str
+    kind: Literal["input", "prediction", "confidence"]
+    latest_status: Literal["drift", "ok", "too_few"] | None
+    points: list[DriftPointView]
+
+
+class AccuracyPointView(BaseModel):
+    day: dt.date
+    accuracy: float = Field(description="Mean top-class confidence: the accuracy a calibrated model expects")
+    low: float
+    high: float
+    n: int
+
+
+class DriftEventView(BaseModel):
+    day: dt.date
+    statistic: str
+    kind: str
+    distance: float
+    p_value: float
+    alpha: float
+    n: int
+    reference: str
+    movers: list[str]
+    created_at: dt.datetime
+
+
+class DriftThresholdsView(BaseModel):
+    alpha_per_day: float
+    prediction_alpha: float
+    other_alpha: float
+    min_psi_prediction: float
+    min_psi_input: float
+    min_unknown_rate_change: float
+    min_sentences: int
+    min_reference_sentences: int
+    reference_days: int
+    prediction_reference: str
+
+
+class DriftPage(BaseModel):
+    """A version's drift statistics per day, the events they raised, and the estimated accuracy."""
+
+    model_name: str
+    model_version: str
+    is_live: bool
+    shown_because: str
+    start: dt.date
+    end: dt.date
+    method: str
+    thresholds: DriftThresholdsView
+    series: list[DriftSeriesView]
+    estimated_accuracy: list[AccuracyPointView]
+    events: list[DriftEventView]

@@ -18,9 +18,23 @@ def register_all(app: typer.Typer) -> None:
         label,
         preprocess,
         registry,
+        retrain,
         stages,
         train,
     )
 
-    for module in (db, index, countries, preprocess, data, label, benchmark, train, stages, cv, registry):
+    for module in (
+        db,
+        index,
+        countries,
+        preprocess,
+        data,
+        label,
+        benchmark,
+        train,
+        stages,
+        cv,
+        registry,
+        retrain,
+    ):
         module.register(app)

@@ -120,14 +120,28 @@ def _report_and_store(  # type: ignore[no-untyped-def]
     typer.echo(result.summary())
     for bad in result.bad_rows[:50]:
         typer.echo(f"  skipped line {bad.line}: {bad.reason}", err=True)
-    with open_database(database_url) as db, db.transaction() as session:  # all rows or none
-        stored = store_examples(session, result, replace=replace, **provenance)
-    if stored.already_present:
-        typer.echo(
-            f"{stored.origin}: already imported ({stored.already_present} rows); --replace to re-import"
-        )
-    else:
-        typer.echo(f"{stored.origin}: stored {stored.inserted} rows (replaced {stored.replaced})")
+    with open_database(database_url) as db:
+        with db.transaction() as session:  # all rows or none
+            stored = store_examples(session, result, replace=replace, **provenance)
+        if stored.already_present:
+            typer.echo(
+                f"{stored.origin}: already imported ({stored.already_present} rows); --replace to re-import"
+            )
+        else:
+            typer.echo(f"{stored.origin}: stored {stored.inserted} rows (replaced {stored.replaced})")
+            _request_retraining(db, f"{stored.inserted} labeled rows imported from {stored.origin}")
+
+
+def _request_retraining(db, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """New labels are a retraining trigger; the import itself has already succeeded."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from newsmodel.retraining.trigger import request_retraining
+
+    try:
+        typer.echo(request_retraining("data", reason, db=db).line())
+    except SQLAlchemyError as exc:  # e.g. a database not upgraded to the retraining tables
+        typer.echo(f"retraining not requested: {str(exc).splitlines()[0][:200]}", err=True)
 
 
 @data_app.command("import-builtin")

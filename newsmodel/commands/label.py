@@ -26,6 +26,12 @@ def export(
     ),
     model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
     scheme: str = typer.Option("relation3", "--scheme", help="Label scheme offered to the labeler."),
+    drift_days: int = typer.Option(
+        30,
+        "--drift-days",
+        min=0,
+        help="Offer sentences of pairs named by pair-mix drift events of the last N days (0: none).",
+    ),
 ) -> None:
     """Write the N sentences most worth labeling, each with the reason it was chosen."""
     from newsmodel.db import open_database
@@ -33,6 +39,7 @@ def export(
     from newsmodel.labels import get_scheme
     from newsmodel.labels.candidates import select_candidates
     from newsmodel.labels.export import FORMATS, write_candidates
+    from newsmodel.monitoring import drifted_pairs
     from newsmodel.settings import get_settings
 
     if fmt not in FORMATS:
@@ -44,8 +51,14 @@ def export(
     if version is None:
         raise DataError(f"no live version of {name}: pass --model-version")
     with open_database(settings.database_url) as db, db.transaction() as session:
+        drifted = drifted_pairs(session, name, within_days=drift_days) if drift_days else {}
         candidates = select_candidates(
-            session, model_name=name, model_version=version, compare_version=compare_version, limit=limit
+            session,
+            model_name=name,
+            model_version=version,
+            compare_version=compare_version,
+            limit=limit,
+            drifted_pairs=drifted,
         )
     paths = write_candidates(candidates, out, fmt, labels)
     reasons: dict[str, int] = {}

@@ -37,10 +37,14 @@ __all__ = [
     "Base",
     "CrawlRun",
     "CrawlerHeartbeat",
+    "DriftEvent",
+    "DriftPoint",
     "HttpValidator",
     "LabeledExample",
     "Prediction",
     "RelationIndexRow",
+    "RetrainingRun",
+    "RetrainingTrigger",
     "ScoringJob",
     "Sentence",
     "Source",
@@ -361,3 +365,132 @@ class RelationIndexRow(Base):
     score_30d: Mapped[float | None] = mapped_column(Float)
     top_sentence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class DriftPoint(Base):
+    """One drift statistic of one model version on one day, against its reference
+    (newsmodel.monitoring.drift); `statistic` "estimated_accuracy" holds the CBPE estimate."""
+
+    __tablename__ = "drift_series"
+    __table_args__ = (
+        UniqueConstraint(
+            "model_name", "model_version", "day", "statistic", name="uq_drift_series_version_day_statistic"
+        ),
+        Index("ix_drift_series_version_day", "model_name", "model_version", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date)
+    statistic: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # drift / ok / too_few / estimate
+    distance: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    alpha: Mapped[float | None] = mapped_column(Float)
+    min_distance: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    reference_n: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(Text)
+    current: Mapped[float | None] = mapped_column(Float)
+    baseline: Mapped[float | None] = mapped_column(Float)
+    # {"movers": [...], "low": ..., "high": ...}: what moved most, or the estimate's interval
+    details: Mapped[JsonDict] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class DriftEvent(Base):
+    """A statistic that crossed its threshold: written once per (version, day, statistic)."""
+
+    __tablename__ = "drift_events"
+    __table_args__ = (
+        UniqueConstraint(
+            "model_name", "model_version", "day", "statistic", name="uq_drift_events_version_day_statistic"
+        ),
+        Index("ix_drift_events_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date)
+    statistic: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    distance: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    alpha: Mapped[float] = mapped_column(Float)
+    min_distance: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(Text)
+    # the categories that moved most (country pairs for pair_mix: `label export`'s drifted_pair)
+    movers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+QUEUED_RETRAINING = "status = 'queued'"
+RUNNING_RETRAINING = "status = 'running'"
+
+
+class RetrainingRun(Base):
+    """One retraining pipeline run (newsmodel.retraining): requested, then claimed and run once.
+
+    The partial unique indexes let the database refuse a second queued run (requests coalesce
+    into the queued one, whichever process asks) and a second running one.
+    """
+
+    __tablename__ = "retraining_runs"
+    __table_args__ = (
+        Index("ix_retraining_runs_status", "status"),
+        Index(
+            "uq_retraining_runs_one_queued",
+            "status",
+            unique=True,
+            postgresql_where=text(QUEUED_RETRAINING),
+            sqlite_where=text(QUEUED_RETRAINING),
+        ),
+        Index(
+            "uq_retraining_runs_one_running",
+            "status",
+            unique=True,
+            postgresql_where=text(RUNNING_RETRAINING),
+            sqlite_where=text(RUNNING_RETRAINING),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # queued -> running -> finished | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    # The first trigger; every trigger (coalesced ones too) is a RetrainingTrigger row.
+    trigger: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # challenger_set | gate_refused | failed (newsmodel.retraining.triggers.OUTCOMES)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # Per candidate: experiment, MLflow run id, registered version, gate decision or error.
+    candidates: Mapped[list[JsonDict]] = mapped_column(JSON, default=list)
+    model_name: Mapped[str | None] = mapped_column(String(200))
+    challenger_version: Mapped[str | None] = mapped_column(String(32))
+    # host:pid of the process that ran it.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    triggers: Mapped[list[RetrainingTrigger]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RetrainingTrigger.id"
+    )
+
+
+class RetrainingTrigger(Base):
+    """One request for retraining (schedule, new labeled data, drift, manual) and the run it joined."""
+
+    __tablename__ = "retraining_triggers"
+    __table_args__ = (Index("ix_retraining_triggers_trigger_requested_at", "trigger", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("retraining_runs.id", ondelete="CASCADE"), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    # True when the request joined a run already queued instead of creating it.
+    coalesced: Mapped[bool] = mapped_column(Boolean, default=False)
+    run: Mapped[RetrainingRun] = relationship(back_populates="triggers")

@@ -1,5 +1,6 @@
-"""Which sentences are most worth a person's label: where two model versions disagree, then where
-the live version is least sure (smallest margin between its two most likely labels).
+"""Which sentences are most worth a person's label: where two model versions disagree, then those
+of country pairs whose mix drifted (a pair-mix drift event named them), then where the live version
+is least sure (smallest margin between its two most likely labels); least sure first within each.
 
 Sentences already labeled (by sentence id) are skipped, and a text shared by several country-pair
 rows is offered once. Predictions are streamed and only the best N kept, so memory stays bounded.
@@ -7,7 +8,9 @@ rows is offered once. Predictions are streamed and only the best N kept, so memo
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +24,7 @@ __all__ = ["LabelCandidate", "select_candidates"]
 
 DISAGREEMENT = "disagreement"
 LOW_CONFIDENCE = "low_confidence"
+DRIFTED_PAIR = "drifted_pair"
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,10 @@ def select_candidates(
     model_version: str,
     compare_version: str | None = None,
     limit: int = 100,
+    drifted_pairs: Mapping[str, dt.date] | None = None,
 ) -> list[LabelCandidate]:
-    """The `limit` sentences most worth labeling, most useful first (disagreements, then low margin)."""
+    """The `limit` sentences most worth labeling, most useful first (disagreements, then sentences of
+    `drifted_pairs` ("KOR-USA" -> day of its drift event), then low margin)."""
     if limit < 1:
         raise DataError(f"--limit must be at least 1, got {limit}")
     other = aliased(Prediction)
@@ -92,19 +98,30 @@ def select_candidates(
         top, second = _top_two(pred.probabilities)
         margin = top - second
         disagree = bool(compare_version) and other_label is not None and other_label != pred.label
-        # Disagreements outrank every low-confidence sentence; within each, the smaller margin first.
-        priority = (1.0 if disagree else 0.0) + (1.0 - margin)
+        pair = f"{sentence.country_a}-{sentence.country_b}"
+        drift_day = (drifted_pairs or {}).get(pair)
+        # Disagreements outrank drifted pairs, which outrank every low-confidence sentence; within
+        # each, the smaller margin first.
+        priority = (2.0 if disagree else 1.0 if drift_day else 0.0) + (1.0 - margin)
+        if disagree:
+            reason = DISAGREEMENT
+            detail = f"v{model_version} says {pred.label}, v{compare_version} says {other_label}"
+        elif drift_day:
+            reason = DRIFTED_PAIR
+            detail = (
+                f"pair {pair}'s share drifted (event of {drift_day.isoformat()}); "
+                f"v{model_version} says {pred.label} at {top:.2f}"
+            )
+        else:
+            reason = LOW_CONFIDENCE
+            detail = f"v{model_version} says {pred.label} at {top:.2f}, margin {margin:.2f}"
         candidate = LabelCandidate(
             sentence_id=sentence.id,
             text=sentence.text,
             country_a=sentence.country_a,
             country_b=sentence.country_b,
-            reason=DISAGREEMENT if disagree else LOW_CONFIDENCE,
-            detail=(
-                f"v{model_version} says {pred.label}, v{compare_version} says {other_label}"
-                if disagree
-                else f"v{model_version} says {pred.label} at {top:.2f}, margin {margin:.2f}"
-            ),
+            reason=reason,
+            detail=detail,
             model_version=model_version,
             predicted_label=pred.label,
             confidence=round(top, 4),

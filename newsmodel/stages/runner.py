@@ -10,7 +10,7 @@ distributed launcher only rank 0 talks to MLflow; the other ranks join the `trai
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,11 @@ def _stage_function(name: str) -> StageRunner:
     return importlib.import_module(f"newsmodel.stages.{name}").run  # type: ignore[no-any-return]
 
 
-def create_run(cfg: Any, client: Any, splits: DatasetSplits) -> RunContext:
-    """A new candidate run with the resolved config logged, and its local folder."""
+def create_run(
+    cfg: Any, client: Any, splits: DatasetSplits, extra_tags: Mapping[str, str] | None = None
+) -> RunContext:
+    """A new candidate run with the resolved config logged, and its local folder (`extra_tags`:
+    what asked for it, e.g. the retraining loop's `newsmodel.trigger`)."""
     from newsmodel.labels import get_scheme
     from newsmodel.registry.tracking import ensure_experiment, git_commit
     from newsmodel.settings import get_settings
@@ -72,6 +75,7 @@ def create_run(cfg: Any, client: Any, splits: DatasetSplits) -> RunContext:
     }
     if registration.why_not:
         tags["newsmodel.not_registered"] = registration.why_not
+    tags.update(extra_tags or {})
     if cfg.mlflow.get("parent_run_id"):
         tags["mlflow.parentRunId"] = str(cfg.mlflow.parent_run_id)
     run = client.create_run(experiment_id, run_name=run_name, tags=tags)
@@ -122,6 +126,7 @@ def run_pipeline(
     overrides: Sequence[str] = (),
     splits: DatasetSplits | None = None,
     tracking_uri: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> PipelineResult | None:
     """Run the selected stages in order on a new run (from `cfg`) or on `resume_run_id`.
     Returns None on the non-zero ranks of a distributed run."""
@@ -146,7 +151,7 @@ def run_pipeline(
         from newsmodel.training.data import load_splits
 
         assert cfg is not None
-        ctx = create_run(cfg, client, splits or load_splits(cfg.data))
+        ctx = create_run(cfg, client, splits or load_splits(cfg.data), tags)
         done = []
     todo = select_stages(only, skip, done)
     try:

@@ -41,3 +41,13 @@ def test_embedded_mode_caches_in_memory_and_runs_jobs_in_process(
     # The job's version is indexed in the same thread once it succeeds.
     relations = wait_for_relations(client, registry.name)
     assert relations["pairs"][0]["pair"] == "JPN-KOR" and relations["pairs"][0]["sentence_count"] == 40
+    # ... and judged for drift right after (one day of 40 sentences: too few to judge, estimated
+    # accuracy from the served model's confidence beside it)
+    wait_until(
+        lambda: bool(client.get("/v1/monitoring/drift").json().get("estimated_accuracy")),
+        60,
+        "the drift series",
+    )
+    drift = client.get("/v1/monitoring/drift").json()
+    assert {p["status"] for s in drift["series"] for p in s["points"]} == {"too_few"}
+    assert "unknown_token_rate" in {s["statistic"] for s in drift["series"]}  # the served tokenizer's

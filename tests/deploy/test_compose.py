@@ -35,7 +35,8 @@ REQUIRED_SECRETS = tuple(TEST_ENV)
 ONE_SHOT = {"migrate", "trainer"}
 BUILT_SERVICES = {"api", "worker", "scheduler", "crawler", "trainer", "mlflow", "migrate"}
 # webhook: one-shot registration of the MLflow webhook, run from the api image.
-ALL_SERVICES = BUILT_SERVICES | {"postgres", "redis", "gcs", "webhook"}
+ALL_SERVICES = BUILT_SERVICES | {"postgres", "redis", "gcs", "webhook", "retrainer"}
+TRAIN_PROFILE = {"trainer", "retrainer"}  # started only with --profile train
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +80,9 @@ def test_all_services_present(config: dict) -> None:
 
 
 def test_trainer_is_an_optional_profile(config: dict) -> None:
-    assert config["services"]["trainer"].get("profiles") == ["train"]
-    for name in ALL_SERVICES - {"trainer"}:
+    for name in TRAIN_PROFILE:
+        assert config["services"][name].get("profiles") == ["train"], name
+    for name in ALL_SERVICES - TRAIN_PROFILE:
         assert not config["services"][name].get("profiles"), name
 
 
@@ -118,6 +120,7 @@ def test_depends_on_uses_conditions(config: dict) -> None:
             "redis": "service_healthy",
         },
         "trainer": {"migrate": "service_completed_successfully", "mlflow": "service_healthy"},
+        "retrainer": {"migrate": "service_completed_successfully", "mlflow": "service_healthy"},
         "webhook": {"api": "service_healthy"},
     }
     for name, service in config["services"].items():

@@ -78,6 +78,8 @@ def test_manifests_cover_the_platform() -> None:
         ("Job", "migrate"),
         ("Job", "trainer"),
         ("Service", "trainer"),
+        ("CronJob", "retrain-schedule"),
+        ("CronJob", "retrain-pending"),
         ("ConfigMap", "newsmodel-config"),
     }
     assert expected <= kinds, expected - kinds

@@ -98,8 +98,10 @@ def test_data_import_reports_bad_lines_then_split_from_db(db: str, tmp_path: Pat
     assert "60 examples (relation3), 1 bad rows" in proc.stdout
     assert "skipped line 6: unknown label 'hostile'" in proc.stderr
     assert "stored 60 rows" in proc.stdout
+    # New labels are a retraining trigger: a run is queued for the trainer's loop.
+    assert "retraining requested (data): queued run #1" in proc.stdout
     again = _run("data", "import", str(path), "--scheme", "relation3", "--name", "mine", env=env)
-    assert "already imported (60 rows)" in again.stdout
+    assert "already imported (60 rows)" in again.stdout and "retraining requested" not in again.stdout
     split = _run("data", "split", "--from-db", "--min-per-class", "5", env=env)
     assert split.returncode == 0, split.stderr
     assert json.loads(split.stdout)["examples"] == 60

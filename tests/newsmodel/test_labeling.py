@@ -21,6 +21,7 @@ from newsmodel.labels.candidates import select_candidates
 from newsmodel.labels.export import write_candidates
 from newsmodel.labels.importers import read_labeled_file
 from newsmodel.labels.store import load_examples, store_examples
+from newsmodel.monitoring import DriftReading, drifted_pairs, record_drift_events
 from tests.support.db import session_scope
 
 LS_EXPORT = Path(__file__).parent / "data" / "label_studio" / "project-3-at-2026-12-02-14-05-9c1f2a.json"
@@ -144,6 +145,25 @@ def test_export_ranks_doubts_and_writes_every_format(db_session: Session, tmp_pa
         db_session, model_name="news-relation", model_version="1", compare_version="2", limit=3
     )
     assert ids[2] not in [c.sentence_id for c in again]
+
+
+def test_export_offers_pairs_a_drift_event_named(db_session: Session) -> None:
+    """A pair-mix drift event naming AAA-BBB puts that pair's sentences before mere doubts."""
+    ids = _seed(db_session)
+    day = dt.date(2026, 11, 30)
+    crossed = DriftReading(
+        "pair_mix", "input", "drift", 0.4, 1e-9, 0.002, 0.05, 200, 6000, "before", movers=("AAA-BBB",)
+    )
+    (event,) = record_drift_events(db_session, "news-relation", "1", day, [crossed])
+    assert event.movers == ["AAA-BBB"]
+    assert record_drift_events(db_session, "news-relation", "1", day, [crossed]) == []  # once per day
+    drifted = drifted_pairs(db_session, "news-relation")
+    assert drifted == {"AAA-BBB": day}
+    ranked = select_candidates(
+        db_session, model_name="news-relation", model_version="1", limit=2, drifted_pairs=drifted
+    )
+    assert [(c.sentence_id, c.reason) for c in ranked] == [(ids[3], "drifted_pair"), (ids[1], "drifted_pair")]
+    assert "pair AAA-BBB's share drifted (event of 2026-11-30)" in ranked[0].detail
 
 
 def test_label_studio_export_imports_with_provenance_and_stays_out_of_the_benchmark(

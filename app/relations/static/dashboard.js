@@ -4,6 +4,7 @@
  * GET /v1/relations/{pair}    -> the pair's series: daily score, 95% band, 7d and 30d lines
  * GET /v1/relations/{pair}/days/{day}/sentences -> the sentences behind a clicked day
  * GET /v1/relations/alerts    -> pairs whose last 7 days left the 30 days' range (cards flagged)
+ * GET /v1/monitoring/drift    -> the version's drift statistics per day, events, estimated accuracy
  * The default version is the live one; after a promotion the previous version's 7-day line is
  * overlaid (compare_version) with a marker at the moment the live version changed.
  * GET /v1/model               -> the serving model (optional: the page works without it)
@@ -219,6 +220,58 @@
     }).catch(function () { state.alerts = {}; $("alerts-hint").textContent = ""; });
   }
 
+  var DRIFT_NAMES = {
+    prediction_shares: "predicted class shares", confidence: "confidence", sentence_length: "sentence length",
+    language_mix: "language mix", pair_mix: "country-pair mix", unknown_token_rate: "unknown-token rate"
+  };
+
+  function renderDrift(page) {
+    var body = document.querySelector("#drift-table tbody");
+    body.textContent = "";
+    page.series.forEach(function (s) {
+      var last = s.points[s.points.length - 1];
+      var row = el("tr", last.status === "drift" ? "drifting" : "");
+      row.dataset.statistic = s.statistic;
+      row.appendChild(el("td", "", (DRIFT_NAMES[s.statistic] || s.statistic) + " (" + s.kind + ")"));
+      row.appendChild(el("td", "drift-" + last.status, last.day + " · " + last.status.replace("_", " ")));
+      row.appendChild(el("td", "", last.distance === null ? "–" : Number(last.distance).toFixed(3)));
+      row.appendChild(el("td", "", last.p_value === null ? "–" : Number(last.p_value).toExponential(1)));
+      var strip = el("td", "drift-strip");
+      s.points.slice(-30).forEach(function (p) {
+        var cell = el("span", "cell drift-" + p.status);
+        cell.title = p.day + ": " + p.status + (p.distance === null ? "" : ", distance " + Number(p.distance).toFixed(3) +
+          ", p " + Number(p.p_value).toExponential(1) + " (threshold p < " + Number(p.alpha).toExponential(1) +
+          " and distance ≥ " + p.min_distance + "), n " + p.n + " vs " + p.reference);
+        strip.appendChild(cell);
+      });
+      row.appendChild(strip);
+      body.appendChild(row);
+    });
+    $("drift-table").hidden = !page.series.length;
+    var acc = page.estimated_accuracy[page.estimated_accuracy.length - 1];
+    $("drift-accuracy").textContent = acc
+      ? "estimated accuracy " + acc.day + ": " + (100 * acc.accuracy).toFixed(1) + "% [" +
+        (100 * acc.low).toFixed(1) + "–" + (100 * acc.high).toFixed(1) + "%], n " + acc.n + " (no labels: from confidence)"
+      : "";
+    var events = $("drift-events");
+    events.textContent = "";
+    page.events.slice(0, 8).forEach(function (e) {
+      events.appendChild(el("li", "", "⚠ " + e.day + " " + (DRIFT_NAMES[e.statistic] || e.statistic) + ": distance " +
+        Number(e.distance).toFixed(3) + ", p " + Number(e.p_value).toExponential(1) +
+        (e.movers.length ? ", moved: " + e.movers.join(", ") : "") + " (vs " + e.reference + ")"));
+    });
+    $("drift-hint").textContent = page.events.length
+      ? "⚠ " + page.events.length + " drift event" + (page.events.length > 1 ? "s" : "") + " in " + page.start + " … " + page.end
+      : "no drift events in " + page.start + " … " + page.end;
+    $("drift-hint").className = "hint" + (page.events.length ? " alerting" : "");
+  }
+
+  function loadDrift(version) {
+    return getJSON("/v1/monitoring/drift" + qs({ model_version: version, days: 30 }))
+      .then(renderDrift)
+      .catch(function () { $("drift-table").hidden = true; $("drift-hint").textContent = "no drift series yet"; });
+  }
+
   function loadPairs() {
     var focus = $("focus-only").checked;
     return getJSON("/v1/relations" + qs({ model_version: state.version, focus: focus }))
@@ -229,6 +282,7 @@
         }
         state.asOf = page.as_of;
         fillVersions(page);
+        loadDrift(page.model_version);
         return loadAlerts(page.model_version).then(function () { return page; });
       })
       .then(function (page) {

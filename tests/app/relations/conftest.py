@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from newsmodel.labels.schemes import QUAD5
+from newsmodel.monitoring import ClassReference, DriftThresholds, update_drift
 from newsmodel.relindex import build_index
 from tests.app.relations.history import History, seed_history
 from tests.newsmodel.relindex.seed import MODEL
@@ -24,6 +26,10 @@ from tests.support.postgres import PostgresInstance
 from tests.support.services import UvicornServer
 
 LAST_DAY = dt.date(2026, 5, 31)
+DRIFT_THRESHOLDS = DriftThresholds(min_sentences=10, min_reference_sentences=100)
+DRIFT_BENCHMARK = ClassReference(
+    {label: 900.0 if label == "neutral" else 25.0 for label in QUAD5.labels}, "benchmark (test)"
+)
 APP_FACTORY = "tests.app.relations.app_factory:create_relations_app"
 
 
@@ -64,6 +70,15 @@ def seeded_index(postgres_server: PostgresInstance) -> Iterator[SeededIndex]:
             history = seed_history(session, LAST_DAY, versions=("1", "2"))
         build_index(as_database(url), model_name=MODEL, model_version="1")
         build_index(as_database(url), model_name=MODEL, model_version="2")
+        # drift as the index task computes it (a small history: days of ~20 sentences are judged),
+        # against a "benchmark" that predicted mostly neutral: v2's class shares drift from it
+        update_drift(
+            as_database(url),
+            model_name=MODEL,
+            model_version="2",
+            thresholds=DRIFT_THRESHOLDS,
+            class_reference=DRIFT_BENCHMARK,
+        )
         yield SeededIndex(url, history)
     finally:
         dispose_database(url)

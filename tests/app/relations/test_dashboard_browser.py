@@ -137,6 +137,12 @@ def test_dashboard_renders_and_drills_down(relations_server: RelationsServer, ch
     assert flagged and page.locator(".card.alert").count() == len(flagged)
     assert all(page.locator(f".card.alert[data-pair='{p}']").count() == 1 for p in flagged)
     assert str(len(flagged)) in page.locator("#alerts-hint").inner_text()
+    # Drift: one row per judged statistic, the events counted in the head, the estimated accuracy.
+    page.wait_for_selector("#drift-table tbody tr", timeout=15_000)
+    drift = page.evaluate("fetch('/v1/monitoring/drift?model_version=2&days=30').then(r => r.json())")
+    assert page.locator("#drift-table tbody tr").count() == len(drift["series"])
+    assert drift["events"] and str(len(drift["events"])) in page.locator("#drift-hint").inner_text()
+    assert "estimated accuracy" in page.locator("#drift-accuracy").inner_text()
     # Overlay another version: its 7-day line joins the chart.
     page.select_option("#compare-select", "1")
     page.wait_for_selector("#pair-chart[data-compare='1']", timeout=15_000)

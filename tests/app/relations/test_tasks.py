@@ -12,7 +12,7 @@ from celery import Celery
 from sqlalchemy import func, select
 
 from app.relations.celery_tasks import BACKFILL_TASK, UPDATE_INDEX_TASK
-from newsmodel.db.models import RelationIndexRow, ScoringJob
+from newsmodel.db.models import DriftPoint, RelationIndexRow, ScoringJob
 from tests.app.relations.history import seed_history
 from tests.newsmodel.relindex.seed import MODEL
 from tests.support.db import session_scope
@@ -60,12 +60,24 @@ def _days(url: str, version: str) -> int:
         )
 
 
+def _drift_days(db: str, version: str) -> int:
+    with session_scope(db) as session:
+        return int(
+            session.scalar(
+                select(func.count(func.distinct(DriftPoint.day))).where(DriftPoint.model_version == version)
+            )
+            or 0
+        )
+
+
 def test_update_index_task_builds_in_chained_slices(db: str, worker: Any, client: Celery) -> None:
     with session_scope(db) as session:
         seed_history(session, LAST_DAY, days=10, versions=("1",))
     # Four days per task: the task queues itself with `since` until every day is built.
     client.send_task(UPDATE_INDEX_TASK, kwargs={"model_version": "1", "max_days": 4}, queue=QUEUE)
     _wait(lambda: _days(db, "1") == 10, 60, "10 indexed days")
+    # the last task of the chain judged the version's days for drift (too few sentences here)
+    _wait(lambda: _drift_days(db, "1") == 10, 60, "10 days judged for drift")
     log = worker.log_tail(400)
     assert log.count(f"Task {UPDATE_INDEX_TASK}[") >= 3 * 2  # received + succeeded, three slices
     # With no version named, the task indexes the version with the newest predictions.
