@@ -296,13 +296,14 @@ def bare(
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def rss_mb(pid: int) -> list[float]:
-    """RSS (MB) of the process or, for a uvicorn master with workers, of each worker."""
+def rss_mb(pid: int) -> str:
+    """RSS (MB) of the server's processes over 50 MB: the uvicorn process first, then its
+    children (uvicorn workers; the bulk-analysis process once a large request spawned it)."""
     import psutil
 
     proc = psutil.Process(pid)
-    workers = [c for c in proc.children(recursive=True) if "multiprocessing" not in " ".join(c.cmdline()[:3])]
-    return [p.memory_info().rss / 2**20 for p in (workers if len(workers) > 1 else [proc])]
+    sizes = [proc.memory_info().rss] + [c.memory_info().rss for c in proc.children(recursive=True)]
+    return ", ".join(f"{s / 2**20:.0f}" for s in sizes if s > 50 * 2**20)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -486,10 +487,12 @@ def main() -> None:
             # 3. Fairness: 3 clients send the largest legal requests, one sends single sentences.
             long_texts = sorted(fresh(4000), key=len)[-64:]
             big_sentence = " ".join(long_texts)[: max_chars - 10]
-            big_body = {"sentences": [big_sentence] * max_sentences}
+            # --quick (a smoke run): 48 sentences, still the bulk-analysis path, in a fraction of the time.
+            big_n = 48 if args.quick else max_sentences
+            big_body = {"sentences": [big_sentence] * big_n}
             with load.affinity(client_cpus):
                 fair = asyncio.run(
-                    load.fairness(f"{ours}/v1/predict", big_body, fresh(2000), 6.0 if args.quick else 20.0)
+                    load.fairness(f"{ours}/v1/predict", big_body, fresh(2000), 4.0 if args.quick else 20.0)
                 )
 
             # 4. Where the time goes: py-spy on the server during a 16-client cold run.
@@ -557,17 +560,17 @@ def main() -> None:
             bare_all = bare(model_dir, fresh(2000), None, tmp, repeats)
             one = runs[(16, "cold")][0], runs[(16, "warm")][0]
             layouts = [
-                "| layout | cores | 16 cold req/s | 16 warm req/s | warm p99 ms | RSS per process MB | cold / bare predictor (same cores) |",
+                "| layout | cores | 16 cold req/s | 16 warm req/s | warm p99 ms | RSS MB (uvicorn process, then children: workers / bulk analysis) | cold / bare predictor (same cores) |",
                 "|---|---|---:|---:|---:|---:|---:|",
                 f"| 1 process, 1 inference thread, ORT {bare_same['threads']} thread(s) | server's | "
                 f"{median(r.rps for r in one[0]):.0f} | {median(r.rps for r in one[1]):.0f} | "
-                f"{median(r.p99_ms for r in one[1]):.1f} | {', '.join(f'{m:.0f}' for m in ours_rss)} | "
+                f"{median(r.p99_ms for r in one[1]):.1f} | {ours_rss} | "
                 f"{median(r.rps for r in one[0]) / bare_same['rate']:.2f}x |",
                 f"| {n_workers} uvicorn workers, ORT {threads} thread(s) each | server's | {w_cold.rps:.0f} | "
-                f"{w_warm.rps:.0f} | {w_warm.p99_ms:.1f} | {', '.join(f'{m:.0f}' for m in w_rss)} | "
+                f"{w_warm.rps:.0f} | {w_warm.p99_ms:.1f} | {w_rss} | "
                 f"{w_cold.rps / bare_same['rate']:.2f}x |",
                 f"| 1 process, not pinned (wrk shares the cores) | all {len(os.sched_getaffinity(0))} | "
-                f"{a_cold.rps:.0f} | - | - | {', '.join(f'{m:.0f}' for m in a_rss)} | "
+                f"{a_cold.rps:.0f} | - | - | {a_rss} | "
                 f"{a_cold.rps / bare_all['rate']:.2f}x (bare all cores: {bare_all['rate']:.0f}/s) |",
             ]  # fmt: skip
 
@@ -623,7 +626,7 @@ def main() -> None:
          f"{median(r.p50_ms for r in c1):.2f} ms vs {bare_same['batch1_p50_ms']:.2f} + 1 ms (model + analysis "
          f"of one sentence, bare: {bare_same['pipeline1_p50_ms']:.2f} ms)",
          median(r.p50_ms for r in c1) <= bare_same["batch1_p50_ms"] + 1),
-        (f"fairness: 1-sentence p99 <= 200 ms beside 3 clients of {max_sentences} x {len(big_sentence)}-char "
+        (f"fairness: 1-sentence p99 <= 200 ms beside 3 clients of {big_n} x {len(big_sentence)}-char "
          "sentences; big ones finish",
          f"p99 {fmt(small99)} ms, {len(fair.big)} big requests done, {fair.big_failures} failed",
          small99 <= 200 and len(fair.big) > 0 and fair.big_failures == 0),
@@ -634,7 +637,7 @@ def main() -> None:
         print(f"| {name} | {measured} | {'yes' if ok else 'NO'} |")
     print()
     print(f"Fairness run ({fair.seconds:.0f} s): single-sentence requests n={len(fair.small)}, p50 {fmt(small50)} ms, "
-          f"p99 {fmt(small99)} ms, failed {fair.small_failures}; big requests ({max_sentences} sentences each) "
+          f"p99 {fmt(small99)} ms, failed {fair.small_failures}; big requests ({big_n} sentences each) "
           f"n={len(fair.big)}, p50 {fmt(pct(fair.big, 0.5), '.0f')} ms, max {fmt(max(fair.big, default=float('nan')), '.0f')} ms.")  # fmt: skip
     print()
     if layouts:
