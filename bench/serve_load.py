@@ -1,10 +1,10 @@
 """Load generation for bench/serve.py: wrk (compiled, the default) or the httpx fallback.
 
-Why wrk: a C event loop with a LuaJIT hook per request; on one core it drives tens of
-thousands of keep-alive requests/s, so the server is what gets measured (the ceiling run
-against `trivial_server` shows how far). The Python httpx client measured ~2-3k req/s on one
-core: below the warm-cache target itself. Where `wrk` is missing (it is in Debian: `apt-get
-install wrk`) the httpx client runs instead and the table says so.
+Why wrk: a C event loop with a LuaJIT hook per request, so on one core it drives far more
+keep-alive requests/s than the server answers and the server is what gets measured. The
+ceiling table of each run shows it: wrk and the Python httpx client against `trivial_server`
+(a do-nothing responder) on the same cores. Where `wrk` is missing (it is in Debian: `apt-get
+install wrk`) the httpx client runs instead and the report says so.
 """
 
 from __future__ import annotations
