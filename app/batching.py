@@ -7,7 +7,8 @@ runs and batches grow with the load. A batch holds at most `max_size` sentences 
 one request puts at most `request_tokens` into it per round (`plan_batch`). Requests are served
 oldest first in the first round (so a large one always progresses), then smallest remaining
 first: a one-sentence request that arrives while three 256-sentence requests are pending rides
-the very next batch instead of waiting for the large ones to finish. A large request is cut
+the very next batch instead of waiting for the large ones to finish, and that batch is a short
+"express" one (`express`): the small requests plus one share of the oldest large one. A large request is cut
 into slices across batches and answered once its last slice is done. A batch holds one model
 handle: a request finishes on the version it started with, even mid-swap.
 
@@ -33,7 +34,7 @@ from app.model_follower import ModelHandle
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import get_logger
 
-__all__ = ["MicroBatcher", "estimate_tokens", "plan_batch"]
+__all__ = ["MicroBatcher", "estimate_tokens", "express", "plan_batch"]
 
 log = get_logger(__name__)
 
@@ -100,6 +101,25 @@ def plan_batch(
             if size >= max_size or tokens >= max_tokens:
                 break
     return takes
+
+
+def express(
+    remaining: Sequence[Sequence[int]], request_tokens: int, max_tokens: int
+) -> tuple[list[int], int]:
+    """Which pending requests (indices, oldest first) a batch is planned from, and its token budget.
+
+    When small requests (whole remainder within `request_tokens`) wait beside large ones, the
+    batch is an express one: the small requests plus one share of the oldest request (so a large
+    one still progresses), budgeted to just that. It runs in a fraction of a full batch's time,
+    so a small request waits for at most the batch already running and its own short one.
+    """
+    totals = [sum(costs) for costs in remaining]
+    small = [i for i, t in enumerate(totals) if t <= request_tokens]
+    if not small or len(small) == len(remaining):
+        return list(range(len(remaining))), max_tokens
+    chosen = sorted({0, *small})
+    budget = sum(totals[i] for i in small) + (0 if 0 in small else request_tokens)
+    return chosen, min(max_tokens, budget)
 
 
 class MicroBatcher:
@@ -218,9 +238,9 @@ class MicroBatcher:
             return []
         handle = self._pending[0].handle
         items = [it for it in self._pending if it.handle is handle]
-        takes = plan_batch(
-            [it.costs[it.taken :] for it in items], self.max_size, self.max_tokens, self.request_tokens
-        )
+        chosen, budget = express([it.costs[it.taken :] for it in items], self.request_tokens, self.max_tokens)
+        items = [items[i] for i in chosen]
+        takes = plan_batch([it.costs[it.taken :] for it in items], self.max_size, budget, self.request_tokens)
         slices = []
         for item, n in zip(items, takes, strict=True):
             if n:

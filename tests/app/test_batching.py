@@ -6,7 +6,7 @@ import asyncio
 import threading
 from typing import Any
 
-from app.batching import MicroBatcher, estimate_tokens, plan_batch
+from app.batching import MicroBatcher, estimate_tokens, express, plan_batch
 from app.model_follower import ModelHandle
 from newsmodel.predictor import LabelMap
 
@@ -35,6 +35,15 @@ def test_plan_runs_a_text_over_budget_alone_and_keeps_the_oldest_first() -> None
     # The oldest request goes first even when it is the largest: it cannot starve.
     takes = plan_batch([[300] * 10, [10]] + [[10]] * 20, max_size=8, max_tokens=2048, request_tokens=512)
     assert takes[0] >= 1
+
+
+def test_express_batch_holds_the_small_requests_and_one_share_of_the_oldest() -> None:
+    large = [100] * 256
+    assert express([large, large, [12], large, [30, 30]], 256, 1024) == ([0, 2, 4], 12 + 60 + 256)
+    assert express([[12], large, [20]], 256, 1024) == ([0, 2], 32)  # the oldest is small itself
+    # Only large ones, or only small ones: an ordinary batch.
+    assert express([large, large], 256, 1024) == ([0, 1], 1024)
+    assert express([[12], [20]], 256, 1024) == ([0, 1], 1024)
 
 
 class _Recorder:
