@@ -245,6 +245,12 @@ class ModelFollower:
             error=error,
         )
 
+    def release(self) -> None:
+        """Drop the loaded handle (the shadow challenger, once its run ended); the next check
+        loads the live version again if there is one."""
+        with self._check_lock:
+            self.current = None
+
     def status(self) -> dict[str, Any]:
         """What /v1/model and /ready report about following."""
         st = self._state

@@ -24,6 +24,7 @@ from app.cache import PredictionCache, analysis_key, cache_key
 from app.errors import LimitExceeded
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower, ModelHandle
+from app.shadow.mirror import NO_SHADOW, ShadowHook
 from newsmodel.countries import get_detector
 from newsmodel.errors import DataError
 
@@ -140,6 +141,7 @@ class PredictionService:
     metrics: AppMetrics
     max_sentences: int
     max_chars: int
+    shadow: ShadowHook = NO_SHADOW  # the challenger's mirror (app.shadow): queues, never waits
     bulk: BulkAnalysisPool = field(default_factory=BulkAnalysisPool)
 
     def close(self) -> None:
@@ -155,6 +157,7 @@ class PredictionService:
         with self.batcher.expect():
             rows = await self._rows(handle, texts, date)
         self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
+        self.shadow.offer(handle, texts, rows)
         return handle, rows
 
     async def _rows(

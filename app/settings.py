@@ -130,6 +130,29 @@ class AppSettings(BaseServiceSettings):
     )
     job_max_resumes: int = Field(default=3, ge=0, validation_alias=_env("job_max_resumes"))
 
+    # Shadow challenger (app.shadow): mirror live sentences to the `challenger` alias's version.
+    shadow_enabled: bool = Field(default=True, validation_alias=_env("shadow_enabled"))
+    # Share of /v1/predict sentences offered to the shadow (bulk jobs mirror every sentence).
+    shadow_share: float = Field(default=1.0, ge=0, le=1, validation_alias=_env("shadow_share"))
+    # Shadow inference seconds at most this share of the champion's inference seconds (measured).
+    shadow_cpu_budget: float = Field(default=0.25, ge=0, le=10, validation_alias=_env("shadow_cpu_budget"))
+    # The shadow stands aside while the champion spends more than this share of wall time in inference.
+    shadow_max_champion_busy: float = Field(
+        default=0.8, gt=0, le=16, validation_alias=_env("shadow_max_champion_busy")
+    )
+    # Sentences waiting for the shadow; a request that would overflow it is dropped (counted).
+    shadow_queue_sentences: int = Field(default=512, ge=1, validation_alias=_env("shadow_queue_sentences"))
+    shadow_flush_interval_s: float = Field(
+        default=10.0, gt=0, validation_alias=_env("shadow_flush_interval_s")
+    )
+    shadow_push_interval_s: float = Field(default=60.0, gt=0, validation_alias=_env("shadow_push_interval_s"))
+    # Disagreements kept in Postgres per champion/challenger pair (a random sample per flush).
+    shadow_sample_cap: int = Field(default=500, ge=0, validation_alias=_env("shadow_sample_cap"))
+    # The challenger runs single-threaded so it never takes every core from the champion.
+    shadow_intra_op_threads: int = Field(
+        default=1, ge=0, le=64, validation_alias=_env("shadow_intra_op_threads")
+    )
+
     @property
     def stalled_after_s(self) -> float:
         return self.job_stalled_after_s or 2.0 * self.celery_visibility_timeout_s
