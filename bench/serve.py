@@ -16,7 +16,7 @@ single sentences), a py-spy breakdown of where a request's time goes (bench/serv
 and (full runs) N uvicorn workers vs one process, and one process on all cores.
 
     python bench/serve.py            # MiniLM int8, 10 s runs, 3 repeats (~12 min on 2 cores)
-    python bench/serve.py --quick    # tiny model, 2 s runs, 1 repeat (< 2 min; smoke only)
+    python bench/serve.py --quick    # tiny model, 1 s runs, 1 repeat (~1.5 min; smoke only)
     python bench/serve.py --duration 5 --repeats 1   # a faster full-model run
 """
 
@@ -322,8 +322,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="tiny model, 2 s runs, 1 repeat (< 2 min)")
-    parser.add_argument("--duration", type=float, help="seconds per load run (default 10; --quick 2)")
+    parser.add_argument("--quick", action="store_true", help="tiny model, 1 s runs, 1 repeat (~1.5 min)")
+    parser.add_argument("--duration", type=float, help="seconds per load run (default 10; --quick 1)")
     parser.add_argument("--repeats", type=int, help="repeats of the main table (default 3; --quick 1)")
     parser.add_argument("--bare", nargs=2, metavar=("MODEL_DIR", "SENTENCES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -331,7 +331,7 @@ def main() -> None:
         bare_main(args.bare[0], args.bare[1], args.repeats or 3)
         return
     kind = "tiny" if args.quick else "minilm"
-    seconds = args.duration or (2.0 if args.quick else 10.0)
+    seconds = args.duration or (1.0 if args.quick else 10.0)
     repeats = args.repeats or (1 if args.quick else 3)
     server_cpus, client_cpus, pin_note = split_cores()
     from app.settings import AppSettings
@@ -492,7 +492,7 @@ def main() -> None:
             big_body = {"sentences": [big_sentence] * big_n}
             with load.affinity(client_cpus):
                 fair = asyncio.run(
-                    load.fairness(f"{ours}/v1/predict", big_body, fresh(2000), 4.0 if args.quick else 20.0)
+                    load.fairness(f"{ours}/v1/predict", big_body, fresh(2000), 3.0 if args.quick else 20.0)
                 )
 
             # 4. Where the time goes: py-spy on the server during a 16-client cold run.
