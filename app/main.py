@@ -75,6 +75,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             settings.batch_max_wait_ms,
             settings.inference_workers,
             observe_batch=metrics.batch_size.observe,
+            max_tokens=settings.batch_max_tokens,
+            request_tokens=settings.batch_request_tokens or None,
         )
         runner: JobDispatcher
         if settings.embedded:
@@ -133,6 +135,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
                 await asyncio.to_thread(shadow.stop)  # flushes what it counted
             await asyncio.to_thread(follower.stop)
             await batcher.stop()
+            app.state.services.predictions.close()
             await cache.close()
             runner.close()
             db.dispose()

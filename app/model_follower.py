@@ -316,7 +316,7 @@ def follower_from_settings(settings: AppSettings) -> ModelFollower:
             live,
             settings.models_dir,
             variant=settings.model_variant,
-            intra_op_threads=settings.ort_intra_op_threads,
+            intra_op_threads=settings.intra_op_threads,
             inter_op_threads=settings.ort_inter_op_threads,
             allow_spinning=settings.ort_allow_spinning,
         )

@@ -8,6 +8,7 @@ App variables are read from `APP_*` in the environment (or `.env`); the shared o
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,6 +50,15 @@ class AppSettings(BaseServiceSettings):
     batch_max_size: int = Field(default=32, ge=1, le=1024, validation_alias=_env("batch_max_size"))
     batch_max_wait_ms: float = Field(default=5.0, ge=0, le=1000, validation_alias=_env("batch_max_wait_ms"))
     inference_workers: int = Field(default=1, ge=1, le=16, validation_alias=_env("inference_workers"))
+    # Token budgets (estimated tokens, app.batching.estimate_tokens): a batch's ONNX time grows
+    # with its tokens, so these bound how long a small request can wait behind large ones.
+    batch_max_tokens: int = Field(default=1024, ge=1, le=1_000_000, validation_alias=_env("batch_max_tokens"))
+    # One request's share of a batch per round (0: a quarter of batch_max_tokens).
+    batch_request_tokens: int = Field(
+        default=0, ge=0, le=1_000_000, validation_alias=_env("batch_request_tokens")
+    )
+    # 0: the cores this process may run on (its CPU affinity, e.g. under taskset or a cgroup
+    # cpuset) shared among the inference workers; ORT's own default counts the whole machine.
     ort_intra_op_threads: int = Field(default=0, ge=0, le=64, validation_alias=_env("ort_intra_op_threads"))
     # Busy-waiting ORT threads steal CPU from the event loop; off unless a core is dedicated.
     ort_allow_spinning: bool = Field(default=False, validation_alias=_env("ort_allow_spinning"))
@@ -211,6 +221,13 @@ class AppSettings(BaseServiceSettings):
     @property
     def models_dir(self) -> Path:
         return (self.model_cache_dir or self.state_dir / "models").resolve()
+
+    @property
+    def intra_op_threads(self) -> int:
+        """ORT threads per inference worker: the setting, else this process's cores per worker."""
+        if self.ort_intra_op_threads:
+            return self.ort_intra_op_threads
+        return max(1, len(os.sched_getaffinity(0)) // self.inference_workers)
 
 
 @lru_cache(maxsize=1)
