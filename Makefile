@@ -65,8 +65,8 @@ fmt: venv ## format the code with ruff
 migrate: venv ## apply migrations to DATABASE_URL (default: SQLite under var/)
 	$(BIN)/newsmodel db upgrade
 
-bench: venv ## run every benchmark in bench/ and write BENCHMARKS.md
-	$(BIN)/python -m bench.run_all
+bench: venv ## run every benchmark in bench/ and write BENCHMARKS.md (one: make bench BENCH_ARGS="--only serve")
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 reliability: venv ## fault + load suites, writes RELIABILITY.md
 	rm -rf test-artifacts/reliability

@@ -1,14 +1,23 @@
-"""Micro-batching: concurrent requests share one ONNX run instead of queueing one by one.
+"""Micro-batching with a token budget: concurrent requests share ONNX runs, fairly.
 
-Requests put (handle, texts, future) on an asyncio queue; a consumer takes the first item,
-then keeps collecting until the batch holds `max_size` texts or `max_wait_ms` has passed,
-runs the batch in a worker thread (the event loop stays free) and hands each request its
-rows. While one batch runs, the next one fills up, so batches grow with the load. Items are
-grouped by model handle: a request finishes on the version it started with, even mid-swap.
+Requests put (handle, texts, future) in a pending list; a consumer builds one batch at a time
+and runs it in a worker thread (the event loop stays free), so the next batch fills while one
+runs and batches grow with the load. A batch holds at most `max_size` sentences and
+`max_tokens` estimated tokens (the work ONNX does is ~linear in tokens, not in sentences), and
+one request puts at most `request_tokens` into it per round (`plan_batch`). Requests are served
+oldest first in the first round (so a large one always progresses), then smallest remaining
+first: a one-sentence request that arrives while three 256-sentence requests are pending rides
+the very next batch instead of waiting for the large ones to finish, and that batch is a short
+"express" one (`express`): the small requests plus one share of the oldest large one. A large request is cut
+into slices across batches and answered once its last slice is done. A batch holds one model
+handle: a request finishes on the version it started with, even mid-swap.
 
-The wait is only paid when it can help: callers `expect()` a request as soon as it arrives
-(before its cache lookup), and the collector waits for more only while such announced
-requests have not reached the queue yet. A lone request is dispatched at once.
+The wait for company is only paid when it can help: callers `expect()` a request as soon as it
+arrives (before its cache lookup), and the collector waits up to `max_wait_ms` only while such
+announced requests have not reached the pending list yet. A lone request is dispatched at once.
+
+Tokens are estimated from characters (`estimate_tokens`), not tokenized here: the tokenizer
+runs once per batch in the worker thread (`OnnxPredictor.predict`), off the event loop.
 """
 
 from __future__ import annotations
@@ -16,29 +25,105 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.model_follower import ModelHandle
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import get_logger
 
-__all__ = ["MicroBatcher"]
+__all__ = ["MicroBatcher", "estimate_tokens", "express", "plan_batch"]
 
 log = get_logger(__name__)
 
+# English WordPiece averages ~4.5 characters a token; 4 errs towards more tokens (smaller batches).
+CHARS_PER_TOKEN = 4
+SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 
-@dataclass
+
+def estimate_tokens(text: str, max_length: int = 512) -> int:
+    """Tokens the model will run for `text` (truncated at max_length), from its length alone."""
+    return min(max_length, len(text) // CHARS_PER_TOKEN + SPECIAL_TOKENS)
+
+
+@dataclass(eq=False)
 class _Item:
     handle: ModelHandle
     texts: list[str]
+    costs: list[int]
     future: asyncio.Future[list[dict[str, Any]]]
+    seq: int
+    taken: int = 0  # texts handed to batches so far
+    done: int = 0  # texts whose rows are back
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # by text index (workers > 1)
+
+    @property
+    def remaining_cost(self) -> int:
+        return sum(self.costs[self.taken :])
+
+
+def plan_batch(
+    remaining: Sequence[Sequence[int]], max_size: int, max_tokens: int, request_tokens: int
+) -> list[int]:
+    """How many of each pending request's next texts go into one batch.
+
+    `remaining[i]` are the estimated token costs of request i's texts not yet run, oldest
+    request first. Round after round, each request adds texts while it stays within
+    `request_tokens` for the round and the batch within `max_tokens` / `max_size`; the oldest
+    request goes first (it always progresses), the others smallest remaining first. A text
+    larger than a budget still goes alone into an empty batch (every text gets run).
+    """
+    takes = [0] * len(remaining)
+    if not remaining:
+        return takes
+    totals = [sum(costs) for costs in remaining]
+    order = [0, *sorted(range(1, len(remaining)), key=lambda i: (totals[i], i))]
+    size = tokens = 0
+    progressed = True
+    while progressed and size < max_size and tokens < max_tokens:
+        progressed = False
+        for i in order:
+            costs = remaining[i]
+            share = 0
+            while takes[i] < len(costs) and size < max_size:
+                cost = costs[takes[i]]
+                fits_batch = tokens + cost <= max_tokens or size == 0
+                fits_share = share + cost <= request_tokens or share == 0
+                if not (fits_batch and fits_share):
+                    break
+                takes[i] += 1
+                share += cost
+                size += 1
+                tokens += cost
+                progressed = True
+            if size >= max_size or tokens >= max_tokens:
+                break
+    return takes
+
+
+def express(
+    remaining: Sequence[Sequence[int]], request_tokens: int, max_tokens: int
+) -> tuple[list[int], int]:
+    """Which pending requests (indices, oldest first) a batch is planned from, and its token budget.
+
+    When small requests (whole remainder within `request_tokens`) wait beside large ones, the
+    batch is an express one: the small requests plus one share of the oldest request (so a large
+    one still progresses), budgeted to just that. It runs in a fraction of a full batch's time,
+    so a small request waits for at most the batch already running and its own short one.
+    """
+    totals = [sum(costs) for costs in remaining]
+    small = [i for i, t in enumerate(totals) if t <= request_tokens]
+    if not small or len(small) == len(remaining):
+        return list(range(len(remaining))), max_tokens
+    chosen = sorted({0, *small})
+    budget = sum(totals[i] for i in small) + (0 if 0 in small else request_tokens)
+    return chosen, min(max_tokens, budget)
 
 
 class MicroBatcher:
-    """Group concurrent predict calls into batches of up to max_size texts or max_wait_ms."""
+    """Group concurrent predict calls into token-budgeted batches (see the module docstring)."""
 
     def __init__(
         self,
@@ -46,36 +131,45 @@ class MicroBatcher:
         max_wait_ms: float = 5.0,
         workers: int = 1,
         observe_batch: Callable[[int], None] | None = None,
+        max_tokens: int = 1024,
+        request_tokens: int | None = None,
     ) -> None:
         self.max_size = max_size
         self.max_wait_s = max_wait_ms / 1000.0
         self.workers = workers
+        self.max_tokens = max(1, max_tokens)
+        # Default share: a quarter of a batch, so three large requests leave room for small ones.
+        self.request_tokens = max(1, request_tokens or self.max_tokens // 4)
         self._observe = observe_batch or (lambda _n: None)
-        self._queue: asyncio.Queue[_Item] | None = None
+        self._pending: list[_Item] = []
         self._arrived: asyncio.Event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
+        self._started = False
+        self._seq = 0
         self._expected = 0  # requests inside an expect() block
         self._queued = 0  # requests that called predict() and wait for their rows
 
     async def start(self) -> None:
-        self._queue = asyncio.Queue()
+        self._pending = []
         self._arrived = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="inference")
         self._tasks = [asyncio.create_task(self._consume(), name=f"batcher-{i}") for i in range(self.workers)]
+        self._started = True
 
     async def stop(self) -> None:
-        """Stop the consumers and fail whatever is still queued (the server is shutting down)."""
+        """Stop the consumers and fail whatever is still pending (the server is shutting down)."""
+        self._started = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        while self._queue is not None and not self._queue.empty():
-            item = self._queue.get_nowait()
+        for item in self._pending:
             if not item.future.done():
                 item.future.set_exception(ModelNotAvailable("the server is shutting down; retry"))
+        self._pending = []
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -91,13 +185,16 @@ class MicroBatcher:
             self._arrived.set()
 
     async def predict(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:
-        """Rows for `texts` from `handle`'s model, computed in a shared batch."""
-        if self._queue is None:
+        """Rows for `texts` from `handle`'s model, computed in shared batches."""
+        if not self._started:
             raise RuntimeError("MicroBatcher.start() was not awaited")
         if not texts:
             return []
+        max_length = handle.predictor.label_map.max_length
         future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Item(handle, texts, future))
+        self._seq += 1
+        costs = [estimate_tokens(t, max_length) for t in texts]
+        self._pending.append(_Item(handle, texts, costs, future, self._seq))
         self._queued += 1
         self._arrived.set()
         try:
@@ -106,53 +203,75 @@ class MicroBatcher:
             self._queued -= 1
 
     def _more_coming(self) -> bool:
-        """Announced requests that are neither in this batch nor waiting on another one."""
-        return self._expected - self._queued > 0 or (self._queue is not None and not self._queue.empty())
+        """Announced requests that have not reached the pending list yet."""
+        return self._expected - self._queued > 0
 
-    async def _collect(self) -> list[_Item]:
-        assert self._queue is not None
-        first = await self._queue.get()
-        batch = [first]
-        size = len(first.texts)
+    def _pending_tokens(self) -> tuple[int, int]:
+        live = [it for it in self._pending if not it.future.done()]
+        return sum(len(it.texts) - it.taken for it in live), sum(it.remaining_cost for it in live)
+
+    async def _collect(self) -> list[tuple[_Item, int, int]]:
+        """Wait for work, give announced requests up to max_wait to arrive, then plan a batch:
+        (item, first text, end) slices, all of one model handle."""
+        while True:
+            self._pending = [it for it in self._pending if not it.future.done()]
+            if self._pending:
+                break
+            self._arrived.clear()
+            await self._arrived.wait()
         deadline = time.monotonic() + self.max_wait_s
-        while size < self.max_size:
-            if self._queue.empty():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._more_coming():
-                    break
-                # Wait on an event, not on queue.get(): cancelling a get() on timeout can lose an item.
-                self._arrived.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._arrived.wait(), remaining)
-                continue
-            item = self._queue.get_nowait()
-            batch.append(item)
-            size += len(item.texts)
-        return batch
+        while True:
+            size, tokens = self._pending_tokens()
+            remaining = deadline - time.monotonic()
+            if (
+                size >= self.max_size
+                or tokens >= self.max_tokens
+                or remaining <= 0
+                or not self._more_coming()
+            ):
+                break
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+        self._pending = [it for it in self._pending if not it.future.done()]
+        if not self._pending:
+            return []
+        handle = self._pending[0].handle
+        items = [it for it in self._pending if it.handle is handle]
+        chosen, budget = express([it.costs[it.taken :] for it in items], self.request_tokens, self.max_tokens)
+        items = [items[i] for i in chosen]
+        takes = plan_batch([it.costs[it.taken :] for it in items], self.max_size, budget, self.request_tokens)
+        slices = []
+        for item, n in zip(items, takes, strict=True):
+            if n:
+                slices.append((item, item.taken, item.taken + n))
+                item.taken += n
+        self._pending = [it for it in self._pending if it.taken < len(it.texts)]
+        return slices
 
     async def _consume(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = await self._collect()
-            groups: dict[int, list[_Item]] = {}
-            for item in batch:
-                if not item.future.cancelled():
-                    groups.setdefault(id(item.handle), []).append(item)
-            for items in groups.values():
-                texts = [t for it in items for t in it.texts]
-                self._observe(len(texts))
-                try:
-                    rows = await loop.run_in_executor(
-                        self._executor, items[0].handle.predictor.predict, texts
-                    )
-                except Exception as exc:  # handed to each waiting request, which maps it to a status
-                    for it in items:
-                        if not it.future.done():
-                            it.future.set_exception(exc)
-                    continue
-                offset = 0
-                for it in items:
-                    n = len(it.texts)
-                    if not it.future.done():
-                        it.future.set_result(rows[offset : offset + n])
-                    offset += n
+            slices = await self._collect()
+            if not slices:
+                continue
+            texts = [t for item, start, end in slices for t in item.texts[start:end]]
+            self._observe(len(texts))
+            predictor = slices[0][0].handle.predictor
+            try:
+                rows = await loop.run_in_executor(self._executor, predictor.predict, texts, self.max_size)
+            except Exception as exc:  # handed to each waiting request, which maps it to a status
+                for item, _start, _end in slices:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+                    with contextlib.suppress(ValueError):
+                        self._pending.remove(item)  # the rest of a failed request is not run
+                continue
+            offset = 0
+            for item, start, end in slices:
+                for i in range(start, end):
+                    item.rows[i] = rows[offset]
+                    offset += 1
+                item.done += end - start
+                if item.done == len(item.texts) and not item.future.done():
+                    item.future.set_result([item.rows[i] for i in range(len(item.texts))])

@@ -1,4 +1,6 @@
-"""Prediction cache keyed by model version, variant, artifact digest and the hash of the normalised text.
+"""Prediction cache: model rows keyed by model version, variant, artifact digest and the hash of
+the normalised text; country analysis (mentions, pairs, directions) keyed by the exact text and
+date, since it does not depend on the model. A request reads both with one MGET.
 
 Redis when REDIS_URL is set, a bounded in-process TTL cache otherwise (embedded mode). A
 Redis error never fails a request: the cache answers "miss", remembers it is down for a few
@@ -7,21 +9,26 @@ seconds (so requests do not each pay a timeout), and `/ready` reports it.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
-import json
 import re
 import threading
 import time
 import unicodedata
+from pathlib import Path
 from typing import Any, Protocol
+
+import orjson
 
 from newsmodel.logging import get_logger
 
-__all__ = ["MemoryCache", "PredictionCache", "RedisCache", "cache_key", "normalise_text"]
+__all__ = ["MemoryCache", "PredictionCache", "RedisCache", "analysis_key", "cache_key", "normalise_text"]
 
 log = get_logger(__name__)
 _SPACES = re.compile(r"\s+")
 KEY_PREFIX = "nm:pred"
+ANALYSIS_PREFIX = "nm:ctry"
 
 
 def normalise_text(text: str) -> str:
@@ -34,6 +41,28 @@ def cache_key(model_name: str, model_version: str, variant: str, artifact_digest
     digest = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
     files = artifact_digest[:16] or "-"
     return f"{KEY_PREFIX}:{model_name}:{model_version}:{variant}:{files}:{digest}"
+
+
+@functools.cache
+def _analysis_stamp() -> str:
+    """Digest of the country detector's code and gazetteers and the parser names: a deploy that
+    changes what detection or direction reading returns starts fresh entries."""
+    import newsmodel.countries
+    from newsmodel.countries.direction import DEFAULT_MODELS
+
+    root = Path(newsmodel.countries.__file__).parent
+    digest = hashlib.sha256(repr(DEFAULT_MODELS).encode())
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def analysis_key(text: str, date: dt.date | None) -> str:
+    """The model-independent part of a row (countries, pairs, directions, mention offsets): keyed
+    on the exact text (offsets point into it, so no normalisation) and the date it is read at."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{ANALYSIS_PREFIX}:{_analysis_stamp()}:{date.isoformat() if date else '-'}:{digest}"
 
 
 class PredictionCache(Protocol):
@@ -116,7 +145,7 @@ class RedisCache:
             self._mark_down(exc)
             return [None] * len(keys)
         self._mark_up()
-        return [json.loads(v) if v is not None else None for v in raw]
+        return [orjson.loads(v) if v is not None else None for v in raw]
 
     async def set_many(self, items: dict[str, dict[str, Any]]) -> None:
         from redis.exceptions import RedisError
@@ -126,7 +155,7 @@ class RedisCache:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for key, value in items.items():
-                    pipe.set(key, json.dumps(value, separators=(",", ":")), ex=self.ttl_s)
+                    pipe.set(key, orjson.dumps(value), ex=self.ttl_s)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._mark_down(exc)

@@ -18,11 +18,12 @@ from celery import Celery, signals
 
 from app.model_follower import ModelFollower, ModelHandle, follower_from_settings
 from app.settings import AppSettings, get_app_settings
-from app.worker_database import close_worker_database, open_worker_database
+from app.shadow import ShadowMetrics, ShadowMirror, shadow_from_settings
+from app.worker_database import close_worker_database, open_worker_database, worker_database
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import configure_logging, get_logger
 
-__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "loaded_model", "worker_model"]
+__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "loaded_model", "worker_model", "worker_shadow"]
 
 log = get_logger(__name__)
 PIPELINE_TASK = "app.celery_tasks.run_pipeline"
@@ -70,6 +71,12 @@ celery_app = Celery("newsmodel", include=TASK_MODULES)
 celery_app.add_defaults(lambda: celery_config(get_app_settings()))
 
 _follower: ModelFollower | None = None
+_shadow: ShadowMirror | None = None
+
+
+def worker_shadow() -> ShadowMirror | None:
+    """This worker process's shadow challenger mirror (None: shadowing off, or not a worker)."""
+    return _shadow
 
 
 def loaded_model() -> ModelHandle | None:
@@ -99,7 +106,7 @@ def worker_model(wanted_version: str | None = None) -> ModelHandle:
 
 @signals.worker_process_init.connect
 def _load_model(**_: Any) -> None:
-    global _follower
+    global _follower, _shadow
     settings = get_app_settings()
     configure_logging(settings.log_level, settings.log_format)
     open_worker_database(settings.database_url)  # after the fork: this process's own pool
@@ -107,10 +114,15 @@ def _load_model(**_: Any) -> None:
     _follower.start()
     handle = _follower.current
     log.info("worker model", version=handle.version if handle else None, **_follower.status())
+    _shadow = shadow_from_settings(settings, _follower, worker_database(), ShadowMetrics(), "job")
+    if _shadow is not None:
+        _shadow.start(load_now=True)
 
 
 @signals.worker_process_shutdown.connect
 def _stop_following(**_: Any) -> None:
+    if _shadow is not None:
+        _shadow.stop(timeout=1.0)  # flushes this process's tally
     if _follower is not None:
         _follower.stop(timeout=1.0)
     close_worker_database()

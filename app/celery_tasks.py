@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import scoring_jobs
-from app.celery_app import celery_app, worker_model
+from app.celery_app import celery_app, worker_model, worker_shadow
 from app.errors import NotFound
 from app.settings import get_app_settings
 from app.worker_database import worker_database
@@ -59,7 +59,9 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
                 self.apply_async(args=[job_id, start, stop])
             status, scored, finished = plan.status, 0, plan.finished_now
         else:
-            result = scoring_jobs.score_range(db, job_id, handle, lo, hi)
+            shadow = worker_shadow()
+            mirror = shadow.compare_now if shadow is not None else None
+            result = scoring_jobs.score_range(db, job_id, handle, lo, hi, mirror=mirror)
             status, scored, finished = result.status, result.scored, result.finished_now
     except NotFound:
         log.warning("job vanished; dropping its task", job_id=job_id)

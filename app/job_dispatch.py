@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from app.model_follower import ModelFollower, ModelHandle
-from app.scoring_jobs import run_job_inline
+from app.scoring_jobs import Mirror, run_job_inline
 from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
@@ -111,10 +111,13 @@ class InProcessJobDispatcher:
 
     name = "in-process"
 
-    def __init__(self, db: Database, follower: ModelFollower, chunk_size: int) -> None:
+    def __init__(
+        self, db: Database, follower: ModelFollower, chunk_size: int, mirror: Mirror | None = None
+    ) -> None:
         self.db = db
         self.follower = follower
         self.chunk_size = chunk_size
+        self.mirror = mirror  # the shadow challenger's compare_now: every job sentence
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
 
     def ensure_available(self) -> None:
@@ -122,7 +125,13 @@ class InProcessJobDispatcher:
 
     def submit(self, job_id: str) -> None:
         self._executor.submit(
-            run_job_inline, self.db, job_id, self.follower.require, self.chunk_size, self._refresh_index
+            run_job_inline,
+            self.db,
+            job_id,
+            self.follower.require,
+            self.chunk_size,
+            self._refresh_index,
+            self.mirror,
         )
 
     def _refresh_index(self, handle: ModelHandle) -> None:

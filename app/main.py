@@ -39,6 +39,8 @@ from app.scoring_jobs import count_jobs
 from app.security import ReplayGuard
 from app.security_headers import SecurityHeaders
 from app.settings import AppSettings, get_app_settings
+from app.shadow import NO_SHADOW, ShadowMetrics, shadow_from_settings
+from app.shadow.api import router as shadow_router
 from app.state import AppState
 from newsmodel.countries import get_detector
 from newsmodel.db.session import Database
@@ -67,15 +69,20 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         follower = follower_from_settings(settings)
         follower.on_swap(lambda handle: metrics.set_model(handle.name, handle.version))
         cache = _build_cache(settings)
+        shadow = shadow_from_settings(settings, follower, db, ShadowMetrics(metrics.registry), "api")
         batcher = MicroBatcher(
             settings.batch_max_size,
             settings.batch_max_wait_ms,
             settings.inference_workers,
             observe_batch=metrics.batch_size.observe,
+            max_tokens=settings.batch_max_tokens,
+            request_tokens=settings.batch_request_tokens or None,
         )
         runner: JobDispatcher
         if settings.embedded:
-            runner = InProcessJobDispatcher(db, follower, settings.score_chunk_size)
+            runner = InProcessJobDispatcher(
+                db, follower, settings.score_chunk_size, shadow.compare_now if shadow else None
+            )
             log.info("embedded mode: no REDIS_URL, so jobs run in-process and the cache lives in memory")
         else:
             runner = CeleryJobDispatcher(settings.redis_url)
@@ -88,6 +95,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         await asyncio.to_thread(_warm_country_detector)
         await batcher.start()
         await asyncio.to_thread(follower.start)  # first registry check before serving traffic
+        if shadow is not None:
+            shadow.start()  # loads the challenger in its own thread: serving starts without waiting
         app.state.services = AppState(
             settings=settings,
             db=db,
@@ -99,6 +108,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
                 metrics,
                 settings.max_sentences_per_request,
                 settings.max_chars_per_sentence,
+                shadow or NO_SHADOW,
             ),
             cache=cache,
             metrics=metrics,
@@ -106,6 +116,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             replay_guard=ReplayGuard(settings.webhook_tolerance_s),
             limiter=limiter_from_settings(settings),
             rate_policy=RateLimitPolicy.from_settings(settings),
+            shadow=shadow,
         )
         handle = follower.current
         log.info(
@@ -120,8 +131,11 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
+            if shadow is not None:
+                await asyncio.to_thread(shadow.stop)  # flushes what it counted
             await asyncio.to_thread(follower.stop)
             await batcher.stop()
+            app.state.services.predictions.close()
             await cache.close()
             runner.close()
             db.dispose()
@@ -218,7 +232,14 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    for router in (ops_api.router, predict_api.router, jobs_api.router, model_api.router, relations_router):
+    for router in (
+        ops_api.router,
+        predict_api.router,
+        jobs_api.router,
+        shadow_router,
+        model_api.router,
+        relations_router,
+    ):
         app.include_router(router)
     # Each add_middleware wraps the ones before: the last added runs first. From the outside in:
     # metrics (see every response) -> security headers (on every response, refusals included)

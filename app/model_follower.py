@@ -245,6 +245,12 @@ class ModelFollower:
             error=error,
         )
 
+    def release(self) -> None:
+        """Drop the loaded handle (the shadow challenger, once its run ended); the next check
+        loads the live version again if there is one."""
+        with self._check_lock:
+            self.current = None
+
     def status(self) -> dict[str, Any]:
         """What /v1/model and /ready report about following."""
         st = self._state
@@ -310,7 +316,7 @@ def follower_from_settings(settings: AppSettings) -> ModelFollower:
             live,
             settings.models_dir,
             variant=settings.model_variant,
-            intra_op_threads=settings.ort_intra_op_threads,
+            intra_op_threads=settings.intra_op_threads,
             inter_op_threads=settings.ort_inter_op_threads,
             allow_spinning=settings.ort_allow_spinning,
         )

@@ -1,27 +1,43 @@
-"""Predict for a request: limits, cache, micro-batched inference, country detection.
+"""Predict for a request: limits, cache, micro-batched inference, country analysis.
 
 The handle is taken once at the start, so the whole request is answered by one model version
-even if a swap happens meanwhile.
+even if a swap happens meanwhile. A request costs one cache round trip to read (model rows and
+country analyses in one MGET) and, for what missed, one pipelined write. The country analysis
+(detection, then a spaCy parse for sentences with a pair: the most expensive step per sentence,
+see BENCHMARKS.md) runs beside the model: inline when no sentence has a pair, in one of two
+threads for requests of up to a few / up to BULK_MIN sentences, and for larger ones in slices in
+a low-priority child process (app.analysis_pool), so a single sentence is not parsed after
+three 256-sentence requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
+from app.analysis_pool import BulkAnalysisPool
 from app.batching import MicroBatcher
-from app.cache import PredictionCache, cache_key
+from app.cache import PredictionCache, analysis_key, cache_key
 from app.errors import LimitExceeded
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower, ModelHandle
+from app.shadow.mirror import NO_SHADOW, ShadowHook
 from newsmodel.countries import get_detector
 from newsmodel.errors import DataError
 
-__all__ = ["PredictionService", "check_limits"]
+__all__ = ["PredictionService", "analyse", "analyse_texts", "check_limits"]
 
 INLINE_DETECTION_CHARS = 4_000
+# Sentences to analyse: up to SMALL_ANALYSIS in one thread, up to BULK_MIN in another; more in
+# the bulk process, BULK_SLICE per task so that concurrent large requests interleave.
+SMALL_ANALYSIS = 4
+BULK_MIN = 32
+BULK_SLICE = 16
+_SMALL_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-small")
+_MEDIUM_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-medium")
 
 
 def check_limits(texts: list[str], max_sentences: int, max_chars: int) -> None:
@@ -71,15 +87,50 @@ def _directions(texts: list[str], found: list[dict[str, Any]]) -> list[list[dict
     return [[p.to_dict() for p in pairs] for pairs in read]
 
 
-async def _with_directions(texts: list[str], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if any(f["country_pairs"] for f in found):
-        directions = await asyncio.to_thread(_directions, texts, found)  # off the event loop
-    else:
-        directions = [[] for _ in texts]
+def analyse_texts(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]:
+    """Countries, pairs, mentions and directions of `texts`: the model-independent part of a row."""
+    found = _countries(texts, date)
+    pairs = any(f["country_pairs"] for f in found)
+    directions = _directions(texts, found) if pairs else [[] for _ in texts]
     return [
-        {k: v for k, v in f.items() if k != "_found"} | {"directions": d}
+        {
+            "countries": f["countries"],
+            "country_pairs": f["country_pairs"],
+            "directions": d,
+            "mentions": f["mentions"],
+        }
         for f, d in zip(found, directions, strict=True)
     ]
+
+
+def _detect_only(texts: list[str], date: dt.date | None) -> list[dict[str, Any]] | None:
+    """The analyses when no sentence has a pair (no parse needed), else None: detection costs
+    ~0.02 ms a sentence, cheaper than a thread hop."""
+    found = _countries(texts, date)
+    if any(f["country_pairs"] for f in found):
+        return None
+    return [
+        {"countries": f["countries"], "country_pairs": [], "directions": [], "mentions": f["mentions"]}
+        for f in found
+    ]
+
+
+async def analyse(texts: list[str], date: dt.date | None, bulk: BulkAnalysisPool) -> list[dict[str, Any]]:
+    """`analyse_texts` off the event loop, fairly between small and large requests."""
+    if not texts:
+        return []
+    if sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS and (found := _detect_only(texts, date)):
+        return found
+    loop = asyncio.get_running_loop()
+    if len(texts) <= BULK_MIN:
+        pool = _SMALL_POOL if len(texts) <= SMALL_ANALYSIS else _MEDIUM_POOL
+        return await loop.run_in_executor(pool, analyse_texts, texts, date)
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(texts), BULK_SLICE):
+        out += await loop.run_in_executor(
+            bulk.executor(), analyse_texts, texts[start : start + BULK_SLICE], date
+        )
+    return out
 
 
 @dataclass
@@ -90,46 +141,59 @@ class PredictionService:
     metrics: AppMetrics
     max_sentences: int
     max_chars: int
+    shadow: ShadowHook = NO_SHADOW  # the challenger's mirror (app.shadow): queues, never waits
+    bulk: BulkAnalysisPool = field(default_factory=BulkAnalysisPool)
+
+    def close(self) -> None:
+        self.bulk.close()
 
     async def predict(
         self, texts: list[str], date: dt.date | None = None
     ) -> tuple[ModelHandle, list[dict[str, Any]]]:
+        """The live version's rows for `texts` (SentencePrediction's fields, in its order: the
+        route sends them as they are)."""
         check_limits(texts, self.max_sentences, self.max_chars)
         handle = self.follower.require()
         with self.batcher.expect():
-            return await self._predict(handle, texts, date)
-
-    async def _predict(
-        self, handle: ModelHandle, texts: list[str], date: dt.date | None = None
-    ) -> tuple[ModelHandle, list[dict[str, Any]]]:
-        if sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS:
-            found = _countries(texts, date)  # ~0.02 ms a sentence: cheaper than a thread hop
-            directions_task = asyncio.create_task(_with_directions(texts, found))
-            try:
-                rows = await self._model_rows(handle, texts)
-            finally:
-                countries = await directions_task
-        else:
-            countries_task = asyncio.create_task(asyncio.to_thread(_countries, texts, date))
-            try:
-                rows = await self._model_rows(handle, texts)
-            finally:
-                countries = await _with_directions(texts, await countries_task)
+            rows = await self._rows(handle, texts, date)
         self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
-        return handle, [{**row, **c} for row, c in zip(rows, countries, strict=True)]
+        self.shadow.offer(handle, texts, rows)
+        return handle, rows
 
-    async def _model_rows(self, handle: ModelHandle, texts: list[str]) -> list[dict[str, Any]]:
+    async def _rows(
+        self, handle: ModelHandle, texts: list[str], date: dt.date | None
+    ) -> list[dict[str, Any]]:
+        n = len(texts)
         keys = [
             cache_key(handle.name, handle.version, handle.predictor.variant, handle.digest, t) for t in texts
         ]
-        cached = await self.cache.get_many(keys)
-        miss_idx = [i for i, row in enumerate(cached) if row is None]
-        self.metrics.cache_hits.inc(len(texts) - len(miss_idx))
-        self.metrics.cache_misses.inc(len(miss_idx))
-        rows: list[dict[str, Any]] = [{**row, "cached": True} if row else {} for row in cached]
-        if miss_idx:
-            fresh = await self.batcher.predict(handle, [texts[i] for i in miss_idx])
-            for i, row in zip(miss_idx, fresh, strict=True):
-                rows[i] = {**row, "cached": False}
-            await self.cache.set_many({keys[i]: row for i, row in zip(miss_idx, fresh, strict=True)})
-        return rows
+        keys += [analysis_key(t, date) for t in texts]
+        cached = await self.cache.get_many(keys)  # the one read: model rows, then analyses
+        models, analyses = cached[:n], cached[n:]
+        model_miss = [i for i, row in enumerate(models) if row is None]
+        analysis_miss = [i for i, a in enumerate(analyses) if a is None]
+        self.metrics.cache_hits.inc(n - len(model_miss))
+        self.metrics.cache_misses.inc(len(model_miss))
+        analysing = (
+            asyncio.create_task(analyse([texts[i] for i in analysis_miss], date, self.bulk))
+            if analysis_miss
+            else None
+        )
+        try:
+            fresh = await self.batcher.predict(handle, [texts[i] for i in model_miss]) if model_miss else []
+        finally:
+            fresh_analyses = await analysing if analysing else []  # never left running, even on errors
+        writes: dict[str, dict[str, Any]] = {}
+        for i, row in zip(model_miss, fresh, strict=True):
+            models[i] = row
+            writes[keys[i]] = row
+        for i, a in zip(analysis_miss, fresh_analyses, strict=True):
+            analyses[i] = a
+            writes[keys[n + i]] = a
+        await self.cache.set_many(writes)
+        miss = set(model_miss)
+        return [
+            {"label": m["label"], "probabilities": m["probabilities"], **a, "cached": i not in miss}
+            for i, (m, a) in enumerate(zip(models, analyses, strict=True))
+            if m is not None and a is not None
+        ]

@@ -415,12 +415,23 @@ def record_scores(
     return ChunkResult(job.status, inserted, True)
 
 
+# The shadow challenger's hook (app.shadow): reads the same sentences after the champion's rows are stored.
+Mirror = Callable[["ModelHandle", list[str], list[dict[str, Any]]], None]
+
+
 def score_range(
-    db: Database, job_id: str, handle: ModelHandle, lo: int, hi: int, limit: int | None = None
+    db: Database,
+    job_id: str,
+    handle: ModelHandle,
+    lo: int,
+    hi: int,
+    limit: int | None = None,
+    mirror: Mirror | None = None,
 ) -> ChunkResult:
     """Score what `handle`'s version has not scored in sentence ids [lo, hi); finish the job
     when nothing is left in its span. Two transactions: read, then (after inference, which
-    holds no transaction or row lock) write the predictions with the job's progress."""
+    holds no transaction or row lock) write the predictions with the job's progress; then the
+    challenger, if one is shadowed, reads the same sentences."""
     with db.transaction() as session:
         batch = unscored_in_range(session, job_id, handle, lo, hi, limit)
         pair_aware = isinstance(batch, list) and handle.predictor.pair_aware
@@ -434,10 +445,15 @@ def score_range(
         texts = handle.predictor.pair_texts(texts, [pairs[sid] for sid, _ in batch])
     scores = handle.predictor.predict(texts) if batch else []
     with db.transaction() as session:
-        return record_scores(session, job_id, handle, batch, scores, (lo, hi))
+        result = record_scores(session, job_id, handle, batch, scores, (lo, hi))
+    if mirror is not None and texts:
+        mirror(handle, texts, scores)
+    return result
 
 
-def score_chunk(db: Database, job_id: str, handle: ModelHandle, chunk_size: int) -> ChunkResult:
+def score_chunk(
+    db: Database, job_id: str, handle: ModelHandle, chunk_size: int, mirror: Mirror | None = None
+) -> ChunkResult:
     """Sequential form (embedded mode, backfills run in-process): the next `chunk_size`
     unscored sentences of the job; `more` while some are left."""
     with db.transaction() as session:
@@ -445,7 +461,7 @@ def score_chunk(db: Database, job_id: str, handle: ModelHandle, chunk_size: int)
         lo, hi = _job(session, job_id).params.get("id_span", [0, 0])
     if plan.status != "running":
         return ChunkResult(plan.status, 0, False, plan.finished_now)
-    return score_range(db, job_id, handle, int(lo), int(hi), limit=chunk_size)
+    return score_range(db, job_id, handle, int(lo), int(hi), limit=chunk_size, mirror=mirror)
 
 
 def run_job_inline(
@@ -454,13 +470,14 @@ def run_job_inline(
     get_handle: Callable[[], ModelHandle],
     chunk_size: int,
     on_success: Callable[[ModelHandle], None] | None = None,
+    mirror: Mirror | None = None,
 ) -> None:
     """Embedded mode: run a whole job chunk by chunk in the calling thread; `on_success` runs
     with the handle that finished it (the relation index refresh)."""
     try:
         while True:
             handle = get_handle()
-            result = score_chunk(db, job_id, handle, chunk_size)
+            result = score_chunk(db, job_id, handle, chunk_size, mirror)
             if not result.more:
                 break
     except Exception as exc:  # recorded on the job: the thread has no caller to raise to

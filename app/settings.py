@@ -8,6 +8,7 @@ App variables are read from `APP_*` in the environment (or `.env`); the shared o
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,6 +50,15 @@ class AppSettings(BaseServiceSettings):
     batch_max_size: int = Field(default=32, ge=1, le=1024, validation_alias=_env("batch_max_size"))
     batch_max_wait_ms: float = Field(default=5.0, ge=0, le=1000, validation_alias=_env("batch_max_wait_ms"))
     inference_workers: int = Field(default=1, ge=1, le=16, validation_alias=_env("inference_workers"))
+    # Token budgets (estimated tokens, app.batching.estimate_tokens): a batch's ONNX time grows
+    # with its tokens, so these bound how long a small request can wait behind large ones.
+    batch_max_tokens: int = Field(default=1024, ge=1, le=1_000_000, validation_alias=_env("batch_max_tokens"))
+    # One request's share of a batch per round (0: a quarter of batch_max_tokens).
+    batch_request_tokens: int = Field(
+        default=0, ge=0, le=1_000_000, validation_alias=_env("batch_request_tokens")
+    )
+    # 0: the cores this process may run on (its CPU affinity, e.g. under taskset or a cgroup
+    # cpuset) shared among the inference workers; ORT's own default counts the whole machine.
     ort_intra_op_threads: int = Field(default=0, ge=0, le=64, validation_alias=_env("ort_intra_op_threads"))
     # Busy-waiting ORT threads steal CPU from the event loop; off unless a core is dedicated.
     ort_allow_spinning: bool = Field(default=False, validation_alias=_env("ort_allow_spinning"))
@@ -120,6 +130,29 @@ class AppSettings(BaseServiceSettings):
     )
     job_max_resumes: int = Field(default=3, ge=0, validation_alias=_env("job_max_resumes"))
 
+    # Shadow challenger (app.shadow): mirror live sentences to the `challenger` alias's version.
+    shadow_enabled: bool = Field(default=True, validation_alias=_env("shadow_enabled"))
+    # Share of /v1/predict sentences offered to the shadow (bulk jobs mirror every sentence).
+    shadow_share: float = Field(default=1.0, ge=0, le=1, validation_alias=_env("shadow_share"))
+    # Shadow inference seconds at most this share of the champion's inference seconds (measured).
+    shadow_cpu_budget: float = Field(default=0.25, ge=0, le=10, validation_alias=_env("shadow_cpu_budget"))
+    # The shadow stands aside while the champion spends more than this share of wall time in inference.
+    shadow_max_champion_busy: float = Field(
+        default=0.8, gt=0, le=16, validation_alias=_env("shadow_max_champion_busy")
+    )
+    # Sentences waiting for the shadow; a request that would overflow it is dropped (counted).
+    shadow_queue_sentences: int = Field(default=512, ge=1, validation_alias=_env("shadow_queue_sentences"))
+    shadow_flush_interval_s: float = Field(
+        default=10.0, gt=0, validation_alias=_env("shadow_flush_interval_s")
+    )
+    shadow_push_interval_s: float = Field(default=60.0, gt=0, validation_alias=_env("shadow_push_interval_s"))
+    # Disagreements kept in Postgres per champion/challenger pair (a random sample per flush).
+    shadow_sample_cap: int = Field(default=500, ge=0, validation_alias=_env("shadow_sample_cap"))
+    # The challenger runs single-threaded so it never takes every core from the champion.
+    shadow_intra_op_threads: int = Field(
+        default=1, ge=0, le=64, validation_alias=_env("shadow_intra_op_threads")
+    )
+
     @property
     def stalled_after_s(self) -> float:
         return self.job_stalled_after_s or 2.0 * self.celery_visibility_timeout_s
@@ -188,6 +221,13 @@ class AppSettings(BaseServiceSettings):
     @property
     def models_dir(self) -> Path:
         return (self.model_cache_dir or self.state_dir / "models").resolve()
+
+    @property
+    def intra_op_threads(self) -> int:
+        """ORT threads per inference worker: the setting, else this process's cores per worker."""
+        if self.ort_intra_op_threads:
+            return self.ort_intra_op_threads
+        return max(1, len(os.sched_getaffinity(0)) // self.inference_workers)
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from app.prediction import PredictionService
 from app.rate_limits import Limiter, RateLimitPolicy
 from app.security import ReplayGuard
 from app.settings import AppSettings
+from app.shadow.mirror import ShadowMirror
 from newsmodel.db.session import Database
 
 __all__ = ["AppState", "get_state"]
@@ -31,6 +32,7 @@ class AppState:
     replay_guard: ReplayGuard
     limiter: Limiter
     rate_policy: RateLimitPolicy
+    shadow: ShadowMirror | None = None
 
 
 async def get_state(request: Request) -> AppState:

@@ -1,27 +1,31 @@
-"""Serving: this app vs `mlflow models serve`, same registered version, same client, same sentences.
+"""Serving: ours vs `mlflow models serve` vs the bare predictor, same version, sentences and cores.
 
 One model version is built (MiniLM-L6 encoder with its real offline weights and a random
 3-class head, exported to ONNX and quantized to int8 by the training package's own export code;
 `--quick` uses a 2-layer random BERT instead), registered once in a throwaway MLflow registry,
-and served twice:
+and served twice: ours (`uvicorn --factory app.main:create_app`: token-budgeted micro-batches,
+Redis cache on a private redis-server) and `mlflow models serve` (1 worker, what a user would
+otherwise run). The bare predictor (OnnxPredictor.predict at batch 32, no HTTP) on the same
+cores is the ceiling.
 
-- ours: `uvicorn --factory app.main:create_app` (micro-batching, Redis cache on a private
-  redis-server, alias `champion` resolved from the registry);
-- baseline: `mlflow models serve -m models:/NAME/VERSION --env-manager local` (1 worker, the
-  default), i.e. what a user would otherwise run.
+Load: `wrk` (compiled; bench/wrk_post.lua posts one distinct sentence per request) pinned to
+its own core with taskset, the servers to the others (bench/serve_load.py says why wrk); its
+ceiling against a do-nothing HTTP responder is measured in the same run, beside the Python
+httpx client's. Then: the fairness scenario (3 clients of maximum-size requests + 1 client of
+single sentences), a py-spy breakdown of where a request's time goes (bench/serve_profile.py),
+and (full runs) N uvicorn workers vs one process, and one process on all cores.
 
-The same asyncio httpx client sends one sentence per request from 1 and from 16 concurrent
-connections. "cold": sentences never sent before; "warm": the same sentences again (our cache
-hits; MLflow has no cache). Figures: requests/s, p50 and p99 latency, and ours / MLflow.
-
-    python bench/serve.py            # MiniLM int8; 200 requests at 1 client, 1000 at 16; 3 repeats
-    python bench/serve.py --quick    # tiny model, 30 / 120 requests, 1 repeat (< 2 min; smoke only)
+    python bench/serve.py            # MiniLM int8, 10 s runs, 3 repeats (~12 min on 2 cores)
+    python bench/serve.py --quick    # tiny model, 1 s runs, 1 repeat (~1.5 min; smoke only)
+    python bench/serve.py --duration 5 --repeats 1   # a faster full-model run
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import json
 import os
 import signal
 import socket
@@ -32,8 +36,8 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -197,59 +201,6 @@ def spread(values: list[float]) -> str:
     return f"{median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
-@dataclass
-class Run:
-    requests: int
-    seconds: float
-    latencies_ms: list[float]
-    failures: int
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def drive(url: str, body_of: Any, sentences: list[str], clients: int) -> Run:
-    """Send each sentence once as its own request from `clients` concurrent connections."""
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for s in sentences:
-        queue.put_nowait(s)
-    latencies: list[float] = []
-    failures = 0
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        nonlocal failures
-        while True:
-            try:
-                sentence = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            t0 = time.perf_counter()
-            r = await client.post(url, json=body_of(sentence))
-            latencies.append((time.perf_counter() - t0) * 1000)
-            if r.status_code != 200:
-                failures += 1
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
-        seconds = time.perf_counter() - start
-    return Run(len(sentences), seconds, latencies, failures)
-
-
-def ours_body(sentence: str) -> dict[str, Any]:
-    return {"sentences": [sentence]}
-
-
-def mlflow_body(sentence: str) -> dict[str, Any]:
-    return {"inputs": [sentence]}
-
-
 def batch_stats(metrics_url: str) -> tuple[float, float]:
     """(sum, count) of our inference batch-size histogram."""
     total = count = 0.0
@@ -261,16 +212,135 @@ def batch_stats(metrics_url: str) -> tuple[float, float]:
     return total, count
 
 
+def _sibling(name: str) -> ModuleType:
+    """bench/<name>.py as a module (bench/ is not an installed package; score.py does the same)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the body runs
+    spec.loader.exec_module(module)
+    return module
+
+
+load = _sibling("serve_load")
+profile = _sibling("serve_profile")
+
+
+def split_cores() -> tuple[list[int] | None, list[int] | None, str]:
+    """(server CPUs, client CPUs, what was done): the last CPU for the client (wrk, Redis)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= 2 and load.TASKSET:
+        return (
+            cpus[:-1],
+            cpus[-1:],
+            f"server pinned to CPU {','.join(map(str, cpus[:-1]))}, client (load generator) and Redis to "
+            f"CPU {cpus[-1]} with taskset",
+        )
+    return None, None, f"not pinned ({len(cpus)} CPU, or no taskset): client and server share the cores"
+
+
+# Bare predictor: the ceiling the server is compared with, on the cores the server gets --------
+def bare_main(model_dir: str, sentences_file: str, repeats: int) -> None:
+    """`--bare`: sentences/s of OnnxPredictor.predict at batch 32 and batch-1 latency on this
+    process's cores (the caller pins it with taskset), as one JSON line."""
+    from newsmodel.predictor import OnnxPredictor
+
+    threads = len(os.sched_getaffinity(0))
+    predictor = OnnxPredictor.from_dir(model_dir, intra_op_threads=threads, inter_op_threads=1)
+    predictor.warm_up()
+    texts = Path(sentences_file).read_text().splitlines()
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        predictor.predict(texts, batch_size=32)
+        rates.append(len(texts) / (time.perf_counter() - t0))
+    from app.prediction import analyse_texts
+
+    analyse_texts(texts[:20], None)  # load the parser
+    t0 = time.perf_counter()
+    analyse_texts(texts, None)
+    analysis_rate = len(texts) / (time.perf_counter() - t0)
+    single, single_pipeline = [], []
+    for text in texts[:200]:
+        t0 = time.perf_counter()
+        predictor.predict([text])
+        t1 = time.perf_counter()
+        analyse_texts([text], None)
+        single.append((t1 - t0) * 1000)
+        single_pipeline.append((time.perf_counter() - t0) * 1000)
+    # The endpoint's own compute: the model, then country detection + direction parsing.
+    pipeline = 1 / (1 / median(rates) + 1 / analysis_rate)
+    figures = {"rate": median(rates), "rates": rates, "batch1_p50_ms": median(single), "threads": threads}
+    pipeline_1 = median(single_pipeline)
+    print(
+        json.dumps(
+            {
+                **figures,
+                "analysis_rate": analysis_rate,
+                "pipeline_rate": pipeline,
+                "pipeline1_p50_ms": pipeline_1,
+            }
+        )
+    )
+
+
+def bare(
+    model_dir: Path, texts: list[str], cpus: list[int] | None, tmp: Path, repeats: int
+) -> dict[str, Any]:
+    path = tmp / f"bare-{len(texts)}.txt"
+    path.write_text("\n".join(t.replace("\n", " ") for t in texts))
+    argv = [sys.executable, __file__, "--bare", str(model_dir), str(path), "--repeats", str(repeats)]
+    proc = subprocess.run(load.pinned(argv, cpus), capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bare predictor failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def rss_mb(pid: int) -> str:
+    """RSS (MB) of the server's processes over 50 MB: the uvicorn process first, then its
+    children (uvicorn workers; the bulk-analysis process once a large request spawned it)."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    sizes = [proc.memory_info().rss] + [c.memory_info().rss for c in proc.children(recursive=True)]
+    return ", ".join(f"{s / 2**20:.0f}" for s in sizes if s > 50 * 2**20)
+
+
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+
+
+def fmt(value: float, spec: str = ".1f") -> str:
+    return "n/a" if value != value else format(value, spec)  # NaN -> n/a
+
+
 # Main --------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="tiny model, fewer requests (< 2 min)")
+    parser.add_argument("--quick", action="store_true", help="tiny model, 1 s runs, 1 repeat (~1.5 min)")
+    parser.add_argument("--duration", type=float, help="seconds per load run (default 10; --quick 1)")
+    parser.add_argument("--repeats", type=int, help="repeats of the main table (default 3; --quick 1)")
+    parser.add_argument("--bare", nargs=2, metavar=("MODEL_DIR", "SENTENCES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare:
+        bare_main(args.bare[0], args.bare[1], args.repeats or 3)
+        return
     kind = "tiny" if args.quick else "minilm"
-    n1, n16, repeats = (30, 120, 1) if args.quick else (200, 1000, 3)
-    warmup = 30
+    seconds = args.duration or (1.0 if args.quick else 10.0)
+    repeats = args.repeats or (1 if args.quick else 3)
+    server_cpus, client_cpus, pin_note = split_cores()
+    from app.settings import AppSettings
+
+    max_sentences = int(AppSettings.model_fields["max_sentences_per_request"].default)
+    max_chars = int(AppSettings.model_fields["max_chars_per_sentence"].default)
+    # Distinct sentences per cold run: more than a fast server answers in `seconds`.
+    per_run = int(3000 * seconds)
+    notes: list[str] = []
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp_name:
         tmp = Path(tmp_name)
@@ -278,7 +348,6 @@ def main() -> None:
         model_dir = build_model_dir(tmp / "model", kind)
         tracking_uri = f"sqlite:///{tmp / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-        # Local artifact store for the throwaway registry (not ./mlruns in the repo).
         import mlflow
 
         mlflow.set_tracking_uri(tracking_uri)
@@ -294,7 +363,7 @@ def main() -> None:
         base_env.update({"MLFLOW_TRACKING_URI": tracking_uri, "PYTHONUNBUFFERED": "1"})
         # `mlflow models serve` execs `uvicorn` from PATH: put this interpreter's scripts first.
         base_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), base_env.get("PATH", "")])
-        redis_port, app_port, mlflow_port = free_port(), free_port(), free_port()
+        ports = {name: free_port() for name in ("redis", "ours", "mlflow", "trivial", "workers", "allcores")}
         redis_bin = redis_server_binary()
         app_env = {
             **base_env,
@@ -307,87 +376,292 @@ def main() -> None:
             "APP_RATE_LIMIT_PER_ADDRESS": "off",
         }
         if redis_bin:
-            app_env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+            app_env["REDIS_URL"] = f"redis://127.0.0.1:{ports['redis']}/0"
         redis_argv = (
-            [redis_bin, "--port", str(redis_port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+            [
+                redis_bin,
+                "--port",
+                str(ports["redis"]),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ]
             if redis_bin
             else [sys.executable, "-c", "import time; time.sleep(10**6)"]
         )
-        app_argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--port",
-            str(app_port),
-        ]
-        app_argv += ["--no-access-log", "--log-level", "warning"]
+
+        def app_argv(port: int, workers: int = 1) -> list[str]:
+            argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port)]
+            return [*argv, "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+
         mlflow_bin = str(Path(sys.executable).parent / "mlflow")
         mlflow_argv = [mlflow_bin, "models", "serve", "-m", f"models:/{MODEL_NAME}/{version}"]
-        mlflow_argv += ["--env-manager", "local", "-p", str(mlflow_port), "-h", "127.0.0.1", "-w", "1"]
+        mlflow_argv += ["--env-manager", "local", "-p", str(ports["mlflow"]), "-h", "127.0.0.1", "-w", "1"]
+        trivial_argv = [sys.executable, "-c", f"import runpy; m = runpy.run_path({str(load.__file__)!r}); "
+                        f"m['trivial_server']({ports['trivial']})"]  # fmt: skip
+
+        pool = iter(load_sentences(per_run * (2 * repeats + 6) + 5000))
+        bodies_n = 0
+
+        def fresh(n: int) -> list[str]:
+            return [next(pool) for _ in range(n)]
+
+        def bodies(texts: list[str], shape: str) -> Path:
+            nonlocal bodies_n
+            bodies_n += 1
+            key = "sentences" if shape == "ours" else "inputs"
+            return load.write_bodies(tmp / f"bodies-{bodies_n}.txt", [{key: [t]} for t in texts])
+
+        def cold_warm(url: str, clients: int, texts: list[str]) -> tuple[Any, Any]:
+            """A cold run over `texts` (each sent once), then a warm run over those it reached."""
+            cold = load.drive(url, clients, seconds, client_cpus, bodies(texts, "ours"))
+            if cold.requests >= len(texts):
+                notes.append(
+                    f"a cold run at {clients} client(s) sent all {len(texts)} sentences: partly warm"
+                )
+            sent = texts[: max(1, min(len(texts), cold.requests))]
+            warm = load.drive(url, clients, seconds, client_cpus, bodies(sent, "ours"))
+            return cold, warm
 
         with (
-            process(redis_argv, base_env, tmp / "redis.log"),
-            process(app_argv, app_env, tmp / "app.log") as app_proc,
-            process(mlflow_argv, base_env, tmp / "mlflow.log") as mlflow_proc,
+            process(load.pinned(redis_argv, client_cpus), base_env, tmp / "redis.log"),
+            process(load.pinned(app_argv(ports["ours"]), server_cpus), app_env, tmp / "app.log") as app_proc,
+            process(load.pinned(mlflow_argv, server_cpus), base_env, tmp / "mlflow.log") as mlflow_proc,
+            process(load.pinned(trivial_argv, server_cpus), base_env, tmp / "trivial.log"),
         ):
-            ours = f"http://127.0.0.1:{app_port}"
-            theirs = f"http://127.0.0.1:{mlflow_port}"
+            ours = f"http://127.0.0.1:{ports['ours']}"
+            theirs = f"http://127.0.0.1:{ports['mlflow']}"
             app_start = wait_http(f"{ours}/ready", app_proc, tmp / "app.log")
             mlflow_start = wait_http(f"{theirs}/ping", mlflow_proc, tmp / "mlflow.log")
-            pool = load_sentences(warmup * 2 + repeats * (n1 + n16))
-            warm_ours, warm_theirs = pool[:warmup], pool[warmup : 2 * warmup]
-            asyncio.run(drive(f"{ours}/v1/predict", ours_body, warm_ours, 4))
-            asyncio.run(drive(f"{theirs}/invocations", mlflow_body, warm_theirs, 4))
+            time.sleep(1)  # the trivial server is up long before the other two
+            warm_texts = fresh(60)
+            load.drive(f"{ours}/v1/predict", 4, 1, client_cpus, bodies(warm_texts[:30], "ours"))
+            load.drive(f"{theirs}/invocations", 4, 1, client_cpus, bodies(warm_texts[30:], "mlflow"))
 
-            # runs[(clients, phase)] = ([ours per repeat], [mlflow per repeat]); each repeat sends
-            # sentences neither server has seen ("cold"), then the same ones again ("warm").
-            runs: dict[tuple[int, str], tuple[list[Run], list[Run]]] = {}
+            # 1. The load generator's ceiling: a raw asyncio responder, then our cheapest route.
+            ceiling = {
+                "trivial, wrk": load.drive(f"http://127.0.0.1:{ports['trivial']}/", 16, seconds, client_cpus)
+                if load.WRK
+                else None,
+                "trivial, httpx": load.Result(0, 0, 0, 0, 0, "httpx"),
+                "ours GET /health": load.drive(f"{ours}/health", 16, seconds, client_cpus),
+            }
+            with load.affinity(client_cpus):
+                ceiling["trivial, httpx"] = asyncio.run(
+                    load._httpx_drive(f"http://127.0.0.1:{ports['trivial']}/", None, 16, seconds)
+                )
+
+            # 2. Ours vs mlflow, same sentences, cold then warm; the bare predictor on the same cores.
+            runs: dict[tuple[int, str], tuple[list[Any], list[Any]]] = {}
             batches: dict[int, list[float]] = {1: [], 16: []}
-            offset = 2 * warmup
             for _ in range(repeats):
-                for clients, n in ((1, n1), (16, n16)):
-                    sentences, offset = pool[offset : offset + n], offset + n
-                    for phase in ("cold", "warm"):
-                        before = batch_stats(f"{ours}/metrics")
-                        a = asyncio.run(drive(f"{ours}/v1/predict", ours_body, sentences, clients))
-                        after = batch_stats(f"{ours}/metrics")
-                        if phase == "cold" and after[1] > before[1]:
-                            batches[clients].append((after[0] - before[0]) / (after[1] - before[1]))
-                        b = asyncio.run(drive(f"{theirs}/invocations", mlflow_body, sentences, clients))
-                        ours_runs, their_runs = runs.setdefault((clients, phase), ([], []))
-                        ours_runs.append(a)
-                        their_runs.append(b)
+                for clients in (1, 16):
+                    texts = fresh(per_run if clients == 16 else per_run // 4)
+                    before = batch_stats(f"{ours}/metrics")
+                    cold = load.drive(
+                        f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(texts, "ours")
+                    )
+                    after = batch_stats(f"{ours}/metrics")
+                    if after[1] > before[1]:
+                        batches[clients].append((after[0] - before[0]) / (after[1] - before[1]))
+                    if cold.requests >= len(texts):
+                        notes.append(f"a cold run at {clients} client(s) sent all {len(texts)} sentences")
+                    sent = texts[: max(1, min(len(texts), cold.requests))]
+                    warm = load.drive(
+                        f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(sent, "ours")
+                    )
+                    m_cold = load.drive(
+                        f"{theirs}/invocations", clients, seconds, client_cpus, bodies(texts, "mlflow")
+                    )
+                    m_warm = load.drive(
+                        f"{theirs}/invocations", clients, seconds, client_cpus, bodies(sent, "mlflow")
+                    )
+                    for phase, a, b in (("cold", cold, m_cold), ("warm", warm, m_warm)):
+                        runs.setdefault((clients, phase), ([], []))[0].append(a)
+                        runs[(clients, phase)][1].append(b)
+            bare_same = bare(model_dir, fresh(2000 if not args.quick else 300), server_cpus, tmp, repeats)
 
+            # 3. Fairness: 3 clients send the largest legal requests, one sends single sentences.
+            long_texts = sorted(fresh(4000), key=len)[-64:]
+            big_sentence = " ".join(long_texts)[: max_chars - 10]
+            # --quick (a smoke run): 48 sentences, still the bulk-analysis path, in a fraction of the time.
+            big_n = 48 if args.quick else max_sentences
+            big_body = {"sentences": [big_sentence] * big_n}
+            with load.affinity(client_cpus):
+                fair = asyncio.run(
+                    load.fairness(f"{ours}/v1/predict", big_body, fresh(2000), 3.0 if args.quick else 20.0)
+                )
+
+            # 4. Where the time goes: py-spy on the server during a 16-client cold run.
+            breakdown_rows: list[str] = []
+            if profile.py_spy():
+                raw = tmp / "profile.txt"
+                texts = fresh(per_run)
+                cpu0 = cpu_seconds(app_proc.pid)
+                spy = profile.record(app_proc.pid, seconds, raw)
+                prof_run = load.drive(f"{ours}/v1/predict", 16, seconds, client_cpus, bodies(texts, "ours"))
+                _, spy_err = spy.communicate(timeout=120)
+                cpu1 = cpu_seconds(app_proc.pid)
+                sent = texts[: max(1, min(len(texts), prof_run.requests))]
+                # and a warm run: the per-request overhead without the model
+                raw_warm = tmp / "profile-warm.txt"
+                cpu2 = cpu_seconds(app_proc.pid)
+                spy = profile.record(app_proc.pid, seconds, raw_warm)
+                prof_warm = load.drive(f"{ours}/v1/predict", 16, seconds, client_cpus, bodies(sent, "ours"))
+                spy.communicate(timeout=120)
+                cpu3 = cpu_seconds(app_proc.pid)
+                if raw.exists() and raw_warm.exists():
+                    cold_rows = profile.table(profile.breakdown(raw), cpu1 - cpu0, prof_run.requests)
+                    warm_rows = profile.table(profile.breakdown(raw_warm), cpu3 - cpu2, prof_warm.requests)
+                    breakdown_rows = [
+                        f"Cold (16 clients, {prof_run.rps:.0f} req/s under py-spy):",
+                        "",
+                        *cold_rows,
+                        "",
+                        f"Warm, cache hits (16 clients, {prof_warm.rps:.0f} req/s under py-spy):",
+                        "",
+                        *warm_rows,
+                    ]
+                else:
+                    notes.append(f"py-spy recorded nothing: {spy_err.decode(errors='replace')[-300:]}")
+            ours_rss = rss_mb(app_proc.pid)
+
+        # 5. Layouts (full runs only): N uvicorn workers on the server cores; one process on all cores.
+        layouts: list[str] = []
+        if not args.quick:
+            n_workers = max(2, len(server_cpus or []))
+            threads = max(1, len(server_cpus or os.sched_getaffinity(0)) // n_workers)
+            workers_env = {**app_env, "APP_ORT_INTRA_OP_THREADS": str(threads)}
+            all_env = dict(app_env)
+            with (
+                process(load.pinned(redis_argv, client_cpus), base_env, tmp / "redis2.log"),
+                process(
+                    load.pinned(app_argv(ports["workers"], n_workers), server_cpus),
+                    workers_env,
+                    tmp / "w.log",
+                ) as w_proc,
+            ):
+                w_url = f"http://127.0.0.1:{ports['workers']}"
+                wait_http(f"{w_url}/ready", w_proc, tmp / "w.log")
+                time.sleep(3)  # every worker has loaded the model
+                w_cold, w_warm = cold_warm(f"{w_url}/v1/predict", 16, fresh(per_run))
+                w_rss = rss_mb(w_proc.pid)
+            with (
+                process(redis_argv, base_env, tmp / "redis3.log"),
+                process(app_argv(ports["allcores"]), all_env, tmp / "all.log") as a_proc,
+            ):
+                a_url = f"http://127.0.0.1:{ports['allcores']}"
+                wait_http(f"{a_url}/ready", a_proc, tmp / "all.log")
+                a_cold = load.drive(f"{a_url}/v1/predict", 16, seconds, None, bodies(fresh(per_run), "ours"))
+                a_rss = rss_mb(a_proc.pid)
+            bare_all = bare(model_dir, fresh(2000), None, tmp, repeats)
+            one = runs[(16, "cold")][0], runs[(16, "warm")][0]
+            layouts = [
+                "| layout | cores | 16 cold req/s | 16 warm req/s | warm p99 ms | RSS MB (uvicorn process, then children: workers / bulk analysis) | cold / bare predictor (same cores) |",
+                "|---|---|---:|---:|---:|---:|---:|",
+                f"| 1 process, 1 inference thread, ORT {bare_same['threads']} thread(s) | server's | "
+                f"{median(r.rps for r in one[0]):.0f} | {median(r.rps for r in one[1]):.0f} | "
+                f"{median(r.p99_ms for r in one[1]):.1f} | {ours_rss} | "
+                f"{median(r.rps for r in one[0]) / bare_same['rate']:.2f}x |",
+                f"| {n_workers} uvicorn workers, ORT {threads} thread(s) each | server's | {w_cold.rps:.0f} | "
+                f"{w_warm.rps:.0f} | {w_warm.p99_ms:.1f} | {w_rss} | "
+                f"{w_cold.rps / bare_same['rate']:.2f}x |",
+                f"| 1 process, not pinned (wrk shares the cores) | all {len(os.sched_getaffinity(0))} | "
+                f"{a_cold.rps:.0f} | - | - | {a_rss} | "
+                f"{a_cold.rps / bare_all['rate']:.2f}x (bare all cores: {bare_all['rate']:.0f}/s) |",
+            ]  # fmt: skip
+
+    # Report ----------------------------------------------------------------------------------
+    tool = "wrk 1 thread (C, LuaJIT script bench/wrk_post.lua)" if load.WRK else "httpx (wrk not installed)"
     print(f"Model: {kind} ({'2-layer random BERT' if kind == 'tiny' else 'MiniLM-L6 encoder, random head'}), "
-          f"int8 ONNX, registered as `{MODEL_NAME}` v{version}; both servers read that version from the "
-          f"same registry. One sentence per request (ConfliBERT sentences, 20-600 chars); "
-          f"{n1} requests at 1 client, {n16} at 16, {repeats} repeats (fresh sentences each repeat), "
-          f"ours and mlflow alternating. Medians, with the spread (min-max) of requests/s. Prepared in "
-          f"{prepared_s:.0f} s; start-up to ready: ours {app_start:.1f} s, mlflow serve {mlflow_start:.1f} s.")  # fmt: skip
+          f"int8 ONNX, registered as `{MODEL_NAME}` v{version}; ours and `mlflow models serve` (1 worker) read that "
+          f"version from the same registry. Load: {tool}, {seconds:.0f} s per run, one ConfliBERT sentence per "
+          f"request; 'cold' = sentences never sent before, 'warm' = the same ones again (our Redis cache "
+          f"answers; MLflow recomputes). Cores: {pin_note}. {repeats} repeat(s): medians, spread (min-max) "
+          f"of req/s. Prepared in {prepared_s:.0f} s; start-up to ready: ours {app_start:.1f} s, mlflow serve "
+          f"{mlflow_start:.1f} s.")  # fmt: skip
+    print()
+    print("Load generator ceiling (same cores, same run): a raw asyncio HTTP responder that does nothing, "
+          "then our cheapest route.")  # fmt: skip
+    print()
+    print("| target | client | req/s | p50 ms | p99 ms |")
+    print("|---|---|---:|---:|---:|")
+    for name, r in ceiling.items():
+        if r is not None:
+            print(f"| {name.split(',')[0]} | {r.tool} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |")
+    print()
+    print(f"Bare predictor on the server's cores ({bare_same['threads']} ORT thread(s), batch 32, no HTTP): "
+          f"{bare_same['rate']:.0f} sentences/s; batch-1 latency p50 {bare_same['batch1_p50_ms']:.2f} ms. "
+          f"The endpoint also returns country mentions, pairs and directions: that analysis alone (detection + "
+          f"spaCy parse of pair sentences, same cores, no HTTP) runs {bare_same['analysis_rate']:.0f} sentences/s, "
+          f"so model + analysis, the endpoint's bare compute, is {bare_same['pipeline_rate']:.0f} sentences/s.")  # fmt: skip
     print()
     print("| clients | cache | ours req/s (min-max) | ours p50 ms | ours p99 ms | mlflow req/s (min-max) "
-          "| mlflow p50 ms | mlflow p99 ms | req/s ours/mlflow | p50 mlflow/ours |")  # fmt: skip
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for (clients, phase), (ours_runs, their_runs) in runs.items():
-        a_rps, b_rps = [r.rps for r in ours_runs], [r.rps for r in their_runs]
-        a50, b50 = median(r.pct(0.5) for r in ours_runs), median(r.pct(0.5) for r in their_runs)
-        a99, b99 = median(r.pct(0.99) for r in ours_runs), median(r.pct(0.99) for r in their_runs)
+          "| mlflow p50 ms | mlflow p99 ms | ours / bare predictor | ours / bare model+analysis | ours / mlflow |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (clients, phase), (a_runs, b_runs) in runs.items():
+        a_rps, b_rps = [r.rps for r in a_runs], [r.rps for r in b_runs]
         print(
-            f"| {clients} | {phase} | {spread(a_rps)} | {a50:.1f} | {a99:.1f} | {spread(b_rps)} | "
-            f"{b50:.1f} | {b99:.1f} | {median(a_rps) / median(b_rps):.2f}x | {b50 / a50:.2f}x |"
+            f"| {clients} | {phase} | {spread(a_rps)} | {median(r.p50_ms for r in a_runs):.1f} | "
+            f"{median(r.p99_ms for r in a_runs):.1f} | {spread(b_rps)} | {median(r.p50_ms for r in b_runs):.1f} | "
+            f"{median(r.p99_ms for r in b_runs):.1f} | {median(a_rps) / bare_same['rate']:.2f}x | "
+            f"{median(a_rps) / bare_same['pipeline_rate']:.2f}x | "
+            f"{median(a_rps) / max(1e-9, median(b_rps)):.2f}x |"
         )
-    failures = sum(r.failures for pair in runs.values() for group in pair for r in group)
     print()
+    c16, w16, c1 = runs[(16, "cold")][0], runs[(16, "warm")][0], runs[(1, "cold")][0]
+    small50, small99 = pct(fair.small, 0.5), pct(fair.small, 0.99)
+    checks = [
+        ("16 clients cold >= 75% of the bare predictor (same cores)",
+         f"{median(r.rps for r in c16) / bare_same['rate']:.0%} (of bare model + analysis: "
+         f"{median(r.rps for r in c16) / bare_same['pipeline_rate']:.0%})",
+         median(r.rps for r in c16) >= 0.75 * bare_same["rate"]),
+        ("16 clients warm >= 2,500 req/s, p99 <= 25 ms",
+         f"{median(r.rps for r in w16):.0f} req/s, p99 {median(r.p99_ms for r in w16):.1f} ms",
+         median(r.rps for r in w16) >= 2500 and median(r.p99_ms for r in w16) <= 25),
+        ("1 client cold p50 <= batch-1 model latency + 1 ms",
+         f"{median(r.p50_ms for r in c1):.2f} ms vs {bare_same['batch1_p50_ms']:.2f} + 1 ms (model + analysis "
+         f"of one sentence, bare: {bare_same['pipeline1_p50_ms']:.2f} ms)",
+         median(r.p50_ms for r in c1) <= bare_same["batch1_p50_ms"] + 1),
+        (f"fairness: 1-sentence p99 <= 200 ms beside 3 clients of {big_n} x {len(big_sentence)}-char "
+         "sentences; big ones finish",
+         f"p99 {fmt(small99)} ms, {len(fair.big)} big requests done, {fair.big_failures} failed",
+         small99 <= 200 and len(fair.big) > 0 and fair.big_failures == 0),
+    ]  # fmt: skip
+    print("| target | measured | met |")
+    print("|---|---|---|")
+    for name, measured, ok in checks:
+        print(f"| {name} | {measured} | {'yes' if ok else 'NO'} |")
+    print()
+    print(f"Fairness run ({fair.seconds:.0f} s): single-sentence requests n={len(fair.small)}, p50 {fmt(small50)} ms, "
+          f"p99 {fmt(small99)} ms, failed {fair.small_failures}; big requests ({big_n} sentences each) "
+          f"n={len(fair.big)}, p50 {fmt(pct(fair.big, 0.5), '.0f')} ms, max {fmt(max(fair.big, default=float('nan')), '.0f')} ms.")  # fmt: skip
+    print()
+    if layouts:
+        print("One process with an inference thread vs several uvicorn workers (16 clients):")
+        print()
+        print("\n".join(layouts))
+        print()
+    if breakdown_rows:
+        print("Per-request breakdown (py-spy, every thread of the server, innermost recognised frame wins):")
+        print()
+        print("\n".join(breakdown_rows))
+        print()
     mean_batches = ", ".join(f"{c} client(s): {median(v):.1f}" for c, v in sorted(batches.items()) if v)
-    print(f"Our mean inference batch size (cold runs, median over repeats): {mean_batches}. "
-          f"Failed requests: {failures}. "
+    failures = sum(r.failures for pair in runs.values() for group in pair for r in group)
+    print(f"Our mean inference batch size (cold runs): {mean_batches}. Failed requests: {failures}. "
           f"Cache: {'Redis (private redis-server)' if redis_bin else 'in-memory (no redis-server binary)'}. "
-          "Ours also returns country mentions and pairs per sentence; MLflow returns label + probabilities. "
-          "'warm' = the same sentences sent again: our cache answers, MLflow recomputes.")  # fmt: skip
+          "Ours also returns country mentions, pairs and directions per sentence; MLflow returns label + "
+          f"probabilities.{' Notes: ' + '; '.join(dict.fromkeys(notes)) + '.' if notes else ''}")  # fmt: skip
     if failures:
         sys.exit(1)
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(load.Fairness.pct(values, q))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ Model directory layout (a registered version's folder, or the `artifacts/` folde
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +64,14 @@ class LabelMap:
         newsmodel/text/pair_input.py); None for a sentence-level model."""
         found = self.extra.get("pair_input")
         return found if isinstance(found, str) and found else None
+
+    @property
+    def temperature(self) -> float:
+        """The temperature fitted on validation at training time (`quantification.temperature`);
+        1.0 (raw softmax) for models packaged before calibration existed."""
+        stored = self.extra.get("quantification")
+        value = stored.get("temperature") if isinstance(stored, dict) else None
+        return float(value) if isinstance(value, int | float) and value > 0 else 1.0
 
     @classmethod
     def read(cls, path: Path) -> LabelMap:
@@ -144,6 +154,12 @@ class OnnxPredictor:
         self._output_name = session.get_outputs()[0].name
         self._session_inputs = {i.name: i for i in session.get_inputs()}
         self._pad_id = pad_id
+        # Inference seconds since load (the shadow challenger's budget is a share of them), calls
+        # running now and when the last one ended (the shadow runs in the gaps).
+        self.busy_s = 0.0
+        self.in_flight = 0
+        self.idle_since = time.perf_counter()
+        self._busy_lock = threading.Lock()
 
     @classmethod
     def from_dir(
@@ -254,7 +270,22 @@ class OnnxPredictor:
         return groups
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities (n, n_labels) in label order; run in groups of similar length."""
+        """Calibrated probabilities (n, n_labels) in label order: softmax(logits / T) with the
+        model's stored temperature (1.0 when it has none). Timed (busy_s, in_flight, idle_since)."""
+        with self._busy_lock:
+            self.in_flight += 1
+        start = time.perf_counter()
+        try:
+            logits = self.predict_logits(texts, batch_size=batch_size)
+            return _softmax(logits / np.float32(self.label_map.temperature))
+        finally:
+            with self._busy_lock:
+                self.in_flight -= 1
+                self.idle_since = time.perf_counter()
+                self.busy_s += self.idle_since - start
+
+    def predict_logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Raw logits (n, n_labels) in label order; run in groups of similar length."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         encodings = self._encode(texts)
@@ -269,7 +300,7 @@ class OnnxPredictor:
                 raise ModelNotAvailable(
                     f"model outputs {logits.shape[-1]} logits but {LABEL_MAP_FILE} lists {len(self.labels)} labels"
                 )
-            out[idx] = _softmax(logits.astype(np.float32))
+            out[idx] = logits.astype(np.float32)
         return out
 
     @property

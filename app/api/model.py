@@ -86,5 +86,7 @@ async def mlflow_webhook(request: Request, state: State) -> WebhookAck:
         ) from None
     if event.entity in RELOAD_ENTITIES and event.data.name == settings.registered_model_name:
         state.follower.trigger()
+        if state.shadow is not None:
+            state.shadow.challenger.trigger()  # a `challenger` alias set or deleted
         return WebhookAck(accepted=True, action="registry check triggered")
     return WebhookAck(accepted=True, action=f"ignored ({event.entity} {event.action})")

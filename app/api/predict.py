@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from app.api.deps import require_predict_key
-from app.schemas import ErrorResponse, ModelInfo, PredictionRequest, PredictionResponse, SentencePrediction
+from app.fast_json import OrjsonResponse
+from app.schemas import ErrorResponse, PredictionRequest, PredictionResponse
 from app.state import AppState, get_state
 
 __all__ = ["router"]
@@ -23,14 +24,18 @@ router = APIRouter(prefix="/v1", tags=["predict"])
 )
 async def predict_sentences(
     body: PredictionRequest, state: Annotated[AppState, Depends(get_state)]
-) -> PredictionResponse:
+) -> OrjsonResponse:
+    """The rows are built in PredictionResponse's shape (app.prediction) and sent as they are,
+    not validated again through pydantic (see BENCHMARKS.md, the per-request breakdown)."""
     handle, rows = await state.predictions.predict(body.texts, body.date)
-    return PredictionResponse(
-        model=ModelInfo(
-            name=handle.name,
-            version=handle.version,
-            variant=handle.predictor.variant,
-            artifact_sha256=handle.digest,
-        ),
-        predictions=[SentencePrediction.model_validate(row) for row in rows],
+    return OrjsonResponse(
+        {
+            "model": {
+                "name": handle.name,
+                "version": handle.version,
+                "variant": handle.predictor.variant,
+                "artifact_sha256": handle.digest,
+            },
+            "predictions": rows,
+        }
     )

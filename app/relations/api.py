@@ -66,8 +66,10 @@ from newsmodel.relindex import (
     pair_series,
     pair_summaries,
     version_coverage,
+    version_quantification,
     version_scheme,
 )
+from newsmodel.relindex.arithmetic import scheme_for_labels
 
 __all__ = ["router"]
 
@@ -148,7 +150,7 @@ def list_relations(
         versions=[VersionView(**vars(v)) for v in indexed_versions(session)],
         live_model_version=now.version if now else None,
         live_via=now.via if now else None,
-        method=method_view(version_scheme(session, version)),
+        method=method_view(version_scheme(session, version), version_quantification(session, version)),
         pairs=[
             PairSummaryView(
                 pair=str(s.pair),
@@ -218,7 +220,7 @@ def get_relation(
         start=first,
         end=last,
         smoothing=smoothing,
-        method=method_view(version_scheme(session, version)),
+        method=method_view(version_scheme(session, version), version_quantification(session, version)),
         points=[_point(r, smoothing) for r in rows],
         compare=(
             _compared(request, session, version, rows, wanted, compare_version, (first, last), smoothing)
@@ -256,7 +258,7 @@ def _compared(
     switch = _switch_between(switches, version.model_version, other.model_version)
     return ComparedSeries(
         model_version=other.model_version,
-        method=method_view(version_scheme(session, other)),
+        method=method_view(version_scheme(session, other), version_quantification(session, other)),
         backfill=backfill_view(version_coverage(session, other)),
         points=[_point(r, smoothing) for r in other_rows],
         overlap_days=len(overlap),
@@ -295,6 +297,11 @@ def get_day_sentences(
         limit=limit,
         offset=offset,
         index=_point(found.row) if found.row is not None else None,
+        method=(
+            method_view(scheme_for_labels(sorted(found.row.class_shares)), found.row.quantification)
+            if found.row is not None
+            else None
+        ),
         sentences=[DaySentenceView(**vars(s)) for s in found.sentences],
     )
 

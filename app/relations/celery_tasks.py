@@ -22,6 +22,7 @@ from newsmodel.db.session import Database
 from newsmodel.errors import DependencyUnavailable
 from newsmodel.logging import get_logger
 from newsmodel.monitoring import DriftUpdate
+from newsmodel.registry.calibration import version_calibration
 from newsmodel.registry.live import live_version
 from newsmodel.relindex import build_index, version_to_index
 from newsmodel.settings import BaseServiceSettings, get_settings
@@ -61,16 +62,23 @@ def update_index(
     settings = get_settings()
     db = worker_database()
     name = model_name or settings.registered_model_name
-    if model_version is None:
-        from mlflow.tracking import MlflowClient
+    from mlflow.tracking import MlflowClient
 
-        uri = settings.mlflow_tracking_uri
-        live = live_version(MlflowClient(tracking_uri=uri, registry_uri=uri), name)
+    uri = settings.mlflow_tracking_uri
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if model_version is None:
+        live = live_version(client, name)
         with db.transaction() as session:
             model_version, _why = version_to_index(session, name, live.version if live else None)
     since_day = dt.date.fromisoformat(since) if since else None
     report = build_index(
-        db, model_name=name, model_version=model_version, since=since_day, force=force, max_days=max_days
+        db,
+        model_name=name,
+        model_version=model_version,
+        since=since_day,
+        force=force,
+        max_days=max_days,
+        calibration=version_calibration(client, uri, name, model_version),
     )
     if report.next_day is not None:
         self.apply_async(

@@ -34,6 +34,7 @@ from newsmodel.relindex import (
     method_id,
     version_coverage,
 )
+from newsmodel.relindex.quantify import PLAIN
 from newsmodel.settings import BaseServiceSettings, get_settings
 
 __all__ = [
@@ -52,6 +53,16 @@ __all__ = [
     "shown",
     "switch_view",
 ]
+
+# What each quantification method means, for readers of a response (docs/INDEX.md).
+QUANTIFICATION_TEXT: dict[str, str] = {
+    PLAIN: "mean of each label's probability over the sentences (plain averaging; the version "
+    "stores no calibration, so no correction for its errors)",
+    "pacc": "mean temperature-calibrated probabilities corrected for the version's confusion measured "
+    "on held-out data (probabilistic adjusted classify-and-count), projected onto the simplex",
+    "acc": "predicted-label counts corrected for the version's held-out confusion (adjusted classify-and-count)",
+    "em": "calibrated probabilities re-weighted to the day's prior by EM (Saerens et al. 2002)",
+}
 
 # Every day a client names is bounded before any date arithmetic (start = end - 179 days would
 # overflow at 0001-01-01): far wider than any news index, far from date.min/date.max.
@@ -120,14 +131,28 @@ def choose(
         raise NotFound(str(exc)) from None
 
 
-def method_view(scheme: LabelScheme | None) -> IndexMethod:
+def method_view(scheme: LabelScheme | None, quantification: str = PLAIN) -> IndexMethod:
+    corrected = quantification != PLAIN
     return IndexMethod(
-        id=method_id(scheme.name if scheme else None),
+        id="+".join(method_id(scheme.name if scheme else None, q) for q in quantification.split("+")),
         scheme=scheme.name if scheme else None,
         weights=dict(scheme.polarity) if scheme else {},
+        quantification=quantification,
+        shares=QUANTIFICATION_TEXT.get(quantification, quantification),
+        score=(
+            "sum_k share_k * weight_k of the corrected class shares, in [-1, 1]"
+            if corrected
+            else "mean over sentences of sum_k p_k * weight_k (probability-weighted polarity), in [-1, 1]"
+        ),
         interval=(
             f"{INTERVAL_LEVEL:.0%} percentile bootstrap over articles, {DEFAULT_RESAMPLES} seeded "
-            "resamples; [-1, 1] when the day has a single article"
+            "resamples"
+            + (
+                ", each also redrawing the confusion matrix from its held-out uncertainty"
+                if corrected
+                else ""
+            )
+            + "; [-1, 1] when the day has a single article"
         ),
     )
 

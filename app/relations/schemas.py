@@ -38,10 +38,20 @@ class IndexMethod(BaseModel):
 
     id: str = Field(
         description="Short name of the method (scheme/score/interval), as in the export's `method` column",
-        examples=["quad5/mean-polarity/article-bootstrap-95-1000"],
+        examples=[
+            "relation3/pacc-calibrated-polarity/article-confusion-bootstrap-95-1000",
+            "quad5/mean-polarity/article-bootstrap-95-1000",
+        ],
     )
     scheme: str | None = Field(None, description="Label scheme of the model version, e.g. quad5")
     weights: dict[str, float] = Field(default_factory=dict, description="Polarity weight of each label")
+    quantification: str = Field(
+        default="mean-probability",
+        description="How class shares were made: pacc (corrected for the version's held-out confusion), "
+        "or mean-probability (plain averaging: versions that store no calibration)",
+        examples=["pacc", "mean-probability"],
+    )
+    shares: str = Field(default="", description="The quantification method in words")
     score: str = "mean over sentences of sum_k p_k * weight_k (probability-weighted polarity), in [-1, 1]"
     interval: str
     smoothing: str = "trailing 7- and 30-calendar-day means weighted by sentence count"
@@ -207,6 +217,7 @@ class DaySentencesPage(BaseModel):
     limit: int
     offset: int
     index: RelationPoint | None = Field(description="The pair-day's index row, if it has been built")
+    method: IndexMethod | None = Field(None, description="How the index row was made (absent with no row)")
     sentences: list[DaySentenceView]
 
 
@@ -237,6 +248,11 @@ class AlertsPage(BaseModel):
     baseline_end: dt.date
     min_sentences: int
     method: str
+    quantification: str = Field(
+        default="mean-probability",
+        description="Alerts compare mean sentence polarity (the mean of the served, calibrated "
+        "probabilities), not corrected shares: a shift is read the same way in both windows",
+    )
     flagged: list[str]
     pairs: list[PairAlertView]
 

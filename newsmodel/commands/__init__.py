@@ -10,6 +10,7 @@ __all__ = ["register_all"]
 def register_all(app: typer.Typer) -> None:
     from newsmodel.commands import (
         benchmark,
+        challenger,
         countries,
         cv,
         data,
@@ -36,5 +37,6 @@ def register_all(app: typer.Typer) -> None:
         cv,
         registry,
         retrain,
+        challenger,
     ):
         module.register(app)

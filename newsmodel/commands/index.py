@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from newsmodel.errors import DataError
 from newsmodel.settings import get_settings
+
+if TYPE_CHECKING:
+    from newsmodel.relindex.quantify import Calibration
 
 __all__ = ["register"]
 
@@ -58,11 +62,21 @@ def build(
             with db.transaction() as session:
                 model_version, why = version_to_index(session, name, live)
             typer.echo(f"indexing {name} v{model_version}: {why}")
-        report = build_index(db, model_name=name, model_version=model_version, since=since_day, force=force)
+        calibration = _calibration(name, model_version)
+        report = build_index(
+            db,
+            model_name=name,
+            model_version=model_version,
+            since=since_day,
+            force=force,
+            calibration=calibration,
+        )
     typer.echo(
         f"index {report.model_name} v{report.model_version}: {report.days_recomputed} of "
         f"{report.days_with_predictions} days recomputed, {report.days_removed} removed, "
-        f"{report.rows_written} pair-day rows from {report.sentences} sentences in {report.seconds:.2f} s"
+        f"{report.rows_written} pair-day rows from {report.sentences} sentences in {report.seconds:.2f} s; "
+        f"class shares: {report.quantification}"
+        + ("" if calibration else " (the version stores no calibration)")
     )
 
 
@@ -75,11 +89,23 @@ def _live_version(name: str) -> str | None:
     return live.version if live else None
 
 
+def _calibration(name: str, version: str) -> Calibration | None:
+    """The version's stored calibration from the registry (None: it has none, plain averaging)."""
+    from newsmodel.registry.calibration import version_calibration
+    from newsmodel.registry.tracking import connect, resolve_tracking_uri
+
+    return version_calibration(connect(), resolve_tracking_uri(None), name, version)
+
+
 @index_app.command("show")
 def show(
     pair: str | None = typer.Option(None, "--pair", help="One pair's daily series, e.g. KOR-USA."),
-    model_version: str | None = typer.Option(None, "--model-version", help="Default: the newest computed."),
-    model_name: str | None = typer.Option(None, "--model-name"),
+    model_version: str | None = typer.Option(
+        None,
+        "--model-version",
+        help="Default: the live version (as the API), else the most recently computed.",
+    ),
+    model_name: str | None = typer.Option(None, "--model-name", help="Default: REGISTERED_MODEL_NAME."),
     days: int = typer.Option(30, "--days", min=1, help="How many days back from the newest."),
 ) -> None:
     """Print the pairs' latest scores (or one pair's series) and which versions exist."""
@@ -87,17 +113,36 @@ def show(
     from rich.table import Table
 
     from newsmodel.db import open_database
-    from newsmodel.relindex import CountryPair, indexed_versions, pair_series, pair_summaries, resolve_version
+    from newsmodel.errors import DependencyUnavailable
+    from newsmodel.relindex import (
+        CountryPair,
+        choose_version,
+        indexed_versions,
+        pair_series,
+        pair_summaries,
+        version_quantification,
+    )
 
     settings = get_settings()
     wanted = CountryPair.parse(pair) if pair else None
+    name = model_name or settings.registered_model_name
     console = Console()
+    live: str | None = None
+    if model_version is None:
+        try:
+            live = _live_version(name)
+        except DependencyUnavailable as exc:
+            console.print(f"[yellow]registry unreachable ({exc}): the live version is unknown[/]")
     with open_database(settings.database_url) as db, db.transaction() as session:
-        version = resolve_version(session, model_name, model_version)
+        chosen = choose_version(
+            session, model_name=name, model_version=model_version, live_name=name, live_version=live
+        )
+        version = chosen.version
         others = [v for v in indexed_versions(session) if v != version]
         console.print(
-            f"[bold]{version.model_name} v{version.model_version}[/]: {version.pairs} pairs, "
-            f"{version.first_day} .. {version.last_day}, computed {version.computed_at:%Y-%m-%d %H:%M} UTC"
+            f"[bold]{version.model_name} v{version.model_version}[/] ({chosen.reason}): {version.pairs} pairs, "
+            f"{version.first_day} .. {version.last_day}, computed {version.computed_at:%Y-%m-%d %H:%M} UTC, "
+            f"class shares: {version_quantification(session, version)}"
         )
         if others:
             console.print(

@@ -47,6 +47,8 @@ __all__ = [
     "RetrainingTrigger",
     "ScoringJob",
     "Sentence",
+    "ShadowComparison",
+    "ShadowDisagreement",
     "Source",
 ]
 
@@ -364,6 +366,11 @@ class RelationIndexRow(Base):
     score_7d: Mapped[float | None] = mapped_column(Float)
     score_30d: Mapped[float | None] = mapped_column(Float)
     top_sentence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # How the class shares were made (newsmodel.relindex.quantify): "mean-probability" (plain
+    # average) or a correction for the version's measured confusion ("pacc", "acc", "em").
+    quantification: Mapped[str] = mapped_column(
+        String(40), default="mean-probability", server_default="mean-probability"
+    )
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -494,3 +501,51 @@ class RetrainingTrigger(Base):
     # True when the request joined a run already queued instead of creating it.
     coalesced: Mapped[bool] = mapped_column(Boolean, default=False)
     run: Mapped[RetrainingRun] = relationship(back_populates="triggers")
+
+
+class ShadowComparison(Base):
+    """Champion vs challenger on the same live sentences, one row per version pair and source
+    ("api": mirrored /v1/predict traffic, "job": bulk scoring). Counters only grow: every
+    process (API replicas, workers) adds its tally under a row lock (newsmodel.shadow.store)."""
+
+    __tablename__ = "shadow_comparisons"
+    __table_args__ = (
+        UniqueConstraint("model_name", "champion_version", "challenger_version", "source"),
+        Index("ix_shadow_comparisons_challenger", "model_name", "challenger_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    champion_version: Mapped[str] = mapped_column(String(32))
+    challenger_version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    agree: Mapped[int] = mapped_column(Integer, default=0)
+    # {"conflict": {"cooperation": 3, ...}, ...}: rows the champion's label, columns the challenger's
+    confusion: Mapped[JsonDict] = mapped_column(JSON, default=dict)
+    # Counts of the top probability in ten equal bins over [0, 1], one list per model.
+    champion_confidence: Mapped[list[int]] = mapped_column(JSON, default=list)
+    challenger_confidence: Mapped[list[int]] = mapped_column(JSON, default=list)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class ShadowDisagreement(Base):
+    """A sentence the champion and the challenger labelled differently (a bounded sample)."""
+
+    __tablename__ = "shadow_disagreements"
+    __table_args__ = (Index("ix_shadow_disagreements_versions", "model_name", "challenger_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    champion_version: Mapped[str] = mapped_column(String(32))
+    challenger_version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    champion_label: Mapped[str] = mapped_column(String(64))
+    champion_confidence: Mapped[float] = mapped_column(Float)
+    challenger_label: Mapped[str] = mapped_column(String(64))
+    challenger_confidence: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

@@ -26,7 +26,7 @@ from newsmodel.logging import get_logger
 from newsmodel.registry.digests import sha256_file
 from newsmodel.settings import redact_url
 
-__all__ = ["COMPLETE_MARKER", "ModelFiles", "fetch_model_files"]
+__all__ = ["COMPLETE_MARKER", "ModelFiles", "fetch_label_map", "fetch_model_files"]
 
 log = get_logger(__name__)
 COMPLETE_MARKER = ".complete.json"
@@ -212,3 +212,21 @@ def fetch_model_files(
         f"{name} v{version}: the downloaded {variant} files do not match what was registered "
         f"({'; '.join(problems[:3])}) after {attempts} tries; not loading a corrupt model"
     )
+
+
+def fetch_label_map(client: Any, tracking_uri: str, name: str, version: str) -> dict[str, Any]:
+    """Only `label_map.json` of a version (small; what the relation index needs of it).
+
+    ModelNotAvailable when the version or the file is not in the registry.
+    """
+    fetcher = _Fetcher(client, tracking_uri, name, version)
+    prefix = fetcher.prefix()
+    with tempfile.TemporaryDirectory(prefix="label-map-") as tmp:
+        fetcher.fetch(f"{prefix}/{LABEL_MAP}", Path(tmp))
+        try:
+            content = json.loads((Path(tmp) / LABEL_MAP).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelNotAvailable(f"{name} v{version}: cannot read {LABEL_MAP} ({exc})") from exc
+    if not isinstance(content, dict):
+        raise ModelNotAvailable(f"{name} v{version}: {LABEL_MAP} is not a JSON object")
+    return content

@@ -17,6 +17,7 @@ from newsmodel.relindex.history import (
     version_coverage,
 )
 from newsmodel.relindex.pairs import PAIR_FORM, CountryPair, focus_pairs
+from newsmodel.relindex.quantify import DEFAULT_METHOD, METHODS, Calibration
 from newsmodel.relindex.queries import (
     DaySentence,
     DaySentences,
@@ -29,18 +30,22 @@ from newsmodel.relindex.queries import (
     pair_series,
     pair_summaries,
     resolve_version,
+    version_quantification,
     version_scheme,
     version_to_index,
 )
 
 __all__ = [
+    "DEFAULT_METHOD",
     "DEFAULT_RESAMPLES",
     "EXPORT_FORMATS",
     "INTERVAL_LEVEL",
+    "METHODS",
     "PAIR_FORM",
     "SMOOTHING_WINDOWS",
     "AlertReport",
     "BuildReport",
+    "Calibration",
     "ChosenVersion",
     "CountryPair",
     "Coverage",
@@ -68,6 +73,7 @@ __all__ = [
     "pair_summaries",
     "resolve_version",
     "version_coverage",
+    "version_quantification",
     "version_scheme",
     "version_to_index",
 ]

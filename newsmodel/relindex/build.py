@@ -7,6 +7,11 @@ to all sentences scored that day. Days are written in chunks, each chunk in one 
 (delete the chunk's rows, insert the new ones, refresh the smoothed columns that depend on
 them), so a crash leaves finished chunks consistent and the rest still dirty for the next run.
 Rows of other model versions are never touched.
+
+With the version's `Calibration` (measured on held-out data at training time, stored in its
+`label_map.json`; `newsmodel.registry.calibration.version_calibration`), class shares are
+corrected for its confusion by `method` and each row records the method in `quantification`;
+without one (versions packaged before calibration existed) the shares are plain averages.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from newsmodel.relindex.arithmetic import (
     trailing_weighted_mean,
 )
 from newsmodel.relindex.pairs import CountryPair
+from newsmodel.relindex.quantify import DEFAULT_METHOD, PLAIN, Calibration, QuantMethod
 from newsmodel.relindex.sqlday import utc_day
 
 __all__ = ["SMOOTHING_WINDOWS", "BuildReport", "build_index", "sentence_day"]
@@ -68,6 +74,7 @@ class BuildReport:
     seconds: float
     # First day left for a later call when `max_days` stopped this one early (else None).
     next_day: dt.date | None = None
+    quantification: str = PLAIN
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,6 +179,8 @@ def _compute_rows(
     model_version: str,
     computed_at: dt.datetime,
     resamples: int,
+    method: QuantMethod = PLAIN,
+    calibration: Calibration | None = None,
 ) -> list[dict[str, Any]]:
     """Turn one chunk's prediction rows into relation_index rows (no smoothing yet)."""
     if not rows:
@@ -181,6 +190,11 @@ def _compute_rows(
     if len(schemes) != 1:
         raise DataError(f"predictions of model version {model_version} mix label schemes {sorted(schemes)}")
     scheme = get_scheme(schemes.pop())
+    if calibration is not None and tuple(calibration.labels) != tuple(scheme.labels):
+        raise DataError(
+            f"the calibration of model version {model_version} is for labels {list(calibration.labels)}, "
+            f"its predictions have {list(scheme.labels)}"
+        )
 
     per_day_total: dict[dt.date, int] = defaultdict(int)
     groups: dict[tuple[dt.date, str, str, str], list[Row[Any]]] = defaultdict(list)
@@ -209,6 +223,8 @@ def _compute_rows(
                 [np.nan if m.importance is None else m.importance for m in members], dtype=np.float64
             ),
             resamples=resamples,
+            method=method,
+            calibration=calibration,
         )
         out.append(
             {
@@ -223,6 +239,7 @@ def _compute_rows(
                 "score_7d": None,
                 "score_30d": None,
                 "computed_at": computed_at,
+                "quantification": method if calibration is not None else PLAIN,
             }
         )
     return out
@@ -305,13 +322,18 @@ def build_index(
     chunk_days: int = 31,
     max_days: int | None = None,
     on_progress: ProgressCallback | None = None,
+    calibration: Calibration | None = None,
+    method: QuantMethod = DEFAULT_METHOD,
 ) -> BuildReport:
     """Recompute the days of `model_version` that have new predictions (all days with `force`).
 
     Days go oldest first; with `max_days` the call stops after that many and reports the first
     day left as `next_day`, so a Celery task can continue with `since=next_day` in a new task.
     Takes the Database, not a session: each chunk of days is its own transaction on purpose.
+    `calibration`: the version's held-out measurements (None: plain averaging, whatever `method`).
     """
+    if calibration is None:
+        method = PLAIN
     started = time.perf_counter()
     computed_at = dt.datetime.now(dt.UTC)
     with db.transaction() as session:
@@ -335,6 +357,8 @@ def build_index(
                 model_version=model_version,
                 computed_at=computed_at,
                 resamples=resamples,
+                method=method,
+                calibration=calibration,
             )
             _write_chunk(session, model_name, model_version, chunk, new_rows)
         rows_written += len(new_rows)
@@ -351,6 +375,7 @@ def build_index(
         sentences=sentences,
         seconds=round(time.perf_counter() - started, 3),
         next_day=left[0] if left else None,
+        quantification=method,
     )
     log.info("relation index built", **report.as_dict())
     return report

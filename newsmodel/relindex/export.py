@@ -23,6 +23,7 @@ from newsmodel.db.models import RelationIndexRow
 from newsmodel.errors import DataError
 from newsmodel.relindex.arithmetic import DEFAULT_RESAMPLES, INTERVAL_LEVEL, scheme_for_labels
 from newsmodel.relindex.pairs import CountryPair
+from newsmodel.relindex.quantify import PLAIN
 from newsmodel.relindex.queries import VersionInfo, index_rows_query
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "ExportFile", "ExportFormat", "export_index", "method_id"]
@@ -53,11 +54,16 @@ EXPORT_COLUMNS = (
 )
 
 
-def method_id(scheme: str | None) -> str:
-    """A short, stable name of how a score was made (scheme, score, interval), for files and responses."""
+def method_id(scheme: str | None, quantification: str = PLAIN) -> str:
+    """A short, stable name of how a score was made (scheme, class shares + score, interval), for
+    files and responses. Plain averaging keeps its historical name; a correction names itself
+    and the interval that also redraws the confusion (docs/INDEX.md)."""
+    level, resamples = round(INTERVAL_LEVEL * 100), DEFAULT_RESAMPLES
+    if quantification == PLAIN:
+        return f"{scheme or 'unknown'}/mean-polarity/article-bootstrap-{level}-{resamples}"
     return (
-        f"{scheme or 'unknown'}/mean-polarity/article-bootstrap-"
-        f"{round(INTERVAL_LEVEL * 100)}-{DEFAULT_RESAMPLES}"
+        f"{scheme or 'unknown'}/{quantification}-calibrated-polarity/"
+        f"article-confusion-bootstrap-{level}-{resamples}"
     )
 
 
@@ -107,12 +113,12 @@ def _aware(ts: dt.datetime) -> dt.datetime:
 
 
 def _records(rows: Sequence[RelationIndexRow]) -> list[dict[str, Any]]:
-    methods: dict[tuple[str, str], str] = {}
+    methods: dict[tuple[str, str, str], str] = {}
     out: list[dict[str, Any]] = []
     for r in rows:
-        key = (r.model_name, r.model_version)
+        key = (r.model_name, r.model_version, r.quantification)
         if key not in methods:
-            methods[key] = method_id(scheme_for_labels(sorted(r.class_shares)).name)
+            methods[key] = method_id(scheme_for_labels(sorted(r.class_shares)).name, r.quantification)
         out.append(
             {
                 "model_name": r.model_name,

@@ -20,6 +20,7 @@ from newsmodel.labels.schemes import LabelScheme
 from newsmodel.relindex.arithmetic import expected_polarity, probability_matrix, scheme_for_labels
 from newsmodel.relindex.build import sentence_day
 from newsmodel.relindex.pairs import CountryPair
+from newsmodel.relindex.quantify import PLAIN
 
 __all__ = [
     "DaySentence",
@@ -35,6 +36,7 @@ __all__ = [
     "pair_series",
     "pair_summaries",
     "resolve_version",
+    "version_quantification",
     "version_scheme",
     "version_to_index",
 ]
@@ -158,6 +160,15 @@ def version_scheme(session: Session, version: VersionInfo) -> LabelScheme:
     if shares is None:
         raise IndexNotFound(f"no index rows for {version.model_name} v{version.model_version}")
     return scheme_for_labels(sorted(shares))
+
+
+def version_quantification(session: Session, version: VersionInfo) -> str:
+    """How the version's class shares were made (`relation_index.quantification`); while a
+    rebuild with another method is half done, both, joined by "+"."""
+    found = session.scalars(
+        select(RelationIndexRow.quantification).where(_version_filter(version)).distinct()
+    ).all()
+    return "+".join(sorted(found)) or PLAIN
 
 
 def version_to_index(session: Session, model_name: str, live_version: str | None) -> tuple[str, str]:

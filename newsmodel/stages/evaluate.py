@@ -21,6 +21,7 @@ import numpy as np
 
 from newsmodel.datasets.types import Example
 from newsmodel.errors import ConfigError
+from newsmodel.relindex.quantify import softmax as _softmax
 from newsmodel.stages.context import RunContext
 from newsmodel.stages.export import MODEL_DIR
 from newsmodel.stages.train import load_checkpoint
@@ -53,13 +54,13 @@ def run(ctx: RunContext, test_set: TestSet | None = None) -> dict[str, float]:
     torch_pred = torch_probs.argmax(axis=1)
     from newsmodel.evaluation.metrics import classification_metrics
 
-    side, int8_probs = _test_side_reports(ctx.cfg, splits, labels, y_true, torch_pred, model_dir)
+    side, int8_probs, int8_raw = _test_side_reports(ctx.cfg, splits, labels, y_true, torch_pred, model_dir)
     sections: dict[str, Any] = {
         "git_commit": ctx.client.get_run(ctx.run_id).data.tags.get("git_commit", "unknown"),
         "test": classification_metrics(y_true, list(torch_pred), labels),
         **side,
         "speed": _speed(ctx.cfg, model, model_dir, input_ids, int(tokenizer.pad_token_id)),
-        **_curves(ctx, y_true, {"torch fp32": torch_probs, "ONNX int8": int8_probs}, labels),
+        **_curves(ctx, y_true, {"torch fp32": torch_probs, "ONNX int8": int8_probs}, labels, int8_raw),
     }
     if splits.benchmark is not None:
         from newsmodel.evaluation.benchmark_scores import benchmark_report
@@ -85,19 +86,34 @@ def _torch_predictions(
 
 
 def _curves(
-    ctx: RunContext, y_true: list[int], probs: dict[str, np.ndarray], labels: tuple[str, ...]
+    ctx: RunContext,
+    y_true: list[int],
+    probs: dict[str, np.ndarray],
+    labels: tuple[str, ...],
+    int8_raw: np.ndarray,
 ) -> dict[str, Any]:
-    """Precision-recall curves and the reliability diagram beside the confusion matrices."""
+    """Precision-recall curves and the reliability diagram beside the confusion matrices.
+
+    "ONNX int8" is what the predictor serves (temperature-scaled when the quantize stage stored
+    a temperature); the uncalibrated int8 softmax is drawn beside it, on the test split the
+    temperature was not fitted on.
+    """
     from newsmodel.evaluation.plots import plot_pr_curves, plot_reliability
 
     pr, reliability = ctx.out / "pr_curves_test.png", ctx.out / "reliability_test.png"
     average = plot_pr_curves(y_true, probs, labels, "test split: precision-recall per class", pr)
-    ece = plot_reliability(y_true, probs, "test split: reliability", reliability)
+    ece = plot_reliability(
+        y_true, {**probs, "ONNX int8 uncalibrated": int8_raw}, "test split: reliability", reliability
+    )
     for path in (pr, reliability):
         ctx.log_path(path)
     return {
         "average_precision": average,
-        "calibration": {"torch_fp32_ece": ece["torch fp32"], "int8_ece": ece["ONNX int8"]},
+        "calibration": {
+            "torch_fp32_ece": ece["torch fp32"],
+            "int8_ece": ece["ONNX int8"],
+            "int8_uncalibrated_ece": ece["ONNX int8 uncalibrated"],
+        },
     }
 
 
@@ -148,8 +164,9 @@ def _run_named(ctx: RunContext, test_set: TestSet) -> dict[str, float]:
 
 def _test_side_reports(
     cfg: Any, splits: Any, labels: tuple[str, ...], y_true: list[int], torch_pred: np.ndarray, model_dir: Path
-) -> tuple[dict[str, Any], np.ndarray]:
-    """Test-split reports of the exported models and the baselines; also the int8 probabilities."""
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Test-split reports of the exported models and the baselines; also the int8 probabilities
+    as served (calibrated) and uncalibrated."""
     from newsmodel.evaluation.baselines import majority_baseline, tfidf_logreg_baseline
     from newsmodel.evaluation.behaviour import country_swaps, flip_rate
     from newsmodel.evaluation.metrics import classification_metrics
@@ -159,29 +176,34 @@ def _test_side_reports(
     texts = [e.text for e in splits.test]
     int8 = OnnxPredictor.from_dir(model_dir, variant="int8")
     fp32 = OnnxPredictor.from_dir(model_dir, variant="fp32")
-    int8_probs = int8.predict_proba(texts)
+    int8_logits = int8.predict_logits(texts).astype(np.float64)
+    int8_probs = _softmax(int8_logits / int8.label_map.temperature)
     int8_pred = int8_probs.argmax(axis=1)
     fp32_pred = fp32.predict_proba(texts).argmax(axis=1)
     ev = cfg.evaluation
     cases = country_swaps(texts, int(cfg.seed), int(ev.behaviour_max_sentences))
-    return {
-        "int8": {
-            **classification_metrics(y_true, int8_pred, labels),
-            "agreement_with_fp32": float((int8_pred == torch_pred).mean()),
+    return (
+        {
+            "int8": {
+                **classification_metrics(y_true, int8_pred, labels),
+                "agreement_with_fp32": float((int8_pred == torch_pred).mean()),
+            },
+            "onnx_fp32": {
+                **classification_metrics(y_true, fp32_pred, labels),
+                "agreement_with_torch": float((fp32_pred == torch_pred).mean()),
+            },
+            "baselines": {
+                "majority": majority_baseline(splits.train, splits.test, labels),
+                "tfidf_logreg": tfidf_logreg_baseline(splits.train, splits.test, labels, int(cfg.seed)),
+            },
+            "slices": slice_metrics(
+                texts, y_true, list(torch_pred), labels, int(ev.short_max_words), int(ev.min_pair_support)
+            ),
+            "behaviour": flip_rate(cases, lambda batch: list(int8.predict_proba(batch).argmax(axis=1))),
         },
-        "onnx_fp32": {
-            **classification_metrics(y_true, fp32_pred, labels),
-            "agreement_with_torch": float((fp32_pred == torch_pred).mean()),
-        },
-        "baselines": {
-            "majority": majority_baseline(splits.train, splits.test, labels),
-            "tfidf_logreg": tfidf_logreg_baseline(splits.train, splits.test, labels, int(cfg.seed)),
-        },
-        "slices": slice_metrics(
-            texts, y_true, list(torch_pred), labels, int(ev.short_max_words), int(ev.min_pair_support)
-        ),
-        "behaviour": flip_rate(cases, lambda batch: list(int8.predict_proba(batch).argmax(axis=1))),
-    }, int8_probs
+        int8_probs,
+        _softmax(int8_logits),
+    )
 
 
 def _speed(
@@ -234,6 +256,8 @@ def summary_metrics(report: dict[str, Any]) -> dict[str, float]:
         "test_ece": report["calibration"]["torch_fp32_ece"],
         "int8_test_ece": report["calibration"]["int8_ece"],
     }
+    if "int8_uncalibrated_ece" in report["calibration"]:
+        m["int8_test_ece_uncalibrated"] = report["calibration"]["int8_uncalibrated_ece"]
     bench = report.get("benchmark")
     if bench:
         m["int8_benchmark_accuracy"] = bench["int8"]["accuracy"]

@@ -3,19 +3,27 @@ against the run's fp32 ONNX model; the winner becomes `model/model.int8.onnx`.
 
 Re-quantize an existing run with another scheme without retraining:
 `newsmodel quantize RUN_ID 'export.quantization.schemes=[per_channel]'` (then `evaluate`).
+
+Then the chosen int8 model is calibrated on the validation split (`calibrate`): a temperature,
+and the confusion of its calibrated readings, stored in `model/label_map.json` under
+`quantification` (the predictor applies the temperature; the relation index corrects class
+shares with the confusion), with a reliability diagram before/after logged to the run.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from newsmodel.stages.context import RunContext
 from newsmodel.stages.export import MODEL_DIR
 
-__all__ = ["run"]
+__all__ = ["calibrate", "run"]
 
 
 def run(ctx: RunContext) -> dict[str, float]:
     from newsmodel.export.package import quantize_model
-    from newsmodel.registry.layout import FP32_FILE, INT8_FILE
+    from newsmodel.registry.layout import FP32_FILE, INT8_FILE, LABEL_MAP_FILE
 
     model_dir = ctx.fetch(MODEL_DIR)
     splits = ctx.splits()
@@ -35,4 +43,59 @@ def run(ctx: RunContext) -> dict[str, float]:
         }
     )
     ctx.client.set_tag(ctx.run_id, "quantization_scheme", choice.scheme)
-    return {"int8_val_accuracy": choice.accuracy, "int8_size_mb": int8 / 2**20, "size_ratio": fp32 / int8}
+    calibration = calibrate(
+        model_dir,
+        [e.text for e in splits.validation],
+        [index[e.label] for e in splits.validation],
+        [index[e.label] for e in splits.train],
+        ctx.out / "reliability_validation.png",
+    )
+    ctx.log_path(model_dir / LABEL_MAP_FILE, MODEL_DIR)
+    ctx.log_path(ctx.out / "reliability_validation.png")
+    ctx.update_report({"calibration_validation": calibration})
+    return {
+        "int8_val_accuracy": choice.accuracy,
+        "int8_size_mb": int8 / 2**20,
+        "size_ratio": fp32 / int8,
+        "temperature": calibration["temperature"],
+        "int8_val_ece_raw": calibration["ece_raw"],
+        "int8_val_ece_calibrated": calibration["ece_calibrated"],
+    }
+
+
+def calibrate(
+    model_dir: Path, texts: list[str], y_true: list[int], train_labels: list[int], diagram: Path
+) -> dict[str, Any]:
+    """Fit the int8 model's temperature and confusion on held-out `texts`, store them in its
+    label_map.json, draw the reliability diagram; returns the figures for the run's report."""
+    import json
+
+    from newsmodel.evaluation.plots import plot_reliability
+    from newsmodel.predictor import OnnxPredictor
+    from newsmodel.registry.calibration import QUANTIFICATION_KEY
+    from newsmodel.registry.layout import LABEL_MAP_FILE
+    from newsmodel.relindex.quantify import fit_calibration, softmax
+
+    predictor = OnnxPredictor.from_dir(model_dir, variant="int8")
+    logits = predictor.predict_logits(texts).astype("float64")
+    calibration = fit_calibration(logits, y_true, predictor.labels, train_labels)
+    ece = plot_reliability(
+        y_true,
+        {
+            "raw": softmax(logits),
+            f"T={calibration.temperature:.2f}": softmax(logits / calibration.temperature),
+        },
+        "validation split, ONNX int8: temperature scaling",
+        diagram,
+    )
+    path = model_dir / LABEL_MAP_FILE
+    content = json.loads(path.read_text(encoding="utf-8"))
+    content[QUANTIFICATION_KEY] = calibration.to_dict()
+    path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    raw, calibrated = ece.values()
+    return {
+        "temperature": calibration.temperature,
+        "ece_raw": raw,
+        "ece_calibrated": calibrated,
+        "n": len(texts),
+    }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 
-from app.cache import cache_key, normalise_text
+from app.cache import analysis_key, cache_key, normalise_text
 from tests.app.conftest import API_KEY_HEADERS, SENTENCES, Registry, wait_until
 
 pytestmark = pytest.mark.slow
@@ -23,6 +24,15 @@ def test_cache_key_normalises_text_and_includes_version_variant_and_files() -> N
         cache_key("m", "1", "int8", "cd" * 32, "Seoul and Tokyo"),
     ):
         assert other != key
+
+
+def test_analysis_key_is_the_exact_text_and_date() -> None:
+    """Mention offsets point into the exact text: no normalisation; the date changes who a
+    leader's name stands for."""
+    key = analysis_key("Seoul and Tokyo", None)
+    assert key == analysis_key("Seoul and Tokyo", None)
+    assert key != analysis_key("Seoul  and Tokyo", None)
+    assert key != analysis_key("Seoul and Tokyo", dt.date(1960, 1, 1))
 
 
 def _metric(text: str, name: str) -> float:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from newsmodel.db.models import Article, Prediction, RelationIndexRow, ScoringJob, Sentence
+from newsmodel.shadow.store import ShadowSummary, shadow_summary
 from tests.app.conftest import Registry, wait_until
 from tests.support.db import session_scope
 
@@ -32,6 +33,8 @@ def test_pipeline_preprocesses_scores_and_indexes(
 
     version = registry.register("a")
     registry.set_alias(version)
+    challenger = registry.register("b")  # shadowed: reads every job sentence after the champion
+    registry.set_alias(challenger, "challenger")
     with session_scope(db) as s:
         s.add(
             Article(
@@ -44,7 +47,7 @@ def test_pipeline_preprocesses_scores_and_indexes(
                 published_at=dt.datetime.now(dt.UTC),
             )
         )
-    env = {**app_env, "REDIS_URL": private_redis.url}
+    env = {**app_env, "REDIS_URL": private_redis.url, "APP_SHADOW_FLUSH_INTERVAL_S": "0.5"}
     start_celery_worker(env=env)
 
     probe = Celery("pipeline-probe", broker=private_redis.url)
@@ -65,3 +68,17 @@ def test_pipeline_preprocesses_scores_and_indexes(
         pairs = {(r.country_a, r.country_b) for r in s.scalars(select(RelationIndexRow))}
         assert ("JPN", "KOR") in pairs
         assert {r.model_version for r in s.scalars(select(RelationIndexRow))} == {version}
+
+    # The challenger read every sentence of the job, off the champion's path (flushed by the worker).
+    def shadowed() -> ShadowSummary | None:
+        with session_scope(db) as s:
+            return shadow_summary(s, registry.name, challenger)
+
+    def tallied() -> bool:
+        found = shadowed()
+        return found is not None and found.total.n == scored
+
+    wait_until(tallied, 30, "the job's shadow tally", interval=0.3)
+    summary = shadowed()
+    assert summary is not None and summary.champion_version == version
+    assert set(summary.by_source) == {"job"} and summary.total.agreement is not None

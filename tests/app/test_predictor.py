@@ -84,3 +84,30 @@ def test_length_groups_cover_everything_and_bound_padding(lengths: list[int], ba
         width = max(lengths[i] for i in group)
         real = sum(lengths[i] for i in group)
         assert len(group) == 1 or width * len(group) <= (1 + MAX_PADDING_WASTE) * real + 1e-9
+
+
+def test_calibration_is_fitted_stored_and_applied(model_dir: Path, tmp_path: Path) -> None:
+    """The quantize stage's `calibrate` on held-out sentences: label_map.json gains the temperature
+    and the confusion, the reliability diagram is drawn, and the predictor applies the temperature."""
+    import shutil
+
+    from newsmodel.registry.calibration import calibration_from_label_map
+    from newsmodel.relindex.quantify import softmax
+    from newsmodel.stages.quantize import calibrate
+
+    art = Path(shutil.copytree(model_dir / "artifacts", tmp_path / "artifacts"))
+    texts = [
+        f"Seoul and Tokyo sentence {i} about trade and {w}" for i, w in enumerate(["talks", "war", "aid"] * 8)
+    ]
+    y = [i % 3 for i in range(len(texts))]
+    raw = OnnxPredictor.from_dir(art, intra_op_threads=1)
+    assert raw.label_map.temperature == 1.0  # packaged before calibration: plain softmax
+    logits = raw.predict_logits(texts).astype(np.float64)
+    figures = calibrate(art, texts, y, [0, 1, 2, 2], tmp_path / "reliability.png")
+    stored = calibration_from_label_map(json.loads((art / "label_map.json").read_text()))
+    assert stored is not None and stored.temperature == figures["temperature"] > 0
+    assert stored.class_counts.tolist() == [8, 8, 8] and stored.confusion.sum() == len(texts)
+    assert stored.train_prior.tolist() == [0.25, 0.25, 0.5]
+    assert (tmp_path / "reliability.png").stat().st_size > 0
+    calibrated = OnnxPredictor.from_dir(art, intra_op_threads=1).predict_proba(texts)
+    assert np.allclose(calibrated, softmax(logits / stored.temperature), atol=1e-5)

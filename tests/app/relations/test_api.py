@@ -43,6 +43,7 @@ def test_list_relations_latest_scores_and_trends(served: Served) -> None:
     assert page["method"]["scheme"] == "quad5"
     assert page["method"]["weights"]["material_conflict"] == -1.0
     assert "bootstrap over articles" in page["method"]["interval"]
+    assert page["method"]["quantification"] == "mean-probability"  # these versions store no calibration
     pairs = {p["pair"]: p for p in page["pairs"]}
     assert set(pairs) == set(served.history.busiest)
     for p in pairs.values():
@@ -213,6 +214,7 @@ def test_dashboard_and_vendored_assets(served: Served) -> None:
     for name, kind in [
         ("dashboard.js", "text/javascript"),
         ("dashboard.css", "text/css"),
+        ("challenger.js", "text/javascript"),
         ("vendor/uplot/uPlot.iife.min.js", "text/javascript"),
         ("vendor/uplot/uPlot.min.css", "text/css"),
     ]:

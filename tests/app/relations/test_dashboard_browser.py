@@ -95,6 +95,7 @@ def test_dashboard_renders_and_drills_down(relations_server: RelationsServer, ch
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
 
+    _seed_shadow_run(relations_server.seeded.database_url)
     page.goto(f"{relations_server.url}/dashboard", wait_until="load")
     page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
 
@@ -165,4 +166,33 @@ def test_dashboard_renders_and_drills_down(relations_server: RelationsServer, ch
     )
     assert int(page.locator("#pair-chart").get_attribute("data-points") or 0) > 0
 
+    # The challenger panel: the shadow run's agreement, its table and the sentences to read.
+    page.wait_for_selector("#challenger:not([hidden]) .disagreement-row", timeout=15_000)
+    assert "Challenger v3 vs champion v2" in page.locator("#challenger-title").inner_text()
+    assert "75.0%" in page.locator("#challenger-summary").inner_text()
+    assert page.locator("#challenger-confusion tr").count() == 3  # head + conflict, cooperation
+    assert page.locator(".disagreement-row").count() == 10
+    page.locator("#challenger").screenshot(path=str(ARTIFACTS / "dashboard-challenger.png"))
+
     assert problems == [], "\n".join(problems)
+
+
+def _seed_shadow_run(database_url: str) -> None:
+    """A shadow run as a worker stores it (bulk job over the corpus, so its sentences are public):
+    40 sentences, 30 agreed, 10 disagreements."""
+    from newsmodel.shadow.store import record_tally
+    from newsmodel.shadow.tally import ComparisonKey, ShadowTally
+    from tests.newsmodel.relindex.seed import MODEL
+    from tests.support.db import session_scope
+
+    def row(label: str, p: float) -> dict[str, Any]:
+        other = "cooperation" if label == "conflict" else "conflict"
+        return {"label": label, "probabilities": {label: p, other: 1 - p}}
+
+    tally = ShadowTally()
+    for i in range(30):
+        tally.add(f"Seoul and Tokyo agree {i}.", row("conflict", 0.8), row("conflict", 0.7))
+    for i in range(10):
+        tally.add(f"Seoul and Tokyo differ {i}.", row("conflict", 0.6), row("cooperation", 0.9))
+    with session_scope(database_url) as session:
+        record_tally(session, ComparisonKey(MODEL, "2", "3", "job"), tally, sample_cap=50)

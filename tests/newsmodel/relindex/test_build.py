@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, select
 
 from newsmodel.db.models import Prediction, RelationIndexRow
 from newsmodel.db.session import Database
 from newsmodel.errors import DataError
-from newsmodel.relindex import build_index
+from newsmodel.labels.schemes import QUAD5
+from newsmodel.relindex import Calibration, build_index
 from tests.newsmodel.relindex.seed import MODEL, Corpus, one_hot, quad5
 from tests.support.db import as_database, session_scope
 
@@ -90,6 +92,7 @@ def test_build_writes_one_row_per_pair_day(db: Database, corpus: dict[str, int])
     assert rows[("KOR-USA", D9)].score_7d == pytest.approx(0.0)
     assert rows[("KOR-USA", D9)].score_30d == pytest.approx((1 - 0.5 + 0) / 5)
     assert {r.model_version for r in rows.values()} == {"1"}
+    assert {r.quantification for r in rows.values()} == {"mean-probability"}  # no calibration given
 
 
 def test_rebuild_without_new_predictions_recomputes_nothing(db: Database, corpus: dict[str, int]) -> None:
@@ -231,3 +234,31 @@ def test_directed_rows_beside_the_unordered_pair(db: str) -> None:
         assert sorted(str(s.pair) for s in both) == ["KOR>USA", "USA>KOR"]
         sentences = day_sentences(session, version, CountryPair.parse("USA>KOR"), D1)
         assert [s.sentence_id for s in sentences.sentences] == [usa_acts.id]
+
+
+def test_a_stored_calibration_corrects_the_shares(db: Database) -> None:
+    """The version measured on held-out data that half of true neutral reads as verbal conflict:
+    a day read as 1 neutral + 1 verbal conflict is all neutral (score 0, not the plain -0.25)."""
+    with session_scope(db) as session:
+        c = Corpus(session)
+        src = c.source("yonhap")
+        for label in ("neutral", "verbal_conflict"):
+            c.predict(c.sentence(c.article(D1, src), "KOR", "USA"), one_hot(label), version="7")
+    confusion = np.eye(5)
+    confusion[0] = [0.5, 0, 0, 0.5, 0]  # row: true neutral; columns: what it reads as
+    calibration = Calibration(
+        labels=QUAD5.labels,
+        temperature=1.3,
+        confusion=confusion * 100,
+        soft_confusion=confusion,
+        class_counts=np.full(5, 100.0),
+        train_prior=np.full(5, 0.2),
+    )
+    report = build_index(db, model_name=MODEL, model_version="7", calibration=calibration)
+    assert report.quantification == "pacc"
+    row = _rows(db, "7")[("KOR-USA", D1)]
+    assert row.quantification == "pacc"
+    assert row.class_shares["neutral"] == pytest.approx(1.0)
+    assert row.score == pytest.approx(0.0, abs=1e-9)
+    # two articles: the resamples read both neutral (0), one each (0) or both conflict (-0.5)
+    assert (row.ci_low, row.ci_high) == (pytest.approx(-0.5), pytest.approx(0.0, abs=1e-9))

@@ -39,12 +39,14 @@ def test_build_then_show(db: str) -> None:
     first = _run(db, "build")
     assert first.returncode == 0, first.stderr
     assert "news-relation v3: 3 of 3 days recomputed" in first.stdout
+    assert "class shares: mean-probability (the version stores no calibration)" in first.stdout
     again = _run(db, "build", "--model-version", "3")
     assert "0 of 3 days recomputed" in again.stdout
 
     shown = _run(db, "show")
     assert shown.returncode == 0, shown.stderr
     assert "news-relation v3" in shown.stdout and "KOR-USA" in shown.stdout
+    assert "nothing is live in the registry" in shown.stdout  # the default is the live version
     series = _run(db, "show", "--pair", "usa-kor")
     assert series.returncode == 0, series.stderr
     assert "2026-04-01" in series.stdout and "+1.000" in series.stdout and "-0.500" in series.stdout

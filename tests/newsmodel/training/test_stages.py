@@ -38,6 +38,7 @@ def _cli(uri: str, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(mlflow_server: Any, tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
+    from newsmodel.registry.calibration import version_calibration
     from newsmodel.registry.tracking import connect
     from newsmodel.stages.context import RunContext
     from newsmodel.stages.runner import run_pipeline, run_stage
@@ -101,6 +102,13 @@ def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(mlflow_server: Any
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "ran evaluate, register" in finished.stdout and "registered stages-test-model/" in finished.stdout
     assert completed_stages(client, run_id) == list(STAGES)
+    # calibration: fitted on validation by quantize, logged, and registered with the version
+    run = client.get_run(run_id)
+    assert run.data.metrics["temperature"] > 0 and "int8_test_ece_uncalibrated" in run.data.metrics
+    assert "reliability_validation.png" in {a.path for a in client.list_artifacts(run_id)}
+    version = max(int(v.version) for v in client.search_model_versions("name='stages-test-model'"))
+    stored = version_calibration(client, uri, "stages-test-model", str(version))
+    assert stored is not None and stored.temperature > 0 and stored.class_counts.sum() > 0
 
 
 def test_stage_on_unknown_run_is_one_line(mlflow_server: Any, tmp_path: Path) -> None:
