@@ -138,9 +138,11 @@ class InProcessJobDispatcher:
         """What the Celery path's index task does, in this thread: the version's new days, then drift."""
         from app.relations.drift import refresh_drift
         from app.settings import get_app_settings
+        from newsmodel.registry.calibration import calibration_from_label_map
         from newsmodel.relindex import build_index
 
-        build_index(self.db, model_name=handle.name, model_version=handle.version)
+        calibration = calibration_from_label_map(handle.predictor.label_map.extra)
+        build_index(self.db, model_name=handle.name, model_version=handle.version, calibration=calibration)
         refresh_drift(self.db, get_app_settings(), handle.name, handle.version, handle.predictor)
 
     def request_backfill(self, model_name: str, model_version: str) -> None:
@@ -149,8 +151,12 @@ class InProcessJobDispatcher:
         with self.db.transaction() as session:
             job_id, created = create_backfill_job(session, model_name, model_version)
         if created:
+            from newsmodel.registry.calibration import calibration_from_label_map
+
             scorer = handle_scorer(self.follower.require, self.chunk_size)
-            self._executor.submit(run_backfill, self.db, job_id, scorer)
+            # the version's own held-out calibration, as the Celery index task fetches it
+            calibration = calibration_from_label_map(self.follower.require().predictor.label_map.extra)
+            self._executor.submit(run_backfill, self.db, job_id, scorer, calibration=calibration)
 
     def healthy(self) -> tuple[bool, str]:
         return True, "in-process (embedded mode)"

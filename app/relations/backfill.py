@@ -28,6 +28,7 @@ from newsmodel.relindex.history import ACTIVE_JOB_STATUSES, BACKFILL_KIND
 
 if TYPE_CHECKING:
     from app.model_follower import ModelHandle
+    from newsmodel.relindex.quantify import Calibration
 
 __all__ = [
     "BACKFILL_KIND",
@@ -120,8 +121,10 @@ def run_backfill(
     *,
     since: dt.date | None = None,
     max_chunks: int | None = None,
+    calibration: Calibration | None = None,
 ) -> BackfillReport:
-    """Score every chunk of the job in this thread, then build the index of the version it used."""
+    """Score every chunk of the job in this thread, then build the index of the version it used
+    (class shares corrected with `calibration`, the version's own; None: plain averaging)."""
     chunks = 0
     while scorer(db, job_id):
         chunks += 1
@@ -134,7 +137,7 @@ def run_backfill(
         status, name, version, scored = job.status, job.model_name, job.model_version, job.done
     index = None
     if status == "succeeded" and name and version:
-        index = build_index(db, model_name=name, model_version=version, since=since)
+        index = build_index(db, model_name=name, model_version=version, since=since, calibration=calibration)
         from app.relations.drift import refresh_drift  # late: drift pulls in the registry client
         from app.settings import get_app_settings
 

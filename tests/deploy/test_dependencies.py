@@ -36,6 +36,7 @@ USED_WITHOUT_IMPORT = {
     "pytest-timeout": "a pytest plugin",
     "ruff": "a command (make check)",
     "mypy": "a command (make check)",
+    "py-spy": "a command bench/serve_profile.py runs (the per-request breakdown)",
     "types-pyyaml": "type stubs for mypy",
 }
 # Which extra must hold the imports of each service package (the image it runs in).

@@ -38,6 +38,7 @@ for text in texts:
     feeds = {"input_ids": np.array([enc.ids], dtype=np.int64),
              "attention_mask": np.array([enc.attention_mask], dtype=np.int64)}
     logits = session.run(["logits"], {k: feeds[k] for k in meta["input_names"]})[0][0]
+    logits = logits / (meta.get("quantification") or {}).get("temperature", 1.0)  # fitted on validation
     e = np.exp(logits - logits.max()); probs.append((e / e.sum()).tolist())
 print(json.dumps({"probs": probs, "labels": meta["labels"],
                   "heavy": sorted(m for m in ("torch", "transformers", "mlflow", "newsmodel") if m in sys.modules)}))
