@@ -416,7 +416,8 @@ def record_scores(
 
 
 # The shadow challenger's hook (app.shadow): reads the same sentences after the champion's rows are stored.
-Mirror = Callable[["ModelHandle", list[str], list[dict[str, Any]]], None]
+# The shadow's compare_now: (champion, sentences as stored, champion rows, the pair of each row).
+Mirror = Callable[["ModelHandle", list[str], list[dict[str, Any]], list[tuple[str, str] | None]], None]
 
 
 def score_range(
@@ -438,16 +439,21 @@ def score_range(
         pairs = sentence_pairs(session, batch) if pair_aware and isinstance(batch, list) else {}
     if isinstance(batch, ChunkResult):
         return batch
-    texts = [text for _, text in batch]
+    stored = [text for _, text in batch]
+    texts = stored
     if batch and pair_aware:
         # A pair-aware version reads each sentence row for its own pair (issue 17): a sentence
         # naming three countries has three rows, and each pair's mentions are marked.
-        texts = handle.predictor.pair_texts(texts, [pairs[sid] for sid, _ in batch])
+        texts = handle.predictor.pair_texts(stored, [pairs[sid] for sid, _ in batch])
     scores = handle.predictor.predict(texts) if batch else []
     with db.transaction() as session:
         result = record_scores(session, job_id, handle, batch, scores, (lo, hi))
-    if mirror is not None and texts:
-        mirror(handle, texts, scores)
+    if mirror is not None and stored:
+        if not pairs:  # a sentence-level champion: the challenger may still be pair-aware
+            with db.transaction() as session:
+                pairs = sentence_pairs(session, batch)
+        # the stored sentences: the challenger applies its own encoding, not the champion's
+        mirror(handle, stored, scores, [pairs.get(sid) for sid, _ in batch])
     return result
 
 

@@ -50,7 +50,11 @@ class ShadowHook(Protocol):
     ) -> None: ...
 
     def compare_now(
-        self, champion: ModelHandle, texts: Sequence[str], rows: Sequence[Mapping[str, Any]]
+        self,
+        champion: ModelHandle,
+        texts: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        pairs: Sequence[tuple[str, str] | None] | None = None,
     ) -> None: ...
 
 
@@ -61,7 +65,11 @@ class _NoShadow:
         return None
 
     def compare_now(
-        self, champion: ModelHandle, texts: Sequence[str], rows: Sequence[Mapping[str, Any]]
+        self,
+        champion: ModelHandle,
+        texts: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        pairs: Sequence[tuple[str, str] | None] | None = None,
     ) -> None:
         return None
 
@@ -162,11 +170,19 @@ class ShadowMirror:
         self._wake.set()
 
     def compare_now(
-        self, champion: ModelHandle, texts: Sequence[str], rows: Sequence[Mapping[str, Any]]
+        self,
+        champion: ModelHandle,
+        texts: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        pairs: Sequence[tuple[str, str] | None] | None = None,
     ) -> None:
-        """Bulk jobs: run the challenger on every sentence now (the champion's rows are stored)."""
+        """Bulk jobs: run the challenger on every sentence now (the champion's rows are stored).
+        `texts` are the sentences as stored; with `pairs` (one per sentence row) each model
+        reads them its own way (a pair-aware one marks the pair, a sentence-level one does not)."""
         challenger = self.challenger_for(champion)
         if challenger is not None and texts:
+            if pairs is not None:
+                texts = challenger.predictor.pair_texts(texts, pairs)
             self._compare(_Item(champion, challenger, list(texts), list(rows)))
 
     def _compare(self, item: _Item) -> None:

@@ -173,9 +173,22 @@ def test_a_pair_aware_version_reads_each_sentence_row_for_its_pair(
     label_map = json.loads((model / "label_map.json").read_text())
     (model / "label_map.json").write_text(json.dumps({**label_map, "pair_input": "markers@1"}))
     predictor = OnnxPredictor.from_dir(model, intra_op_threads=1)
+    read: list[str] = []  # what the model was given (this tiny model's outputs hardly depend on it)
+    predict = predictor.predict
+    predictor.predict = lambda texts, **kw: (read.extend(texts), predict(texts, **kw))[1]  # type: ignore[method-assign]
     pair_aware = ModelHandle(handle.name, "3", "alias champion", predictor, time.time(), 0.0)
     job = _create(database, {}, handle.name)
-    _run(database, job["id"], pair_aware, chunk=10)
+    mirrored: list[tuple[list[str], list[tuple[str, str] | None]]] = []
+
+    def mirror(_h: ModelHandle, texts: list[str], _rows: list[dict[str, Any]], prs: list[Any]) -> None:
+        mirrored.append((texts, prs))
+
+    while scoring_jobs.score_chunk(database, job["id"], pair_aware, 10, mirror).more:
+        pass
+    # the shadow challenger gets the sentences as stored and each row's pair (not the champion's
+    # marked text): a challenger applies its own encoding, or none
+    assert [t for texts, _ in mirrored for t in texts] == [text] * 3
+    assert sorted(p for _, prs in mirrored for p in prs if p) == pairs
     with session_scope(database) as s:
         stored = {
             (a, b): p
@@ -188,4 +201,5 @@ def test_a_pair_aware_version_reads_each_sentence_row_for_its_pair(
     expected = predictor.predict_pairs_proba([text] * 3, pairs)
     for pair, probs in zip(pairs, expected, strict=True):
         assert [stored[pair][label] for label in predictor.labels] == pytest.approx(probs.tolist(), abs=1e-6)
-    assert stored[pairs[0]] != stored[pairs[1]]  # the same sentence, read differently per pair
+    # the same sentence, read three ways: each row with its own pair's mentions marked
+    assert sorted(read) == sorted(predictor.pair_texts([text] * 3, pairs)) and len(set(read)) == 3
