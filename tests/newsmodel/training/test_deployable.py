@@ -9,17 +9,18 @@ from newsmodel.training.config import available_options, compose_config
 from newsmodel.training.deployable import non_deployable_reasons, registration_for
 
 SERVING = "news-relation"
+# Full recipes, meant to compete for the serving name (the gate decides): the sentence-level
+# reference and the pair-aware reader (issue 17).
+DEPLOYABLE = ("minilm-relation3", "minilm-pair3")
 
 
 def test_reference_and_plain_configs_register_under_the_serving_name() -> None:
-    for overrides in ([], ["experiment=minilm-relation3"], ["model=electra"]):
+    for overrides in ([], *([f"experiment={e}"] for e in DEPLOYABLE), ["model=electra"]):
         reg = registration_for(compose_config(overrides), SERVING)
         assert reg.name == SERVING and reg.deployable, overrides
 
 
-@pytest.mark.parametrize(
-    "experiment", [e for e in available_options("experiment") if e != "minilm-relation3"]
-)
+@pytest.mark.parametrize("experiment", [e for e in available_options("experiment") if e not in DEPLOYABLE])
 def test_smoke_and_demo_experiments_never_take_the_serving_name(experiment: str) -> None:
     cfg = compose_config([f"experiment={experiment}"])
     assert non_deployable_reasons(cfg)
