@@ -34,8 +34,9 @@ def advisory_key(name: str) -> int:
 
 
 @contextmanager
-def _postgres_lock(db: Database, name: str) -> Iterator[None]:
-    # Its own connection, outside the pool: the work below may take every pooled one.
+def _postgres_lock(db: Database, name: str, key: int) -> Iterator[None]:
+    # Its own connection, outside the pool: the work below may take every pooled one (the
+    # crawler's runs would otherwise wait for a connection no run can give back).
     engine = create_engine(
         db.engine.url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
     )
@@ -45,7 +46,7 @@ def _postgres_lock(db: Database, name: str) -> Iterator[None]:
         engine.dispose()
         raise db.unavailable(exc) from exc
     try:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(name)}).scalar()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
         if not got:
             raise LockBusy(f"{name} is held by another process")
@@ -55,7 +56,7 @@ def _postgres_lock(db: Database, name: str) -> Iterator[None]:
             # A connection lost with the database took the lock with it; raising here would
             # hide the work's own error.
             with contextlib.suppress(SQLAlchemyError):
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(name)})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
     finally:
         with contextlib.suppress(SQLAlchemyError):
@@ -80,10 +81,13 @@ def _file_lock(lock_dir: Path, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def held_lock(db: Database, name: str, lock_dir: Path) -> Iterator[None]:
-    """Hold `name` while the block runs; LockBusy at once if another process holds it."""
+def held_lock(db: Database, name: str, lock_dir: Path, *, namespace: str = "") -> Iterator[None]:
+    """Hold `name` while the block runs; LockBusy at once if another process holds it.
+
+    `namespace` prefixes the advisory key only (the crawler's per-source keys), so lock names
+    of different owners never collide in Postgres; the file lock is `lock_dir/NAME.lock`."""
     if db.dialect == "postgresql":
-        with _postgres_lock(db, name):
+        with _postgres_lock(db, name, advisory_key(namespace + name)):
             yield
     else:
         with _file_lock(lock_dir, name):
