@@ -91,12 +91,14 @@ class BaseServiceSettings(BaseSettings):
     # the 30 before them to be judged at all.
     index_alert_min_sentences: int = Field(default=20, ge=1, le=100_000)
     # Drift monitoring (newsmodel.monitoring.drift): the chance an unchanged day raises any drift
-    # event (split over the six statistics, prediction drift getting `prediction_alpha_share`),
+    # event (split over the six statistics, prediction drift getting `prediction_alpha_share`,
+    # of which `prediction_window_share` goes to a second look at today pooled with yesterday),
     # the smallest effects that count, the sentences a day and its reference need, and where the
     # prediction shares' reference comes from (the version's benchmark predictions, else the days
     # before). Measured in bench/drift.py.
     drift_alpha_per_day: float = Field(default=0.02, gt=0, lt=1)
-    drift_prediction_alpha_share: float = Field(default=0.5, gt=0, lt=1)
+    drift_prediction_alpha_share: float = Field(default=0.75, gt=0, lt=1)
+    drift_prediction_window_share: float = Field(default=0.25, ge=0, lt=1)
     drift_min_psi_prediction: float = Field(default=0.02, ge=0)
     drift_min_psi_input: float = Field(default=0.05, ge=0)
     drift_min_unknown_rate_change: float = Field(default=0.01, ge=0)

@@ -30,6 +30,7 @@ def drift_thresholds(settings: BaseServiceSettings) -> DriftThresholds:
     return DriftThresholds(
         alpha_per_day=settings.drift_alpha_per_day,
         prediction_alpha_share=settings.drift_prediction_alpha_share,
+        prediction_window_share=settings.drift_prediction_window_share,
         min_psi_prediction=settings.drift_min_psi_prediction,
         min_psi_input=settings.drift_min_psi_input,
         min_unknown_rate_change=settings.drift_min_unknown_rate_change,

@@ -222,6 +222,7 @@ def update_drift(
                     reference_label=label,
                     class_counts=class_reference.counts if class_reference else None,
                     class_counts_label=class_reference.label if class_reference else "",
+                    previous=samples.get(day - dt.timedelta(days=1)),
                 )
                 session.execute(
                     delete(DriftPoint).where(

@@ -1,6 +1,7 @@
 """The drift statistics, pure functions: a distance (PSI) and a significance test per kind of data.
 
-scipy.stats does the tests (chi-square goodness of fit, two-sample Kolmogorov-Smirnov, Welch's t);
+scipy.stats does the tests (chi-square, two-sample Kolmogorov-Smirnov, Welch's t, the normal tail
+of the per-class share tests);
 PSI is a few lines here. Both are reported because they answer different questions: PSI says how
 far apart two distributions are (independent of the sample size), the test says whether a day's
 sample is too far from the reference to be noise (it depends on the sample size). A crossing needs
@@ -22,6 +23,7 @@ __all__ = [
     "AccuracyEstimate",
     "Comparison",
     "categorical_drift",
+    "class_share_drift",
     "estimated_accuracy",
     "numeric_drift",
     "psi",
@@ -129,6 +131,41 @@ def categorical_drift(
             return Comparison(distance, 1.0, n, ref_n, movers=movers)
         p = float(chisquare(obs, exp).pvalue)
     return Comparison(distance, p if math.isfinite(p) else 1.0, n, ref_n, movers=movers)
+
+
+def class_share_drift(
+    reference: Mapping[str, float], current: Mapping[str, int], *, top: int = 5
+) -> Comparison:
+    """A day's predicted class counts against a reference sample's: PSI + one test per class.
+
+    Each class's share is tested against the rest with the two-sample test of two proportions
+    (pooled variance over 1/n + 1/reference_n: the reference's own sampling noise counts), and the
+    smallest p-value is Bonferroni-adjusted over the classes. The alternative a monitor must catch
+    is one class gaining or losing share; that is what each test looks for, and `movers` names
+    the classes in order of evidence. With three classes this is as powerful as the omnibus
+    chi-square (measured in bench/drift.py) and slightly conservative (the shares sum to one, so
+    the tests are dependent, which Bonferroni allows); with more classes the omnibus test spreads
+    its power over directions a single class's move does not take.
+    """
+    from scipy.stats import norm
+
+    n = int(sum(current.values()))
+    ref_n = int(sum(reference.values()))
+    if n == 0 or ref_n <= 0:
+        return Comparison(0.0, 1.0, n, ref_n)
+    keys = sorted(set(reference) | set(current))
+    ref_counts = np.array([float(reference.get(k, 0.0)) for k in keys])
+    cur_counts = np.array([float(current.get(k, 0)) for k in keys])
+    ref_share, cur_share = ref_counts / ref_counts.sum(), cur_counts / n
+    pooled = (ref_counts + cur_counts) / (ref_counts.sum() + n)
+    se = np.sqrt(pooled * (1.0 - pooled) * (1.0 / n + 1.0 / ref_counts.sum()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (cur_share - ref_share) / se, 0.0)
+    per_class = 2.0 * norm.sf(np.abs(z))
+    p = min(1.0, float(per_class.min()) * len(keys))
+    order = np.argsort(per_class, kind="stable")[:top]
+    movers = tuple(keys[i] for i in order if per_class[i] < 1.0)
+    return Comparison(psi(ref_share, cur_share), p, n, ref_n, movers=movers)
 
 
 def numeric_drift(
