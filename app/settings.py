@@ -67,6 +67,9 @@ class AppSettings(BaseServiceSettings):
     # Cache.
     cache_ttl_s: int = Field(default=24 * 3600, ge=1, validation_alias=_env("cache_ttl_s"))
     cache_memory_items: int = Field(default=50_000, ge=0, validation_alias=_env("cache_memory_items"))
+    # With Redis: the hottest entries also in this process (no round trip on a repeat); 0 turns it off.
+    cache_near_items: int = Field(default=10_000, ge=0, validation_alias=_env("cache_near_items"))
+    cache_near_ttl_s: float = Field(default=600.0, gt=0, validation_alias=_env("cache_near_ttl_s"))
     # After a Redis error, skip Redis for this long instead of paying a timeout per request.
     cache_retry_s: float = Field(default=5.0, ge=0, validation_alias=_env("cache_retry_s"))
     redis_timeout_s: float = Field(default=0.25, gt=0, validation_alias=_env("redis_timeout_s"))
@@ -118,6 +121,10 @@ class AppSettings(BaseServiceSettings):
         default=500, ge=1, validation_alias=_env("preprocess_articles_per_run")
     )
     pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
+    # The worker's main process serves /metrics of all its pool processes here (0: off).
+    worker_metrics_port: int = Field(
+        default=9101, ge=0, le=65535, validation_alias=_env("worker_metrics_port")
+    )
     # Watchdog (beat): a queued or running job that has not moved for this long, checked by a
     # watchdog message that crossed the queue promptly (so everything queued before it was
     # delivered), lost its messages (Redis lost data, a chunk killed at the hard time limit) and
