@@ -18,6 +18,11 @@ announced requests have not reached the pending list yet. A lone request is disp
 
 Tokens are estimated from characters (`estimate_tokens`), not tokenized here: the tokenizer
 runs once per batch in the worker thread (`OnnxPredictor.predict`), off the event loop.
+
+A "text" here is one model input: for a pair-aware version each country pair of a sentence is
+its own marked input (app.pair_reading), so a sentence naming three countries puts four texts
+(itself and three pairs) into the token budget and its request's per-round share, like four
+sentences.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Prediction cache: model rows keyed by model version, variant, artifact digest and the hash of
-the normalised text; country analysis (mentions, pairs, directions) keyed by the exact text and
+"""Prediction cache: model rows keyed by model version, variant, artifact digest, pair encoding
+and pair, and the hash of the normalised model input; country analysis (mentions, pairs, directions) keyed by the exact text and
 date, since it does not depend on the model. A request reads both with one MGET.
 
 Redis when REDIS_URL is set, a bounded in-process TTL cache otherwise (embedded mode). A
@@ -50,11 +50,23 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
-def cache_key(model_name: str, model_version: str, variant: str, artifact_digest: str, text: str) -> str:
-    """One entry per (model files actually run, sentence): int8 and fp32 never answer for each other."""
+def cache_key(
+    model_name: str,
+    model_version: str,
+    variant: str,
+    artifact_digest: str,
+    text: str,
+    encoding: str | None = None,
+    pair: tuple[str, str] | None = None,
+) -> str:
+    """One entry per (model files actually run, what the model read): int8 and fp32 never answer
+    for each other, nor two pairs of one sentence. `text` is the model's input (for a pair-aware
+    version the marked text), `encoding` the version's pair encoding (`pair_input`, None for a
+    sentence-level one) and `pair` the pair it was read for."""
     digest = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
     files = artifact_digest[:16] or "-"
-    return f"{KEY_PREFIX}:{model_name}:{model_version}:{variant}:{files}:{digest}"
+    read = f"{encoding or '-'}:{'-'.join(pair) if pair else '-'}"
+    return f"{KEY_PREFIX}:{model_name}:{model_version}:{variant}:{files}:{read}:{digest}"
 
 
 @functools.cache

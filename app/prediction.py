@@ -7,7 +7,8 @@ country analyses in one MGET) and, for what missed, one pipelined write. The cou
 see BENCHMARKS.md) runs beside the model: inline when no sentence has a pair, in one of two
 threads for requests of up to a few / up to BULK_MIN sentences, and for larger ones in slices in
 a low-priority child process (app.analysis_pool), so a single sentence is not parsed after
-three 256-sentence requests.
+three 256-sentence requests. A pair-aware version reads each sentence once per country pair
+(app.pair_reading): its texts are detected first, and each pair's marked text is a read of its own.
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ from typing import Any
 
 from app.analysis_pool import BulkAnalysisPool
 from app.batching import MicroBatcher
-from app.cache import PredictionCache, analysis_key, cache_key
+from app.cache import PredictionCache, analysis_key
 from app.errors import LimitExceeded
 from app.metrics import AppMetrics
 from app.model_follower import ModelFollower, ModelHandle
+from app.pair_reading import ReadPlan, assemble_rows, plan_reads, shadow_reads
 from app.shadow.mirror import NO_SHADOW, ShadowHook
 from newsmodel.countries import get_detector
-from newsmodel.errors import DataError
+from newsmodel.errors import DataError, ModelNotAvailable
 
 __all__ = ["PredictionService", "analyse", "analyse_texts", "check_limits"]
 
 INLINE_DETECTION_CHARS = 4_000
+# A pair-aware version reads each sentence once per country pair: a request may hold this many
+# readings per allowed sentence (a sentence naming 40 countries has 780 pairs).
+PAIR_READS_PER_SENTENCE = 4
 # Sentences to analyse: up to SMALL_ANALYSIS in one thread, up to BULK_MIN in another; more in
 # the bulk process, BULK_SLICE per task so that concurrent large requests interleave.
 SMALL_ANALYSIS = 4
@@ -148,26 +153,43 @@ class PredictionService:
         self.bulk.close()
 
     async def predict(
-        self, texts: list[str], date: dt.date | None = None
+        self, texts: list[str], date: dt.date | None = None, pair: tuple[str, str] | None = None
     ) -> tuple[ModelHandle, list[dict[str, Any]]]:
         """The live version's rows for `texts` (SentencePrediction's fields, in its order: the
-        route sends them as they are)."""
+        route sends them as they are), read for `pair` when one is asked (see app.pair_reading)."""
         check_limits(texts, self.max_sentences, self.max_chars)
         handle = self.follower.require()
         with self.batcher.expect():
-            rows = await self._rows(handle, texts, date)
+            rows = await self._rows(handle, texts, date, pair)
         self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
-        self.shadow.offer(handle, texts, rows)
+        self.shadow.offer(handle, *shadow_reads(texts, pair, rows, self.shadow.reads_pairs(handle)))
         return handle, rows
 
+    async def _plan(
+        self, handle: ModelHandle, texts: list[str], date: dt.date | None, pair: tuple[str, str] | None
+    ) -> ReadPlan:
+        """The request's reads; a pair-aware version needs each text's pairs first (detection
+        only, ~0.02 ms a sentence: inline for small requests, else off the event loop)."""
+        found = None
+        if handle.predictor.pair_aware:
+            small = sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS
+            detected = _countries(texts, date) if small else await asyncio.to_thread(_countries, texts, date)
+            found = [(f["_found"], f["country_pairs"]) for f in detected]
+        plan = plan_reads(handle, texts, pair, found)
+        most = PAIR_READS_PER_SENTENCE * self.max_sentences
+        if len(plan.reads) > most:
+            raise LimitExceeded(
+                f"too many readings: the sentences name {len(plan.reads)} country pairs in all, more than "
+                f"{most} ({PAIR_READS_PER_SENTENCE} x APP_MAX_SENTENCES_PER_REQUEST); send fewer sentences"
+            )
+        return plan
+
     async def _rows(
-        self, handle: ModelHandle, texts: list[str], date: dt.date | None
+        self, handle: ModelHandle, texts: list[str], date: dt.date | None, pair: tuple[str, str] | None
     ) -> list[dict[str, Any]]:
-        n = len(texts)
-        keys = [
-            cache_key(handle.name, handle.version, handle.predictor.variant, handle.digest, t) for t in texts
-        ]
-        keys += [analysis_key(t, date) for t in texts]
+        plan = await self._plan(handle, texts, date, pair)
+        n = len(plan.reads)
+        keys = [r.key for r in plan.reads] + [analysis_key(t, date) for t in texts]
         cached = await self.cache.get_many(keys)  # the one read: model rows, then analyses
         models, analyses = cached[:n], cached[n:]
         model_miss = [i for i, row in enumerate(models) if row is None]
@@ -180,7 +202,8 @@ class PredictionService:
             else None
         )
         try:
-            fresh = await self.batcher.predict(handle, [texts[i] for i in model_miss]) if model_miss else []
+            inputs = [plan.reads[i].model_input for i in model_miss]
+            fresh = await self.batcher.predict(handle, inputs) if model_miss else []
         finally:
             fresh_analyses = await analysing if analysing else []  # never left running, even on errors
         writes: dict[str, dict[str, Any]] = {}
@@ -191,9 +214,8 @@ class PredictionService:
             analyses[i] = a
             writes[keys[n + i]] = a
         await self.cache.set_many(writes)
-        miss = set(model_miss)
-        return [
-            {"label": m["label"], "probabilities": m["probabilities"], **a, "cached": i not in miss}
-            for i, (m, a) in enumerate(zip(models, analyses, strict=True))
-            if m is not None and a is not None
-        ]
+        done = [m for m in models if m is not None]
+        known = [a for a in analyses if a is not None]
+        if len(done) != n or len(known) != len(texts):
+            raise ModelNotAvailable("a prediction row went missing; retry")
+        return assemble_rows(texts, pair, plan, done, known, set(model_miss))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 
 __all__ = [
     "CountryDirection",
@@ -15,12 +16,20 @@ __all__ = [
     "JobResponse",
     "ModelInfo",
     "ModelResponse",
+    "PairReading",
     "PredictionRequest",
     "PredictionResponse",
     "SentencePrediction",
     "WebhookAck",
     "WebhookEvent",
 ]
+
+
+@functools.cache
+def _known_codes() -> frozenset[str]:
+    from newsmodel.countries.gazetteer import known_codes
+
+    return known_codes()
 
 
 class ErrorResponse(BaseModel):
@@ -45,6 +54,29 @@ class PredictionRequest(BaseModel):
         description="The article's date (YYYY-MM-DD): which heads of state and historical states a "
         "name means then (e.g. 'Khrushchev' counts for Russia in 1960, not in 2020); default: any date",
     )
+    pair: list[StrictStr] | None = Field(
+        None,
+        examples=[["KOR", "JPN"]],
+        description="Two ISO 3166 alpha-3 codes, any order: read every sentence for this country "
+        "pair. With a pair-aware live version (model card: `pair_input`) `label` and "
+        "`probabilities` are then that pair's reading (its mentions marked in the text); a "
+        "sentence-level version reads the sentence as it is and says so (`reading: sentence`)",
+    )
+
+    @field_validator("pair")
+    @classmethod
+    def _known_pair(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if len(value) != 2:
+            raise ValueError(f"a pair is two ISO 3166 alpha-3 codes, e.g. ['KOR', 'JPN']; got {len(value)}")
+        codes = [code.strip().upper() for code in value]
+        unknown = [code for code in codes if code not in _known_codes()]
+        if unknown:
+            raise ValueError(f"unknown ISO 3166 alpha-3 code(s) {unknown}: e.g. ['KOR', 'JPN']")
+        if codes[0] == codes[1]:
+            raise ValueError(f"a pair needs two different countries, got {codes}")
+        return sorted(codes)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictionRequest:
@@ -57,6 +89,11 @@ class PredictionRequest(BaseModel):
     @property
     def texts(self) -> list[str]:
         return [self.text] if self.text is not None else list(self.sentences or [])
+
+    @property
+    def read_pair(self) -> tuple[str, str] | None:
+        """The requested pair, sorted (validated above), or None."""
+        return (self.pair[0], self.pair[1]) if self.pair else None
 
 
 class CountryMention(BaseModel):
@@ -80,16 +117,45 @@ class CountryDirection(BaseModel):
     label: str = Field(examples=["KOR>USA", "KOR-USA"])
 
 
+class PairReading(BaseModel):
+    """One country pair of the sentence, as the served version reads it."""
+
+    pair: tuple[str, str] = Field(description="Two ISO 3166 alpha-3 codes, sorted")
+    label: str
+    probabilities: dict[str, float]
+    reading: Literal["pair", "sentence"] = Field(
+        description="pair: a pair-aware version read the sentence for this pair (its mentions "
+        "marked, see model_input), so pairs of one sentence can differ (JPN-KOR cooperation, "
+        "KOR-PRK conflict); sentence: a sentence-level version, whose one label every pair carries "
+        "(it is not a per-pair reading)"
+    )
+    model_input: str = Field(description="The text the model read for this pair")
+
+
 class SentencePrediction(BaseModel):
     label: str
     probabilities: dict[str, float]
+    pair: tuple[str, str] | None = Field(
+        None, description="The requested pair (sorted) when the request named one, else null"
+    )
+    reading: Literal["pair", "sentence"] = Field(
+        "sentence",
+        description="pair: label/probabilities are the requested pair's reading by a pair-aware "
+        "version; sentence: the sentence read as it is (no pair asked, or a sentence-level version)",
+    )
     countries: list[str] = Field(description="ISO 3166 alpha-3 codes mentioned, sorted")
     country_pairs: list[tuple[str, str]] = Field(description="Unordered pairs of mentioned countries")
     directions: list[CountryDirection] = Field(
         default_factory=list, description="Each pair's direction (source -> target) from the parse"
     )
     mentions: list[CountryMention]
-    cached: bool
+    pair_readings: list[PairReading] = Field(
+        default_factory=list,
+        description="One entry per detected country pair (country_pairs' order): the pair's own "
+        "reading by a pair-aware version (reading: pair), or the sentence's label repeated by a "
+        "sentence-level one (reading: sentence)",
+    )
+    cached: bool = Field(description="label/probabilities came from the cache")
 
 
 class ModelInfo(BaseModel):

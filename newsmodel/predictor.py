@@ -314,7 +314,7 @@ class OnnxPredictor:
         style = self.label_map.pair_input
         if len(texts) != len(pairs):
             raise ValueError(f"{len(texts)} texts but {len(pairs)} pairs")
-        if style is None:
+        if style is None or all(p is None for p in pairs):
             return list(texts)
         from newsmodel.text.pair_input import encode_pairs
 

@@ -25,9 +25,13 @@ router = APIRouter(prefix="/v1", tags=["predict"])
 async def predict_sentences(
     body: PredictionRequest, state: Annotated[AppState, Depends(get_state)]
 ) -> OrjsonResponse:
-    """The rows are built in PredictionResponse's shape (app.prediction) and sent as they are,
+    """Label, probabilities, countries and each country pair's reading (`pair_readings`: per pair
+    by a pair-aware version, its mentions marked; the sentence's label repeated by a sentence-level
+    one). With `pair`, `label` is that pair's reading by a pair-aware version.
+
+    The rows are built in PredictionResponse's shape (app.prediction) and sent as they are,
     not validated again through pydantic (see BENCHMARKS.md, the per-request breakdown)."""
-    handle, rows = await state.predictions.predict(body.texts, body.date)
+    handle, rows = await state.predictions.predict(body.texts, body.date, body.read_pair)
     return OrjsonResponse(
         {
             "model": {

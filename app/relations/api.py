@@ -41,10 +41,12 @@ from app.relations.deps import (
 )
 from app.relations.drift_api import router as drift_router
 from app.relations.export_api import router as export_router
+from app.relations.model_input import Reading, model_input, version_reading
 from app.relations.schemas import (
     ComparedSeries,
     DaySentencesPage,
     DaySentenceView,
+    MarkedMention,
     PairSummaryView,
     RelationPoint,
     RelationSeries,
@@ -57,6 +59,7 @@ from newsmodel.db.models import RelationIndexRow
 from newsmodel.errors import DataError
 from newsmodel.relindex import (
     CountryPair,
+    DaySentence,
     LiveSwitch,
     VersionInfo,
     day_sentences,
@@ -280,10 +283,13 @@ def get_day_sentences(
     model_version: VersionParam = None,
     model_name: NameParam = None,
 ) -> DaySentencesPage:
-    """The sentences behind one pair-day: text, source, URL, predicted class and probability."""
+    """The sentences behind one pair-day: text, source, URL, predicted class and probability, and
+    what the version read (`model_input`: a pair-aware version's marked text, `marked` its marked
+    mentions)."""
     wanted = parse_pair(pair)
     version = _version(request, session, model_name, model_version)
     found = day_sentences(session, version, wanted, day, limit=limit, offset=offset)
+    reading, style = version_reading(request, version.model_name, version.model_version)
     if found.total == 0:
         raise NotFound(
             f"no sentences of {wanted} on {day} scored by {version.model_name} v{version.model_version}"
@@ -302,8 +308,17 @@ def get_day_sentences(
             if found.row is not None
             else None
         ),
-        sentences=[DaySentenceView(**vars(s)) for s in found.sentences],
+        reading=reading,
+        pair_input=style,
+        sentences=[_sentence_view(s, (wanted.a, wanted.b), reading, style) for s in found.sentences],
     )
+
+
+def _sentence_view(
+    sentence: DaySentence, pair: tuple[str, str], reading: Reading, style: str | None
+) -> DaySentenceView:
+    text, marked = model_input(sentence.text, pair, reading, style)
+    return DaySentenceView(**vars(sentence), model_input=text, marked=[MarkedMention(**m) for m in marked])
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)

@@ -193,9 +193,29 @@ class RelationSeries(ShownVersion):
     compare: ComparedSeries | None = Field(None, description="Present when `compare_version` was given")
 
 
+class MarkedMention(BaseModel):
+    """A mention the pair-aware version was shown marked (offsets into `text`)."""
+
+    text: str
+    start: int
+    end: int
+    iso3: str
+    kind: str = "name"
+    venue: bool = False
+
+
 class DaySentenceView(BaseModel):
     sentence_id: int
     text: str
+    model_input: str | None = Field(
+        None,
+        description="The text the version read for this pair: the pair's mentions marked (`@ ... @`, "
+        "or the pair named first) by a pair-aware version, the sentence as stored by a "
+        "sentence-level one; null when the page's `reading` is unknown",
+    )
+    marked: list[MarkedMention] = Field(
+        default_factory=list, description="The mentions a pair-aware version was shown marked"
+    )
     label: str
     probability: float = Field(description="Probability of the predicted label")
     probabilities: dict[str, float]
@@ -218,6 +238,13 @@ class DaySentencesPage(BaseModel):
     offset: int
     index: RelationPoint | None = Field(description="The pair-day's index row, if it has been built")
     method: IndexMethod | None = Field(None, description="How the index row was made (absent with no row)")
+    reading: Literal["pair", "sentence", "unknown"] = Field(
+        "unknown",
+        description="pair: the version reads each sentence for this pair (pair-aware, see "
+        "`pair_input`); sentence: it reads sentences as they are; unknown: this server has not "
+        "loaded the version, so what it read is not shown",
+    )
+    pair_input: str | None = Field(None, description="The pair-aware version's encoding, e.g. markers@1")
     sentences: list[DaySentenceView]
 
 

@@ -44,9 +44,18 @@ IDLE_GAP_S = 0.005  # the champion idle this long (no inference running) before 
 PATIENCE_S = 2.0  # queued work that found no idle gap this long is dropped (reason "busy")
 
 
+Pairs = Sequence[tuple[str, str] | None]
+
+
 class ShadowHook(Protocol):
+    def reads_pairs(self, champion: ModelHandle) -> bool: ...
+
     def offer(
-        self, champion: ModelHandle, texts: Sequence[str], rows: Sequence[Mapping[str, Any]]
+        self,
+        champion: ModelHandle,
+        texts: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        pairs: Pairs | None = None,
     ) -> None: ...
 
     def compare_now(
@@ -61,7 +70,16 @@ class ShadowHook(Protocol):
 class _NoShadow:
     """The hook when no shadow runs (disabled, or no challenger alias configured)."""
 
-    def offer(self, champion: ModelHandle, texts: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    def reads_pairs(self, champion: ModelHandle) -> bool:
+        return False
+
+    def offer(
+        self,
+        champion: ModelHandle,
+        texts: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        pairs: Pairs | None = None,
+    ) -> None:
         return None
 
     def compare_now(
@@ -81,8 +99,9 @@ NO_SHADOW: ShadowHook = _NoShadow()
 class _Item:
     champion: ModelHandle
     challenger: ModelHandle
-    texts: list[str]
+    texts: list[str]  # as sent / stored: the challenger applies its own pair encoding
     rows: list[Mapping[str, Any]]
+    pairs: list[tuple[str, str] | None]  # the pair each row was read for (None: the sentence)
 
 
 class ShadowMirror:
@@ -145,17 +164,32 @@ class ShadowMirror:
             return None
         return handle
 
-    def offer(self, champion: ModelHandle, texts: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-        """Queue a request's sentences for the challenger, or drop them (counted). Never blocks."""
+    def reads_pairs(self, champion: ModelHandle) -> bool:
+        """Whether the comparison with `champion` needs each country pair's reading (either
+        version is pair-aware); when neither is, a sentence's pairs would repeat one comparison."""
+        challenger = self.challenger_for(champion)
+        return challenger is not None and (champion.predictor.pair_aware or challenger.predictor.pair_aware)
+
+    def offer(
+        self,
+        champion: ModelHandle,
+        texts: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        pairs: Pairs | None = None,
+    ) -> None:
+        """Queue a request's readings for the challenger, or drop them (counted). Never blocks.
+        `texts` as sent, with the pair each row was read for (None: the sentence as it is)."""
         challenger = self.challenger_for(champion)
         if challenger is None or not texts:
             return
+        read_pairs: list[tuple[str, str] | None] = list(pairs) if pairs is not None else [None] * len(texts)
         if self.share < 1.0:
             keep = [i for i in range(len(texts)) if self._rng.random() < self.share]
             self.metrics.skipped.inc(len(texts) - len(keep))
             if not keep:
                 return
             texts, rows = [texts[i] for i in keep], [rows[i] for i in keep]
+            read_pairs = [read_pairs[i] for i in keep]
         self.budget.observe_champion(id(champion.predictor), champion.predictor.busy_s)
         if not self.budget.allow():
             self.metrics.dropped.labels(reason="budget").inc(len(texts))
@@ -164,7 +198,7 @@ class ShadowMirror:
             if self._queued + len(texts) > self.queue_sentences:
                 self.metrics.dropped.labels(reason="queue_full").inc(len(texts))
                 return
-            self._queue.append(_Item(champion, challenger, list(texts), list(rows)))
+            self._queue.append(_Item(champion, challenger, list(texts), list(rows), read_pairs))
             self._queued += len(texts)
             self.metrics.queue.set(self._queued)
         self._wake.set()
@@ -174,21 +208,26 @@ class ShadowMirror:
         champion: ModelHandle,
         texts: Sequence[str],
         rows: Sequence[Mapping[str, Any]],
-        pairs: Sequence[tuple[str, str] | None] | None = None,
+        pairs: Pairs | None = None,
     ) -> None:
         """Bulk jobs: run the challenger on every sentence now (the champion's rows are stored).
         `texts` are the sentences as stored; with `pairs` (one per sentence row) each model
         reads them its own way (a pair-aware one marks the pair, a sentence-level one does not)."""
         challenger = self.challenger_for(champion)
         if challenger is not None and texts:
-            if pairs is not None:
-                texts = challenger.predictor.pair_texts(texts, pairs)
-            self._compare(_Item(champion, challenger, list(texts), list(rows)))
+            read_pairs: list[tuple[str, str] | None] = (
+                list(pairs) if pairs is not None else [None] * len(texts)
+            )
+            self._compare(_Item(champion, challenger, list(texts), list(rows), read_pairs))
 
     def _compare(self, item: _Item) -> None:
         start = time.perf_counter()
         try:
-            challenger_rows = item.challenger.predictor.predict(item.texts)
+            # each reading as the challenger reads it (its own encoding); one run per distinct input
+            inputs = item.challenger.predictor.pair_texts(item.texts, item.pairs)
+            distinct = list(dict.fromkeys(inputs))
+            answers = dict(zip(distinct, item.challenger.predictor.predict(distinct), strict=True))
+            challenger_rows = [answers[text] for text in inputs]
         except Exception as exc:  # a broken challenger must never disturb serving
             self.metrics.dropped.labels(reason="failed").inc(len(item.texts))
             log.warning("challenger inference failed", version=item.challenger.version, error=str(exc))
@@ -210,7 +249,7 @@ class ShadowMirror:
             tally = self._tallies.get(key)
             if tally is None:
                 tally = self._tallies[key] = ShadowTally(sample_cap=min(self.sample_cap, 200))
-            tally.add_many(item.texts, item.rows, challenger_rows)
+            tally.add_many(inputs, item.rows, challenger_rows)
             self._running[(key.model_name, key.challenger_version)] = key.champion_version
         self.metrics.active.set(1)
 
@@ -292,7 +331,7 @@ class ShadowMirror:
             if not self._queue:
                 return None
             first = self._queue.popleft()
-            texts, rows = list(first.texts), list(first.rows)
+            texts, rows, pairs = list(first.texts), list(first.rows), list(first.pairs)
             while (
                 self._queue
                 and self._queue[0].champion is first.champion
@@ -302,9 +341,10 @@ class ShadowMirror:
                 nxt = self._queue.popleft()
                 texts += nxt.texts
                 rows += nxt.rows
+                pairs += nxt.pairs
             self._queued -= len(texts)
             self.metrics.queue.set(self._queued)
-        return _Item(first.champion, first.challenger, texts, rows)
+        return _Item(first.champion, first.challenger, texts, rows, pairs)
 
     def flush(self) -> bool:
         """Add this process's tallies to Postgres; kept for the next try when it does not answer."""

@@ -34,11 +34,30 @@ __all__ = [
 
 PYFUNC_MODEL_FILE = Path(__file__).resolve().parent / "pyfunc_model.py"
 _SERVE_PACKAGES = ("onnxruntime", "tokenizers", "numpy", "pandas")
+# What the pair encoding needs besides (the country detector: newsmodel.text.pair_input).
+_PAIR_PACKAGES = ("pyahocorasick", "rapidfuzz", "pyyaml", "pycountry")
+# The detector's modules and data, shipped with a pair-aware version (not direction.py: spaCy).
+_DETECTOR_FILES = (
+    "__init__.py",
+    "detector.py",
+    "fuzzy.py",
+    "gazetteer.py",
+    "guards.py",
+    "*.yaml",
+    "data/*.csv",
+)
 
 
-def _requirements() -> list[str]:
+def _pair_input(model_dir: Path) -> str | None:
+    """The version's pair encoding (label_map.json `pair_input`), None for a sentence-level one."""
+    from newsmodel.predictor import LabelMap
+
+    return LabelMap.read(model_dir / LABEL_MAP_FILE).pair_input
+
+
+def _requirements(pair_aware: bool = False) -> list[str]:
     found = []
-    for name in _SERVE_PACKAGES:
+    for name in (*_SERVE_PACKAGES, *(_PAIR_PACKAGES if pair_aware else ())):
         try:
             found.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
@@ -46,11 +65,14 @@ def _requirements() -> list[str]:
     return [*found, f"mlflow-skinny=={metadata.version('mlflow')}"]
 
 
-def _stage_predictor_code(root: Path) -> Path:
-    """A minimal `newsmodel` package copy (errors + predictor) for the model's code_paths."""
+def _stage_predictor_code(root: Path, pair_aware: bool = False) -> Path:
+    """A minimal `newsmodel` package copy (errors + predictor; for a pair-aware version also the
+    pair encoding and the country detector it runs) for the model's code_paths."""
     import newsmodel
+    import newsmodel.countries
     import newsmodel.errors
     import newsmodel.predictor
+    import newsmodel.text.pair_input
 
     package = root / "newsmodel"
     package.mkdir(parents=True)
@@ -60,6 +82,17 @@ def _stage_predictor_code(root: Path) -> Path:
     for module in (newsmodel.errors, newsmodel.predictor):
         assert module.__file__ is not None
         shutil.copy2(module.__file__, package / Path(module.__file__).name)
+    if pair_aware:
+        assert newsmodel.text.pair_input.__file__ is not None and newsmodel.countries.__file__ is not None
+        (package / "text").mkdir()
+        (package / "text" / "__init__.py").write_text('"""The pair encoding only."""\n')
+        shutil.copy2(newsmodel.text.pair_input.__file__, package / "text" / "pair_input.py")
+        source = Path(newsmodel.countries.__file__).parent
+        for pattern in _DETECTOR_FILES:
+            for found in source.glob(pattern):
+                target = package / "countries" / found.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(found, target)
     return package
 
 
@@ -76,16 +109,40 @@ def _artifacts(model_dir: Path) -> dict[str, str]:
     return artifacts
 
 
+def _pair_signature(labels: Sequence[str]) -> Any:
+    """A pair-aware version's signature: named columns, `text` required and `pair` optional (a
+    list of sentences has no column for the pair)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", "text"), ColSpec("string", "pair", required=False)]),
+        outputs=Schema([ColSpec("string", "label"), *(ColSpec("float", f"p_{label}") for label in labels)]),
+    )
+
+
 def _pyfunc_options(code: Path, model_dir: Path, input_example: Sequence[str]) -> dict[str, Any]:
-    return {
+    pair_aware = _pair_input(model_dir) is not None
+    options: dict[str, Any] = {
         "python_model": str(PYFUNC_MODEL_FILE),
         "artifacts": _artifacts(model_dir),
         "code_paths": [str(code)],
         # MLflow loads the model and runs the example to infer the signature: a load check.
         "input_example": list(input_example),
-        "pip_requirements": _requirements(),
+        "pip_requirements": _requirements(pair_aware),
         "model_config": {"variant": "int8"},
     }
+    if pair_aware:
+        import pandas as pd
+
+        from newsmodel.predictor import LabelMap
+
+        texts = list(input_example)
+        # the example reads its first text for a pair and the rest as they are
+        pairs = ["JPN-KOR", *[None] * (len(texts) - 1)] if texts else []
+        options["input_example"] = pd.DataFrame({"text": texts, "pair": pairs})
+        options["signature"] = _pair_signature(LabelMap.read(model_dir / LABEL_MAP_FILE).labels)
+    return options
 
 
 @contextmanager
@@ -104,7 +161,7 @@ def log_pyfunc_model(model_dir: Path, registered_model_name: str | None, input_e
     from mlflow.exceptions import MlflowException
 
     with tempfile.TemporaryDirectory() as tmp:
-        code = _stage_predictor_code(Path(tmp))
+        code = _stage_predictor_code(Path(tmp), _pair_input(model_dir) is not None)
         try:
             with _quiet_signature_hint():
                 return mlflow.pyfunc.log_model(
@@ -127,7 +184,7 @@ def pyfunc_files_for(model_dir: Path, input_example: Sequence[str]) -> Iterator[
 
     with tempfile.TemporaryDirectory() as tmp:
         saved = Path(tmp) / "pyfunc"
-        code = _stage_predictor_code(Path(tmp) / "code")
+        code = _stage_predictor_code(Path(tmp) / "code", _pair_input(model_dir) is not None)
         with _quiet_signature_hint():
             mlflow.pyfunc.save_model(path=str(saved), **_pyfunc_options(code, model_dir, input_example))
         mlmodel = yaml.safe_load((saved / "MLmodel").read_text(encoding="utf-8"))

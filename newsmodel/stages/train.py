@@ -61,6 +61,8 @@ def run(ctx: RunContext) -> dict[str, float]:
                 "params": {k: str(v) for k, v in splits.params.items()},
                 "sizes": {n: len(getattr(splits, n)) for n in ("train", "validation", "test")},
                 "benchmark": splits.benchmark.ref if splits.benchmark else None,
+                # the pair encoding (newsmodel.text.pair_input) the model reads; None: sentence-level
+                "pair_input": ctx.cfg.data.get("pair_input") or None,
             },
             "training": {**fc.fit.__dict__},
             "validation": validation,

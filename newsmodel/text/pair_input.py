@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from newsmodel.countries.detector import Mention, get_detector
 
-__all__ = ["MARKER", "PAIR_INPUTS", "encode_pair", "encode_pairs", "pair_names"]
+__all__ = ["MARKER", "PAIR_INPUTS", "encode_pair", "encode_pairs", "marked_mentions", "pair_names"]
 
 PAIR_INPUTS = ("markers@1", "prefix@1")
 MARKER = "@"
@@ -71,20 +71,48 @@ def encode_pair(
     if style == "prefix@1":
         return prefix + text
     found = get_detector().detect(text) if mentions is None else mentions
-    spans = sorted({(m.start, m.end) for m in found if m.iso3 in codes and not m.venue and m.end > m.start})
-    marked = {m.iso3 for m in found if m.iso3 in codes and not m.venue}
-    last = -1
+    spans = _marked(found, codes)
     pieces: list[str] = []
     cursor = 0
-    for start, end in spans:
-        if start < last:  # overlapping spans (should not happen): keep the first
-            continue
-        pieces.append(text[cursor:start])
-        pieces.append(f"{MARKER} {text[start:end]} {MARKER}")
-        cursor = last = end
+    for m in spans:
+        pieces.append(text[cursor : m.start])
+        pieces.append(f"{MARKER} {text[m.start : m.end]} {MARKER}")
+        cursor = m.end
     pieces.append(text[cursor:])
     encoded = "".join(pieces)
+    marked = {m.iso3 for m in found if m.iso3 in codes and not m.venue}
     return encoded if marked == codes else prefix + encoded
+
+
+def _marked(found: Sequence[Mention], codes: set[str]) -> list[Mention]:
+    """The mentions `markers@1` wraps: the pair's actor mentions, by position, overlaps dropped."""
+    spans: list[Mention] = []
+    last = -1
+    for m in sorted(found, key=lambda m: (m.start, m.end)):
+        if m.iso3 not in codes or m.venue or m.end <= m.start:
+            continue
+        if spans and (m.start, m.end) == (spans[-1].start, spans[-1].end):
+            continue  # the same span twice
+        if m.start < last:  # overlapping spans (should not happen): keep the first
+            continue
+        spans.append(m)
+        last = m.end
+    return spans
+
+
+def marked_mentions(
+    text: str,
+    pair: tuple[str, str] | None,
+    style: str = "markers@1",
+    mentions: Sequence[Mention] | None = None,
+) -> list[Mention]:
+    """The mentions of `text` that `encode_pair` marks for `pair` (offsets into `text`): what a
+    reader (the dashboard's drill-down) highlights to show which mentions the model was shown."""
+    _check(style)
+    if pair is None or style != "markers@1":
+        return []
+    found = get_detector().detect(text) if mentions is None else mentions
+    return _marked(found, {pair[0].upper(), pair[1].upper()})
 
 
 def encode_pairs(texts: Sequence[str], pairs: Sequence[tuple[str, str] | None], style: str) -> list[str]:

@@ -597,6 +597,28 @@
 
   function safeHref(url) { return /^https?:\/\//i.test(url || "") ? url : null; }
 
+  /* The sentence with the mentions a pair-aware version was shown marked highlighted (offsets
+     count code points, as Python's do), and the exact text it read beneath. */
+  function sentenceText(s) {
+    var td = el("td", "text");
+    var chars = Array.from(s.text);
+    var marked = (s.marked || []).slice().sort(function (a, b) { return a.start - b.start; });
+    var cursor = 0;
+    marked.forEach(function (m) {
+      if (m.start < cursor) return;
+      td.appendChild(document.createTextNode(chars.slice(cursor, m.start).join("")));
+      var mark = el("mark", "pair-mention", chars.slice(m.start, m.end).join(""));
+      mark.title = m.iso3 + " (marked for the model)";
+      td.appendChild(mark);
+      cursor = m.end;
+    });
+    td.appendChild(document.createTextNode(chars.slice(cursor).join("")));
+    if (s.model_input && s.model_input !== s.text) {
+      td.appendChild(el("div", "model-input", "model read: " + s.model_input));
+    }
+    return td;
+  }
+
   function sentenceRow(s) {
     var tr = el("tr", "sentence-row" + (s.top ? " top" : ""));
     tr.dataset.sentenceId = String(s.sentence_id);
@@ -612,7 +634,7 @@
     polbar.appendChild(fill);
     reading.appendChild(polbar);
     tr.appendChild(reading);
-    tr.appendChild(el("td", "text", s.text));
+    tr.appendChild(sentenceText(s));
     var src = el("td", "source");
     var href = safeHref(s.url);
     var title = s.title || s.url;
@@ -654,7 +676,9 @@
       page.sentences.forEach(function (s) { body.appendChild(sentenceRow(s)); });
       $("sentences").hidden = false;
       $("day-hint").textContent = "showing " + page.sentences.length + " of " + page.total +
-        " sentences, strongest readings first; marked: the index's top sentences";
+        " sentences, strongest readings first; marked: the index's top sentences" +
+        (page.reading === "pair" ? "; highlighted: the pair's mentions the model was shown marked (" +
+          page.pair_input + ")" : page.reading === "sentence" ? "; read per sentence, not per pair" : "");
     }).catch(function (e) {
       $("day-hint").textContent = e.message;
     });
