@@ -12,6 +12,12 @@ the very next batch instead of waiting for the large ones to finish, and that ba
 into slices across batches and answered once its last slice is done. A batch holds one model
 handle: a request finishes on the version it started with, even mid-swap.
 
+Budgets are in tokens but the promise is in time: with `target_batch_ms` the batcher measures
+how long its batches take per token (a moving average) and lowers both budgets so a batch takes
+about that long, so a slow CPU (no AVX-512 VNNI: int8 runs several times slower) or a run of
+2,000-character sentences gets smaller batches instead of longer waits; one text is still the
+smallest unit. Every other express batch leaves the large share out (`express`).
+
 The wait for company is only paid when it can help: callers `expect()` a request as soon as it
 arrives (before its cache lookup), and the collector waits up to `max_wait_ms` only while such
 announced requests have not reached the pending list yet. A lone request is dispatched at once.
@@ -109,19 +115,24 @@ def plan_batch(
 
 
 def express(
-    remaining: Sequence[Sequence[int]], request_tokens: int, max_tokens: int
+    remaining: Sequence[Sequence[int]], request_tokens: int, max_tokens: int, include_oldest: bool = True
 ) -> tuple[list[int], int]:
     """Which pending requests (indices, oldest first) a batch is planned from, and its token budget.
 
     When small requests (whole remainder within `request_tokens`) wait beside large ones, the
-    batch is an express one: the small requests plus one share of the oldest request (so a large
-    one still progresses), budgeted to just that. It runs in a fraction of a full batch's time,
-    so a small request waits for at most the batch already running and its own short one.
+    batch is an express one: the small requests plus, with `include_oldest`, one share of the
+    oldest request (so a large one still progresses), budgeted to just that. It runs in a fraction
+    of a full batch's time, so a small request waits for at most the batch already running and
+    its own short one. The batcher leaves the large share out of every other express batch
+    (`include_oldest=False`): one long text can take longer than a whole small batch on a slow
+    CPU, and the large request then progresses in the batch after.
     """
     totals = [sum(costs) for costs in remaining]
     small = [i for i, t in enumerate(totals) if t <= request_tokens]
     if not small or len(small) == len(remaining):
         return list(range(len(remaining))), max_tokens
+    if not include_oldest:
+        return small, min(max_tokens, sum(totals[i] for i in small))
     chosen = sorted({0, *small})
     budget = sum(totals[i] for i in small) + (0 if 0 in small else request_tokens)
     return chosen, min(max_tokens, budget)
@@ -138,6 +149,7 @@ class MicroBatcher:
         observe_batch: Callable[[int], None] | None = None,
         max_tokens: int = 1024,
         request_tokens: int | None = None,
+        target_batch_ms: float = 0.0,
     ) -> None:
         self.max_size = max_size
         self.max_wait_s = max_wait_ms / 1000.0
@@ -145,6 +157,10 @@ class MicroBatcher:
         self.max_tokens = max(1, max_tokens)
         # Default share: a quarter of a batch, so three large requests leave room for small ones.
         self.request_tokens = max(1, request_tokens or self.max_tokens // 4)
+        # Time cap: a batch is planned to take at most this long at the measured speed (0: off).
+        self.target_batch_s = max(0.0, target_batch_ms) / 1000.0
+        self._seconds_per_token = 0.0  # moving average over recent batches; 0 until one ran
+        self._held_back = False  # the last express batch left the oldest large request out
         self._observe = observe_batch or (lambda _n: None)
         self._pending: list[_Item] = []
         self._arrived: asyncio.Event = asyncio.Event()
@@ -207,6 +223,25 @@ class MicroBatcher:
         finally:
             self._queued -= 1
 
+    def budgets(self) -> tuple[int, int]:
+        """(batch, per-request) token budgets for the next batch: the configured ones, lowered
+        so a batch takes about `target_batch_s` at the speed measured on recent batches (a
+        slower CPU or longer texts get smaller batches, so a small request's wait stays short)."""
+        if not self.target_batch_s or not self._seconds_per_token:
+            return self.max_tokens, self.request_tokens
+        fit = max(1, int(self.target_batch_s / self._seconds_per_token))
+        batch = min(self.max_tokens, fit)
+        return batch, max(1, min(self.request_tokens, batch * self.request_tokens // self.max_tokens))
+
+    def _timed(self, seconds: float, tokens: int) -> None:
+        """Fold one batch's wall time into the seconds-per-token average (recent batches weigh most)."""
+        if tokens <= 0 or seconds <= 0:
+            return
+        rate = seconds / tokens
+        self._seconds_per_token = (
+            rate if not self._seconds_per_token else 0.7 * self._seconds_per_token + 0.3 * rate
+        )
+
     def _more_coming(self) -> bool:
         """Announced requests that have not reached the pending list yet."""
         return self._expected - self._queued > 0
@@ -225,15 +260,11 @@ class MicroBatcher:
             self._arrived.clear()
             await self._arrived.wait()
         deadline = time.monotonic() + self.max_wait_s
+        max_tokens, request_tokens = self.budgets()
         while True:
             size, tokens = self._pending_tokens()
             remaining = deadline - time.monotonic()
-            if (
-                size >= self.max_size
-                or tokens >= self.max_tokens
-                or remaining <= 0
-                or not self._more_coming()
-            ):
+            if size >= self.max_size or tokens >= max_tokens or remaining <= 0 or not self._more_coming():
                 break
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
@@ -243,9 +274,11 @@ class MicroBatcher:
             return []
         handle = self._pending[0].handle
         items = [it for it in self._pending if it.handle is handle]
-        chosen, budget = express([it.costs[it.taken :] for it in items], self.request_tokens, self.max_tokens)
+        left = [it.costs[it.taken :] for it in items]
+        chosen, budget = express(left, request_tokens, max_tokens, include_oldest=self._held_back)
+        self._held_back = len(chosen) < len(items) and 0 not in chosen
         items = [items[i] for i in chosen]
-        takes = plan_batch([it.costs[it.taken :] for it in items], self.max_size, budget, self.request_tokens)
+        takes = plan_batch([it.costs[it.taken :] for it in items], self.max_size, budget, request_tokens)
         slices = []
         for item, n in zip(items, takes, strict=True):
             if n:
@@ -263,8 +296,11 @@ class MicroBatcher:
             texts = [t for item, start, end in slices for t in item.texts[start:end]]
             self._observe(len(texts))
             predictor = slices[0][0].handle.predictor
+            tokens = sum(sum(item.costs[start:end]) for item, start, end in slices)
+            started = time.perf_counter()
             try:
                 rows = await loop.run_in_executor(self._executor, predictor.predict, texts, self.max_size)
+                self._timed(time.perf_counter() - started, tokens)
             except Exception as exc:  # handed to each waiting request, which maps it to a status
                 for item, _start, _end in slices:
                     if not item.future.done():

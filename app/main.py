@@ -81,6 +81,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             observe_batch=metrics.batch_size.observe,
             max_tokens=settings.batch_max_tokens,
             request_tokens=settings.batch_request_tokens or None,
+            target_batch_ms=settings.batch_target_ms,
         )
         runner: JobDispatcher
         if settings.embedded:

@@ -57,6 +57,9 @@ class AppSettings(BaseServiceSettings):
     batch_request_tokens: int = Field(
         default=0, ge=0, le=1_000_000, validation_alias=_env("batch_request_tokens")
     )
+    # Lower both budgets so a batch takes about this long at the speed measured on recent
+    # batches (a slow CPU or long texts: smaller batches); 0 keeps the token budgets fixed.
+    batch_target_ms: float = Field(default=100.0, ge=0, le=60_000, validation_alias=_env("batch_target_ms"))
     # 0: the cores this process may run on (its CPU affinity, e.g. under taskset or a cgroup
     # cpuset) shared among the inference workers; ORT's own default counts the whole machine.
     ort_intra_op_threads: int = Field(default=0, ge=0, le=64, validation_alias=_env("ort_intra_op_threads"))

@@ -44,6 +44,21 @@ def test_express_batch_holds_the_small_requests_and_one_share_of_the_oldest() ->
     # Only large ones, or only small ones: an ordinary batch.
     assert express([large, large], 256, 1024) == ([0, 1], 1024)
     assert express([[12], [20]], 256, 1024) == ([0, 1], 1024)
+    # Every other express batch leaves the large share out: the small ones alone.
+    assert express([large, large, [12], large, [30, 30]], 256, 1024, include_oldest=False) == ([2, 4], 72)
+
+
+def test_budgets_shrink_to_the_target_time_at_the_measured_speed() -> None:
+    batcher = MicroBatcher(max_tokens=1024, request_tokens=256, target_batch_ms=100)
+    assert batcher.budgets() == (1024, 256)  # nothing measured yet: the configured budgets
+    batcher._timed(0.4, 1000)  # 0.4 ms a token: 250 tokens fit in 100 ms
+    assert batcher.budgets() == (250, 62)
+    batcher._timed(0.01, 1000)  # faster batches pull the average down, never past the configured cap
+    assert batcher.budgets()[0] > 250
+    for _ in range(20):
+        batcher._timed(0.01, 1000)
+    assert batcher.budgets() == (1024, 256)
+    assert MicroBatcher(max_tokens=1024, target_batch_ms=0).budgets() == (1024, 256)
 
 
 class _Recorder:
