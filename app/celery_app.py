@@ -5,6 +5,11 @@ no settings. Each worker process loads the live model in `worker_process_init` (
 the fork) and follows promotions with its own poll thread, exactly like the API; it opens its
 database there too (`app.worker_database`), so no pooled connection crosses a fork.
 
+Metrics (`app.worker_metrics`): with APP_WORKER_METRICS_PORT set, the main process switches
+prometheus_client to multiprocess mode in `worker_init` (before the fork) and serves /metrics,
+merged over its pool processes, once the worker is ready; each pool process counts its own
+shadow work, scored sentences and task durations.
+
 Delivery guarantees: `acks_late` + `reject_on_worker_lost` + prefetch 1 mean a task whose
 process dies is delivered again; tasks are one chunk long and idempotent, so the visibility
 timeout only has to exceed one chunk (hard time limit below it, so a task never outlives it).
@@ -12,6 +17,8 @@ timeout only has to exceed one chunk (hard time limit below it, so a task never 
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from celery import Celery, signals
@@ -20,10 +27,25 @@ from app.model_follower import ModelFollower, ModelHandle, follower_from_setting
 from app.settings import AppSettings, get_app_settings
 from app.shadow import ShadowMetrics, ShadowMirror, shadow_from_settings
 from app.worker_database import close_worker_database, open_worker_database, worker_database
+from app.worker_metrics import (
+    MetricsServer,
+    MultiprocessDirectory,
+    WorkerMetrics,
+    enable_multiprocess,
+    mark_dead,
+)
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import configure_logging, get_logger
 
-__all__ = ["PIPELINE_TASK", "celery_app", "celery_config", "loaded_model", "worker_model", "worker_shadow"]
+__all__ = [
+    "PIPELINE_TASK",
+    "celery_app",
+    "celery_config",
+    "count_scored",
+    "loaded_model",
+    "worker_model",
+    "worker_shadow",
+]
 
 log = get_logger(__name__)
 PIPELINE_TASK = "app.celery_tasks.run_pipeline"
@@ -72,11 +94,21 @@ celery_app.add_defaults(lambda: celery_config(get_app_settings()))
 
 _follower: ModelFollower | None = None
 _shadow: ShadowMirror | None = None
+_metrics: WorkerMetrics | None = None
+_task_started: dict[str, float] = {}
+_metrics_dir: MultiprocessDirectory | None = None
+_metrics_server: MetricsServer | None = None
 
 
 def worker_shadow() -> ShadowMirror | None:
     """This worker process's shadow challenger mirror (None: shadowing off, or not a worker)."""
     return _shadow
+
+
+def count_scored(model_version: str, n: int) -> None:
+    """Count sentences a job task scored in this worker process (no-op outside a worker)."""
+    if _metrics is not None:
+        _metrics.scored.labels(model_version=model_version).inc(n)
 
 
 def loaded_model() -> ModelHandle | None:
@@ -104,12 +136,53 @@ def worker_model(wanted_version: str | None = None) -> ModelHandle:
     return handle
 
 
+@signals.worker_init.connect
+def _enable_worker_metrics(**_: Any) -> None:
+    global _metrics_dir
+    if get_app_settings().worker_metrics_port:
+        _metrics_dir = enable_multiprocess()
+
+
+@signals.worker_ready.connect
+def _serve_worker_metrics(**_: Any) -> None:
+    global _metrics_server
+    port = get_app_settings().worker_metrics_port
+    if _metrics_dir is None or not port:
+        return
+    try:
+        _metrics_server = MetricsServer(port, _metrics_dir)
+    except OSError as exc:  # scoring goes on; only the scrape is missing, and said so
+        log.error("worker metrics port unavailable; /metrics not served", port=port, error=str(exc))
+
+
+@signals.worker_shutdown.connect
+def _stop_worker_metrics(**_: Any) -> None:
+    if _metrics_server is not None:
+        _metrics_server.stop()
+    if _metrics_dir is not None:
+        _metrics_dir.discard()
+
+
+@signals.task_prerun.connect
+def _task_started_at(task_id: str, **_: Any) -> None:
+    _task_started[task_id] = time.perf_counter()
+
+
+@signals.task_postrun.connect
+def _task_finished(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
+    started = _task_started.pop(task_id, None)
+    if _metrics is not None and started is not None:
+        seconds = time.perf_counter() - started
+        _metrics.task_seconds.labels(task=task.name, state=state or "UNKNOWN").observe(seconds)
+
+
 @signals.worker_process_init.connect
 def _load_model(**_: Any) -> None:
-    global _follower, _shadow
+    global _follower, _shadow, _metrics
     settings = get_app_settings()
     configure_logging(settings.log_level, settings.log_format)
     open_worker_database(settings.database_url)  # after the fork: this process's own pool
+    _metrics = WorkerMetrics()
     _follower = follower_from_settings(settings)
     _follower.start()
     handle = _follower.current
@@ -126,3 +199,4 @@ def _stop_following(**_: Any) -> None:
     if _follower is not None:
         _follower.stop(timeout=1.0)
     close_worker_database()
+    mark_dead(os.getpid())  # its live gauges leave the merged totals; its counters stay

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import scoring_jobs
-from app.celery_app import celery_app, worker_model, worker_shadow
+from app.celery_app import celery_app, count_scored, worker_model, worker_shadow
 from app.errors import NotFound
 from app.settings import get_app_settings
 from app.worker_database import worker_database
@@ -63,6 +63,7 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
             mirror = shadow.compare_now if shadow is not None else None
             result = scoring_jobs.score_range(db, job_id, handle, lo, hi, mirror=mirror)
             status, scored, finished = result.status, result.scored, result.finished_now
+            count_scored(handle.version, scored)
     except NotFound:
         log.warning("job vanished; dropping its task", job_id=job_id)
         return {"job_id": job_id, "status": "missing"}

@@ -121,6 +121,10 @@ class AppSettings(BaseServiceSettings):
         default=500, ge=1, validation_alias=_env("preprocess_articles_per_run")
     )
     pipeline_interval_s: float = Field(default=900.0, ge=10, validation_alias=_env("pipeline_interval_s"))
+    # The worker's main process serves /metrics of all its pool processes here (0: off).
+    worker_metrics_port: int = Field(
+        default=9101, ge=0, le=65535, validation_alias=_env("worker_metrics_port")
+    )
     # Watchdog (beat): a queued or running job that has not moved for this long, checked by a
     # watchdog message that crossed the queue promptly (so everything queued before it was
     # delivered), lost its messages (Redis lost data, a chunk killed at the hard time limit) and

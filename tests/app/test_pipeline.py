@@ -1,4 +1,5 @@
-"""The beat pipeline on a real worker: new article -> sentences -> scheduled scoring job -> index."""
+"""The beat pipeline on a real worker: new article -> sentences -> scheduled scoring job -> index,
+and the worker's /metrics, where its pool process's counts show up."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from newsmodel.db.models import Article, Prediction, RelationIndexRow, ScoringJo
 from newsmodel.shadow.store import ShadowSummary, shadow_summary
 from tests.app.conftest import Registry, wait_until
 from tests.support.db import session_scope
+from tests.support.net import free_port
+from tests.support.prometheus import labels, scrape
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +50,15 @@ def test_pipeline_preprocesses_scores_and_indexes(
                 published_at=dt.datetime.now(dt.UTC),
             )
         )
-    env = {**app_env, "REDIS_URL": private_redis.url, "APP_SHADOW_FLUSH_INTERVAL_S": "0.5"}
-    start_celery_worker(env=env)
+    metrics_port = free_port()
+    env = {
+        **app_env,
+        "REDIS_URL": private_redis.url,
+        "APP_SHADOW_FLUSH_INTERVAL_S": "0.5",
+        "APP_WORKER_METRICS_PORT": str(metrics_port),
+    }
+    # Prefork: scoring and shadowing happen in a pool child, /metrics is served by the parent.
+    start_celery_worker(env=env, pool="prefork", concurrency=1)
 
     probe = Celery("pipeline-probe", broker=private_redis.url)
     try:
@@ -82,3 +92,11 @@ def test_pipeline_preprocesses_scores_and_indexes(
     summary = shadowed()
     assert summary is not None and summary.champion_version == version
     assert set(summary.by_source) == {"job"} and summary.total.agreement is not None
+
+    # The worker's main process serves what its pool child counted (prometheus multiprocess).
+    samples = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
+    assert samples[("newsmodel_shadow_sentences_total", labels(source="job"))] == scored
+    assert samples[("newsmodel_worker_sentences_scored_total", labels(model_version=version))] == scored
+    assert samples[("newsmodel_shadow_active", labels())] == 1.0  # livemax: one series, no pid label
+    chunk_task = labels(task="app.celery_tasks.score_chunk", state="SUCCESS")
+    assert samples[("newsmodel_worker_task_duration_seconds_count", chunk_task)] >= 2  # plan + a range

@@ -272,6 +272,9 @@ def _base_env(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis
         "APP_RATE_LIMIT_PER_ADDRESS": UNREACHED_RATE,
         "APP_RATE_LIMIT_PER_KEY": UNREACHED_RATE,
         "APP_AUTH_FAILURE_LIMIT": UNREACHED_RATE,
+        # Workers of parallel tests would all bind the default port; a test of the worker's
+        # /metrics gives its worker a free one.
+        "APP_WORKER_METRICS_PORT": "0",
     }
 
 
