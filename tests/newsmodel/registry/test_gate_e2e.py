@@ -115,9 +115,11 @@ def test_a_clean_comparison_decides_on_the_interval_and_makes_a_challenger(
     assert "on 270 clean sentences (benchmark conflibert-relation3@1: 270)" in line
     diff, low, high = _interval(line)
     assert 0 < low <= diff <= high
-    # The candidate's figure is the committed fixture's own measurement on the same benchmark.
+    # The candidate's figure is the fixture's own measurement on the same benchmark: the committed
+    # one up to the CPU's int8 kernels (measured: 0.8509 on AVX-512 VNNI, 0.8384 on an AVX2-only
+    # CPU, where ONNX Runtime's u8s8 products can saturate), so within 0.02 of it.
     candidate = float(re.search(r"macro-F1 (\d\.\d{4}) vs", line).group(1))  # type: ignore[union-attr]
-    assert candidate == round(fixture_report()["benchmark"]["int8"]["macro_f1"], 4)
+    assert abs(candidate - fixture_report()["benchmark"]["int8"]["macro_f1"]) <= 0.02
     assert gate_model.alias("challenger") == gate_model.fixture
     assert gate_model.alias("champion") == gate_model.tiny  # promotion stays a person's act
     client = gate_model.client()
