@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import scoring_jobs
@@ -67,6 +68,8 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
     except NotFound:
         log.warning("job vanished; dropping its task", job_id=job_id)
         return {"job_id": job_id, "status": "missing"}
+    except SoftTimeLimitExceeded as exc:
+        return _out_of_time(self, db, job_id, lo, hi, exc)
     except DependencyUnavailable:
         raise
     except NewsmodelError as exc:
@@ -78,6 +81,36 @@ def score_chunk(self: Any, job_id: str, lo: int | None = None, hi: int | None = 
         "scoring task", job_id=job_id, range=(lo, hi), scored=scored, status=status, version=handle.version
     )
     return {"job_id": job_id, "status": status, "scored": scored}
+
+
+def _out_of_time(
+    task: Any, db: Database, job_id: str, lo: int | None, hi: int | None, exc: SoftTimeLimitExceeded
+) -> dict[str, Any]:
+    """A task past the soft time limit (a stalled dependency, an overloaded box) is sent again.
+
+    Celery acknowledges a task that failed or timed out (`acks_late` only redelivers a task
+    whose process died), so the range would be lost and the job read "running" until beat's
+    watchdog re-planned it. Every range is idempotent (insert-or-ignore), so it is queued again,
+    up to the task's `max_retries`; then the job fails with what to change.
+    """
+    limit = task.app.conf.task_soft_time_limit
+    where = f"range [{lo}, {hi})" if lo is not None else "planning"
+    if task.request.retries >= task.max_retries:
+        error = (
+            f"{where} ran past the soft time limit ({limit} s) {task.request.retries + 1} times; "
+            "lower APP_SCORE_CHUNK_SIZE or raise APP_CELERY_VISIBILITY_TIMEOUT_S"
+        )
+        log.error("job failed: a task kept running out of time", job_id=job_id, error=error)
+        _mark_failed(db, job_id, error)
+        return {"job_id": job_id, "status": "failed", "error": error}
+    log.warning(
+        "task ran past the soft time limit; queued again",
+        job_id=job_id,
+        range=(lo, hi),
+        limit_s=limit,
+        attempt=task.request.retries + 1,
+    )
+    raise task.retry(exc=exc, countdown=0)
 
 
 def _mark_failed(db: Database, job_id: str, error: str) -> None:

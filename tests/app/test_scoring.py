@@ -118,6 +118,27 @@ def test_redelivered_chunk_inserts_nothing_twice(database: Database, handle: Mod
     assert _get(database, job["id"])["status"] == "succeeded"
 
 
+def test_ranges_finishing_out_of_order_finish_the_job_once_and_move_the_low_water_mark(
+    database: Database, handle: ModelHandle
+) -> None:
+    """Celery workers take a job's ranges in any order; each range check starts at the job's
+    low-water mark (every sentence below it scored), so it never re-reads the whole span."""
+    insert_sentences(database, 12)
+    job = _create(database, {}, handle.name)
+    with session_scope(database) as session:
+        plan = scoring_jobs.start_job(session, job["id"], handle, 4)
+    assert len(plan.ranges) == 3
+    first, middle, last = plan.ranges
+    results = [scoring_jobs.score_range(database, job["id"], handle, *r) for r in (last, first)]
+    assert [(r.scored, r.more) for r in results] == [(4, True), (4, True)]
+    assert _get(database, job["id"])["params"]["scored_below"] == middle[0]
+    assert scoring_jobs.score_range(database, job["id"], handle, *last).scored == 0  # redelivered
+    final = scoring_jobs.score_range(database, job["id"], handle, *middle)
+    assert (final.scored, final.more, final.finished_now) == (4, False, True)
+    assert _get(database, job["id"])["status"] == "succeeded"
+    assert prediction_counts(database, handle.name) == (12, 12)
+
+
 def test_limit_cancel_and_supersede(database: Database, handle: ModelHandle) -> None:
     insert_sentences(database, 30)
     limited = _create(database, {"limit": 12}, handle.name)
