@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -206,11 +206,8 @@ def count_jobs(session: Session) -> dict[str, int]:
 def _unscored(model_name: str, model_version: str, lo: int | None = None, hi: int | None = None) -> Any:
     """No prediction of the version for the sentence; `lo`/`hi` bound the predictions looked at too.
 
-    Postgres does not carry `sentences.id >= lo` over to `predictions.sentence_id`, and while a
-    job runs its version's rows are newer than the table's statistics (autovacuum analyzes
-    late): the planner then takes the version for a handful of rows and picks a nested loop
-    over all of them for every sentence, quadratic in the job (11 s for one range check of a
-    12,000-sentence job, measured). Bounding both sides keeps any plan within the range.
+    Postgres does not carry `sentences.id >= lo` over to `predictions.sentence_id`; bounding
+    both sides keeps the join within the range. Callers also run `_without_nested_loops`.
     """
     conditions = [
         Prediction.sentence_id == Sentence.id,
@@ -222,6 +219,19 @@ def _unscored(model_name: str, model_version: str, lo: int | None = None, hi: in
     if hi is not None:
         conditions.append(Prediction.sentence_id < hi)
     return ~exists().where(*conditions)
+
+
+def _without_nested_loops(session: Session) -> None:
+    """Keep the anti-joins over a job's sentences linear, whatever the statistics say.
+
+    While a job runs, its version's predictions are newer than the table's statistics
+    (autovacuum analyzes late), so Postgres takes the version for about one row and joins
+    with a nested loop that re-reads all of them for every sentence: quadratic in the job
+    (one range check of a 12,000-sentence job took 12-20 s, measured, past the 16 s soft
+    time limit). Without nested loops it hashes or merges: linear. For this transaction only.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_nestloop = off"))
 
 
 def _scorable(handle: ModelHandle, lo: int | None = None, hi: int | None = None) -> Any:
@@ -340,6 +350,7 @@ def start_job(session: Session, job_id: str, handle: ModelHandle, chunk_size: in
     job = _job(session, job_id, for_update=True)
     if (stopped := _stop_reason(job, handle)) is not None:
         return JobPlan(stopped, [])
+    _without_nested_loops(session)
     if job.status == "queued":
         limit = job.params.get("limit")
         ranges, total = _boundaries(session, handle, chunk_size, 0, None, int(limit) if limit else None)
@@ -372,6 +383,7 @@ def unscored_in_range(
     job = _job(session, job_id)
     if (stopped := _stop_reason(job, handle)) is not None:
         return ChunkResult(stopped, 0, False)
+    _without_nested_loops(session)
     query = (
         select(Sentence.id, Sentence.text)
         .where(_scorable(handle, lo, hi), Sentence.id >= lo, Sentence.id < hi)
@@ -421,6 +433,7 @@ def record_scores(
         return ChunkResult(job.status, inserted, False)
     _, span_hi = job.params.get("id_span", list(span))
     lo = _scored_below(job, span[0])
+    _without_nested_loops(session)
     left = session.scalar(
         select(Sentence.id)
         .where(_scorable(handle, lo, span_hi), Sentence.id >= lo, Sentence.id < span_hi)
