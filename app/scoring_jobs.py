@@ -234,12 +234,18 @@ def _without_nested_loops(session: Session) -> None:
         session.execute(text("SET LOCAL enable_nestloop = off"))
 
 
-def _scorable(handle: ModelHandle, lo: int | None = None, hi: int | None = None) -> Any:
-    """Unscored by the version and in a language it reads (label_map `languages`): a Korean
-    sentence is never given to an English model; it stays pending for one that reads Korean.
-    The caller bounds `Sentence.id` to [lo, hi) as well."""
-    languages = handle.predictor.label_map.languages
-    return and_(_unscored(handle.name, handle.version, lo, hi), _in_languages(languages))
+def _scorable(handle: ModelHandle, lo: int, hi: int | None) -> Any:
+    """Sentence ids in [lo, hi) unscored by the version and in a language it reads (label_map
+    `languages`): a Korean sentence is never given to an English model; it stays pending for
+    one that reads Korean."""
+    conditions = [
+        _unscored(handle.name, handle.version, lo, hi),
+        _in_languages(handle.predictor.label_map.languages),
+        Sentence.id >= lo,
+    ]
+    if hi is not None:
+        conditions.append(Sentence.id < hi)
+    return and_(*conditions)
 
 
 def _in_languages(languages: tuple[str, ...]) -> Any:
@@ -321,12 +327,9 @@ def _boundaries(
     session: Session, handle: ModelHandle, chunk_size: int, lo: int, hi: int | None, limit: int | None
 ) -> tuple[list[tuple[int, int]], int]:
     """Id ranges holding about `chunk_size` unscored sentences each (keyset windows), and their count."""
-    where = [_scorable(handle, lo, hi), Sentence.id >= lo]
-    if hi is not None:
-        where.append(Sentence.id < hi)
     numbered = (
         select(Sentence.id.label("id"), func.row_number().over(order_by=Sentence.id).label("rn"))
-        .where(*where)
+        .where(_scorable(handle, lo, hi))
         .subquery()
     )
     query = select(numbered.c.id, numbered.c.rn)
@@ -384,11 +387,7 @@ def unscored_in_range(
     if (stopped := _stop_reason(job, handle)) is not None:
         return ChunkResult(stopped, 0, False)
     _without_nested_loops(session)
-    query = (
-        select(Sentence.id, Sentence.text)
-        .where(_scorable(handle, lo, hi), Sentence.id >= lo, Sentence.id < hi)
-        .order_by(Sentence.id)
-    )
+    query = select(Sentence.id, Sentence.text).where(_scorable(handle, lo, hi)).order_by(Sentence.id)
     return [(int(sid), str(text)) for sid, text in session.execute(query.limit(limit) if limit else query)]
 
 
@@ -435,10 +434,7 @@ def record_scores(
     lo = _scored_below(job, span[0])
     _without_nested_loops(session)
     left = session.scalar(
-        select(Sentence.id)
-        .where(_scorable(handle, lo, span_hi), Sentence.id >= lo, Sentence.id < span_hi)
-        .order_by(Sentence.id)
-        .limit(1)
+        select(Sentence.id).where(_scorable(handle, lo, int(span_hi))).order_by(Sentence.id).limit(1)
     )
     if left is None:
         job.status, job.finished_at = "succeeded", _now()
@@ -509,7 +505,7 @@ def score_chunk(
         lo, hi = _scored_below(job), int(job.params.get("id_span", [0, 0])[1])
     if plan.status != "running":
         return ChunkResult(plan.status, 0, False, plan.finished_now)
-    return score_range(db, job_id, handle, lo, int(hi), limit=chunk_size, mirror=mirror)
+    return score_range(db, job_id, handle, lo, hi, limit=chunk_size, mirror=mirror)
 
 
 def run_job_inline(
