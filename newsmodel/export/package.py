@@ -129,6 +129,8 @@ def quantize_model(
             int8_on_validation,
             float(quant_cfg.max_accuracy_drop_points),
             float(quant_cfg.min_size_ratio),
+            # Configs logged before the option existed get the portable default.
+            reduce_range=bool(quant_cfg.get("reduce_range", True)),
         )
         winner.replace(out_dir / INT8_FILE)
     finally:

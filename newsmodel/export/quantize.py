@@ -8,6 +8,14 @@ to fp32 (lowest mean KL divergence of its probabilities from fp32's; within 10% 
 won by the smaller file): on a few hundred validation sentences accuracy often ties, fidelity
 does not. None meeting the targets: the most accurate.
 The choice is made on the validation split, never on test.
+
+Weights are quantized to 7 bits (`reduce_range`, on by default: export.quantization.reduce_range)
+so that the served model computes the same numbers on every x86 CPU. ONNX Runtime multiplies
+uint8 activations by int8 weights with `vpmaddubsw` on CPUs without VNNI (AVX2, AVX-512 before
+Cascade Lake / Zen 4): it adds two adjacent products into a saturating int16, and 255 x 127 x 2
+overflows it, so a model checked on a VNNI machine can score lower where it is served. With
+weights in [-64, 64] the pair sum stays below 32,767 on every kernel. `bench/quantize_portability.py`
+measures what each choice costs and what the saturating kernel would compute.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ class QuantTrial:
     agreement_with_fp32: float
     kl_to_fp32: float
     meets_target: bool
+    reduce_range: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,8 +73,9 @@ def _sensitive_nodes(model: Any) -> list[str]:
     return last + [name for name in matmuls if any(s in name.lower() for s in _SENSITIVE)]
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, scheme: str) -> Path:
-    """Write the int8 model for one scheme."""
+def quantize_int8(fp32_path: Path, out_path: Path, scheme: str, *, reduce_range: bool = True) -> Path:
+    """Write the int8 model for one scheme (7-bit weights unless `reduce_range` is False: only
+    for serving CPUs known to have VNNI, see the module docstring)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -81,6 +91,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, scheme: str) -> Path:
             str(out_path),
             weight_type=QuantType.QInt8,
             per_channel=scheme != "default",
+            reduce_range=reduce_range,
             nodes_to_exclude=exclude,
         )
     return out_path
@@ -106,6 +117,7 @@ def select_quantization(
     evaluate: Callable[[Path], QuantEval],
     max_drop_points: float,
     min_size_ratio: float,
+    reduce_range: bool = True,
 ) -> tuple[QuantTrial, list[QuantTrial], Path]:
     """Quantize with each scheme into `workdir/<scheme>/model.int8.onnx`, measure it with
     `evaluate` (validation), and return the winner, every trial, and the winner's file."""
@@ -116,7 +128,7 @@ def select_quantization(
     for scheme in dict.fromkeys(schemes):
         candidate = workdir / scheme / "model.int8.onnx"
         candidate.parent.mkdir(parents=True, exist_ok=True)
-        quantize_int8(fp32_path, candidate, scheme)
+        quantize_int8(fp32_path, candidate, scheme, reduce_range=reduce_range)
         measured = evaluate(candidate)
         size = candidate.stat().st_size
         drop = 100.0 * (fp32_accuracy - measured.accuracy)
@@ -129,6 +141,7 @@ def select_quantization(
             agreement_with_fp32=measured.agreement_with_fp32,
             kl_to_fp32=measured.kl_to_fp32,
             meets_target=drop <= max_drop_points and fp32_size / size >= min_size_ratio,
+            reduce_range=reduce_range,
         )
         trials.append((trial, candidate))
         log.info("quantization trial", **trial.to_dict())

@@ -86,3 +86,31 @@ def test_keep_sensitive_leaves_the_last_ffn_output_in_fp32(fp32_model: Path) -> 
         for s in SCHEMES[1:]
     }
     assert sizes["keep_sensitive_fp32"] > sizes["per_channel"]
+
+
+def _matmul_weight_range(path: Path) -> tuple[int, int]:
+    """Smallest and largest int8 weight any quantized MatMul multiplies by."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: i for i in model.graph.initializer}
+    weights = [
+        numpy_helper.to_array(inits[n.input[1]])
+        for n in model.graph.node
+        if n.op_type == "MatMulInteger" and n.input[1] in inits
+    ]
+    assert weights and all(w.dtype == np.int8 for w in weights)
+    return min(int(w.min()) for w in weights), max(int(w.max()) for w in weights)
+
+
+def test_default_weights_fit_every_cpus_int8_kernel(fp32_model: Path) -> None:
+    # Without VNNI, ONNX Runtime adds two uint8 x int8 products into a saturating int16: with
+    # 7-bit weights 255 * 64 * 2 = 32,640 stays below 32,767, so no CPU computes other numbers.
+    for scheme in ("default", "per_channel"):
+        portable = quantize_int8(fp32_model, fp32_model.with_name(f"p-{scheme}.onnx"), scheme)
+        low, high = _matmul_weight_range(portable)
+        assert low >= -64 and high <= 64 and 255 * 2 * max(-low, high) < 32_767, (scheme, low, high)
+        full = quantize_int8(fp32_model, fp32_model.with_name(f"f-{scheme}.onnx"), scheme, reduce_range=False)
+        assert max(-_matmul_weight_range(full)[0], _matmul_weight_range(full)[1]) > 100, scheme
