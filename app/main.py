@@ -24,8 +24,9 @@ from app.api import model as model_api
 from app.api import ops as ops_api
 from app.api import predict as predict_api
 from app.batching import MicroBatcher
-from app.cache import MemoryCache, PredictionCache, RedisCache
+from app.cache import MemoryCache, NearCache, PredictionCache, RedisCache
 from app.errors import status_for
+from app.heap import freeze_startup_heap
 from app.job_dispatch import CeleryJobDispatcher, InProcessJobDispatcher, JobDispatcher
 from app.metrics import AppMetrics
 from app.middleware import RequestMetrics
@@ -55,9 +56,12 @@ log = get_logger(__name__)
 def _build_cache(settings: AppSettings) -> PredictionCache:
     if settings.embedded:
         return MemoryCache(settings.cache_ttl_s, settings.cache_memory_items)
-    return RedisCache(
+    shared = RedisCache(
         settings.redis_url, settings.cache_ttl_s, settings.redis_timeout_s, settings.cache_retry_s
     )
+    if settings.cache_near_items == 0:
+        return shared
+    return NearCache(shared, settings.cache_near_items, min(settings.cache_near_ttl_s, settings.cache_ttl_s))
 
 
 def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
@@ -119,6 +123,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             rate_policy=RateLimitPolicy.from_settings(settings),
             shadow=shadow,
         )
+        await asyncio.to_thread(freeze_startup_heap)
         handle = follower.current
         log.info(
             "app ready",

@@ -70,6 +70,9 @@ class AppSettings(BaseServiceSettings):
     # Cache.
     cache_ttl_s: int = Field(default=24 * 3600, ge=1, validation_alias=_env("cache_ttl_s"))
     cache_memory_items: int = Field(default=50_000, ge=0, validation_alias=_env("cache_memory_items"))
+    # With Redis: the hottest entries also in this process (no round trip on a repeat); 0 turns it off.
+    cache_near_items: int = Field(default=10_000, ge=0, validation_alias=_env("cache_near_items"))
+    cache_near_ttl_s: float = Field(default=600.0, gt=0, validation_alias=_env("cache_near_ttl_s"))
     # After a Redis error, skip Redis for this long instead of paying a timeout per request.
     cache_retry_s: float = Field(default=5.0, ge=0, validation_alias=_env("cache_retry_s"))
     redis_timeout_s: float = Field(default=0.25, gt=0, validation_alias=_env("redis_timeout_s"))
