@@ -210,6 +210,11 @@ class CountryDetector:
         self.leaders = leaders
         self._latin, self._pattern, self._starts, self._table = _compiled(leaders)
         self._dots = load_dot_abbreviations()
+        self._common_only = frozenset(
+            key
+            for key, entries in self._table.items()
+            if " " not in key and all(e.kind == "leader_common" for e in entries)
+        )
         self._fuzzy = FuzzyNames.shared()
         # surface as written -> its case-checked entries (news repeats the same few hundred forms)
         # surface as written -> the answer (undated forms) or the case-checked entries (dated ones)
@@ -254,7 +259,11 @@ class CountryDetector:
                 mentions = sorted(mentions + fuzzy, key=lambda m: m.start)
             if mentions:
                 mentions = apply_guards(text, mentions)
-            shorthand = korean_shorthand(text, ((m.start, m.end, m.iso3) for m in mentions), date)
+            shorthand = (
+                korean_shorthand(text, [(m.start, m.end, m.iso3) for m in mentions], date)
+                if "North" in text or "South" in text
+                else None
+            )
             if shorthand:
                 extra = [Mention(text[s:e], s, e, code, "short_name") for s, e, code in shorthand]
                 mentions = sorted(mentions + extra, key=lambda m: m.start)
@@ -287,6 +296,8 @@ class CountryDetector:
                     return self._all_hits(text, index, folded, date)
                 continue  # inside a word: "oman" in "woman"
             if not self._take(text, index, begin, last + 1, value, size, folded, date, mentions):
+                if folded[begin : last + 1] in self._common_only:
+                    continue  # a common surname out of office ("May"): nothing else hides in it
                 return self._all_hits(text, index, folded, date)
         return mentions
 

@@ -154,6 +154,7 @@ _DATELINE = re.compile(
     rf"^\s*[A-Z][A-Z.'\- ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*?)??(?:,?\s*{_MONTH})?"
     rf"(?:\s*\([A-Z][A-Za-z.&' -]{{1,30}}\)|(?<=\d))\s*(?:-{{1,2}}|\u2014|\u2013)\s"
 )
+_ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay")
 _WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b")
 _WATER_BEFORE = re.compile(r"\b(?:Sea|Gulf|Strait|Straits|Bay)\s+of\s+(?:the\s+)?$")
 _US_STATE_WORDS = re.compile(
@@ -307,11 +308,15 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
     kept: list[Mention] = []
     size = len(text)
     dateline = dateline_end(text)
-    headline = is_headline_case(text)
+    waters = _ANY_WATER.search(text) is not None
     for i, m in enumerate(ordered):
         if not m.iso3 or m.end <= dateline:
             continue
-        if _is_water(text, m) or _is_us_state(text, m, ordered) or _is_us_pronoun(text, m):
+        if (
+            (waters and _is_water(text, m))
+            or (m.iso3 == "GEO" and _is_us_state(text, m, ordered))
+            or (m.text == "US" and _is_us_pronoun(text, m))
+        ):
             continue
         after = text[m.end] if m.end < size else ""
         if after == "-":
@@ -322,7 +327,7 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
             continue
         if i and text[m.start - 1] == "-" and _is_heritage_tail(text, m, ordered[i - 1]):
             continue
-        if m.text in _FIRST_NAMES and not headline and _is_person(text, m):
+        if m.text in _FIRST_NAMES and _is_person(text, m) and not is_headline_case(text):
             continue
         if m.kind == "metonym" and after == " " and _NAMED_AFTER_VENUE.match(text, m.end):
             continue
