@@ -11,6 +11,7 @@ this tree the direction of each pair (source -> target) from the dependency pars
 
     python bench/countries.py            # 5 repeats x 10 passes over ~600 sentences a side
     python bench/countries.py --quick    # 2 repeats x 2 passes (< 1 min)
+    python bench/countries.py --per-file # this tree's gold figures, file by file (no timing)
 """
 
 from __future__ import annotations
@@ -112,6 +113,32 @@ def _direction(gold: list) -> tuple[str, float]:
     return score.summary(), rate
 
 
+def per_file() -> None:
+    """Pair recall / precision and direction of this tree, one row per gold file and all files."""
+    sys.path.insert(0, str(ROOT))
+    from newsmodel.countries import get_detector
+    from newsmodel.countries.direction import get_direction_reader
+    from newsmodel.countries.gold import load_gold, score_gold
+
+    det, reader = get_detector(), get_direction_reader()
+    gold = load_gold(GOLD)
+
+    def predict(text: str, date: object) -> list[tuple[str, str, str | None]]:
+        return [(p.a, p.b, p.source) for p in reader.read(text, det.detect(text, date=date))]  # type: ignore[arg-type]
+
+    names = sorted({g.source.split(":")[0] for g in gold})
+    print("| gold file | sentences | pairs | recall | precision | directed | undirected |")
+    print("|---|---|---|---|---|---|---|")
+    for name in [*names, "all"]:
+        rows = [g for g in gold if name == "all" or g.source.startswith(f"{name}:")]
+        s = score_gold(predict, rows)
+        print(
+            f"| {name} | {s.sentences} | {s.gold_pairs} | {s.recall:.3f} | {s.precision:.3f} | "
+            f"{s.directed_accuracy:.3f} ({s.directed_right}/{s.directed_gold}) | "
+            f"{s.undirected_accuracy:.3f} ({s.undirected_right}/{s.undirected_gold}) |"
+        )
+
+
 def _fmt(values: list[float]) -> str:
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
 
@@ -122,7 +149,11 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="2 repeats x 2 passes")
     parser.add_argument("--baseline", default=BASELINE_REF, help="git ref of the baseline detector")
+    parser.add_argument("--per-file", action="store_true", help="this tree's gold figures per file")
     args = parser.parse_args()
+    if args.per_file:
+        per_file()
+        return
     repeats, passes = (2, 2) if args.quick else (5, 10)
     texts, dates, gold = _sentences()
     rates: dict[str, list[float]] = {"baseline": [], "this tree": []}

@@ -31,6 +31,7 @@ import ahocorasick
 from newsmodel.countries.fuzzy import FuzzyNames
 from newsmodel.countries.gazetteer import (
     KO_FOLLOWERS,
+    LEADER_KINDS,
     Entry,
     known_codes,
     load_abbreviation_nouns,
@@ -38,7 +39,8 @@ from newsmodel.countries.gazetteer import (
     load_gazetteer,
     normalize_surface,
 )
-from newsmodel.countries.guards import apply_guards
+from newsmodel.countries.guards import apply_guards, drop_lone_common_surnames
+from newsmodel.countries.shorthand import korean_shorthand
 from newsmodel.errors import ConfigError
 
 __all__ = ["CountryDetector", "Mention", "get_detector"]
@@ -131,7 +133,7 @@ def _compiled(
     table = {
         key: entries
         for key, entries in load_gazetteer().items()
-        if with_leaders or any(e.kind not in ("leader", "leader_short") for e in entries)
+        if with_leaders or any(e.kind not in LEADER_KINDS for e in entries)
     }
     tries: dict[str, list[tuple[str, str]]] = {"latin": [], "hangul": [], "hanja": []}
     for key, entries in table.items():
@@ -168,14 +170,20 @@ def _case_ok(surface: str, form: str) -> bool:
 _LEADER_BEFORE = dt.timedelta(days=2 * 365)
 _LEADER_AFTER_FULL = dt.timedelta(days=40 * 365)
 _LEADER_AFTER_SHORT = dt.timedelta(days=12 * 365)
+_COMMON_BEFORE = dt.timedelta(days=30)
+_COMMON_AFTER = dt.timedelta(days=90)
 
 
 def _plausible(entry: Entry, date: dt.date | None) -> bool:
     """Whether a dated entry names its state in an article of `date` (None: any date)."""
     if date is None or not entry.dated:
-        return True
-    if entry.kind not in ("leader", "leader_short"):
+        return entry.kind != "leader_common"  # undated: "Kim" and "May" say too little
+    if entry.kind not in LEADER_KINDS:
         return entry.end is None or date < entry.end  # a historical state's name
+    if entry.kind == "leader_common":  # a common surname: only while in office
+        return (entry.start is None or date >= entry.start - _COMMON_BEFORE) and (
+            entry.end is None or date <= entry.end + _COMMON_AFTER
+        )
     after = _LEADER_AFTER_FULL if entry.kind == "leader" else _LEADER_AFTER_SHORT
     if entry.start is not None and date < entry.start - _LEADER_BEFORE:
         return False
@@ -202,6 +210,11 @@ class CountryDetector:
         self.leaders = leaders
         self._latin, self._pattern, self._starts, self._table = _compiled(leaders)
         self._dots = load_dot_abbreviations()
+        self._common_only = frozenset(
+            key
+            for key, entries in self._table.items()
+            if " " not in key and all(e.kind == "leader_common" for e in entries)
+        )
         self._fuzzy = FuzzyNames.shared()
         # surface as written -> its case-checked entries (news repeats the same few hundred forms)
         # surface as written -> the answer (undated forms) or the case-checked entries (dated ones)
@@ -221,27 +234,39 @@ class CountryDetector:
             if len(cache) > _ENTRY_CACHE_SIZE:
                 cache.clear()
             # an undated form's answer is the same on every date: keep (answer, None)
-            dated = bool(found) and (found[0].dated or found[0].kind in ("leader", "leader_short"))
+            dated = bool(found) and (found[0].dated or found[0].kind in LEADER_KINDS)
             known = cache[surface] = (None, found) if dated else (_undated_answer(found), None)
         answer, entries = known
         if entries is None:
             return answer  # type: ignore[no-any-return]
         first = entries[0]
-        if first.kind not in ("leader", "leader_short"):
+        if first.kind not in LEADER_KINDS:
             return (first.iso3, first.kind) if _plausible(first, date) else None
-        codes = {e.iso3 for e in entries if _plausible(e, date)}
-        return (codes.pop(), first.kind) if len(codes) == 1 else None
+        plausible = [e for e in entries if _plausible(e, date)]
+        codes = {e.iso3 for e in plausible}
+        if len(codes) != 1:
+            return None
+        common = all(e.kind == "leader_common" for e in plausible)
+        return codes.pop(), "leader_common" if common else first.kind
 
     def detect(self, text: str, language: str | None = None, date: dt.date | None = None) -> list[Mention]:
         """Mentions in text order. `language="en"` skips Korean and Hanja forms; other values use all
         scripts. `date` (the article's) decides which leaders and historical states a name means."""
-        mentions = self._matches(text, language, date)
+        mentions = drop_lone_common_surnames(text, self._matches(text, language, date))
         if language != "ko":
             fuzzy = self._fuzzy.find(text, mentions)
             if fuzzy:
                 mentions = sorted(mentions + fuzzy, key=lambda m: m.start)
             if mentions:
                 mentions = apply_guards(text, mentions)
+            shorthand = (
+                korean_shorthand(text, [(m.start, m.end, m.iso3) for m in mentions], date)
+                if "North" in text or "South" in text
+                else None
+            )
+            if shorthand:
+                extra = [Mention(text[s:e], s, e, code, "short_name") for s, e, code in shorthand]
+                mentions = sorted(mentions + extra, key=lambda m: m.start)
         if self.focus is None:
             return [m for m in mentions if m.iso3]
         return [m for m in mentions if m.iso3 in self.focus]
@@ -271,6 +296,8 @@ class CountryDetector:
                     return self._all_hits(text, index, folded, date)
                 continue  # inside a word: "oman" in "woman"
             if not self._take(text, index, begin, last + 1, value, size, folded, date, mentions):
+                if folded[begin : last + 1] in self._common_only:
+                    continue  # a common surname out of office ("May"): nothing else hides in it
                 return self._all_hits(text, index, folded, date)
         return mentions
 

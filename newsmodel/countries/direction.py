@@ -31,6 +31,7 @@ from itertools import combinations
 from typing import Any
 
 from newsmodel.countries.detector import Mention
+from newsmodel.countries.guards import dateline_end, is_headline_case
 from newsmodel.logging import get_logger
 
 __all__ = ["DirectedPair", "DirectionReader", "get_direction_reader"]
@@ -64,6 +65,46 @@ _TARGET_PREPS = frozenset(
     ]
 )
 _CO_PREPS = frozenset({"between", "alongside", "among"})
+# Verbs whose subject is the recipient when a "from" names the giver: "Ukraine received another
+# Patriot system from Germany" (Germany -> Ukraine); "Macron received Putin" stays Macron -> Putin.
+# (Word forms: the parser runs without its lemmatizer.)
+_RECEIVE_VERBS = frozenset(
+    [
+        "receive",
+        "receives",
+        "received",
+        "receiving",
+        "get",
+        "gets",
+        "got",
+        "gotten",
+        "getting",
+        "obtain",
+        "obtains",
+        "obtained",
+        "obtaining",
+        "accept",
+        "accepts",
+        "accepted",
+        "accepting",
+    ]
+)
+# Verbs that move people or arms: the state whose troops are moved is the actor even when the
+# troops are the passive subject ("North Korean troops were deployed to Russia").
+_DEPLOY_VERBS = frozenset(
+    [
+        "deployed",
+        "redeployed",
+        "sent",
+        "dispatched",
+        "stationed",
+        "moved",
+        "transferred",
+        "rushed",
+        "airlifted",
+    ]
+)
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "being"})
 _NOUN_TARGET_PREPS = _TARGET_PREPS | {"of"}
 _CLIMB = frozenset({"poss", "compound", "amod", "nmod", "appos", "nummod", "npadvmod", "case"})
 # Lower clauses that keep the upper clause's actor: "X threatened to attack Y", "X crossed the
@@ -129,11 +170,30 @@ def _prep_role(prep: Any) -> str | None:
     return _TARGET if word in _TARGET_PREPS else None
 
 
+def _is_passive(verb: Any) -> bool:
+    return verb.tag_ == "VBN" and (
+        verb.dep_ == "acomp" or any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children)
+    )
+
+
+def _has_from(verb: Any) -> bool:
+    return any(c.dep_ == "prep" and c.lower_ == "from" for c in verb.children)
+
+
+def _passive_complement(verb: Any) -> Any | None:
+    """ "were crippled by ...": spaCy may parse the participle as the copula's complement."""
+    if verb.lower_ not in _BE:
+        return None
+    return next((c for c in verb.children if c.dep_ == "acomp" and c.tag_ == "VBN"), None)
+
+
 def _roles(token: Any) -> list[_Role]:
     """The roles a mention's word plays, from the innermost noun phrase out to its clause."""
     out: list[_Role] = []
     tok = token
     group = token.i
+    agentive = False  # inside "by ..." under a noun: "hit with sanctions by Japan"
+    modifier = False  # the mention modifies the noun it climbed to ("North Korean troops")
     for _ in range(12):  # parses are trees; the bound only guards against a malformed one
         dep, head = tok.dep_, tok.head
         if dep == "conj" and head.pos_ in ("PROPN", "NOUN", "ADJ", "PRON"):
@@ -141,25 +201,38 @@ def _roles(token: Any) -> list[_Role]:
             tok = head
             continue
         if dep in ("nsubj", "csubj"):
-            out.append(_Role(_SOURCE, head.i, False, group))
+            participle = _passive_complement(head)
+            if participle is not None:
+                out.append(_Role(_TARGET, participle.i, False, group))
+            else:
+                receives = head.lower_ in _RECEIVE_VERBS and _has_from(head)  # not "received Putin"
+                out.append(_Role(_TARGET if receives and not agentive else _SOURCE, head.i, False, group))
             return out
         if dep in ("nsubjpass", "dobj", "dative", "attr", "oprd"):
-            out.append(_Role(_TARGET, head.i, False, group))
+            moved = dep == "nsubjpass" and modifier and head.lower_ in _DEPLOY_VERBS
+            acting = agentive and _is_passive(head)
+            out.append(_Role(_SOURCE if moved or acting else _TARGET, head.i, False, group))
             return out
         if dep == "pobj":
             prep = head
             governor = prep.head
-            if prep.dep_ == "agent":
+            by_passive = prep.lower_ == "by" and _is_passive(governor)
+            if prep.dep_ == "agent" or by_passive:
                 out.append(_Role(_SOURCE, governor.i, False, group))
                 return out
             if governor.pos_ in ("VERB", "AUX"):
                 role = _prep_role(prep)
+                if (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS) or (
+                    agentive and role is not None and _is_passive(governor)
+                ):
+                    role = _SOURCE
                 if role is not None:
                     out.append(_Role(role, governor.i, False, group))
                 return out
             if governor.pos_ in ("NOUN", "PROPN"):
                 if prep.lower_ == "by":  # "attacks by Pakistani soldiers"
                     out.append(_Role(_SOURCE, governor.i, True, group))
+                    agentive = True
                 elif prep.lower_ in _CO_PREPS:
                     out.append(_Role(_CO, governor.i, True, group))
                 elif prep.lower_ in _NOUN_TARGET_PREPS:
@@ -170,6 +243,7 @@ def _roles(token: Any) -> list[_Role]:
         if dep in _CLIMB and head.i != tok.i:
             if head.pos_ in ("NOUN", "PROPN") and dep in ("poss", "compound", "amod"):
                 out.append(_Role(_SOURCE, head.i, True, group))
+                modifier = modifier or head.pos_ == "NOUN"
             tok = head
             continue
         return out
@@ -341,10 +415,32 @@ class DirectionReader:
                 out[i] = [_undirected(a, b, 0.0, "no parser") for a, b in _codes_pairs(mentions[i])]
             return out
         if english:
-            docs = nlp.pipe([texts[i] for i in english], batch_size=64)
+            docs = nlp.pipe([_for_parse(texts[i], mentions[i]) for i in english], batch_size=64)
             for i, doc in zip(english, docs, strict=True):
                 out[i] = _english_pairs(doc, [m for m in mentions[i] if not m.venue and m.iso3])
         return out
+
+
+def _for_parse(text: str, mentions: Sequence[Mention]) -> str:
+    """The text as the parser reads it best, same length (the mention offsets hold): a leading
+    dateline blanked, and headline case ("CHINA VOWS RESPONSE TO US CURBS", "Japan Lodges
+    Protest With China") lowered to sentence case, the country mentions capitalised."""
+    end = dateline_end(text)
+    body = " " * end + text[end:]
+    if not is_headline_case(text[end:]):
+        return body
+    chars = list(body.lower())
+    if len(chars) != len(body):
+        return body
+    first = next((i for i, ch in enumerate(chars) if ch.isalpha()), None)
+    if first is not None:
+        chars[first] = body[first].upper()
+    for m in mentions:
+        if m.iso3 and m.end <= len(chars):
+            word = text[m.start : m.end]
+            cased = word if len(word) <= 3 or "." in word else word[:1] + word[1:].lower()
+            chars[m.start : m.end] = cased
+    return "".join(chars)
 
 
 def _codes_pairs(mentions: Sequence[Mention]) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from newsmodel.errors import ConfigError
 __all__ = [
     "EXTRA_CODES",
     "KO_FOLLOWERS",
+    "LEADER_KINDS",
     "Entry",
     "Kind",
     "Script",
@@ -38,6 +39,8 @@ __all__ = [
     "normalize_surface",
 ]
 
+LEADER_KINDS = ("leader", "leader_short", "leader_common")
+
 Kind = Literal[
     "name",
     "derived",
@@ -46,6 +49,7 @@ Kind = Literal[
     "group",
     "leader",
     "leader_short",
+    "leader_common",
     "ko",
     "ko_strict",
     "hanja",
@@ -291,6 +295,8 @@ def _leader_entries(reader: Any) -> list[Entry]:
         surnames = [n.strip() for n in row["surname"].split(";") if n.strip()]
         if row["alone"].strip() == "1":
             out.extend(Entry(n, iso3, "leader_short", start, end) for n in surnames)
+        else:  # "Kim", "Lee", "May": only beside another leader ("Takaichi and Lee"), see guards.py
+            out.extend(Entry(n, iso3, "leader_common", start, end) for n in surnames if " " not in n)
         for title in _TITLES.get(row["role"].strip(), ()):
             for n in surnames:
                 if not n.startswith(title):
@@ -339,7 +345,7 @@ def load_gazetteer() -> dict[str, tuple[Entry, ...]]:
     # form ("Kim", "Bush"); the article date chooses among them (detector.py).
     for entry in load_leaders():
         key = normalize_surface(entry.surface)
-        if key in table and not all(e.kind in ("leader", "leader_short") for e in table[key]):
+        if key in table and not all(e.kind in LEADER_KINDS for e in table[key]):
             continue
         if entry not in table.setdefault(key, []):
             table[key].append(entry)

@@ -7,6 +7,17 @@
 - Countries that are also first names, followed by a surname: "Jordan Henderson", "Chad Smith".
 - Venues: a city that only hosts a meeting of two other countries ("US and Iranian negotiators
   met in Geneva") stays a mention but is marked `venue`, so it forms no pair.
+- Datelines: the filing place and the agency credited ("SEOUL, March 4 (Reuters) -", "KYIV,
+  Ukraine (AP) —") say where the story was written, not who acts.
+- Waters named after a state: "Sea of Japan", "East China Sea", "Taiwan Strait", "Philippine Sea".
+- "Georgia" the US state: with US-state words ("voters", "governor", "Atlanta") or a US mention
+  and a place phrase ("a plant in Georgia"), and nothing that points to the Caucasus.
+- "US" the pronoun in all-caps copy: "TELL US WHY", "TREATED US LIKE", "JOIN US", "ALL OF US".
+- Common surnames of leaders ("Kim", "Lee", "May", "Park"): only while in office and joined to
+  another state's leader ("Takaichi and Lee", "Trump-Kim summit", "Putin, Kim Sign Pact",
+  "Carter hosted Sadat").
+- Headline case ("Japan Lodges Protest With China Over ..."): every word is capitalised, so a
+  capitalised word after "China" or "Jordan" says nothing about a surname.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newsmodel.countries.detector import Mention
 
-__all__ = ["apply_guards"]
+__all__ = ["apply_guards", "dateline_end", "drop_lone_common_surnames", "is_headline_case"]
 
 _NO_ACTOR_SUFFIX = re.compile(
     r"-(?:born|bred|style|language|speaking|educated|made|trained|inspired|themed|flavou?red|"
@@ -137,6 +148,116 @@ _NAMED_AFTER_VENUE = re.compile(
 )
 
 
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+# CITY[, Region/Country][, Month Day] (Agency) -   or   CITY, Month Day -  at the start of the text
+_DATELINE = re.compile(
+    rf"^\s*[A-Z][A-Z.'\- ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*?)??(?:,?\s*{_MONTH})?"
+    rf"(?:\s*\([A-Z][A-Za-z.&' -]{{1,30}}\)|(?<=\d))\s*(?:-{{1,2}}|\u2014|\u2013)\s"
+)
+_ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay")
+_WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b")
+_WATER_BEFORE = re.compile(r"\b(?:Sea|Gulf|Strait|Straits|Bay)\s+of\s+(?:the\s+)?$")
+_US_STATE_WORDS = re.compile(
+    r"\b(?:voters?|governor|gubernatorial|county|counties|Atlanta|Savannah|Augusta|state\s+senator|"
+    r"state\s+legislature|primary|ballots?|Peach\s+State|Bulldogs)\b",
+    re.IGNORECASE,
+)
+_IN_PLACE = re.compile(r"\b(?:in|at|from|to|across)\s+(?:northern\s+|southern\s+|rural\s+)?$")
+_CAUCASUS = re.compile(
+    r"\b(?:Tbilisi|Georgians?|Caucasus|Ossetia\w*|Abkhaz\w*|Black\s+Sea|Georgian\s+Dream|Batumi)\b"
+)
+# "US" is the pronoun before a wh-word or "like"/"all", after "join"/"let"/"all of" ("ALL OF US");
+# not after "between" ("TALKS BETWEEN US AND CHINA").
+_US_PRONOUN_AFTER = re.compile(r"\s+(?:WHY|HOW|WHAT|WHERE|WHEN|WHO|WHETHER|LIKE|ALL|OURSELVES)\b")
+_US_PRONOUN_BEFORE = re.compile(r"\b(?:JOIN|LET|(?:ALL|BOTH|EACH|ONE|MANY|MOST|NONE|SOME)\s+OF)\s+$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019.-]*")
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "vs",
+        "with",
+        "from",
+        "over",
+    ]
+)
+
+
+_JOINED = re.compile(
+    r"\s*(?:,|and|&|-|\u2013|/|met|meets|hosted|hosts|welcomed|called|phoned|told|visited|"
+    r"thanked|urged|warned)\s*(?:President\s+|Premier\s+)?"
+)
+_LEADER_NAMED = frozenset({"leader", "leader_short", "leader_common"})
+
+
+def _joined_to_leader(text: str, m: Mention, mentions: list[Mention]) -> bool:
+    """A common surname right next to another state's leader: joined by "and", a comma or a dash,
+    or one leader-to-leader verb between them ("Carter hosted Sadat", "Trump met Kim")."""
+    for o in mentions:
+        if o.kind not in _LEADER_NAMED or o.iso3 in ("", m.iso3):
+            continue
+        between = text[o.end : m.start] if o.end <= m.start else text[m.end : o.start]
+        if _JOINED.fullmatch(between):
+            return True
+    return False
+
+
+def drop_lone_common_surnames(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Common surnames ("Lee", "Kim", "May") kept only when joined to another state's leader."""
+    if all(m.kind != "leader_common" for m in mentions):
+        return mentions
+    return [m for m in mentions if m.kind != "leader_common" or _joined_to_leader(text, m, mentions)]
+
+
+def dateline_end(text: str) -> int:
+    """Where a leading dateline ("SEOUL, March 4 (Reuters) -") ends, 0 when there is none."""
+    found = _DATELINE.match(text)
+    return found.end() if found else 0
+
+
+def is_headline_case(text: str) -> bool:
+    """All capitals, or every word but the small ones capitalised (at least four words)."""
+    words = [w for w in _WORD.findall(text) if w.lower() not in _SMALL_WORDS]
+    if len(words) < 4:
+        return False
+    return all(w[0].isupper() or w[0].isdigit() for w in words)
+
+
+def _is_water(text: str, m: Mention) -> bool:
+    if m.kind not in ("name", "demonym", "derived", "fuzzy"):
+        return False
+    return bool(_WATER_AFTER.match(text, m.end) or _WATER_BEFORE.search(text[max(0, m.start - 20) : m.start]))
+
+
+def _is_us_state(text: str, m: Mention, mentions: list[Mention]) -> bool:
+    if m.iso3 != "GEO" or m.text.lower() != "georgia" or _CAUCASUS.search(text):
+        return False
+    if any(o.iso3 in ("RUS", "ARM", "AZE", "UKR") for o in mentions):
+        return False
+    if _US_STATE_WORDS.search(text):
+        return True
+    in_place = _IN_PLACE.search(text[max(0, m.start - 30) : m.start])
+    return in_place is not None and any(o.iso3 == "USA" for o in mentions)
+
+
+def _is_us_pronoun(text: str, m: Mention) -> bool:
+    if m.text != "US" or not text.isupper():
+        return False
+    before = text[max(0, m.start - 12) : m.start]
+    return bool(_US_PRONOUN_AFTER.match(text, m.end) or _US_PRONOUN_BEFORE.search(before))
+
+
 def _no_actor_compound(text: str, m: Mention, following: Mention | None) -> bool:
     if text[m.end : m.end + 1] != "-" or m.kind not in ("demonym", "name", "derived", "fuzzy"):
         return False
@@ -186,8 +307,16 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
     ordered = mentions
     kept: list[Mention] = []
     size = len(text)
+    dateline = dateline_end(text)
+    waters = _ANY_WATER.search(text) is not None
     for i, m in enumerate(ordered):
-        if not m.iso3:
+        if not m.iso3 or m.end <= dateline:
+            continue
+        if (
+            (waters and _is_water(text, m))
+            or (m.iso3 == "GEO" and _is_us_state(text, m, ordered))
+            or (m.text == "US" and _is_us_pronoun(text, m))
+        ):
             continue
         after = text[m.end] if m.end < size else ""
         if after == "-":
@@ -198,7 +327,7 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
             continue
         if i and text[m.start - 1] == "-" and _is_heritage_tail(text, m, ordered[i - 1]):
             continue
-        if m.text in _FIRST_NAMES and _is_person(text, m):
+        if m.text in _FIRST_NAMES and _is_person(text, m) and not is_headline_case(text):
             continue
         if m.kind == "metonym" and after == " " and _NAMED_AFTER_VENUE.match(text, m.end):
             continue

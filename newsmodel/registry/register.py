@@ -43,6 +43,7 @@ _DETECTOR_FILES = (
     "fuzzy.py",
     "gazetteer.py",
     "guards.py",
+    "shorthand.py",
     "*.yaml",
     "data/*.csv",
 )

@@ -91,4 +91,37 @@ TRICKY_SENTENCES: list[tuple[str, set[str], str]] = [
     ("미 국무부는 중 외교부와 통화했다", {"USA", "CHN"}, "lone abbreviation before a government noun"),
     ("미 확인 정보가 돌았다", set(), "미 (un-) before an ordinary noun"),
     ("일부 지역에서 중단됐다", set(), "일/중 inside ordinary words"),
+    # --- wire-copy forms (gold_modern.txt categories): datelines, waters, US states, caps, shorthand
+    ("BEIJING, Jan. 9 (Reuters) - Vietnam and India held talks.", {"VNM", "IND"}, "dateline city"),
+    ("MANILA, Philippines (AP) — Australia protested.", {"AUS"}, "AP dateline with a country"),
+    ("TAIPEI, May 2 - Japan said it would help.", {"JPN"}, "dateline without an agency"),
+    (
+        "Indian and French ships sailed in the Arabian Sea and the Sea of Japan.",
+        {"IND", "FRA"},
+        "sea named after a state",
+    ),
+    ("A Korean warship crossed the Korea Strait into the South China Sea.", {"KOR"}, "strait and sea names"),
+    ("The governor of Georgia visited a Kia plant with Korean executives.", {"KOR"}, "Georgia the US state"),
+    (
+        "Georgia's prime minister met officials in Tbilisi before flying to Moscow.",
+        {"GEO", "RUS"},
+        "Georgia the country",
+    ),
+    ("JOIN US FOR A DEBATE ON CHINA TARIFFS", {"CHN"}, "caps pronoun us after join"),
+    ("'LET US WORK', SAY MINERS IN INDIA", {"IND"}, "caps pronoun us after let"),
+    ("CHINA WARNS US OVER TARIFFS", {"CHN", "USA"}, "caps US the country"),
+    ("TALKS BETWEEN US AND CHINA RESUME", {"USA", "CHN"}, "caps US after between"),
+    ("'ONE OF US WILL GO', SAYS JAPAN MINISTER", {"JPN"}, "caps pronoun us after one of"),
+    ("India Urges China To Stop Building Dams", {"IND", "CHN"}, "headline case: 'China To' is no surname"),
+    (
+        "The North test-fired a cruise missile, the South said, a day after Seoul's drills.",
+        {"PRK", "KOR"},
+        "the North / the South beside Seoul",
+    ),
+    (
+        "The North and the South remained divided over the wage issue.",
+        {"PRK", "KOR"},
+        "the North and the South together",
+    ),
+    ("Voters in the South swung toward the Democrats.", set(), "the South alone is not Korea"),
 ]

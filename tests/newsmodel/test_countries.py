@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -77,3 +78,19 @@ def test_unknown_focus_code_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="XXX"):
         CountryDetector(focus=["KOR", "XXX"])
+
+
+def test_common_surnames_count_only_in_office_and_beside_another_leader() -> None:
+    """ "Lee", "Kim", "May": joined to another state's leader in their term, otherwise nothing."""
+    detector = get_detector()
+    day = dt.date(2025, 11, 3)
+    assert detector.countries("Takaichi and Lee agreed on a swap line.", date=day) == ["JPN", "KOR"]
+    assert detector.countries("Trump met Lee at the summit.", date=day) == ["KOR", "USA"]
+    assert detector.countries("Lee said the market would recover.", date=day) == []
+    assert detector.countries("Kishida and Lee agreed on a swap line.", date=dt.date(2024, 9, 1)) == ["JPN"]
+    assert detector.countries("Takaichi and Lee agreed on a swap line.") == ["JPN"]  # undated
+    assert detector.countries("Theresa May and Trump met in London.", date=dt.date(2018, 7, 13)) == [
+        "GBR",
+        "USA",
+    ]
+    assert detector.countries("Trump visited Tokyo in May.", date=dt.date(2019, 5, 27)) == ["JPN", "USA"]
