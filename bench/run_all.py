@@ -21,9 +21,18 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 # Order: cheapest first, so a failure late in the run still leaves most figures.
-SCRIPTS = ["countries.py", "crawl.py", "inference.py", "train.py", "serve.py", "score.py", "shadow.py"]
+SCRIPTS = [
+    "countries.py",
+    "crawl.py",
+    "inference.py",
+    "quantize_portability.py",
+    "train.py",
+    "serve.py",
+    "score.py",
+    "shadow.py",
+]
 # Left out of --quick (the suite's smoke run): each adds its start-up to the CI budget.
-FULL_ONLY = {"shadow.py"}
+FULL_ONLY = {"shadow.py", "quantize_portability.py"}
 PACKAGES = ["torch", "transformers", "onnxruntime", "onnx", "mlflow", "fastapi", "uvicorn", "celery", "httpx"]
 
 
