@@ -22,6 +22,13 @@ The wait for company is only paid when it can help: callers `expect()` a request
 arrives (before its cache lookup), and the collector waits up to `max_wait_ms` only while such
 announced requests have not reached the pending list yet. A lone request is dispatched at once.
 
+Overload: with `max_queue_s`, a request that the work queued ahead of it would not let finish
+within that many seconds (at the measured speed) is refused at once with `Overloaded` (503 and
+a Retry-After), instead of queueing without bound: behind a load balancer it is retried on a
+replica with room, and what is queued here still finishes in time. A small request is only
+queued behind the other small ones and one share of the oldest large one (it rides express
+batches), a large one behind everything pending.
+
 Tokens are estimated from characters (`estimate_tokens`), not tokenized here: the tokenizer
 runs once per batch in the worker thread (`OnnxPredictor.predict`), off the event loop.
 
@@ -41,6 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.errors import Overloaded
 from app.model_follower import ModelHandle
 from newsmodel.errors import ModelNotAvailable
 from newsmodel.logging import get_logger
@@ -150,6 +158,8 @@ class MicroBatcher:
         max_tokens: int = 1024,
         request_tokens: int | None = None,
         target_batch_ms: float = 0.0,
+        max_queue_s: float = 0.0,
+        observe_shed: Callable[[], None] | None = None,
     ) -> None:
         self.max_size = max_size
         self.max_wait_s = max_wait_ms / 1000.0
@@ -161,6 +171,8 @@ class MicroBatcher:
         self.target_batch_s = max(0.0, target_batch_ms) / 1000.0
         self._seconds_per_token = 0.0  # moving average over recent batches; 0 until one ran
         self._held_back = False  # the last express batch left the oldest large request out
+        self.max_queue_s = max(0.0, max_queue_s)  # 0: never refuse
+        self._observe_shed = observe_shed or (lambda: None)
         self._observe = observe_batch or (lambda _n: None)
         self._pending: list[_Item] = []
         self._arrived: asyncio.Event = asyncio.Event()
@@ -215,6 +227,7 @@ class MicroBatcher:
         future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
         self._seq += 1
         costs = [estimate_tokens(t, max_length) for t in texts]
+        self._refuse_if_too_late(sum(costs))
         self._pending.append(_Item(handle, texts, costs, future, self._seq))
         self._queued += 1
         self._arrived.set()
@@ -222,6 +235,42 @@ class MicroBatcher:
             return await future
         finally:
             self._queued -= 1
+
+    def queue_seconds(self, tokens: int) -> float:
+        """Estimated seconds until a new request of `tokens` is answered: the pending work it
+        would be queued behind, plus its own, at the measured speed (0 until a batch has run)."""
+        if not self._seconds_per_token:
+            return 0.0
+        live = [it.remaining_cost for it in self._pending if not it.future.done()]
+        if not live:  # a lone request always runs, however large
+            return 0.0
+        _, request_tokens = self.budgets()
+        if tokens <= request_tokens:  # express: behind the small ones and one share of the oldest
+            ahead = sum(c for c in live if c <= request_tokens) + request_tokens
+        else:
+            ahead = sum(live)
+        return (ahead + tokens) * self._seconds_per_token / max(1, self.workers)
+
+    def admit(self, handle: ModelHandle, texts: list[str]) -> None:
+        """Raise `Overloaded` now if `predict(handle, texts)` would be refused (callers check
+        before starting other work for the request, such as its country analysis)."""
+        max_length = handle.predictor.label_map.max_length
+        self._refuse_if_too_late(sum(estimate_tokens(t, max_length) for t in texts))
+
+    def _refuse_if_too_late(self, tokens: int) -> None:
+        if not self.max_queue_s:
+            return
+        wait = self.queue_seconds(tokens)
+        if wait <= self.max_queue_s:
+            return
+        self._observe_shed()
+        retry = max(1, min(60, round(wait - self.max_queue_s)))
+        raise Overloaded(
+            f"the server is overloaded: this request would be answered in about {wait:.0f} s, over "
+            f"APP_BATCH_MAX_QUEUE_S={self.max_queue_s:g}; retry in {retry} s (or on another replica), "
+            "or send fewer sentences per request",
+            retry_after_s=retry,
+        )
 
     def budgets(self) -> tuple[int, int]:
         """(batch, per-request) token budgets for the next batch: the configured ones, lowered

@@ -18,6 +18,7 @@ __all__ = [
     "Conflict",
     "LimitExceeded",
     "NotFound",
+    "Overloaded",
     "Unauthorized",
     "status_for",
 ]
@@ -39,6 +40,15 @@ class LimitExceeded(DataError):
     """A request limit was exceeded; the message names the limit and the variable that sets it."""
 
 
+class Overloaded(NewsmodelError):
+    """The inference queue is too long to answer this request in time (-> 503 with Retry-After):
+    behind a load balancer it is retried on another replica instead of waiting here."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 # Most specific first: the first isinstance match wins.
 _STATUS: tuple[tuple[type[NewsmodelError], int], ...] = (
     (Unauthorized, 401),
@@ -46,6 +56,7 @@ _STATUS: tuple[tuple[type[NewsmodelError], int], ...] = (
     (Conflict, 409),
     (DataError, 422),
     (ModelNotAvailable, 503),
+    (Overloaded, 503),
     (DependencyUnavailable, 503),
     (ConfigError, 500),
 )

@@ -82,6 +82,8 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             max_tokens=settings.batch_max_tokens,
             request_tokens=settings.batch_request_tokens or None,
             target_batch_ms=settings.batch_target_ms,
+            max_queue_s=settings.batch_max_queue_s,
+            observe_shed=metrics.requests_shed.inc,
         )
         runner: JobDispatcher
         if settings.embedded:
@@ -184,7 +186,8 @@ async def _newsmodel_error(_request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         log.warning("request failed", error=type(exc).__name__, detail=str(exc))
-    headers = {"Retry-After": "5"} if status == 503 else None
+    retry_after = getattr(exc, "retry_after_s", 5)
+    headers = {"Retry-After": str(retry_after)} if status == 503 else None
     return JSONResponse(
         {"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=headers
     )

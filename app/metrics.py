@@ -158,6 +158,12 @@ class AppMetrics:
         self.batch_size = Histogram(
             "newsmodel_inference_batch_size", "Texts per ONNX batch", buckets=BATCH_BUCKETS, registry=r
         )
+        self.requests_shed = Counter(
+            "newsmodel_requests_shed",
+            "Predict requests answered 503 at once because the inference queue would not answer them "
+            "within APP_BATCH_MAX_QUEUE_S",
+            registry=r,
+        )
         self.cache_hits = Counter("newsmodel_cache_hits", "Prediction cache hits", registry=r)
         self.cache_misses = Counter("newsmodel_cache_misses", "Prediction cache misses", registry=r)
         self.predictions = Counter(

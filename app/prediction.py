@@ -196,6 +196,8 @@ class PredictionService:
         analysis_miss = [i for i, a in enumerate(analyses) if a is None]
         self.metrics.cache_hits.inc(n - len(model_miss))
         self.metrics.cache_misses.inc(len(model_miss))
+        if model_miss:  # an overloaded queue refuses before the analysis is started for nothing
+            self.batcher.admit(handle, [plan.reads[i].model_input for i in model_miss])
         analysing = (
             asyncio.create_task(analyse([texts[i] for i in analysis_miss], date, self.bulk))
             if analysis_miss

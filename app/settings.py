@@ -60,6 +60,13 @@ class AppSettings(BaseServiceSettings):
     # Lower both budgets so a batch takes about this long at the speed measured on recent
     # batches (a slow CPU or long texts: smaller batches); 0 keeps the token budgets fixed.
     batch_target_ms: float = Field(default=100.0, ge=0, le=60_000, validation_alias=_env("batch_target_ms"))
+    # Load shedding: a request that the queue ahead of it (at the measured speed) would not let
+    # finish within this many seconds is answered 503 + Retry-After at once, so a load balancer
+    # retries it elsewhere instead of it timing out here. Set it just under the clients' timeout;
+    # 0 turns it off.
+    batch_max_queue_s: float = Field(
+        default=120.0, ge=0, le=86_400, validation_alias=_env("batch_max_queue_s")
+    )
     # 0: the cores this process may run on (its CPU affinity, e.g. under taskset or a cgroup
     # cpuset) shared among the inference workers; ORT's own default counts the whole machine.
     ort_intra_op_threads: int = Field(default=0, ge=0, le=64, validation_alias=_env("ort_intra_op_threads"))

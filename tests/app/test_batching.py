@@ -1,4 +1,4 @@
-"""The batcher's fairness: token budgets per batch and per request, small requests first."""
+"""The batcher's fairness: token budgets per batch and per request, small requests first; load shedding."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import asyncio
 import threading
 from typing import Any
 
+import pytest
+
 from app.batching import MicroBatcher, estimate_tokens, express, plan_batch
+from app.errors import Overloaded, status_for
 from app.model_follower import ModelHandle
 from newsmodel.predictor import LabelMap
 
@@ -99,6 +102,47 @@ def test_batcher_answers_a_small_request_before_large_ones_finish() -> None:
             small_batch = next(i for i, b in enumerate(recorder.batches) if "Seoul and Tokyo met." in b)
             assert small_batch <= 1  # the batch after the one running when it arrived
             assert all(sum(estimate_tokens(t) for t in b) <= 1024 for b in recorder.batches)
+        finally:
+            await batcher.stop()
+
+    asyncio.run(scenario())
+
+
+def test_an_overloaded_queue_refuses_at_once_and_small_requests_still_ride_express() -> None:
+    async def scenario() -> None:
+        recorder = _Recorder()
+        handle = ModelHandle("m", "1", "alias", recorder, 0.0, 0.0)  # type: ignore[arg-type]
+        shed: list[int] = []
+        batcher = MicroBatcher(
+            max_size=64,
+            max_wait_ms=0,
+            max_tokens=1024,
+            request_tokens=256,
+            max_queue_s=5.0,
+            observe_shed=lambda: shed.append(1),
+        )
+        await batcher.start()
+        try:
+            large = [[f"large {r} sentence {i} " + "x" * 120 for i in range(64)] for r in range(3)]
+            assert batcher.queue_seconds(10**6) == 0.0  # nothing measured, nothing pending: never refuse
+            batcher._timed(1.0, 1000)  # measured: 1 ms a token
+            first = asyncio.create_task(batcher.predict(handle, large[0]))  # a lone request always runs
+            await asyncio.sleep(0.05)  # its first batch is running (held by the recorder)
+            second = asyncio.create_task(batcher.predict(handle, large[1]))
+            await asyncio.sleep(0.01)
+            # ~3,600 tokens pending + 2,300 of its own at 1 ms a token: over the 5 s limit.
+            assert batcher.queue_seconds(sum(estimate_tokens(t) for t in large[2])) > 5.0
+            with pytest.raises(Overloaded, match="APP_BATCH_MAX_QUEUE_S=5") as refused:
+                await batcher.predict(handle, large[2])
+            assert 1 <= refused.value.retry_after_s <= 60 and status_for(refused.value) == 503
+            assert shed == [1]
+            # A one-sentence request waits only behind the small ones and one share: admitted.
+            batcher.admit(handle, ["Seoul and Tokyo met."])
+            small = asyncio.create_task(batcher.predict(handle, ["Seoul and Tokyo met."]))
+            recorder.release.set()
+            assert (await small)[0]["text"] == "Seoul and Tokyo met."
+            assert [len(r) for r in await asyncio.gather(first, second)] == [64, 64]  # queued work finishes
+            assert shed == [1]
         finally:
             await batcher.stop()
 
