@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.analysis_batching import AnalysisCoalescer
 from app.analysis_pool import BulkAnalysisPool
 from app.batching import MicroBatcher
 from app.cache import PredictionCache, analysis_key
@@ -41,6 +42,8 @@ PAIR_READS_PER_SENTENCE = 4
 SMALL_ANALYSIS = 4
 BULK_MIN = 32
 BULK_SLICE = 16
+# Small requests analysed together: at most this many sentences in one call.
+SMALL_BATCH_TEXTS = 64
 _SMALL_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-small")
 _MEDIUM_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-medium")
 
@@ -120,13 +123,18 @@ def _detect_only(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]
     ]
 
 
-async def analyse(texts: list[str], date: dt.date | None, bulk: BulkAnalysisPool) -> list[dict[str, Any]]:
-    """`analyse_texts` off the event loop, fairly between small and large requests."""
+async def analyse(
+    texts: list[str], date: dt.date | None, bulk: BulkAnalysisPool, small: AnalysisCoalescer | None = None
+) -> list[dict[str, Any]]:
+    """`analyse_texts` off the event loop, fairly between small and large requests; small ones
+    that arrive together are analysed in one call (`small`, app.analysis_batching)."""
     if not texts:
         return []
     if sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS and (found := _detect_only(texts, date)):
         return found
     loop = asyncio.get_running_loop()
+    if len(texts) <= SMALL_ANALYSIS and small is not None:
+        return await small.analyse(texts, date)
     if len(texts) <= BULK_MIN:
         pool = _SMALL_POOL if len(texts) <= SMALL_ANALYSIS else _MEDIUM_POOL
         return await loop.run_in_executor(pool, analyse_texts, texts, date)
@@ -148,6 +156,9 @@ class PredictionService:
     max_chars: int
     shadow: ShadowHook = NO_SHADOW  # the challenger's mirror (app.shadow): queues, never waits
     bulk: BulkAnalysisPool = field(default_factory=BulkAnalysisPool)
+    small_analyses: AnalysisCoalescer = field(
+        default_factory=lambda: AnalysisCoalescer(analyse_texts, _SMALL_POOL, max_texts=SMALL_BATCH_TEXTS)
+    )
 
     def close(self) -> None:
         self.bulk.close()
@@ -199,7 +210,9 @@ class PredictionService:
         if model_miss:  # an overloaded queue refuses before the analysis is started for nothing
             self.batcher.admit(handle, [plan.reads[i].model_input for i in model_miss])
         analysing = (
-            asyncio.create_task(analyse([texts[i] for i in analysis_miss], date, self.bulk))
+            asyncio.create_task(
+                analyse([texts[i] for i in analysis_miss], date, self.bulk, self.small_analyses)
+            )
             if analysis_miss
             else None
         )
