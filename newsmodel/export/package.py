@@ -130,7 +130,7 @@ def quantize_model(
             float(quant_cfg.max_accuracy_drop_points),
             float(quant_cfg.min_size_ratio),
             # Configs logged before the option existed get the portable default.
-            reduce_range=bool(quant_cfg.get("reduce_range", True)),
+            weights=str(quant_cfg.get("weights", "pair_safe")),
         )
         winner.replace(out_dir / INT8_FILE)
     finally:

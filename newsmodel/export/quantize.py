@@ -9,13 +9,13 @@ won by the smaller file): on a few hundred validation sentences accuracy often t
 does not. None meeting the targets: the most accurate.
 The choice is made on the validation split, never on test.
 
-Weights are quantized to 7 bits (`reduce_range`, on by default: export.quantization.reduce_range)
-so that the served model computes the same numbers on every x86 CPU. ONNX Runtime multiplies
-uint8 activations by int8 weights with `vpmaddubsw` on CPUs without VNNI (AVX2, AVX-512 before
-Cascade Lake / Zen 4): it adds two adjacent products into a saturating int16, and 255 x 127 x 2
-overflows it, so a model checked on a VNNI machine can score lower where it is served. With
-weights in [-64, 64] the pair sum stays below 32,767 on every kernel. `bench/quantize_portability.py`
-measures what each choice costs and what the saturating kernel would compute.
+Weights are "pair-safe" by default (export.quantization.weights, newsmodel/export/pair_safe.py):
+ONNX Runtime multiplies uint8 activations by int8 weights with `vpmaddubsw` on CPUs without VNNI
+(AVX2, AVX-512 before Cascade Lake / Zen 4), which adds two adjacent products into a saturating
+int16; 8-bit weights overflow it, so a model checked on a VNNI machine can score lower where it
+is served. Pair-safe scales keep every adjacent pair within 128 at close to 8-bit precision;
+`reduced` is ORT's 7-bit `reduce_range`, `full` plain 8-bit (exact only on VNNI CPUs).
+`bench/quantize_portability.py` measures all three here and, emulated, without VNNI.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from typing import Any
 from newsmodel.errors import ConfigError
 from newsmodel.logging import get_logger
 
-__all__ = ["SCHEMES", "QuantEval", "QuantTrial", "quantize_int8", "select_quantization"]
+__all__ = ["SCHEMES", "WEIGHT_MODES", "QuantEval", "QuantTrial", "quantize_int8", "select_quantization"]
 
 log = get_logger(__name__)
 SCHEMES = ("default", "per_channel", "keep_sensitive_fp32")
+WEIGHT_MODES = ("pair_safe", "full", "reduced")
 _SENSITIVE = ("classifier", "pooler")
 # BERT/ELECTRA "layer.N/output/dense", MobileBERT "layer.N/output/bottleneck/dense" and the like.
 _FFN_OUTPUT = re.compile(r"layer\.(\d+)/output/(?:bottleneck/)?dense/MatMul")
@@ -59,7 +60,7 @@ class QuantTrial:
     agreement_with_fp32: float
     kl_to_fp32: float
     meets_target: bool
-    reduce_range: bool = True
+    weights: str = "pair_safe"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,14 +74,20 @@ def _sensitive_nodes(model: Any) -> list[str]:
     return last + [name for name in matmuls if any(s in name.lower() for s in _SENSITIVE)]
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, scheme: str, *, reduce_range: bool = True) -> Path:
-    """Write the int8 model for one scheme (7-bit weights unless `reduce_range` is False: only
-    for serving CPUs known to have VNNI, see the module docstring)."""
+def quantize_int8(fp32_path: Path, out_path: Path, scheme: str, *, weights: str = "pair_safe") -> Path:
+    """Write the int8 model for one scheme, with `weights` one of WEIGHT_MODES (see the module
+    docstring: `full` only for serving CPUs known to have VNNI)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from newsmodel.export.pair_safe import apply_pair_safe
+
     if scheme not in SCHEMES:
         raise ConfigError(f"unknown quantization scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+    if weights not in WEIGHT_MODES:
+        raise ConfigError(
+            f"unknown export.quantization.weights {weights!r}; known: {', '.join(WEIGHT_MODES)}"
+        )
     model = onnx.load(str(fp32_path))
     # Stale shape annotations from the exporter make quantize_dynamic's shape inference fail.
     del model.graph.value_info[:]
@@ -91,9 +98,11 @@ def quantize_int8(fp32_path: Path, out_path: Path, scheme: str, *, reduce_range:
             str(out_path),
             weight_type=QuantType.QInt8,
             per_channel=scheme != "default",
-            reduce_range=reduce_range,
+            reduce_range=weights == "reduced",
             nodes_to_exclude=exclude,
         )
+    if weights == "pair_safe":
+        apply_pair_safe(out_path, fp32_path)
     return out_path
 
 
@@ -117,7 +126,7 @@ def select_quantization(
     evaluate: Callable[[Path], QuantEval],
     max_drop_points: float,
     min_size_ratio: float,
-    reduce_range: bool = True,
+    weights: str = "pair_safe",
 ) -> tuple[QuantTrial, list[QuantTrial], Path]:
     """Quantize with each scheme into `workdir/<scheme>/model.int8.onnx`, measure it with
     `evaluate` (validation), and return the winner, every trial, and the winner's file."""
@@ -128,7 +137,7 @@ def select_quantization(
     for scheme in dict.fromkeys(schemes):
         candidate = workdir / scheme / "model.int8.onnx"
         candidate.parent.mkdir(parents=True, exist_ok=True)
-        quantize_int8(fp32_path, candidate, scheme, reduce_range=reduce_range)
+        quantize_int8(fp32_path, candidate, scheme, weights=weights)
         measured = evaluate(candidate)
         size = candidate.stat().st_size
         drop = 100.0 * (fp32_accuracy - measured.accuracy)
@@ -141,7 +150,7 @@ def select_quantization(
             agreement_with_fp32=measured.agreement_with_fp32,
             kl_to_fp32=measured.kl_to_fp32,
             meets_target=drop <= max_drop_points and fp32_size / size >= min_size_ratio,
-            reduce_range=reduce_range,
+            weights=weights,
         )
         trials.append((trial, candidate))
         log.info("quantization trial", **trial.to_dict())

@@ -43,8 +43,8 @@ def run(ctx: RunContext) -> dict[str, float]:
         }
     )
     ctx.client.set_tag(ctx.run_id, "quantization_scheme", choice.scheme)
-    # 7: the same int8 results on every x86 CPU; 8: exact only where the serving CPU has VNNI.
-    ctx.client.set_tag(ctx.run_id, "quantization_weight_bits", "7" if choice.reduce_range else "8")
+    # pair_safe / reduced: the same int8 results on every x86 CPU; full: exact only with VNNI.
+    ctx.client.set_tag(ctx.run_id, "quantization_weights", choice.weights)
     calibration = calibrate(
         model_dir,
         [e.text for e in splits.validation],

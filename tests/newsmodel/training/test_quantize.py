@@ -105,12 +105,53 @@ def _matmul_weight_range(path: Path) -> tuple[int, int]:
     return min(int(w.min()) for w in weights), max(int(w.max()) for w in weights)
 
 
+def _largest_pair(path: Path) -> int:
+    """The largest |w[2j]| + |w[2j+1]| over the int8 weights any quantized MatMul multiplies by."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: i for i in model.graph.initializer}
+    largest = 0
+    for node in model.graph.node:
+        if node.op_type == "MatMulInteger" and node.input[1] in inits:
+            w = numpy_helper.to_array(inits[node.input[1]]).astype(np.int32)
+            w = np.abs(w[: w.shape[0] // 2 * 2])
+            largest = max(largest, int((w[0::2] + w[1::2]).max()))
+    return largest
+
+
 def test_default_weights_fit_every_cpus_int8_kernel(fp32_model: Path) -> None:
     # Without VNNI, ONNX Runtime adds two uint8 x int8 products into a saturating int16: with
-    # 7-bit weights 255 * 64 * 2 = 32,640 stays below 32,767, so no CPU computes other numbers.
+    # every adjacent weight pair within 128, 255 * 128 = 32,640 stays below 32,767.
     for scheme in ("default", "per_channel"):
-        portable = quantize_int8(fp32_model, fp32_model.with_name(f"p-{scheme}.onnx"), scheme)
-        low, high = _matmul_weight_range(portable)
-        assert low >= -64 and high <= 64 and 255 * 2 * max(-low, high) < 32_767, (scheme, low, high)
-        full = quantize_int8(fp32_model, fp32_model.with_name(f"f-{scheme}.onnx"), scheme, reduce_range=False)
-        assert max(-_matmul_weight_range(full)[0], _matmul_weight_range(full)[1]) > 100, scheme
+        safe = quantize_int8(fp32_model, fp32_model.with_name(f"p-{scheme}.onnx"), scheme)
+        assert 255 * _largest_pair(safe) <= 32_767, scheme
+        assert _matmul_weight_range(safe)[1] > 64, scheme  # finer than 7-bit weights where it can be
+        full = quantize_int8(fp32_model, fp32_model.with_name(f"f-{scheme}.onnx"), scheme, weights="full")
+        assert 255 * _largest_pair(full) > 32_767, scheme  # plain 8-bit would overflow
+        reduced = quantize_int8(
+            fp32_model, fp32_model.with_name(f"r-{scheme}.onnx"), scheme, weights="reduced"
+        )
+        assert max(-_matmul_weight_range(reduced)[0], _matmul_weight_range(reduced)[1]) <= 64, scheme
+    with pytest.raises(ConfigError, match=r"export\.quantization\.weights"):
+        quantize_int8(fp32_model, fp32_model.with_name("x.onnx"), "default", weights="int4")
+
+
+def test_pair_safe_weights_stay_close_to_the_fp32_ones() -> None:
+    import numpy as np
+
+    from newsmodel.export.pair_safe import PAIR_LIMIT, pair_safe_weights
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_t(3, size=(385, 96)).astype(np.float32)  # heavy tails, an odd row count
+    for per_channel in (True, False):
+        q, scale = pair_safe_weights(w, per_channel)
+        qi = q.astype(np.int32)
+        assert q.dtype == np.int8 and np.abs(qi).max() <= 127
+        assert (np.abs(qi[0:384:2]) + np.abs(qi[1:384:2])).max() <= PAIR_LIMIT
+        error = np.abs(qi * scale - w)
+        assert (error <= 1.5 * np.broadcast_to(scale, w.shape) + 1e-6).all()  # half a step, or one
+        seven_bit = np.abs(w).max(axis=0 if per_channel else None) / 64
+        assert np.mean(scale < seven_bit) > 0.9  # a finer step than 7-bit weights almost everywhere
