@@ -19,9 +19,10 @@ are different news. English sentences are read from spaCy's dependency parse:
   modifying the object ("Beijing got a warning from Washington", "India gets US nod");
 - the state modifying armed forces is their actor, also as the "of" object of an event noun
   ("the deployment of North Korean troops against Ukraine");
-- the subject of a speech verb ("said", "claimed", "demanded") is the source of a statement about
-  the actor of the reported clause when that clause names no other country ("Seoul said Pyongyang
-  had violated the accord"); "..., the State Department said" of an act between others only
+- a reported clause that names no other country orders its actor and the speaker: after "said",
+  "claimed" the speaker reports what was done to it ("Taiwan says China sent 70 warplanes": CHN ->
+  TWN), after "demanded", "urged", "warned" the speaker acts ("South Korea demanded that Japan
+  acknowledge ...": KOR -> JPN); "..., the State Department said" of an act between others only
   attributes it;
 - conjoined actors ("X and Y signed"), "with" and "between" are undirected, and so is every pair
   the parse does not order: the sentence does not say. Conjoined actors stay undirected even when
@@ -165,8 +166,9 @@ _OBJECT_CONTROL = (
     "permit",
     "call",
 )
-# Verbs of saying and demanding: their subject is the source of a statement about the actor of the
-# reported clause ("Seoul said Pyongyang had violated the accord": KOR -> PRK).
+# Verbs of saying: the speaker reports what the actor of the reported clause did, to the
+# speaker's country as the gold files code it ("Taiwan says China sent 70 warplanes ...": CHN -> TWN;
+# "Vietnamese fishermen said a Chinese vessel rammed their boat": CHN -> VNM).
 _SPEECH_VERBS = frozenset(
     [
         "say",
@@ -184,34 +186,37 @@ _SPEECH_VERBS = frozenset(
         "charge",
         "charges",
         "charged",
-        "insist",
-        "insists",
-        "insisted",
-        "argue",
-        "argues",
-        "argued",
+        "report",
+        "reports",
+        "reported",
+        "confirm",
+        "confirms",
+        "confirmed",
         "complain",
         "complains",
         "complained",
+    ]
+)
+# Verbs of demanding and warning: the speaker acts on the actor of the clause ("South Korea demanded
+# that Japan acknowledge ...": KOR -> JPN), as with "X urged Y to ...".
+_DEMAND_VERBS = frozenset(
+    [
         "demand",
         "demands",
         "demanded",
         "demanding",
-        "state",
-        "states",
-        "stated",
+        "insist",
+        "insists",
+        "insisted",
+        "urge",
+        "urges",
+        "urged",
+        "request",
+        "requests",
+        "requested",
         "warn",
         "warns",
         "warned",
-        "accuse",
-        "accuses",
-        "accused",
-        "suggest",
-        "suggested",
-        "assert",
-        "asserted",
-        "contend",
-        "contended",
     ]
 )
 _RELATIVE = frozenset({"which", "who", "whom", "that", "whose"})
@@ -510,17 +515,19 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
                     and second.role == _SOURCE
                     and _reports(doc, first.verb, second.verb, c2)
                 ):
-                    return _directed(c1, c2, CONF_SPEECH, "speech")
+                    if doc[first.verb].lower_ in _DEMAND_VERBS:
+                        return _directed(c1, c2, CONF_SPEECH, "demand")
+                    return _directed(c2, c1, CONF_SPEECH, "speech")
     return None
 
 
 def _reports(doc: Any, speaker_verb: int, verb: int, actor: str) -> bool:
     """Whether `verb` heads a clause reported by the speech verb `speaker_verb` and that clause
-    names no country but its actor's: "Seoul said Pyongyang had violated the accord" is a statement
-    about Pyongyang; "X said Iran delivered missiles to Russia" only attributes Iran's act."""
+    names no country but its actor's: "Taiwan says China sent warplanes" reports China's act on
+    Taiwan; "X said Iran delivered missiles to Russia" only attributes Iran's act."""
     tok = doc[verb]
     if (
-        doc[speaker_verb].lower_ not in _SPEECH_VERBS
+        doc[speaker_verb].lower_ not in _SPEECH_VERBS | _DEMAND_VERBS
         or tok.dep_ != "ccomp"
         or tok.head.i != speaker_verb
         or tok.i == speaker_verb
