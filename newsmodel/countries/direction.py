@@ -12,8 +12,21 @@ are different news. English sentences are read from spaCy's dependency parse:
 - inside a noun phrase, the possessor or modifier is the source of an event noun and its
   prepositional object the target ("Iraq's invasion of Kuwait", "US sanctions on Chinese
   chipmakers");
+- a noun's relative clause gives it the relative pronoun's role ("Russia, which invaded Y";
+  "firms that China fined"; "Ukraine, whose aid the US paused"), and a participle with an agent
+  under it makes it the target ("JAPAN TARGETED BY RUSSIAN HACKERS"; "South Korea hit by ...");
+- with receive-type verbs the giver is the source, named by "from" on the verb or its object or
+  modifying the object ("Beijing got a warning from Washington", "India gets US nod");
+- the state modifying armed forces is their actor, also as the "of" object of an event noun
+  ("the deployment of North Korean troops against Ukraine");
+- a reported clause that names no other country orders its actor and the speaker: after "said",
+  "claimed" the speaker reports what was done to it ("Taiwan says China sent 70 warplanes": CHN ->
+  TWN), after "demanded", "urged", "warned" the speaker acts ("South Korea demanded that Japan
+  acknowledge ...": KOR -> JPN); "..., the State Department said" of an act between others only
+  attributes it;
 - conjoined actors ("X and Y signed"), "with" and "between" are undirected, and so is every pair
-  the parse does not order: the sentence does not say.
+  the parse does not order: the sentence does not say. Conjoined actors stay undirected even when
+  another mention of one of them has a role ("India and China held talks in Beijing").
 
 Korean sentences are read from case particles: the subject/topic particle marks the source, the
 object, dative and "toward" particles the target ("북한이 러시아에 병력을 파견했다"), compounds such as
@@ -64,6 +77,9 @@ _TARGET_PREPS = frozenset(
         "with",
     ]
 )
+# Places near a country: a target only when the country itself is the object ("fired missiles near
+# Taiwan"), not when it modifies a place ("shot down a jet near the Syrian border").
+_NEAR_PREPS = frozenset({"near", "around"})
 _CO_PREPS = frozenset({"between", "alongside", "among"})
 # Verbs whose subject is the recipient when a "from" names the giver: "Ukraine received another
 # Patriot system from Germany" (Germany -> Ukraine); "Macron received Putin" stays Macron -> Putin.
@@ -87,8 +103,123 @@ _RECEIVE_VERBS = frozenset(
         "accepts",
         "accepted",
         "accepting",
+        "win",
+        "wins",
+        "won",
+        "winning",
+        "secure",
+        "secures",
+        "secured",
+        "securing",
     ]
 )
+# Nouns for armed forces and arms: the state that modifies them is the actor even as the "of"
+# object of an event noun ("the deployment of North Korean troops against Ukraine").
+_FORCE_NOUNS = frozenset(
+    [
+        "troops",
+        "soldiers",
+        "forces",
+        "army",
+        "military",
+        "navy",
+        "warships",
+        "warship",
+        "jets",
+        "aircraft",
+        "drones",
+        "missiles",
+        "missile",
+        "units",
+        "hackers",
+        "spies",
+        "vessels",
+        "ships",
+        "submarines",
+        "bombers",
+        "fighters",
+        "artillery",
+    ]
+)
+# Verbs whose object, not subject, acts in the infinitive below: "X urged Y to rein in Z"; with any
+# other verb the subject acts ("X resumed broadcasts to retaliate against Y"). Word stems.
+_OBJECT_CONTROL = (
+    "urg",
+    "ask",
+    "press",
+    "tell",
+    "told",
+    "forc",
+    "persuad",
+    "invit",
+    "allow",
+    "push",
+    "encourag",
+    "order",
+    "warn",
+    "help",
+    "enabl",
+    "compel",
+    "advis",
+    "request",
+    "prompt",
+    "permit",
+    "call",
+)
+# Verbs of saying: the speaker reports what the actor of the reported clause did, to the
+# speaker's country as the gold files code it ("Taiwan says China sent 70 warplanes ...": CHN -> TWN;
+# "Vietnamese fishermen said a Chinese vessel rammed their boat": CHN -> VNM).
+_SPEECH_VERBS = frozenset(
+    [
+        "say",
+        "says",
+        "said",
+        "saying",
+        "claim",
+        "claims",
+        "claimed",
+        "claiming",
+        "allege",
+        "alleges",
+        "alleged",
+        "alleging",
+        "charge",
+        "charges",
+        "charged",
+        "report",
+        "reports",
+        "reported",
+        "confirm",
+        "confirms",
+        "confirmed",
+        "complain",
+        "complains",
+        "complained",
+    ]
+)
+# Verbs of demanding and warning: the speaker acts on the actor of the clause ("South Korea demanded
+# that Japan acknowledge ...": KOR -> JPN), as with "X urged Y to ...".
+_DEMAND_VERBS = frozenset(
+    [
+        "demand",
+        "demands",
+        "demanded",
+        "demanding",
+        "insist",
+        "insists",
+        "insisted",
+        "urge",
+        "urges",
+        "urged",
+        "request",
+        "requests",
+        "requested",
+        "warn",
+        "warns",
+        "warned",
+    ]
+)
+_RELATIVE = frozenset({"which", "who", "whom", "that", "whose"})
 # Verbs that move people or arms: the state whose troops are moved is the actor even when the
 # troops are the passive subject ("North Korean troops were deployed to Russia").
 _DEPLOY_VERBS = frozenset(
@@ -118,6 +249,10 @@ CONF_CHAIN = 0.7
 CONF_NOMINAL = 0.65
 CONF_KOREAN = 0.7
 CONF_CONJOINED = 0.8
+CONF_CO_ACTORS = (
+    0.9  # conjoined actors of one verb: another mention of one of them ("in Seoul") does not order them
+)
+CONF_SPEECH = 0.55
 CONF_UNSAID = 0.5
 
 
@@ -180,6 +315,42 @@ def _has_from(verb: Any) -> bool:
     return any(c.dep_ == "prep" and c.lower_ == "from" for c in verb.children)
 
 
+def _from_object(verb: Any) -> bool:
+    """ "received ... from X" with "from" on the verb or on its object ("got a warning from X"),
+    or a giver modifying the object ("India gets US nod")."""
+    for obj in (c for c in verb.children if c.dep_ == "dobj"):
+        for c in obj.children:
+            if c.dep_ == "prep" and c.lower_ == "from":
+                return True
+            if c.dep_ in ("compound", "poss", "amod") and c.tag_ in ("NNP", "NNPS"):
+                return True
+    return _has_from(verb)
+
+
+def _relative_role(noun: Any) -> tuple[str, int] | None:
+    """The role a noun plays in its relative clause: "Russia, which invaded Y" (source); "firms that
+    China fined", "Ukraine, whose aid the US paused", "the chips the US barred" (target)."""
+    for rel in (c for c in noun.children if c.dep_ == "relcl"):
+        for c in rel.children:
+            if c.lower_ in _RELATIVE and c.dep_ in ("nsubj", "nsubjpass", "dobj"):
+                return (_SOURCE if c.dep_ == "nsubj" else _TARGET), rel.i
+            for g in c.children:
+                if g.lower_ == "whose" and g.dep_ == "poss":
+                    return (_SOURCE if c.dep_ == "nsubj" else _TARGET), rel.i
+        deps = {c.dep_ for c in rel.children}
+        if "nsubj" in deps and "dobj" not in deps and not any(c.lower_ in _RELATIVE for c in rel.children):
+            return _TARGET, rel.i  # no pronoun: the object of the relative clause
+    return None
+
+
+def _reduced_passive(noun: Any) -> int | None:
+    """ "JAPAN TARGETED BY RUSSIAN HACKERS": a participle with an agent under the noun."""
+    for c in noun.children:
+        if c.dep_ == "acl" and c.tag_ == "VBN" and any(g.dep_ == "agent" for g in c.children):
+            return int(c.i)
+    return None
+
+
 def _passive_complement(verb: Any) -> Any | None:
     """ "were crippled by ...": spaCy may parse the participle as the copula's complement."""
     if verb.lower_ not in _BE:
@@ -194,8 +365,18 @@ def _roles(token: Any) -> list[_Role]:
     group = token.i
     agentive = False  # inside "by ..." under a noun: "hit with sanctions by Japan"
     modifier = False  # the mention modifies the noun it climbed to ("North Korean troops")
+    forces = False  # ... and that noun names armed forces or arms
+    from_noun = False  # the mention is the object of "from" under a noun ("a warning from Washington")
+    modifier_of_object = False  # a proper-noun modifier of the noun ("US nod")
     for _ in range(12):  # parses are trees; the bound only guards against a malformed one
         dep, head = tok.dep_, tok.head
+        if tok.pos_ in ("NOUN", "PROPN"):
+            relative = _relative_role(tok)
+            if relative is not None:
+                out.append(_Role(relative[0], relative[1], False, group))
+            reduced = _reduced_passive(tok)
+            if reduced is not None:
+                out.append(_Role(_TARGET, reduced, False, group))
         if dep == "conj" and head.pos_ in ("PROPN", "NOUN", "ADJ", "PRON"):
             group = head.i
             tok = head
@@ -205,13 +386,18 @@ def _roles(token: Any) -> list[_Role]:
             if participle is not None:
                 out.append(_Role(_TARGET, participle.i, False, group))
             else:
-                receives = head.lower_ in _RECEIVE_VERBS and _has_from(head)  # not "received Putin"
-                out.append(_Role(_TARGET if receives and not agentive else _SOURCE, head.i, False, group))
+                receives = head.lower_ in _RECEIVE_VERBS and _from_object(head)  # not "received Putin"
+                # "South Korea hit by North Korean cyberattack": a headline's passive without "was"
+                patient = any(c.dep_ == "agent" for c in head.children)
+                subject_role = _TARGET if (receives or patient) and not agentive else _SOURCE
+                out.append(_Role(subject_role, head.i, False, group))
             return out
         if dep in ("nsubjpass", "dobj", "dative", "attr", "oprd"):
             moved = dep == "nsubjpass" and modifier and head.lower_ in _DEPLOY_VERBS
             acting = agentive and _is_passive(head)
-            out.append(_Role(_SOURCE if moved or acting else _TARGET, head.i, False, group))
+            # "Beijing got a warning from Washington", "India gets US nod": the giver
+            given = dep == "dobj" and head.lower_ in _RECEIVE_VERBS and (from_noun or modifier_of_object)
+            out.append(_Role(_SOURCE if moved or acting or given else _TARGET, head.i, False, group))
             return out
         if dep == "pobj":
             prep = head
@@ -222,6 +408,8 @@ def _roles(token: Any) -> list[_Role]:
                 return out
             if governor.pos_ in ("VERB", "AUX"):
                 role = _prep_role(prep)
+                if prep.lower_ in _NEAR_PREPS and tok.i == token.i:
+                    role = _TARGET
                 if (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS) or (
                     agentive and role is not None and _is_passive(governor)
                 ):
@@ -235,8 +423,11 @@ def _roles(token: Any) -> list[_Role]:
                     agentive = True
                 elif prep.lower_ in _CO_PREPS:
                     out.append(_Role(_CO, governor.i, True, group))
+                elif prep.lower_ == "of" and forces:  # "the deployment of North Korean troops"
+                    out.append(_Role(_SOURCE, governor.i, True, group))
                 elif prep.lower_ in _NOUN_TARGET_PREPS:
                     out.append(_Role(_TARGET, governor.i, True, group))
+                    from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
                 tok = governor
                 continue
             return out
@@ -244,6 +435,8 @@ def _roles(token: Any) -> list[_Role]:
             if head.pos_ in ("NOUN", "PROPN") and dep in ("poss", "compound", "amod"):
                 out.append(_Role(_SOURCE, head.i, True, group))
                 modifier = modifier or head.pos_ == "NOUN"
+                forces = forces or head.lower_ in _FORCE_NOUNS
+                modifier_of_object = modifier_of_object or (tok.i == token.i and tok.tag_ in ("NNP", "NNPS"))
             tok = head
             continue
         return out
@@ -272,6 +465,7 @@ def _controller(doc: Any, verb: int, upper: int) -> str:
     if (
         tok.dep_ == "xcomp"
         and governing.i == tok.head.i
+        and governing.lower_.startswith(_OBJECT_CONTROL)
         and any(c.dep_ in ("dobj", "dative") for c in governing.children)
     ):
         return _TARGET
@@ -286,12 +480,14 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
             if ra.nominal and rb.nominal and ra.verb == rb.verb and {ra.role, rb.role} == {_SOURCE, _TARGET}:
                 src, tgt = (code_a, code_b) if ra.role == _SOURCE else (code_b, code_a)
                 return _directed(src, tgt, CONF_NOMINAL, "nominal")
+            if ra.nominal and rb.nominal and ra.verb == rb.verb and ra.role == rb.role == _CO:
+                return _undirected(code_a, code_b, CONF_CO_ACTORS, "between")
     clause_a = [r for r in roles_a if not r.nominal]
     clause_b = [r for r in roles_b if not r.nominal]
     for ra in clause_a:
         for rb in clause_b:
             if ra.group == rb.group and ra.group != -1 and ra.verb == rb.verb and ra.role == rb.role:
-                return _undirected(code_a, code_b, CONF_CONJOINED, "conjoined")
+                return _undirected(code_a, code_b, CONF_CO_ACTORS, "conjoined")
             for first, second, c1, c2 in ((ra, rb, code_a, code_b), (rb, ra, code_b, code_a)):
                 chain = _clause_of(doc, second.verb)
                 if first.verb not in chain:
@@ -307,7 +503,38 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
                     return _directed(c1, c2, CONF_SAME_VERB if same else CONF_CHAIN, "parse")
                 if same and first.role == _TARGET and second.role == _SOURCE:
                     return _directed(c2, c1, CONF_SAME_VERB, "parse")
+                # "Russia denied receiving weapons from North Korea": the receiver is the controller
+                receiving = doc[second.verb].lower_ in _RECEIVE_VERBS
+                if not same and receiving and first.role == acting == _SOURCE and second.role == _SOURCE:
+                    return _directed(c2, c1, CONF_CHAIN, "parse")
+    for ra in clause_a:
+        for rb in clause_b:
+            for first, second, c1, c2 in ((ra, rb, code_a, code_b), (rb, ra, code_b, code_a)):
+                if (
+                    first.role == _SOURCE
+                    and second.role == _SOURCE
+                    and _reports(doc, first.verb, second.verb, c2)
+                ):
+                    if doc[first.verb].lower_ in _DEMAND_VERBS:
+                        return _directed(c1, c2, CONF_SPEECH, "demand")
+                    return _directed(c2, c1, CONF_SPEECH, "speech")
     return None
+
+
+def _reports(doc: Any, speaker_verb: int, verb: int, actor: str) -> bool:
+    """Whether `verb` heads a clause reported by the speech verb `speaker_verb` and that clause
+    names no country but its actor's: "Taiwan says China sent warplanes" reports China's act on
+    Taiwan; "X said Iran delivered missiles to Russia" only attributes Iran's act."""
+    tok = doc[verb]
+    if (
+        doc[speaker_verb].lower_ not in _SPEECH_VERBS | _DEMAND_VERBS
+        or tok.dep_ != "ccomp"
+        or tok.head.i != speaker_verb
+        or tok.i == speaker_verb
+    ):
+        return False
+    codes: dict[int, str] = doc.user_data.get(_MENTION_CODES, {})
+    return all(codes.get(t.i, actor) == actor for t in tok.subtree)
 
 
 # Korean: the particle that ends the mention's word, or the next word when the mention modifies a
@@ -453,12 +680,18 @@ def _best(candidates: list[DirectedPair], a: str, b: str) -> DirectedPair:
     return max(candidates, key=lambda p: (p.confidence, p.directed))
 
 
+_MENTION_CODES = "newsmodel_mention_codes"
+
+
 def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
     roles: dict[str, list[list[_Role]]] = {}
+    codes: dict[int, str] = {}
+    doc.user_data[_MENTION_CODES] = codes  # token -> country, for the reported-speech rule
     for m in mentions:
         span = doc.char_span(m.start, m.end, alignment_mode="expand")
         if span is None or not len(span):
             continue
+        codes.update({t.i: m.iso3 for t in span})
         roles.setdefault(m.iso3, []).append(_roles(span.root))
     out = []
     for a, b in combinations(sorted({m.iso3 for m in mentions}), 2):
