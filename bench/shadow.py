@@ -21,24 +21,78 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bench.serve import (
     MODEL_NAME,
-    Run,
     build_model_dir,
-    drive,
     free_port,
     load_sentences,
     median,
-    ours_body,
     process,
     register,
     spread,
     wait_http,
 )
+
+
+@dataclass
+class Run:
+    """One phase at one client count: requests sent, seconds, per-request latencies, failures."""
+
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    failures: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms) or [0.0]
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ours_body(sentence: str) -> dict[str, Any]:
+    return {"sentences": [sentence]}
+
+
+async def drive(
+    url: str, body_of: Callable[[str], dict[str, Any]], sentences: list[str], clients: int
+) -> Run:
+    """Send each sentence once as its own request from `clients` concurrent connections (httpx:
+    at these rates, ~100 req/s, the client is far from its ceiling; bench/serve.py measures it)."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for sentence in sentences:
+        queue.put_nowait(sentence)
+    latencies: list[float] = []
+    failures = 0
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        while True:
+            try:
+                sentence = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            t0 = time.perf_counter()
+            r = await client.post(url, json=body_of(sentence))
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if r.status_code != 200:
+                failures += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        seconds = time.perf_counter() - start
+    return Run(len(sentences), seconds, latencies, failures)
 
 
 def _metrics(url: str) -> dict[str, float]:

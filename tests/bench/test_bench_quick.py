@@ -48,3 +48,16 @@ def test_every_bench_script_runs_quick_and_prints_its_comparison(tmp_path: Path)
         # A ratio against the baseline measured in the same run, e.g. "3.89x".
         assert re.search(r"\d+\.\d+\s?x", body), f"bench/{name}.py printed no ratio:\n{body}"
         assert not re.search(r"\b(nan|inf)\b", body), body
+
+
+def test_full_only_bench_scripts_at_least_import_and_parse_their_arguments() -> None:
+    # shadow.py and quantize_portability.py are left out of --quick (minutes each): their
+    # `--help` still imports everything they use from the other scripts, which is how they rot.
+    from bench.run_all import FULL_ONLY
+
+    for script in sorted(FULL_ONLY):
+        module = f"bench.{script.removesuffix('.py')}"
+        proc = subprocess.run(
+            [sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0 and "usage" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
