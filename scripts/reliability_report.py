@@ -112,6 +112,14 @@ FOUND_AND_FIXED = [
         "httpx inflated each network chunk whole: a 100 MB gzip bomb peaked at 148 MB of Python "
         "memory before the 1 MB body limit could refuse it",
     ),
+    (
+        "A worker SIGKILLed mid-job",
+        "0ab5119, 2e8fee2 (app/scoring_jobs.py, app/celery_tasks.py)",
+        "the range check's anti-join nested-looped over every prediction of the version (table "
+        "statistics lag a running job): 12-20 s per check on a 12,000-sentence job, past the soft "
+        "time limit, and Celery acked the timed-out range, so the job stayed 'running'; now merge/"
+        "hash joins bounded to the range, and a task past the soft limit is queued again",
+    ),
 ]
 TEST_FILES = {
     "faults": "tests/reliability/test_fault_database.py, test_fault_registry.py, test_fault_workers.py",
