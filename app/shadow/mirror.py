@@ -191,6 +191,7 @@ class ShadowMirror:
             texts, rows = [texts[i] for i in keep], [rows[i] for i in keep]
             read_pairs = [read_pairs[i] for i in keep]
         self.budget.observe_champion(id(champion.predictor), champion.predictor.busy_s)
+        self.metrics.budget_ratio.set(self.budget.ratio)  # current, not as of the last run
         if not self.budget.allow():
             self.metrics.dropped.labels(reason="budget").inc(len(texts))
             return
@@ -294,6 +295,7 @@ class ShadowMirror:
             # Checked again at run time: what was queued under the budget may no longer fit it.
             predictor = item.champion.predictor
             self.budget.observe_champion(id(predictor), predictor.busy_s)
+            self.metrics.budget_ratio.set(self.budget.ratio)
             if not self.budget.allow(self._cost_per_sentence * len(item.texts)):
                 self.metrics.dropped.labels(reason="budget").inc(len(item.texts))
                 continue
