@@ -111,6 +111,28 @@ def analyse_texts(texts: list[str], date: dt.date | None) -> list[dict[str, Any]
     ]
 
 
+def _without_directions(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Detection's analyses for a request that asked for no directions (`directions` null: not
+    parsed, which is not the same as parsed and none found)."""
+    return [
+        {
+            "countries": f["countries"],
+            "country_pairs": f["country_pairs"],
+            "directions": None,
+            "mentions": f["mentions"],
+        }
+        for f in found
+    ]
+
+
+async def _detect(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]:
+    """Detection alone: inline for small requests (~0.02 ms a sentence, cheaper than a thread
+    hop), else off the event loop."""
+    if sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS:
+        return _countries(texts, date)
+    return await asyncio.to_thread(_countries, texts, date)
+
+
 def _detect_only(texts: list[str], date: dt.date | None) -> list[dict[str, Any]] | None:
     """The analyses when no sentence has a pair (no parse needed), else None: detection costs
     ~0.02 ms a sentence, cheaper than a thread hop."""
@@ -164,27 +186,36 @@ class PredictionService:
         self.bulk.close()
 
     async def predict(
-        self, texts: list[str], date: dt.date | None = None, pair: tuple[str, str] | None = None
+        self,
+        texts: list[str],
+        date: dt.date | None = None,
+        pair: tuple[str, str] | None = None,
+        directions: bool = True,
     ) -> tuple[ModelHandle, list[dict[str, Any]]]:
         """The live version's rows for `texts` (SentencePrediction's fields, in its order: the
-        route sends them as they are), read for `pair` when one is asked (see app.pair_reading)."""
+        route sends them as they are), read for `pair` when one is asked (see app.pair_reading).
+        Without `directions` pair sentences are not parsed (detection only; `directions` null)."""
         check_limits(texts, self.max_sentences, self.max_chars)
         handle = self.follower.require()
         with self.batcher.expect():
-            rows = await self._rows(handle, texts, date, pair)
+            rows = await self._rows(handle, texts, date, pair, directions)
         self.metrics.predictions.labels(model_version=handle.version).inc(len(texts))
         self.shadow.offer(handle, *shadow_reads(texts, pair, rows, self.shadow.reads_pairs(handle)))
         return handle, rows
 
     async def _plan(
-        self, handle: ModelHandle, texts: list[str], date: dt.date | None, pair: tuple[str, str] | None
+        self,
+        handle: ModelHandle,
+        texts: list[str],
+        date: dt.date | None,
+        pair: tuple[str, str] | None,
+        detected: list[dict[str, Any]] | None,
     ) -> ReadPlan:
-        """The request's reads; a pair-aware version needs each text's pairs first (detection
-        only, ~0.02 ms a sentence: inline for small requests, else off the event loop)."""
+        """The request's reads; a pair-aware version needs each text's pairs first (`detected`,
+        or detection here)."""
         found = None
         if handle.predictor.pair_aware:
-            small = sum(len(t) for t in texts) <= INLINE_DETECTION_CHARS
-            detected = _countries(texts, date) if small else await asyncio.to_thread(_countries, texts, date)
+            detected = detected if detected is not None else await _detect(texts, date)
             found = [(f["_found"], f["country_pairs"]) for f in detected]
         plan = plan_reads(handle, texts, pair, found)
         most = PAIR_READS_PER_SENTENCE * self.max_sentences
@@ -196,13 +227,24 @@ class PredictionService:
         return plan
 
     async def _rows(
-        self, handle: ModelHandle, texts: list[str], date: dt.date | None, pair: tuple[str, str] | None
+        self,
+        handle: ModelHandle,
+        texts: list[str],
+        date: dt.date | None,
+        pair: tuple[str, str] | None,
+        directions: bool = True,
     ) -> list[dict[str, Any]]:
-        plan = await self._plan(handle, texts, date, pair)
+        # Without directions the analysis is detection alone: done now, neither cached nor read
+        # from the cache (cheaper than its round trip), and never stored where a full one belongs.
+        detected = None if directions else await _detect(texts, date)
+        plan = await self._plan(handle, texts, date, pair, detected)
         n = len(plan.reads)
-        keys = [r.key for r in plan.reads] + [analysis_key(t, date) for t in texts]
+        keys = [r.key for r in plan.reads] + ([analysis_key(t, date) for t in texts] if directions else [])
         cached = await self.cache.get_many(keys)  # the one read: model rows, then analyses
-        models, analyses = cached[:n], cached[n:]
+        models = cached[:n]
+        analyses: list[dict[str, Any] | None] = (
+            cached[n:] if detected is None else list(_without_directions(detected))
+        )
         model_miss = [i for i, row in enumerate(models) if row is None]
         analysis_miss = [i for i, a in enumerate(analyses) if a is None]
         self.metrics.cache_hits.inc(n - len(model_miss))

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
 __all__ = [
     "CountryDirection",
@@ -61,6 +61,14 @@ class PredictionRequest(BaseModel):
         "pair. With a pair-aware live version (model card: `pair_input`) `label` and "
         "`probabilities` are then that pair's reading (its mentions marked in the text); a "
         "sentence-level version reads the sentence as it is and says so (`reading: sentence`)",
+    )
+
+    directions: StrictBool = Field(
+        True,
+        description="Parse each sentence that names two or more countries for who acts on whom "
+        "(`directions`). false skips the parse (detection, pairs and the model's readings stay): "
+        "it is most of a cold request's cost beside the model (BENCHMARKS.md), so clients that "
+        "only need labels and countries send false; `directions` is then null (not parsed)",
     )
 
     @field_validator("pair")
@@ -145,8 +153,10 @@ class SentencePrediction(BaseModel):
     )
     countries: list[str] = Field(description="ISO 3166 alpha-3 codes mentioned, sorted")
     country_pairs: list[tuple[str, str]] = Field(description="Unordered pairs of mentioned countries")
-    directions: list[CountryDirection] = Field(
-        default_factory=list, description="Each pair's direction (source -> target) from the parse"
+    directions: list[CountryDirection] | None = Field(
+        default_factory=list,
+        description="Each pair's direction (source -> target) from the parse; null when the "
+        "request asked for none (`directions: false`)",
     )
     mentions: list[CountryMention]
     pair_readings: list[PairReading] = Field(

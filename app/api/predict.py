@@ -27,11 +27,14 @@ async def predict_sentences(
 ) -> OrjsonResponse:
     """Label, probabilities, countries and each country pair's reading (`pair_readings`: per pair
     by a pair-aware version, its mentions marked; the sentence's label repeated by a sentence-level
-    one). With `pair`, `label` is that pair's reading by a pair-aware version.
+    one). With `pair`, `label` is that pair's reading by a pair-aware version. With
+    `directions: false` pair sentences are not parsed (the cheapest cold request; `directions` null).
 
     The rows are built in PredictionResponse's shape (app.prediction) and sent as they are,
     not validated again through pydantic (see BENCHMARKS.md, the per-request breakdown)."""
-    handle, rows = await state.predictions.predict(body.texts, body.date, body.read_pair)
+    handle, rows = await state.predictions.predict(
+        body.texts, body.date, body.read_pair, directions=body.directions
+    )
     return OrjsonResponse(
         {
             "model": {

@@ -113,6 +113,16 @@ def test_predict_can_require_a_key(registry: Registry, app_env: dict[str, str], 
     assert [d["label"] for d in second["directions"]] == ["JPN-KOR"]
     bad = client.post("/v1/predict", json={"text": "x", "date": "May 1960"}, headers=API_KEY_HEADERS)
     assert bad.status_code == 422
+    # `directions: false` skips the parse (null: not parsed, unlike [] for none found), and that
+    # lean analysis never stands in for a full one in the cache
+    lean = {"sentences": ["Beijing warned Tokyo on Friday."], "directions": False}
+    row = client.post("/v1/predict", json=lean, headers=API_KEY_HEADERS).json()["predictions"][0]
+    assert row["directions"] is None and row["country_pairs"] == [["CHN", "JPN"]] and row["pair_readings"]
+    full = client.post("/v1/predict", json={**lean, "directions": True}, headers=API_KEY_HEADERS).json()
+    assert [d["label"] for d in full["predictions"][0]["directions"]] == ["CHN>JPN"]
+    assert full["predictions"][0]["cached"]  # the model's row was cached; the parse was run now
+    r = client.post("/v1/predict", json={"text": "x", "directions": "no"}, headers=API_KEY_HEADERS)
+    _assert_error(r, 422, "directions", "directions not a boolean")
     # Korean sentences in the corpus wait for a model that reads Korean; /v1/model counts them
     from tests.app.jobdata import insert_sentences
 
