@@ -30,8 +30,11 @@ from app.pair_reading import ReadPlan, assemble_rows, plan_reads, shadow_reads
 from app.shadow.mirror import NO_SHADOW, ShadowHook
 from newsmodel.countries import get_detector
 from newsmodel.errors import DataError, ModelNotAvailable
+from newsmodel.logging import get_logger
 
 __all__ = ["PredictionService", "analyse", "analyse_texts", "check_limits"]
+
+log = get_logger(__name__)
 
 INLINE_DETECTION_CHARS = 4_000
 # A pair-aware version reads each sentence once per country pair: a request may hold this many
@@ -182,8 +185,26 @@ class PredictionService:
         default_factory=lambda: AnalysisCoalescer(analyse_texts, _SMALL_POOL, max_texts=SMALL_BATCH_TEXTS)
     )
 
+    _writes: set[asyncio.Task[None]] = field(default_factory=set)
+
     def close(self) -> None:
         self.bulk.close()
+
+    def _write_behind(self, writes: dict[str, dict[str, Any]]) -> None:
+        """Store fresh rows without making the answer wait for the cache's round trip (a cold
+        one-sentence request answers a Redis round trip sooner): the write starts on the event
+        loop's next turn. A lost write costs a recomputation later, never a wrong answer; a
+        failed one is logged."""
+        if not writes:
+            return
+        task = asyncio.get_running_loop().create_task(self.cache.set_many(writes))
+        self._writes.add(task)
+        task.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self._writes.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("cache write failed", error=str(exc))
 
     async def predict(
         self,
@@ -234,13 +255,24 @@ class PredictionService:
         pair: tuple[str, str] | None,
         directions: bool = True,
     ) -> list[dict[str, Any]]:
-        # Without directions the analysis is detection alone: done now, neither cached nor read
+        # Without directions the analysis is detection alone: done here, neither cached nor read
         # from the cache (cheaper than its round trip), and never stored where a full one belongs.
-        detected = None if directions else await _detect(texts, date)
+        # A pair-aware version needs it before its reads are known; a sentence-level one's cache
+        # read goes out first and detection runs while Redis answers.
+        early = not directions and handle.predictor.pair_aware
+        detected = await _detect(texts, date) if early else None
         plan = await self._plan(handle, texts, date, pair, detected)
         n = len(plan.reads)
         keys = [r.key for r in plan.reads] + ([analysis_key(t, date) for t in texts] if directions else [])
-        cached = await self.cache.get_many(keys)  # the one read: model rows, then analyses
+        if directions or early:
+            cached = await self.cache.get_many(keys)  # the one read: model rows, then analyses
+        else:
+            reading = asyncio.ensure_future(self.cache.get_many(keys))
+            try:
+                await asyncio.sleep(0)  # let the read reach Redis before detection takes the loop
+                detected = await _detect(texts, date)
+            finally:
+                cached = await reading
         models = cached[:n]
         analyses: list[dict[str, Any] | None] = (
             cached[n:] if detected is None else list(_without_directions(detected))
@@ -270,7 +302,7 @@ class PredictionService:
         for i, a in zip(analysis_miss, fresh_analyses, strict=True):
             analyses[i] = a
             writes[keys[n + i]] = a
-        await self.cache.set_many(writes)
+        self._write_behind(writes)
         done = [m for m in models if m is not None]
         known = [a for a in analyses if a is not None]
         if len(done) != n or len(known) != len(texts):
