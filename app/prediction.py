@@ -114,14 +114,15 @@ def analyse_texts(texts: list[str], date: dt.date | None) -> list[dict[str, Any]
     ]
 
 
-def _without_directions(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Detection's analyses for a request that asked for no directions (`directions` null: not
+def _detected_analyses(found: list[dict[str, Any]], directions: list[Any] | None) -> list[dict[str, Any]]:
+    """Analyses from detection alone, every row's `directions` set to `directions`: [] where no
+    sentence has a pair (nothing to parse), None where the request asked for no parse (null: not
     parsed, which is not the same as parsed and none found)."""
     return [
         {
             "countries": f["countries"],
             "country_pairs": f["country_pairs"],
-            "directions": None,
+            "directions": directions,
             "mentions": f["mentions"],
         }
         for f in found
@@ -142,10 +143,7 @@ def _detect_only(texts: list[str], date: dt.date | None) -> list[dict[str, Any]]
     found = _countries(texts, date)
     if any(f["country_pairs"] for f in found):
         return None
-    return [
-        {"countries": f["countries"], "country_pairs": [], "directions": [], "mentions": f["mentions"]}
-        for f in found
-    ]
+    return _detected_analyses(found, [])
 
 
 async def analyse(
@@ -275,7 +273,7 @@ class PredictionService:
                 cached = await reading
         models = cached[:n]
         analyses: list[dict[str, Any] | None] = (
-            cached[n:] if detected is None else list(_without_directions(detected))
+            cached[n:] if detected is None else list(_detected_analyses(detected, None))
         )
         model_miss = [i for i, row in enumerate(models) if row is None]
         analysis_miss = [i for i, a in enumerate(analyses) if a is None]

@@ -46,6 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "conflibert-cameo" / "train.tsv"
 LABELS = ("conflict", "neutral", "cooperation")
 MODEL_NAME = "bench-serve"
+# The bare predictor in arrival order, this many at a time: a micro-batch at 16 clients.
+ONLINE_BATCH = 8
+# The cold phase of requests that ask for no directions (`directions: false`: no spaCy parse).
+LEAN = "cold, directions: false"
 
 
 # Model -------------------------------------------------------------------------------------
@@ -693,11 +697,6 @@ def main() -> None:
           f"probabilities.{' Notes: ' + '; '.join(dict.fromkeys(notes)) + '.' if notes else ''}")  # fmt: skip
     if failures:
         sys.exit(1)
-
-
-ONLINE_BATCH = 8
-# The cold phase of requests that ask for no directions (`directions: false`: no spaCy parse).
-LEAN = "cold, directions: false"
 
 
 def pct(values: list[float], q: float) -> float:

@@ -190,8 +190,7 @@ class ShadowMirror:
                 return
             texts, rows = [texts[i] for i in keep], [rows[i] for i in keep]
             read_pairs = [read_pairs[i] for i in keep]
-        self.budget.observe_champion(id(champion.predictor), champion.predictor.busy_s)
-        self.metrics.budget_ratio.set(self.budget.ratio)  # current, not as of the last run
+        self._observe_champion(champion.predictor)
         if not self.budget.allow():
             self.metrics.dropped.labels(reason="budget").inc(len(texts))
             return
@@ -203,6 +202,12 @@ class ShadowMirror:
             self._queued += len(texts)
             self.metrics.queue.set(self._queued)
         self._wake.set()
+
+    def _observe_champion(self, predictor: Any) -> None:
+        """Read the champion's inference seconds into the budget, and show the ratio as it is
+        now (not as of the last challenger run)."""
+        self.budget.observe_champion(id(predictor), predictor.busy_s)
+        self.metrics.budget_ratio.set(self.budget.ratio)
 
     def compare_now(
         self,
@@ -294,8 +299,7 @@ class ShadowMirror:
                 continue
             # Checked again at run time: what was queued under the budget may no longer fit it.
             predictor = item.champion.predictor
-            self.budget.observe_champion(id(predictor), predictor.busy_s)
-            self.metrics.budget_ratio.set(self.budget.ratio)
+            self._observe_champion(predictor)
             if not self.budget.allow(self._cost_per_sentence * len(item.texts)):
                 self.metrics.dropped.labels(reason="budget").inc(len(item.texts))
                 continue

@@ -83,8 +83,9 @@ def test_challenger_shadows_live_traffic_until_promoted(
 
     wait_until(lambda: sum(counted()) == sent, 15, "the shadow queue to drain")
     compared, dropped = counted()
-    ratio = _metric(client.get("/metrics").text, "newsmodel_shadow_budget_ratio")
-    seconds = _metric(client.get("/metrics").text, "newsmodel_shadow_inference_seconds_total")
+    text = client.get("/metrics").text
+    ratio = _metric(text, "newsmodel_shadow_budget_ratio")
+    seconds = _metric(text, "newsmodel_shadow_inference_seconds_total")
     print(
         f"\nshadow: sent {sent}, compared {compared:.0f}, dropped {dropped:.0f}, ratio {ratio:.3f}, {seconds:.4f} s"
     )
