@@ -14,10 +14,13 @@ from typing import Any
 from newsmodel.datasets.types import DatasetSplits
 from newsmodel.stages.context import RunContext
 
-__all__ = ["CHECKPOINT_DIR", "RESUME_DIR", "fit_only", "run"]
+__all__ = ["CHECKPOINT_DIR", "RESUME_DIR", "SELECTION_LOGITS", "fit_only", "run"]
 
 CHECKPOINT_DIR = "checkpoint"
 RESUME_DIR = "checkpoints"
+# trainer.refit: the validation logits of the model chosen before the refit (the served model
+# trained on validation); the quantize stage calibrates on them.
+SELECTION_LOGITS = "selection_validation_logits.npy"
 
 
 def fit_only(cfg: Any, splits: DatasetSplits, out: Path) -> None:
@@ -40,9 +43,17 @@ def run(ctx: RunContext) -> dict[str, float]:
     fc.model.save_pretrained(str(target))
     fc.tokenizer.save_pretrained(str(target))
     ctx.log_path(target, CHECKPOINT_DIR)
-    pred = predict_logits(
-        fc.model, fc.encoded["validation"], int(ctx.cfg.trainer.eval_batch_size), fc.pad_id, "cpu"
-    ).argmax(axis=1)
+    if fc.selection_logits is not None:  # refit: the served model trained on validation
+        import numpy as np
+
+        np.save(ctx.out / SELECTION_LOGITS, fc.selection_logits)
+        ctx.log_path(ctx.out / SELECTION_LOGITS)
+        val_logits = fc.selection_logits
+    else:
+        val_logits = predict_logits(
+            fc.model, fc.encoded["validation"], int(ctx.cfg.trainer.eval_batch_size), fc.pad_id, "cpu"
+        )
+    pred = val_logits.argmax(axis=1)
     validation = classification_metrics(fc.encoded["validation"].labels, pred, fc.labels)
     parameters = int(sum(p.numel() for p in fc.model.parameters()))
     ctx.update_report(
@@ -65,6 +76,7 @@ def run(ctx: RunContext) -> dict[str, float]:
                 "pair_input": ctx.cfg.data.get("pair_input") or None,
             },
             "training": {**fc.fit.__dict__},
+            # with a refit: the reading of the model chosen on validation, before it was refit
             "validation": validation,
         }
     )
@@ -77,6 +89,7 @@ def run(ctx: RunContext) -> dict[str, float]:
         "best_epoch": float(fc.fit.best_epoch),
         "parameters": float(parameters),
         "train_processes": float(fc.fit.processes),
+        **({"refit_train_sentences": float(fc.fit.refit_train_size)} if fc.fit.refit_train_size else {}),
     }
 
 

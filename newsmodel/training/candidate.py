@@ -2,11 +2,17 @@
 
 The shared first half of every story that trains: the pipeline's train stage, each fold of
 cross-validation and each sweep trial call this, then score what it returns their own way.
+
+`trainer.refit`: once the loop has chosen its epochs on validation (early stopping, the
+`average_top_k` best), a fresh model is trained on train + validation for those epochs and
+replaces it, so the served model learns from every sentence the benchmark and test leave.
+Whatever needs a held-out reading of the *chosen* recipe (the run's validation report, the
+int8 model's calibration) uses the first model's validation logits (`selection_logits`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,10 @@ class FittedCandidate:
     labels: tuple[str, ...]
     encoded: dict[str, EncodedSplit]
     fit: FitResult
+    # With trainer.refit: the chosen (first) model's validation logits and test logits, held out
+    # from it; None without a refit (the model itself never saw validation).
+    selection_logits: Any = None
+    selected_test_logits: Any = None
 
     @property
     def pad_id(self) -> int:
@@ -38,8 +48,10 @@ def fit_candidate(
     splits: DatasetSplits,
     on_epoch: EpochCallback | None = None,
     checkpoint_dir: Path | None = None,
+    refit: bool | None = None,
 ) -> FittedCandidate:
-    """Seed, build tokenizer + model from `cfg.model`, encode every non-empty split, train."""
+    """Seed, build tokenizer + model from `cfg.model`, encode every non-empty split, train;
+    then refit on train + validation when `refit` (default: cfg.trainer.refit)."""
     from newsmodel.training.data import encode
     from newsmodel.training.models import build_classifier, build_tokenizer
     from newsmodel.training.trainer import fit, seed_everything
@@ -62,7 +74,52 @@ def fit_candidate(
         on_epoch,
         checkpoint_dir,
     )
-    return FittedCandidate(model, tokenizer, labels, encoded, fitted)
+    candidate = FittedCandidate(model, tokenizer, labels, encoded, fitted)
+    if refit if refit is not None else bool(cfg.trainer.get("refit", False)):
+        candidate = _refit(cfg, candidate, checkpoint_dir)
+    return candidate
+
+
+def _refit(cfg: Any, first: FittedCandidate, checkpoint_dir: Path | None) -> FittedCandidate:
+    """Train a fresh model on train + validation for the epochs `first` chose (see the module
+    docstring); the first model's held-out logits are kept for what must not read seen data."""
+    from newsmodel.logging import get_logger
+    from newsmodel.training.models import build_classifier
+    from newsmodel.training.trainer import fit, predict_logits, seed_everything
+
+    batch = int(cfg.trainer.eval_batch_size)
+    held_out = {
+        name: predict_logits(first.model, first.encoded[name], batch, first.pad_id, "cpu")
+        for name in ("validation", "test")
+    }
+    epochs = first.fit.averaged_epochs or [first.fit.best_epoch]
+    train, validation = first.encoded["train"], first.encoded["validation"]
+    merged = EncodedSplit(train.input_ids + validation.input_ids, train.labels + validation.labels)
+    seed_everything(int(cfg.seed))
+    model = build_classifier(cfg.model, first.labels, vocab_size=len(first.tokenizer))
+    again = fit(
+        model,
+        merged,
+        validation,
+        cfg.trainer,
+        first.pad_id,
+        int(cfg.seed),
+        checkpoint_dir=checkpoint_dir / "refit" if checkpoint_dir is not None else None,
+        fixed_epochs=epochs,
+    )
+    get_logger(__name__).info(
+        "refit done", epochs=epochs, train_sentences=len(merged), seconds=round(again.train_seconds, 1)
+    )
+    result = replace(
+        first.fit,
+        refit_epochs=again.averaged_epochs,
+        refit_train_size=len(merged),
+        refit_seconds=again.train_seconds,
+        train_seconds=first.fit.train_seconds + again.train_seconds,
+    )
+    return FittedCandidate(
+        model, first.tokenizer, first.labels, first.encoded, result, held_out["validation"], held_out["test"]
+    )
 
 
 def _shared_tokenizer(cfg: Any, splits: DatasetSplits, checkpoint_dir: Path | None) -> Any:

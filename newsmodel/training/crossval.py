@@ -43,6 +43,10 @@ class FoldResult:
     epochs_run: int
     train_seconds: float
     seconds: float
+    # trainer.refit: macro-F1 of the model chosen on validation before the refit (the same fold's
+    # reference reading, paired), and the refit's training sentences.
+    selected_macro_f1: float | None = None
+    refit_train_size: int = 0
 
 
 @dataclass
@@ -107,8 +111,6 @@ def cross_validate(
     on_fold: Callable[[FoldResult], None] | None = None,
 ) -> CvResult:
     """Train and score `cfg` on every fold of every repeat (cfg.cv: folds, repeats, seed, val_frac)."""
-    from newsmodel.evaluation.metrics import classification_metrics
-    from newsmodel.labels import get_scheme
     from newsmodel.training.candidate import fit_candidate
     from newsmodel.training.data import load_examples
     from newsmodel.training.trainer import predict_logits
@@ -116,7 +118,6 @@ def cross_validate(
     target = str(cfg.data.scheme)
     train_scheme = str(cfg.data.get("train_scheme") or target)
     examples = list(examples) if examples is not None else load_examples(cfg.data, scheme=train_scheme)
-    target_labels = get_scheme(target).labels
     result = CvResult()
     for repeat, fold, rest_idx, test_idx in grouped_folds(
         examples, int(cfg.cv.folds), int(cfg.cv.repeats), int(cfg.cv.seed)
@@ -129,15 +130,12 @@ def cross_validate(
         logits = predict_logits(
             fitted.model, fitted.encoded["test"], int(cfg.trainer.eval_batch_size), fitted.pad_id, "cpu"
         )
-        probs = _softmax(logits)
         truth = [e.label for e in splits.test]
-        if train_scheme != target:
-            from newsmodel.labels import map_label
-
-            probs = collapse_probs(probs, fitted.labels, train_scheme, target)
-            truth = [str(map_label(t, train_scheme, target)) for t in truth]
-        metrics = classification_metrics(
-            [target_labels.index(t) for t in truth], list(probs.argmax(axis=1)), target_labels
+        metrics = _score(logits, truth, fitted.labels, train_scheme, target)
+        selected = (
+            _score(fitted.selected_test_logits, truth, fitted.labels, train_scheme, target)["macro_f1"]
+            if fitted.selected_test_logits is not None
+            else None
         )
         outcome = FoldResult(
             repeat=repeat,
@@ -152,12 +150,32 @@ def cross_validate(
             epochs_run=fitted.fit.epochs_run,
             train_seconds=fitted.fit.train_seconds,
             seconds=time.perf_counter() - started,
+            selected_macro_f1=float(selected) if selected is not None else None,
+            refit_train_size=fitted.fit.refit_train_size,
         )
         log.info("fold done", repeat=repeat, fold=fold, macro_f1=round(outcome.macro_f1, 4))
         result.folds.append(outcome)
         if on_fold is not None:
             on_fold(outcome)
     return result
+
+
+def _score(
+    logits: np.ndarray, truth: list[str], labels: Sequence[str], train_scheme: str, target: str
+) -> dict[str, Any]:
+    """classification_metrics of `logits` against `truth`, in the target scheme (fine-label
+    probabilities summed into it when trained on a finer scheme)."""
+    from newsmodel.evaluation.metrics import classification_metrics
+    from newsmodel.labels import get_scheme, map_label
+
+    probs = _softmax(logits)
+    if train_scheme != target:
+        probs = collapse_probs(probs, labels, train_scheme, target)
+        truth = [str(map_label(t, train_scheme, target)) for t in truth]
+    target_labels = get_scheme(target).labels
+    return classification_metrics(
+        [target_labels.index(t) for t in truth], list(probs.argmax(axis=1)), target_labels
+    )
 
 
 def summarize(folds: Sequence[FoldResult]) -> dict[str, float]:

@@ -212,7 +212,7 @@ def _objective(
                 raise optuna.TrialPruned(f"epoch {epoch}: {metric} {metrics[metric]:.4f} below the median")
 
         try:
-            fit_candidate(cfg, cache[key], on_epoch)
+            fit_candidate(cfg, cache[key], on_epoch, refit=False)  # scored on validation: no refit
         except optuna.TrialPruned:
             client.set_tag(run_id, "optuna.state", "PRUNED")
             client.log_metric(run_id, f"best_{metric}", best)

@@ -62,6 +62,10 @@ class FitResult:
     averaged_epochs: list[int] = field(default_factory=list)
     resumed_from_step: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
+    # trainer.refit: the epochs kept when trained again on train + validation, and on how many.
+    refit_epochs: list[int] = field(default_factory=list)
+    refit_train_size: int = 0
+    refit_seconds: float = 0.0
 
 
 @dataclass
@@ -230,15 +234,21 @@ def fit(
     seed: int,
     on_epoch: EpochCallback | None = None,
     checkpoint_dir: Path | None = None,
+    fixed_epochs: Sequence[int] | None = None,
 ) -> FitResult:
     """Train in place; leaves `model` holding the best validation epoch (or the average of the
     `average_top_k` best). With `checkpoint_dir`, saves every `checkpoint_every_steps` optimizer
-    steps and at each epoch end, and resumes from the newest complete checkpoint found there."""
+    steps and at each epoch end, and resumes from the newest complete checkpoint found there.
+
+    With `fixed_epochs` (a refit, `trainer.refit`: the epochs an earlier fit chose on validation)
+    nothing is chosen here: no validation pass, no early stopping; the loop runs to the last of
+    those epochs on the trainer.epochs LR schedule and keeps exactly their weights (averaged)."""
     import torch
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
-    if len(train) == 0 or len(validation) == 0:
+    fixed = sorted({int(e) for e in fixed_epochs}) if fixed_epochs else []
+    if len(train) == 0 or (len(validation) == 0 and not fixed):
         raise ConfigError("training needs non-empty train and validation splits")
     seed_everything(seed)
     accelerator = build_accelerator(trainer_cfg)
@@ -337,18 +347,20 @@ def fit(
                 save("")
         bar.close()
         loop.train_seconds += time.perf_counter() - started
-        val_logits = predict_logits(
-            bare, validation, int(trainer_cfg.eval_batch_size), pad_id, accelerator.device
-        )
-        val_acc, val_f1 = _macro_f1(validation.labels, val_logits, num_labels)
+        if fixed:  # a refit: validation is in the training data, nothing to choose
+            val_acc, val_f1 = math.nan, math.nan
+        else:
+            val_logits = predict_logits(
+                bare, validation, int(trainer_cfg.eval_batch_size), pad_id, accelerator.device
+            )
+            val_acc, val_f1 = _macro_f1(validation.labels, val_logits, num_labels)
         # Each process saw one share of every batch: the epoch's loss is the mean over processes.
         mean_loss = float(
             accelerator.reduce(torch.tensor(loop.running_loss / max(loop.batches_done, 1)), "mean")
         )
         metrics = {
             "train_loss": mean_loss,
-            "val_accuracy": val_acc,
-            "val_macro_f1": val_f1,
+            **({} if fixed else {"val_accuracy": val_acc, "val_macro_f1": val_f1}),
             "lr": float(scheduler.get_last_lr()[0]),
             "epoch_seconds": time.perf_counter() - started,
         }
@@ -359,17 +371,16 @@ def fit(
             )
             if on_epoch is not None:
                 on_epoch(epoch, metrics)
-        _keep_snapshot(bare, snapshots, loop.kept, epoch, val_f1, keep_k)
-        if val_f1 > loop.best_f1:
-            loop.best_f1, loop.best_epoch, loop.stale = val_f1, epoch, 0
+        if fixed:  # keep exactly the chosen epochs; stop after the last
+            if epoch in fixed:
+                _keep_snapshot(bare, snapshots, loop.kept, epoch, float(epoch), len(fixed))
+            loop.best_epoch = epoch
+            stop = epoch >= fixed[-1] or loop.step >= total_steps
         else:
-            loop.stale += 1
-        patience = int(trainer_cfg.early_stopping_patience)
-        stop = loop.stale >= patience or loop.step >= total_steps
-        if loop.stale >= patience:
-            log.info(
-                "early stopping", epoch=epoch, best_epoch=loop.best_epoch, best_val_macro_f1=loop.best_f1
+            stop = _select(
+                bare, snapshots, loop, epoch, val_f1, keep_k, int(trainer_cfg.early_stopping_patience)
             )
+            stop = stop or loop.step >= total_steps
         loop.epoch, loop.batches_done, loop.running_loss = epoch + 1, 0, 0.0
         if not stop and loop.epoch <= int(trainer_cfg.epochs):
             save("")
@@ -391,6 +402,21 @@ def fit(
         resumed_from_step=resumed_step,
         history=[dict(h) for h in loop.history],
     )
+
+
+def _select(
+    model: Any, snapshots: dict[str, Any], loop: _Loop, epoch: int, f1: float, keep_k: int, patience: int
+) -> bool:
+    """Keep the epoch's weights if among the k best, track the best epoch; True to stop early."""
+    _keep_snapshot(model, snapshots, loop.kept, epoch, f1, keep_k)
+    if f1 > loop.best_f1:
+        loop.best_f1, loop.best_epoch, loop.stale = f1, epoch, 0
+    else:
+        loop.stale += 1
+    if loop.stale >= patience:
+        log.info("early stopping", epoch=epoch, best_epoch=loop.best_epoch, best_val_macro_f1=loop.best_f1)
+        return True
+    return False
 
 
 def _precision_name(mode: str) -> str:

@@ -55,6 +55,7 @@ def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(mlflow_server: Any
             "mlflow.experiment=stages-test",
             "mlflow.registered_model_name=stages-test-model",
             "bench.repeats=1",
+            "trainer.refit=true",  # the served model trains on validation: calibrated on held-out logits
         ]
     )
     first = run_pipeline(cfg, only=["train,export"])
@@ -81,6 +82,7 @@ def test_pipeline_resumes_and_stages_rerun_on_an_existing_run(mlflow_server: Any
     assert run.data.tags["quantization_scheme"] == "default"
     assert completed_stages(client, run_id) == ["train", "export", "quantize"]  # evaluate is due again
     assert (tmp_path / "elsewhere" / "checkpoint").exists() is False  # quantize needs no torch weights
+    assert "before the refit" in ctx.report()["calibration_validation"]["fitted_on"]
 
     sentences = tmp_path / "fresh.csv"
     with sentences.open("w", newline="") as fh:

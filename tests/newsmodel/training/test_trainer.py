@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -74,6 +75,59 @@ def test_training_is_seeded(tiny_setup) -> None:  # type: ignore[no-untyped-def]
         fit(model, enc["train"], enc["validation"], cfg.trainer, tokenizer.pad_token_id, 5)
         outs.append(predict_logits(model, enc["test"], 32, tokenizer.pad_token_id, "cpu"))
     assert np.allclose(outs[0], outs[1], atol=1e-5)
+
+
+def test_refit_trains_again_on_train_and_validation_for_the_chosen_epochs(  # type: ignore[no-untyped-def]
+    tiny_setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newsmodel.training.trainer as trainer
+    from newsmodel.training.candidate import fit_candidate
+    from newsmodel.training.data import load_splits
+
+    cfg, *_ = tiny_setup
+    cfg = compose_config(
+        [
+            "experiment=tiny-smoke",
+            f"data.dir={cfg.data.dir}",
+            "data.limit=240",
+            "trainer.epochs=3",
+            "trainer.max_steps=null",
+            "trainer.early_stopping_patience=3",
+            "trainer.average_top_k=2",
+            "trainer.refit=true",
+        ]
+    )
+    calls: list[tuple[Any, int, Any, Any]] = []
+    real_fit = trainer.fit
+
+    def spy(model, train, validation, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_fit(model, train, validation, *args, **kwargs)
+        calls.append((model, len(train), kwargs.get("fixed_epochs"), result))
+        return result
+
+    monkeypatch.setattr(trainer, "fit", spy)
+    splits = load_splits(cfg.data)
+    refit = fit_candidate(cfg, splits)
+    (first, n_first, fixed_first, chosen), (second, n_second, fixed, again) = calls
+    assert fixed_first is None and n_first == len(splits.train)
+    # The refit: a fresh model on train + validation, run to the chosen epochs and averaged alike.
+    assert second is refit.model and first is not second
+    assert n_second == refit.fit.refit_train_size == len(splits.train) + len(splits.validation)
+    assert fixed == chosen.averaged_epochs and len(fixed) == 2 and again.averaged_epochs == fixed
+    assert again.epochs_run == max(fixed) and refit.fit.refit_epochs == fixed
+    assert refit.fit.best_epoch == chosen.best_epoch  # validation figures: the first fit's
+    assert all("val_macro_f1" not in h for h in again.history)  # validation was training data
+    # What must not read seen sentences gets the first model's held-out logits, not the refit's.
+    pad = refit.pad_id
+    for name, held_out in (("validation", refit.selection_logits), ("test", refit.selected_test_logits)):
+        assert held_out is not None
+        assert np.allclose(
+            held_out, trainer.predict_logits(first, refit.encoded[name], 64, pad, "cpu"), atol=1e-5
+        )
+        assert not np.allclose(
+            held_out, trainer.predict_logits(second, refit.encoded[name], 64, pad, "cpu"), atol=1e-5
+        )
+    assert fit_candidate(cfg, splits, refit=False).selection_logits is None
 
 
 def test_onnx_export_matches_torch_for_every_tiny_architecture(tiny_setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
