@@ -88,6 +88,15 @@ def _paired(folds: list[dict[str, Any]], base: list[dict[str, Any]]) -> tuple[fl
     return statistics.fmean(deltas), statistics.stdev(deltas)
 
 
+def _paired_in_run(folds: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """A refit run's own pairing: each fold's refit model against the model it replaced
+    (`selected_macro_f1`, the reference recipe on the same fold)."""
+    deltas = [f["macro_f1"] - f["selected_macro_f1"] for f in folds if f.get("selected_macro_f1") is not None]
+    if len(deltas) < 2:
+        return None
+    return statistics.fmean(deltas), statistics.stdev(deltas)
+
+
 def render_phase(phase: str) -> list[str]:
     reports = _load(phase)
     if not reports:
@@ -110,7 +119,7 @@ def render_phase(phase: str) -> list[str]:
     order = sorted(reports, key=lambda n: -reports[n]["summary"]["cv_macro_f1_mean"])
     for name in order:
         s, folds = reports[name]["summary"], reports[name]["folds"]
-        paired = _paired(folds, base["folds"]) if base and name != "reference" else None
+        paired = _paired(folds, base["folds"]) if base and name != "reference" else _paired_in_run(folds)
         delta = f"{paired[0]:+.4f} ± {paired[1]:.4f}" if paired else "-"
         folds_note = f" ({len(folds)} folds, cut short)" if reports[name].get("partial") else ""
         cells = [
