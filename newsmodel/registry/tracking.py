@@ -35,8 +35,8 @@ def connect(tracking_uri: str | None = None) -> Any:
     # No set_registry_uri: the registry follows the tracking URI by default, whereas a
     # process-wide registry URI would outlive this call and redirect every later
     # MlflowClient(tracking_uri=...) built without one to this store's registry.
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    try:
+    try:  # a refused store (e.g. MLflow 3's file store in maintenance mode) fails at construction
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         client.search_experiments(max_results=1)
     except MlflowException as exc:
         raise DependencyUnavailable("MLflow", "MLFLOW_TRACKING_URI", redact_url(uri), str(exc)[:200]) from exc

@@ -135,3 +135,11 @@ def test_mlflow_that_answers_something_else_is_unavailable(private_redis) -> Non
     # A port that is open but is not an MLflow server (here: Redis).
     with pytest.raises(DependencyUnavailable, match="MLFLOW_TRACKING_URI"):
         check_mlflow(f"http://127.0.0.1:{private_redis.port}")
+
+
+def test_a_tracking_store_mlflow_refuses_is_unavailable_not_a_traceback(tmp_path: Path) -> None:
+    from newsmodel.registry.tracking import connect
+
+    # MLflow 3 refuses the file store (maintenance mode) when the client is built.
+    with pytest.raises(DependencyUnavailable, match="MLFLOW_TRACKING_URI"):
+        connect(f"file://{tmp_path / 'mlruns'}")
