@@ -523,38 +523,40 @@ def main() -> None:
                     load.fairness(f"{ours}/v1/predict", big_body, fresh(2000), 3.0 if args.quick else 20.0)
                 )
 
-            # 4. Where the time goes: py-spy on the server during a 16-client cold run.
+            # 4. Where the time goes: py-spy on the server during 16-client runs: cold, cold without
+            # the parse (directions: false), and warm (the per-request overhead without the model).
             breakdown_rows: list[str] = []
             if profile.py_spy():
-                raw = tmp / "profile.txt"
+
+                def profiled(texts: list[str], shape: str, name: str) -> tuple[Any, list[str] | None]:
+                    raw = tmp / f"profile-{name}.txt"
+                    before = cpu_seconds(app_proc.pid)
+                    spy = profile.record(app_proc.pid, seconds, raw)
+                    run = load.drive(f"{ours}/v1/predict", 16, seconds, client_cpus, bodies(texts, shape))
+                    _, spy_err = spy.communicate(timeout=120)
+                    if not raw.exists():
+                        notes.append(f"py-spy recorded nothing: {spy_err.decode(errors='replace')[-300:]}")
+                        return run, None
+                    used = cpu_seconds(app_proc.pid) - before
+                    return run, profile.table(profile.breakdown(raw), used, run.requests)
+
                 texts = fresh(per_run)
-                cpu0 = cpu_seconds(app_proc.pid)
-                spy = profile.record(app_proc.pid, seconds, raw)
-                prof_run = load.drive(f"{ours}/v1/predict", 16, seconds, client_cpus, bodies(texts, "ours"))
-                _, spy_err = spy.communicate(timeout=120)
-                cpu1 = cpu_seconds(app_proc.pid)
+                prof_run, cold_rows = profiled(texts, "ours", "cold")
+                prof_lean, lean_rows = profiled(fresh(per_run), "lean", "lean")
                 sent = texts[: max(1, min(len(texts), prof_run.requests))]
-                # and a warm run: the per-request overhead without the model
-                raw_warm = tmp / "profile-warm.txt"
-                cpu2 = cpu_seconds(app_proc.pid)
-                spy = profile.record(app_proc.pid, seconds, raw_warm)
-                prof_warm = load.drive(f"{ours}/v1/predict", 16, seconds, client_cpus, bodies(sent, "ours"))
-                spy.communicate(timeout=120)
-                cpu3 = cpu_seconds(app_proc.pid)
-                if raw.exists() and raw_warm.exists():
-                    cold_rows = profile.table(profile.breakdown(raw), cpu1 - cpu0, prof_run.requests)
-                    warm_rows = profile.table(profile.breakdown(raw_warm), cpu3 - cpu2, prof_warm.requests)
-                    breakdown_rows = [
-                        f"Cold (16 clients, {prof_run.rps:.0f} req/s under py-spy):",
-                        "",
-                        *cold_rows,
-                        "",
-                        f"Warm, cache hits (16 clients, {prof_warm.rps:.0f} req/s under py-spy):",
-                        "",
-                        *warm_rows,
-                    ]
-                else:
-                    notes.append(f"py-spy recorded nothing: {spy_err.decode(errors='replace')[-300:]}")
+                prof_warm, warm_rows = profiled(sent, "ours", "warm")
+                for title, run, rows in (
+                    ("Cold", prof_run, cold_rows),
+                    ("Cold, `directions: false` (no parse)", prof_lean, lean_rows),
+                    ("Warm, cache hits", prof_warm, warm_rows),
+                ):
+                    if rows:
+                        breakdown_rows += [
+                            f"{title} (16 clients, {run.rps:.0f} req/s under py-spy):",
+                            "",
+                            *rows,
+                            "",
+                        ]
             ours_rss = rss_mb(app_proc.pid)
 
         # 5. Layouts (full runs only): N uvicorn workers on the server cores; one process on all cores.
