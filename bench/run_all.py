@@ -25,6 +25,7 @@ SCRIPTS = [
     "countries.py",
     "crawl.py",
     "inference.py",
+    "padding.py",
     "quantize_portability.py",
     "train.py",
     "serve.py",
