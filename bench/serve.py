@@ -46,8 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "conflibert-cameo" / "train.tsv"
 LABELS = ("conflict", "neutral", "cooperation")
 MODEL_NAME = "bench-serve"
-# The bare predictor in arrival order, this many at a time: a micro-batch at 16 clients.
+# The bare predictor in arrival order, this many at a time: the micro-batch at 16 clients (about
+# 8 when pair sentences are parsed, 16 without the parse: the mean sizes are printed).
 ONLINE_BATCH = 8
+ONLINE_BATCH_LEAN = 16
 # The cold phase of requests that ask for no directions (`directions: false`: no spaCy parse).
 LEAN = "cold, directions: false"
 
@@ -258,14 +260,15 @@ def bare_main(model_dir: str, sentences_file: str, repeats: int) -> None:
         t0 = time.perf_counter()
         predictor.predict(texts, batch_size=32)
         rates.append(len(texts) / (time.perf_counter() - t0))
-    # The same sentences in arrival order, 8 at a time: what a server's micro-batch holds at 16
-    # one-sentence clients (mean batch ~8), so it cannot sort the whole set by length first.
-    online = []
+    # The same sentences in arrival order, 8 and 16 at a time: what a server's micro-batch holds at
+    # 16 one-sentence clients (see ONLINE_BATCH), so it cannot sort the whole set by length first.
+    online: dict[int, list[float]] = {ONLINE_BATCH: [], ONLINE_BATCH_LEAN: []}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for start in range(0, len(texts), ONLINE_BATCH):
-            predictor.predict(texts[start : start + ONLINE_BATCH], batch_size=32)
-        online.append(len(texts) / (time.perf_counter() - t0))
+        for size, rates_at in online.items():
+            t0 = time.perf_counter()
+            for start in range(0, len(texts), size):
+                predictor.predict(texts[start : start + size], batch_size=32)
+            rates_at.append(len(texts) / (time.perf_counter() - t0))
     from app.prediction import analyse_texts
 
     analyse_texts(texts[:20], None)  # load the parser
@@ -285,7 +288,8 @@ def bare_main(model_dir: str, sentences_file: str, repeats: int) -> None:
     figures = {
         "rate": median(rates),
         "rates": rates,
-        "online_rate": median(online),
+        "online_rate": median(online[ONLINE_BATCH]),
+        "online_lean_rate": median(online[ONLINE_BATCH_LEAN]),
         "batch1_p50_ms": median(single),
         "threads": threads,
     }
@@ -329,6 +333,21 @@ def cpu_seconds(pid: int) -> float:
 
     procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+
+
+def thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of `pid`'s event-loop thread (the main thread) and of all its other threads
+    (inference, Redis client, analysis pools): on-CPU time only, unlike py-spy's samples."""
+    import psutil
+
+    main = other = 0.0
+    for thread in psutil.Process(pid).threads():
+        used = thread.user_time + thread.system_time
+        if thread.id == pid:
+            main += used
+        else:
+            other += used
+    return main, other
 
 
 def fmt(value: float, spec: str = ".1f") -> str:
@@ -476,6 +495,9 @@ def main() -> None:
             # 2. Ours vs mlflow, same sentences, cold then warm; the bare predictor on the same cores.
             runs: dict[tuple[int, str], tuple[list[Any], list[Any]]] = {}
             batches: dict[int, list[float]] = {1: [], 16: []}
+            # Per lean run: event-loop thread and other threads' CPU ms per request, and req/s.
+            lean_cpu: dict[int, list[tuple[float, float, float]]] = {1: [], 16: []}
+            lean_batches: dict[int, list[float]] = {1: [], 16: []}
             for _ in range(repeats):
                 for clients in (1, 16):
                     texts = fresh(per_run if clients == 16 else per_run // 4)
@@ -501,9 +523,17 @@ def main() -> None:
                     # The same, asking for no directions (no parse): labels, probabilities, countries
                     # and pairs, what a client that does not read directions pays for.
                     lean_texts = fresh(len(texts))
+                    main0, other0 = thread_cpu(app_proc.pid)
+                    before = batch_stats(f"{ours}/metrics")
                     lean = load.drive(
                         f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(lean_texts, "lean")
                     )
+                    main1, other1 = thread_cpu(app_proc.pid)
+                    after = batch_stats(f"{ours}/metrics")
+                    if after[1] > before[1]:
+                        lean_batches[clients].append((after[0] - before[0]) / (after[1] - before[1]))
+                    per = 1000 / max(1, lean.requests)
+                    lean_cpu[clients].append(((main1 - main0) * per, (other1 - other0) * per, lean.rps))
                     m_lean = load.drive(
                         f"{theirs}/invocations", clients, seconds, client_cpus, bodies(lean_texts, "mlflow")
                     )
@@ -627,7 +657,8 @@ def main() -> None:
           f"{bare_same['rate']:.0f} sentences/s (it sorts all the sentences by length before batching, so "
           f"there is almost no padding; the same sentences in arrival order, {ONLINE_BATCH} at a time as a "
           f"server's micro-batch holds them: {bare_same['online_rate']:.0f}/s, "
-          f"{bare_same['online_rate'] / bare_same['rate']:.0%}); batch-1 latency p50 {bare_same['batch1_p50_ms']:.2f} ms. "
+          f"{bare_same['online_rate'] / bare_same['rate']:.0%}; {ONLINE_BATCH_LEAN} at a time: "
+          f"{bare_same['online_lean_rate']:.0f}/s, {bare_same['online_lean_rate'] / bare_same['rate']:.0%}); batch-1 latency p50 {bare_same['batch1_p50_ms']:.2f} ms. "
           f"The endpoint also returns country mentions, pairs and directions: that analysis alone (detection + "
           f"spaCy parse of pair sentences, same cores, no HTTP) runs {bare_same['analysis_rate']:.0f} sentences/s, "
           f"so model + analysis, the endpoint's bare compute, is {bare_same['pipeline_rate']:.0f} sentences/s.")  # fmt: skip
@@ -680,6 +711,25 @@ def main() -> None:
           f"p99 {fmt(small99)} ms, failed {fair.small_failures}; big requests ({big_n} sentences each) "
           f"n={len(fair.big)}, p50 {fmt(pct(fair.big, 0.5), '.0f')} ms, max {fmt(max(fair.big, default=float('nan')), '.0f')} ms.")  # fmt: skip
     print()
+    print("Server CPU per request by thread, cold with `directions: false` (psutil's per-thread times: "
+          "time on the CPU only; medians over the repeats):")  # fmt: skip
+    print()
+    print(
+        "| clients | req/s | event-loop thread ms | other threads (inference) ms | total ms | bare predictor ms |"
+    )
+    print("|---:|---:|---:|---:|---:|---|")
+    for clients, cpu_rows in sorted(lean_cpu.items()):
+        if cpu_rows:
+            loop_ms, rest_ms = median(r[0] for r in cpu_rows), median(r[1] for r in cpu_rows)
+            bare_ms = (
+                f"{bare_same['batch1_p50_ms']:.2f} (batch-1 p50)"
+                if clients == 1
+                else f"{1000 / bare_same['rate']:.2f} (sorted, batch 32); {1000 / bare_same['online_lean_rate']:.2f} "
+                f"(arrival order, {ONLINE_BATCH_LEAN} at a time)"
+            )
+            print(f"| {clients} | {median(r[2] for r in cpu_rows):.1f} | {loop_ms:.2f} | {rest_ms:.2f} | "
+                  f"{loop_ms + rest_ms:.2f} | {bare_ms} |")  # fmt: skip
+    print()
     if layouts:
         print("One process with an inference thread vs several uvicorn workers (16 clients):")
         print()
@@ -691,6 +741,9 @@ def main() -> None:
         print("\n".join(breakdown_rows))
         print()
     mean_batches = ", ".join(f"{c} client(s): {median(v):.1f}" for c, v in sorted(batches.items()) if v)
+    mean_batches += "; without the parse: " + ", ".join(
+        f"{c} client(s): {median(v):.1f}" for c, v in sorted(lean_batches.items()) if v
+    )
     failures = sum(r.failures for pair in runs.values() for group in pair for r in group)
     print(f"Our mean inference batch size (cold runs): {mean_batches}. Failed requests: {failures}. "
           f"Cache: {'Redis (private redis-server)' if redis_bin else 'in-memory (no redis-server binary)'}. "
