@@ -21,6 +21,12 @@ smallest unit. Every other express batch leaves the large share out (`express`).
 The wait for company is only paid when it can help: callers `expect()` a request as soon as it
 arrives (before its cache lookup), and the collector waits up to `max_wait_ms` only while such
 announced requests have not reached the pending list yet. A lone request is dispatched at once.
+After a batch that served several requests the collector also lingers (`linger_ms`, within
+`max_wait_ms`) for the requests its answers send back: without it, closed-loop clients settle
+into two half-batches that alternate (the second leaves while the first one's clients are still
+reading their answers), each paying the per-batch costs; on one core a batch of 16 took 0.3-0.4
+ms less CPU per request than two of 8 (BENCHMARKS.md, bench/serve.py). A batch of one request
+(a lone client) is never followed by a linger.
 
 Overload: with `max_queue_s`, a request that the work queued ahead of it would not let finish
 within that many seconds (at the measured speed) is refused at once with `Overloaded` (503 and
@@ -160,9 +166,14 @@ class MicroBatcher:
         target_batch_ms: float = 0.0,
         max_queue_s: float = 0.0,
         observe_shed: Callable[[], None] | None = None,
+        linger_ms: float = 0.0,
     ) -> None:
         self.max_size = max_size
         self.max_wait_s = max_wait_ms / 1000.0
+        # After a batch that served several requests, wait up to this long (within max_wait) for
+        # more before the next one: see `_collect`.
+        self.linger_s = max(0.0, min(linger_ms, max_wait_ms)) / 1000.0
+        self._last_requests = 0  # requests the last batch served
         self.workers = workers
         self.max_tokens = max(1, max_tokens)
         # Default share: a quarter of a batch, so three large requests leave room for small ones.
@@ -308,13 +319,20 @@ class MicroBatcher:
                 break
             self._arrived.clear()
             await self._arrived.wait()
-        deadline = time.monotonic() + self.max_wait_s
+        now = time.monotonic()
+        deadline = now + self.max_wait_s
+        linger_until = now + self.linger_s if self._last_requests >= 2 else now
         max_tokens, request_tokens = self.budgets()
         while True:
             size, tokens = self._pending_tokens()
-            remaining = deadline - time.monotonic()
-            if size >= self.max_size or tokens >= max_tokens or remaining <= 0 or not self._more_coming():
+            now = time.monotonic()
+            remaining = deadline - now
+            if size >= self.max_size or tokens >= max_tokens or remaining <= 0:
                 break
+            if not self._more_coming():
+                if now >= linger_until:
+                    break
+                remaining = min(remaining, linger_until - now)
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
@@ -344,6 +362,7 @@ class MicroBatcher:
                 continue
             texts = [t for item, start, end in slices for t in item.texts[start:end]]
             self._observe(len(texts))
+            self._last_requests = len(slices)
             predictor = slices[0][0].handle.predictor
             tokens = sum(sum(item.costs[start:end]) for item, start, end in slices)
             started = time.perf_counter()

@@ -84,6 +84,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
             target_batch_ms=settings.batch_target_ms,
             max_queue_s=settings.batch_max_queue_s,
             observe_shed=metrics.requests_shed.inc,
+            linger_ms=settings.batch_linger_ms,
         )
         runner: JobDispatcher
         if settings.embedded:

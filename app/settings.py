@@ -49,6 +49,9 @@ class AppSettings(BaseServiceSettings):
     # Inference and micro-batching.
     batch_max_size: int = Field(default=32, ge=1, le=1024, validation_alias=_env("batch_max_size"))
     batch_max_wait_ms: float = Field(default=5.0, ge=0, le=1000, validation_alias=_env("batch_max_wait_ms"))
+    # After a batch that served several requests, wait up to this long (within batch_max_wait_ms)
+    # for more, so concurrent clients share one batch (app.batching, `_collect`); 0: off.
+    batch_linger_ms: float = Field(default=2.0, ge=0, le=1000, validation_alias=_env("batch_linger_ms"))
     inference_workers: int = Field(default=1, ge=1, le=16, validation_alias=_env("inference_workers"))
     # Token budgets (estimated tokens, app.batching.estimate_tokens): a batch's ONNX time grows
     # with its tokens, so these bound how long a small request can wait behind large ones.

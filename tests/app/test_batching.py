@@ -147,3 +147,33 @@ def test_an_overloaded_queue_refuses_at_once_and_small_requests_still_ride_expre
             await batcher.stop()
 
     asyncio.run(scenario())
+
+
+def test_linger_keeps_concurrent_clients_in_one_batch_and_never_delays_a_lone_request() -> None:
+    """Closed-loop clients split into two alternating half-batches when the next batch leaves as
+    soon as one request is pending; with a linger after a batch that served several requests,
+    the ones coming back within it ride together. A lone client never waits for company."""
+
+    async def batches_of(linger_ms: float) -> tuple[list[list[str]], float]:
+        recorder = _Recorder()
+        recorder.release.set()
+        handle = ModelHandle("m", "1", "alias", recorder, 0.0, 0.0)  # type: ignore[arg-type]
+        batcher = MicroBatcher(max_size=64, max_wait_ms=400, linger_ms=linger_ms)
+        await batcher.start()
+        try:
+            await asyncio.gather(batcher.predict(handle, ["a"]), batcher.predict(handle, ["b"]))
+            late = asyncio.create_task(batcher.predict(handle, ["c"]))
+            await asyncio.sleep(0.02)  # the other client comes back a little later
+            await asyncio.gather(late, batcher.predict(handle, ["d"]))
+            await batcher.predict(handle, ["e"])  # a batch of one request: no linger after it
+            started = asyncio.get_running_loop().time()
+            await batcher.predict(handle, ["f"])
+            return recorder.batches, asyncio.get_running_loop().time() - started
+        finally:
+            await batcher.stop()
+
+    lingering, lone_s = asyncio.run(batches_of(linger_ms=300))
+    assert lingering[:2] == [["a", "b"], ["c", "d"]]
+    assert lone_s < 0.15  # well under the 300 ms linger
+    eager, _ = asyncio.run(batches_of(linger_ms=0))
+    assert eager[:3] == [["a", "b"], ["c"], ["d"]]
