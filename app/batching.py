@@ -24,8 +24,9 @@ announced requests have not reached the pending list yet. A lone request is disp
 After a batch that served several requests the collector also lingers (`linger_ms`, within
 `max_wait_ms`) for the requests its answers send back: without it, closed-loop clients settle
 into two half-batches that alternate (the second leaves while the first one's clients are still
-reading their answers), each paying the per-batch costs; on one core a batch of 16 took 0.3-0.4
-ms less CPU per request than two of 8 (BENCHMARKS.md, bench/serve.py). A batch of one request
+reading their answers), each paying the per-batch costs. On one core, 16 lean clients: mean
+batch 8 -> 13-16, and runs that settled on one batch of 16 used 0.3-0.5 ms less server CPU per
+request than runs of two batches of 8 (BENCHMARKS.md, bench/serve.py). A batch of one request
 (a lone client) is never followed by a linger.
 
 Overload: with `max_queue_s`, a request that the work queued ahead of it would not let finish
