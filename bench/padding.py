@@ -25,6 +25,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsmodel.predictor import OnnxPredictor
 
 BASELINE = 0.25  # the threshold before 2026-12-04
 CHUNK = 96  # sentences per turn; a multiple of every batch size below
@@ -41,15 +45,12 @@ def _serve_module() -> ModuleType:
     return module
 
 
-def padding_share(predictor: object, texts: list[str], batch: int, waste: float) -> float:
+def padding_share(predictor: OnnxPredictor, texts: list[str], batch: int, waste: float) -> float:
     """Padded tokens over real tokens when `texts` run as micro-batches of `batch`."""
-    from newsmodel.predictor import OnnxPredictor
-
-    assert isinstance(predictor, OnnxPredictor)
     real = padded = 0
     for start in range(0, len(texts), batch):
         lengths = [len(e.ids) for e in predictor._encode(texts[start : start + batch])]
-        for group in OnnxPredictor._groups(lengths, 32, waste):
+        for group in predictor._groups(lengths, 32, waste):
             width = max(lengths[i] for i in group)
             real += sum(lengths[i] for i in group)
             padded += width * len(group)

@@ -218,6 +218,16 @@ def batch_stats(metrics_url: str) -> tuple[float, float]:
     return total, count
 
 
+@contextmanager
+def mean_batch_into(metrics_url: str, means: list[float]) -> Iterator[None]:
+    """Append to `means` the mean size of the inference batches run inside the block."""
+    before = batch_stats(metrics_url)
+    yield
+    after = batch_stats(metrics_url)
+    if after[1] > before[1]:
+        means.append((after[0] - before[0]) / (after[1] - before[1]))
+
+
 def _sibling(name: str) -> ModuleType:
     """bench/<name>.py as a module (bench/ is not an installed package; score.py does the same)."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
@@ -501,13 +511,10 @@ def main() -> None:
             for _ in range(repeats):
                 for clients in (1, 16):
                     texts = fresh(per_run if clients == 16 else per_run // 4)
-                    before = batch_stats(f"{ours}/metrics")
-                    cold = load.drive(
-                        f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(texts, "ours")
-                    )
-                    after = batch_stats(f"{ours}/metrics")
-                    if after[1] > before[1]:
-                        batches[clients].append((after[0] - before[0]) / (after[1] - before[1]))
+                    with mean_batch_into(f"{ours}/metrics", batches[clients]):
+                        cold = load.drive(
+                            f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(texts, "ours")
+                        )
                     if cold.requests >= len(texts):
                         notes.append(f"a cold run at {clients} client(s) sent all {len(texts)} sentences")
                     sent = texts[: max(1, min(len(texts), cold.requests))]
@@ -524,14 +531,11 @@ def main() -> None:
                     # and pairs, what a client that does not read directions pays for.
                     lean_texts = fresh(len(texts))
                     main0, other0 = thread_cpu(app_proc.pid)
-                    before = batch_stats(f"{ours}/metrics")
-                    lean = load.drive(
-                        f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(lean_texts, "lean")
-                    )
+                    with mean_batch_into(f"{ours}/metrics", lean_batches[clients]):
+                        lean = load.drive(
+                            f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(lean_texts, "lean")
+                        )
                     main1, other1 = thread_cpu(app_proc.pid)
-                    after = batch_stats(f"{ours}/metrics")
-                    if after[1] > before[1]:
-                        lean_batches[clients].append((after[0] - before[0]) / (after[1] - before[1]))
                     per = 1000 / max(1, lean.requests)
                     lean_cpu[clients].append(((main1 - main0) * per, (other1 - other0) * per, lean.rps))
                     m_lean = load.drive(
