@@ -25,6 +25,7 @@ from app.api import ops as ops_api
 from app.api import predict as predict_api
 from app.batching import MicroBatcher
 from app.cache import MemoryCache, NearCache, PredictionCache, RedisCache
+from app.cache_coalescing import CoalescedCache
 from app.errors import status_for
 from app.heap import freeze_startup_heap
 from app.job_dispatch import CeleryJobDispatcher, InProcessJobDispatcher, JobDispatcher
@@ -53,11 +54,15 @@ __all__ = ["create_app"]
 log = get_logger(__name__)
 
 
-def _build_cache(settings: AppSettings) -> PredictionCache:
+def _build_cache(settings: AppSettings, metrics: AppMetrics) -> PredictionCache:
     if settings.embedded:
         return MemoryCache(settings.cache_ttl_s, settings.cache_memory_items)
-    shared = RedisCache(
-        settings.redis_url, settings.cache_ttl_s, settings.redis_timeout_s, settings.cache_retry_s
+    shared = CoalescedCache(
+        RedisCache(
+            settings.redis_url, settings.cache_ttl_s, settings.redis_timeout_s, settings.cache_retry_s
+        ),
+        observe_round_trip=lambda op: metrics.cache_round_trips.labels(op=op).inc(),
+        observe_dropped=metrics.cache_writes_dropped.inc,
     )
     if settings.cache_near_items == 0:
         return shared
@@ -72,7 +77,7 @@ def _lifespan(settings: AppSettings):  # type: ignore[no-untyped-def]
         metrics = AppMetrics()
         follower = follower_from_settings(settings)
         follower.on_swap(lambda handle: metrics.set_model(handle.name, handle.version))
-        cache = _build_cache(settings)
+        cache = _build_cache(settings, metrics)
         shadow = shadow_from_settings(settings, follower, db, ShadowMetrics(metrics.registry), "api")
         batcher = MicroBatcher(
             settings.batch_max_size,

@@ -166,6 +166,18 @@ class AppMetrics:
         )
         self.cache_hits = Counter("newsmodel_cache_hits", "Prediction cache hits", registry=r)
         self.cache_misses = Counter("newsmodel_cache_misses", "Prediction cache misses", registry=r)
+        self.cache_round_trips = Counter(
+            "newsmodel_cache_round_trips",
+            "Redis round trips of the prediction cache (op: read = one MGET, write = one pipeline), "
+            "each shared by the requests of one loop turn",
+            ["op"],
+            registry=r,
+        )
+        self.cache_writes_dropped = Counter(
+            "newsmodel_cache_writes_dropped",
+            "Cache rows not stored because more writes were waiting than the bound allows",
+            registry=r,
+        )
         self.predictions = Counter(
             "newsmodel_predictions", "Sentences predicted", ["model_version"], registry=r
         )

@@ -1,8 +1,9 @@
 """Predict for a request: limits, cache, micro-batched inference, country analysis.
 
 The handle is taken once at the start, so the whole request is answered by one model version
-even if a swap happens meanwhile. A request costs one cache round trip to read (model rows and
-country analyses in one MGET) and, for what missed, one pipelined write. The country analysis
+even if a swap happens meanwhile. A request reads the cache once (model rows and
+country analyses in one MGET) and, for what missed, writes once after answering; with Redis,
+the requests of one loop turn share those round trips (app.cache_coalescing). The country analysis
 (detection, then a spaCy parse for sentences with a pair: the most expensive step per sentence,
 see BENCHMARKS.md) runs beside the model: inline when no sentence has a pair, in one of two
 threads for requests of up to a few / up to BULK_MIN sentences, and for larger ones in slices in

@@ -26,6 +26,7 @@ SCRIPTS = [
     "crawl.py",
     "inference.py",
     "padding.py",
+    "cache_round_trips.py",
     "quantize_portability.py",
     "train.py",
     "serve.py",

@@ -17,7 +17,7 @@ import pytest
 from tests.support.services import standalone_env
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ("countries", "crawl", "inference", "padding", "train", "serve", "score")
+SCRIPTS = ("countries", "crawl", "inference", "padding", "cache_round_trips", "train", "serve", "score")
 
 pytestmark = pytest.mark.slow
 
