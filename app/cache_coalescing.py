@@ -66,7 +66,8 @@ class CoalescedCache:
             return await future  # a cancelled caller cancels its own future only
         # The first caller of a turn reads for everyone: no task of its own, so a lone request
         # pays one yield, not a task and a future.
-        self._reads = reads = []
+        reads: list[tuple[list[str], asyncio.Future[list[dict[str, Any] | None]]]] = []
+        self._reads = reads
         try:
             try:
                 await asyncio.sleep(0)  # the other requests of this turn join

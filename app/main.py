@@ -256,6 +256,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         relations_router,
     ):
         app.include_router(router)
+    # Well-formed predict requests skip FastAPI's request handling (app.direct_route).
+    app.router.routes.insert(0, predict_api.direct_route(app.router))
     # Each add_middleware wraps the ones before: the last added runs first. From the outside in:
     # metrics (see every response) -> security headers (on every response, refusals included)
     # -> client address from trusted proxies only -> CORS (preflights answered, refusals

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from starlette.responses import Response
+from starlette.types import ASGIApp, Scope
 
 from app.api.deps import require_predict_key
+from app.direct_route import DirectRoute, header
 from app.fast_json import OrjsonResponse
 from app.schemas import ErrorResponse, PredictionRequest, PredictionResponse
 from app.state import AppState, get_state
 
-__all__ = ["router"]
+__all__ = ["direct_route", "router"]
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
@@ -46,3 +49,16 @@ async def predict_sentences(
             "predictions": rows,
         }
     )
+
+
+async def _answer_directly(body: PredictionRequest, scope: Scope) -> Response:
+    """The route above as FastAPI calls it: the key check, then the endpoint."""
+    state: AppState = scope["app"].state.services
+    await require_predict_key(state, header(scope, b"x-api-key"))
+    return await predict_sentences(body, state)
+
+
+def direct_route(router: ASGIApp) -> DirectRoute:
+    """POST /v1/predict without FastAPI's request machinery for well-formed requests
+    (app.direct_route); the app puts it before the routers, `router` being its own."""
+    return DirectRoute("/v1/predict", PredictionRequest, _answer_directly, router)
