@@ -25,20 +25,14 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DirectRoute", "header"]
+from app.middleware import header
+
+__all__ = ["DirectRoute"]
 
 # Set on a request handed back to the router: the direct route then steps aside.
 _HANDED_BACK = "newsmodel.direct_route.handed_back"
 
 Answer = Callable[[Any, Scope], Awaitable[Response]]
-
-
-def header(scope: Scope, name: bytes) -> str | None:
-    """The first value of header `name` (lower case), decoded as Starlette decodes it."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def _json_content_type(scope: Scope) -> bool:
@@ -47,24 +41,20 @@ def _json_content_type(scope: Scope) -> bool:
     value = header(scope, b"content-type")
     if value is None:
         return False
-    kind = value.split(";", 1)[0].strip().lower()
-    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+    kind = value.split(b";", 1)[0].strip().lower()
+    return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
 
 
 class DirectRoute(Route):
     """POST `path`: `answer(model.model_validate(json), scope)`, else FastAPI's route via `router`."""
 
     def __init__(self, path: str, model: type[BaseModel], answer: Answer, router: ASGIApp) -> None:
-        super().__init__(path, self._unused, methods=["POST"], include_in_schema=False)
-        self.app = self._handle
+        super().__init__(path, self._handle, methods=["POST"], include_in_schema=False)
+        self.app = self._handle  # an ASGI app itself: Route would wrap a method as a Request endpoint
         self.model = model
         self.answer = answer
         self.router = router
         self.handed_back = 0  # requests left to FastAPI's route (tests read it)
-
-    @staticmethod
-    async def _unused(_scope: Scope, _receive: Receive, _send: Send) -> None:  # pragma: no cover
-        raise AssertionError("replaced by DirectRoute._handle")
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope.get("method") != "POST" or scope.get(_HANDED_BACK):

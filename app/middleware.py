@@ -9,7 +9,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.metrics import AppMetrics
 
-__all__ = ["RequestMetrics", "error_body", "send_error"]
+__all__ = ["RequestMetrics", "error_body", "header", "send_error"]
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header `name` (lower case) in an ASGI scope, before any Request exists."""
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return bytes(value)
+    return None
 
 
 def error_body(error: str, detail: str) -> bytes:

@@ -28,7 +28,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.middleware import send_error
+from app.middleware import header, send_error
 from app.security import API_KEY_HEADER, SIGNATURE_HEADER, key_id, matching_key
 from app.settings import RATE_LIMIT_OFF, AppSettings
 from newsmodel.logging import get_logger
@@ -133,13 +133,6 @@ def limiter_from_settings(settings: AppSettings) -> Limiter:
     return Limiter(storage, retry_s=settings.cache_retry_s)
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers") or []:
-        if key.lower() == name:
-            return bytes(value)
-    return None
-
-
 class RateLimits:
     """The ASGI middleware applying the app's RateLimitPolicy with its Limiter (both built by
     the lifespan, on `app.state.services`; see the module docstring)."""
@@ -156,8 +149,8 @@ class RateLimits:
         policy: RateLimitPolicy = services.rate_policy
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        presented = _header(scope, _KEY_HEADER)
-        credentials = presented is not None or _header(scope, _SIGNATURE_HEADER) is not None
+        presented = header(scope, _KEY_HEADER)
+        credentials = presented is not None or header(scope, _SIGNATURE_HEADER) is not None
         if credentials and policy.auth_failures is not None:
             wait = await limiter.exhausted(policy.auth_failures, "auth-failures", address)
             if wait is not None:

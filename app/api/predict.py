@@ -9,8 +9,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Scope
 
 from app.api.deps import require_predict_key
-from app.direct_route import DirectRoute, header
+from app.direct_route import DirectRoute
 from app.fast_json import OrjsonResponse
+from app.middleware import header
 from app.schemas import ErrorResponse, PredictionRequest, PredictionResponse
 from app.state import AppState, get_state
 
@@ -54,7 +55,8 @@ async def predict_sentences(
 async def _answer_directly(body: PredictionRequest, scope: Scope) -> Response:
     """The route above as FastAPI calls it: the key check, then the endpoint."""
     state: AppState = scope["app"].state.services
-    await require_predict_key(state, header(scope, b"x-api-key"))
+    key = header(scope, b"x-api-key")  # decoded as Starlette decodes a header
+    await require_predict_key(state, key.decode("latin-1") if key is not None else None)
     return await predict_sentences(body, state)
 
 

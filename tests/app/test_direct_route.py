@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, StrictStr
 from starlette.responses import Response
 from starlette.types import Scope
 
-from app.direct_route import DirectRoute, header
+from app.direct_route import DirectRoute
+from app.middleware import header
 
 
 class Body(BaseModel):
@@ -48,7 +49,8 @@ def build(direct: bool) -> tuple[FastAPI, DirectRoute | None]:
         return app, None
 
     async def answer(body: Body, scope: Scope) -> Response:
-        await need_key(header(scope, b"x-api-key"))
+        key = header(scope, b"x-api-key")
+        await need_key(key.decode("latin-1") if key is not None else None)
         return await echo(body)
 
     route_ = DirectRoute("/echo", Body, answer, app.router)
