@@ -9,6 +9,9 @@ Two sources:
 - the hand-labeled multi-pair rows (newsmodel/datasets/data/multi_pair_train.jsonl): one example
   per (sentence, pair), grouped by sentence so every pair of one sentence lands in one split.
 
+The news-style single-pair rows (newsmodel/datasets/data/news_style_train.jsonl) are read here
+too, for either reader: unmarked for a sentence-level model, marked for a pair-aware one.
+
 The index gold (bench/data/index_gold.jsonl) is evaluation only: a training sentence that is
 also a gold sentence stops the build.
 """
@@ -20,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from newsmodel.datasets.grouping import text_key
-from newsmodel.datasets.pair_labels import MULTI_PAIR_TRAIN, read_pair_labels
+from newsmodel.datasets.pair_labels import MULTI_PAIR_TRAIN, NEWS_STYLE_TRAIN, PairLabel, read_pair_labels
 from newsmodel.datasets.types import BenchmarkSet, Example
 from newsmodel.errors import DataError
 
@@ -29,6 +32,7 @@ __all__ = [
     "encode_benchmark",
     "encode_examples",
     "multi_pair_examples",
+    "news_style_examples",
     "single_pair",
 ]
 
@@ -57,13 +61,8 @@ def encode_benchmark(benchmark: BenchmarkSet | None, style: str) -> BenchmarkSet
     return replace(benchmark, examples=encode_examples(benchmark.examples, style))
 
 
-def multi_pair_examples(
-    style: str, path: Path = MULTI_PAIR_TRAIN, gold: Path | None = INDEX_GOLD
-) -> list[Example]:
-    """One encoded example per hand-labeled (sentence, pair) row, grouped by sentence; DataError
-    if a sentence is also in the index gold (evaluation only)."""
-    from newsmodel.text.pair_input import encode_pair
-
+def _training_rows(path: Path, gold: Path | None) -> list[PairLabel]:
+    """A pair-label training file's rows; DataError if a sentence is also in the index gold."""
     rows = read_pair_labels(path)
     if gold is not None and gold.is_file():
         gold_keys = {text_key(r.text) for r in read_pair_labels(gold)}
@@ -73,9 +72,46 @@ def multi_pair_examples(
                 f"{len(shared)} sentence(s) of {path.name} are in the index gold {gold.name} "
                 f"(e.g. {shared[0][:70]!r}): the gold is for evaluation only"
             )
+    return rows
+
+
+def multi_pair_examples(
+    style: str, path: Path = MULTI_PAIR_TRAIN, gold: Path | None = INDEX_GOLD
+) -> list[Example]:
+    """One encoded example per hand-labeled (sentence, pair) row, grouped by sentence; DataError
+    if a sentence is also in the index gold (evaluation only)."""
+    from newsmodel.text.pair_input import encode_pair
+
     return [
         Example(
             text=encode_pair(r.text, r.countries, style), label=r.label, group=f"multi-pair:{r.sentence_id}"
+        )
+        for r in _training_rows(path, gold)
+    ]
+
+
+def news_style_examples(
+    style: str | None = None, path: Path = NEWS_STYLE_TRAIN, gold: Path | None = INDEX_GOLD
+) -> list[Example]:
+    """The news-style single-pair sentences as examples: plain text (style None, a sentence-level
+    reader) or with their pair marked in `style`; DataError if a row names a second pair of its
+    sentence or a sentence is also in the index gold."""
+    from newsmodel.text.pair_input import encode_pair
+
+    rows = _training_rows(path, gold)
+    sentences: dict[str, int] = {}
+    for r in rows:
+        sentences[r.sentence_id] = sentences.get(r.sentence_id, 0) + 1
+    several = sorted(s for s, n in sentences.items() if n > 1)
+    if several:
+        raise DataError(
+            f"{path.name}: sentence {several[0]!r} has several pairs; this file holds single-pair ones"
+        )
+    return [
+        Example(
+            text=r.text if style is None else encode_pair(r.text, r.countries, style),
+            label=r.label,
+            group=f"news-style:{r.sentence_id}",
         )
         for r in rows
     ]

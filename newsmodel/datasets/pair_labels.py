@@ -10,6 +10,10 @@ sentence:
 - `newsmodel/datasets/data/multi_pair_train.jsonl`: multi-pair sentences for training a
   pair-aware reader.
 
+A third, `newsmodel/datasets/data/news_style_train.jsonl`, holds single-pair sentences written
+in the style of the crawled news for training either reader (`data.news_style: true`): with one
+pair, the sentence's label is the pair's.
+
 Row fields: id, sentence_id, text, pair (canonical `A-B`, see relindex.pairs), label
 (relation3), week (ISO `YYYY-Www`), source (`written`, `demo_corpus:<slug>#<n>` or
 `fixture:<file>#<n>`), author, labeled_at (ISO date).
@@ -28,9 +32,10 @@ from newsmodel.errors import DataError
 from newsmodel.labels.schemes import get_scheme
 from newsmodel.relindex.pairs import CountryPair
 
-__all__ = ["MULTI_PAIR_TRAIN", "PairLabel", "read_pair_labels", "week_start"]
+__all__ = ["MULTI_PAIR_TRAIN", "NEWS_STYLE_TRAIN", "PairLabel", "read_pair_labels", "week_start"]
 
 MULTI_PAIR_TRAIN = Path(__file__).resolve().parent / "data" / "multi_pair_train.jsonl"
+NEWS_STYLE_TRAIN = Path(__file__).resolve().parent / "data" / "news_style_train.jsonl"
 FIELDS = ("id", "sentence_id", "text", "pair", "label", "week", "source", "author", "labeled_at")
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 _SOURCE_RE = re.compile(r"^(written|demo_corpus:\S+|fixture:\S+)$")

@@ -132,6 +132,8 @@ def _held_out(data_cfg: Any, scheme: str | None = None) -> tuple[list[Example], 
     examples = source_examples(data_cfg, scheme)
     # The benchmark is in data.scheme; sentences are matched by text, so any training scheme works.
     benchmark = load_benchmark_set(data_cfg, examples if scheme == str(data_cfg.scheme) else None)
+    if data_cfg.get("news_style"):
+        examples = examples + _news_style(data_cfg, scheme)
     if benchmark is not None:
         examples = hold_out(examples, benchmark)
     if data_cfg.get("limit"):
@@ -139,6 +141,19 @@ def _held_out(data_cfg: Any, scheme: str | None = None) -> tuple[list[Example], 
         rng = random.Random(int(data_cfg.seed))
         examples = rng.sample(examples, min(int(data_cfg.limit), len(examples)))
     return examples, benchmark
+
+
+def _news_style(data_cfg: Any, scheme: str) -> list[Example]:
+    """`data.news_style: true`: the news-style single-pair sentences (labeled in relation3),
+    unmarked; a pair-aware config marks their pair with the rest (encode_examples)."""
+    from newsmodel.datasets.pair_examples import news_style_examples
+
+    if scheme != "relation3":
+        raise ConfigError(
+            f"data.news_style adds sentences labeled in relation3, not {scheme}: "
+            "set data.news_style=false for this scheme"
+        )
+    return news_style_examples()
 
 
 def load_examples(data_cfg: Any, scheme: str | None = None) -> list[Example]:

@@ -75,6 +75,27 @@ def test_training_splits_hold_the_benchmark_out() -> None:
     assert without.benchmark is None and without.fingerprint != splits.fingerprint
 
 
+def test_news_style_sentences_join_the_splits_only_when_asked() -> None:
+    from newsmodel.datasets.pair_labels import NEWS_STYLE_TRAIN, read_pair_labels
+    from newsmodel.errors import ConfigError
+
+    base = [f"data.dir={SHARED / 'conflibert-cameo'}"]
+    plain = load_splits(compose_config(base).data)
+    news = load_splits(compose_config([*base, "data.news_style=true"]).data)
+    rows = read_pair_labels(NEWS_STYLE_TRAIN)
+    parts = ("train", "validation", "test")
+    written = {r.text for r in rows}
+    added = [e for n in parts for e in getattr(news, n) if e.text in written]
+    # Every row once, as written (a sentence-level reader sees no pair markers), spread over
+    # all three splits; ConfliBERT's own examples are unchanged and the fingerprint tells them apart.
+    assert sorted(e.text for e in added) == sorted(written)
+    assert all(any(e.text in written for e in getattr(news, n)) for n in parts)
+    assert sum(len(getattr(news, n)) for n in parts) == sum(len(getattr(plain, n)) for n in parts) + len(rows)
+    assert news.fingerprint != plain.fingerprint and news.benchmark == plain.benchmark
+    with pytest.raises(ConfigError, match="news_style adds sentences labeled in relation3"):
+        load_splits(compose_config([*base, "data.news_style=true", "data.scheme=quad5"]).data)
+
+
 def test_a_near_copy_of_a_benchmark_sentence_stops_training(relation3: list) -> None:
     bench = select_members(load_benchmark("conflibert-relation3"), relation3)
     member = bench.examples[0]
