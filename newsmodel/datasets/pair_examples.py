@@ -10,7 +10,8 @@ Two sources:
   per (sentence, pair), grouped by sentence so every pair of one sentence lands in one split.
 
 The news-style single-pair rows (newsmodel/datasets/data/news_style_train.jsonl) are read here
-too, for either reader: unmarked for a sentence-level model, marked for a pair-aware one.
+too, for either reader: as sentence-labeled examples, so a pair-aware config marks their one pair
+like any other single-pair sentence.
 
 The index gold (bench/data/index_gold.jsonl) is evaluation only: a training sentence that is
 also a gold sentence stops the build.
@@ -18,6 +19,7 @@ also a gold sentence stops the build.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -90,28 +92,14 @@ def multi_pair_examples(
     ]
 
 
-def news_style_examples(
-    style: str | None = None, path: Path = NEWS_STYLE_TRAIN, gold: Path | None = INDEX_GOLD
-) -> list[Example]:
-    """The news-style single-pair sentences as examples: plain text (style None, a sentence-level
-    reader) or with their pair marked in `style`; DataError if a row names a second pair of its
-    sentence or a sentence is also in the index gold."""
-    from newsmodel.text.pair_input import encode_pair
-
+def news_style_examples(path: Path = NEWS_STYLE_TRAIN, gold: Path | None = INDEX_GOLD) -> list[Example]:
+    """The news-style single-pair sentences as plain examples (a pair-aware config marks their one
+    pair with the rest, encode_examples); DataError if a sentence has a second row or is also in
+    the index gold."""
     rows = _training_rows(path, gold)
-    sentences: dict[str, int] = {}
-    for r in rows:
-        sentences[r.sentence_id] = sentences.get(r.sentence_id, 0) + 1
-    several = sorted(s for s, n in sentences.items() if n > 1)
+    several = sorted(s for s, n in Counter(r.sentence_id for r in rows).items() if n > 1)
     if several:
         raise DataError(
             f"{path.name}: sentence {several[0]!r} has several pairs; this file holds single-pair ones"
         )
-    return [
-        Example(
-            text=r.text if style is None else encode_pair(r.text, r.countries, style),
-            label=r.label,
-            group=f"news-style:{r.sentence_id}",
-        )
-        for r in rows
-    ]
+    return [Example(text=r.text, label=r.label, group=f"news-style:{r.sentence_id}") for r in rows]

@@ -72,14 +72,17 @@ def test_multi_pair_rows_keep_their_sentence_together_and_stay_out_of_the_gold(t
         multi_pair_examples("markers@1", path=leaked)
 
 
-def test_news_style_rows_are_plain_for_a_sentence_reader_and_marked_for_a_pair_reader(tmp_path: Path) -> None:
-    from newsmodel.datasets.pair_examples import INDEX_GOLD, news_style_examples
+def test_news_style_rows_are_read_plain_and_a_pair_reader_marks_their_labeled_pair(tmp_path: Path) -> None:
+    from newsmodel.datasets.pair_examples import INDEX_GOLD, encode_examples, news_style_examples
+    from newsmodel.datasets.pair_labels import NEWS_STYLE_TRAIN, read_pair_labels
     from newsmodel.errors import DataError
 
-    plain, marked = news_style_examples(), news_style_examples("markers@1")
-    groups = [e.group for e in plain]
-    assert groups == [e.group for e in marked] and len(set(groups)) == len(groups)  # one per sentence
-    assert all("@ " not in e.text for e in plain) and all(e.text.count("@") >= 2 for e in marked)
+    rows = read_pair_labels(NEWS_STYLE_TRAIN)
+    plain = news_style_examples()
+    assert [e.text for e in plain] == [r.text for r in rows] and len({e.group for e in plain}) == len(rows)
+    # The pair-aware path marks what the detector finds: for these sentences, the labeled pair.
+    marked = encode_examples(plain, "markers@1")
+    assert [e.text for e in marked] == [encode_pair(r.text, r.countries) for r in rows]
     leaked = tmp_path / "leaked.jsonl"
     leaked.write_text(INDEX_GOLD.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     with pytest.raises(DataError, match="evaluation only"):
