@@ -133,7 +133,7 @@ def _held_out(data_cfg: Any, scheme: str | None = None) -> tuple[list[Example], 
     # The benchmark is in data.scheme; sentences are matched by text, so any training scheme works.
     benchmark = load_benchmark_set(data_cfg, examples if scheme == str(data_cfg.scheme) else None)
     if data_cfg.get("news_style"):
-        examples = examples + _news_style(data_cfg, scheme)
+        examples = examples + _news_style(scheme)
     if benchmark is not None:
         examples = hold_out(examples, benchmark)
     if data_cfg.get("limit"):
@@ -143,7 +143,7 @@ def _held_out(data_cfg: Any, scheme: str | None = None) -> tuple[list[Example], 
     return examples, benchmark
 
 
-def _news_style(data_cfg: Any, scheme: str) -> list[Example]:
+def _news_style(scheme: str) -> list[Example]:
     """`data.news_style: true`: the news-style single-pair sentences (labeled in relation3),
     unmarked; a pair-aware config marks their pair with the rest (encode_examples)."""
     from newsmodel.datasets.pair_examples import news_style_examples
