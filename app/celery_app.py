@@ -18,6 +18,7 @@ timeout only has to exceed one chunk (hard time limit below it, so a task never 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import Any
 
@@ -71,6 +72,11 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
             # Restore abandoned (unacked) messages soon after the timeout, not ~100 s later.
             "unacked_restore_interval": max(1, min(10, vt // 5)),
             "unacked_restore_throttle": 1,
+            # The lock around that restore scan outlives a worker killed while holding it
+            # (SIGKILL, OOM): kombu's default of 300 s stopped every worker from restoring
+            # anything for five minutes. One scan takes milliseconds; a few seconds suffice,
+            # and two scans overlapping restore nothing twice (each restore is a transaction).
+            "unacked_mutex_expire": max(1, min(5, vt // 4)),
         },
         "broker_connection_retry_on_startup": True,
         "worker_proc_alive_timeout": settings.worker_proc_alive_timeout_s,
@@ -180,7 +186,9 @@ def _task_finished(task_id: str, task: Any, state: str | None = None, **_: Any) 
 def _load_model(**_: Any) -> None:
     global _follower, _shadow, _metrics
     settings = get_app_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    # The process's own stderr, not Celery's proxy of it: through the proxy every line of the
+    # pool process (task results, errors, the scoring log) was lost.
+    configure_logging(settings.log_level, settings.log_format, stream=sys.__stderr__)
     open_worker_database(settings.database_url)  # after the fork: this process's own pool
     _metrics = WorkerMetrics()
     _follower = follower_from_settings(settings)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 __all__ = ["configure_logging", "get_logger"]
 
 
-def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
-    """JSON lines for services (`LOG_FORMAT=json`), readable console lines for people."""
-    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s", force=True)
+def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
+    """JSON lines for services (`LOG_FORMAT=json`), readable console lines for people.
+
+    `stream` defaults to the current `sys.stderr`. A Celery pool process passes the process's
+    real stderr: Celery replaced `sys.stderr` there with a proxy that logs to the root logger,
+    so a root handler writing to that proxy would loop and every line would be dropped.
+    """
+    stream = stream if stream is not None else sys.stderr
+    logging.basicConfig(stream=stream, level=level.upper(), format="%(message)s", force=True)
     # One INFO line per HTTP request drowns the crawl's own structured events.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
@@ -28,7 +35,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
 

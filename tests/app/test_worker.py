@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import redis
+from kombu import Connection
 
+from app.celery_app import celery_config
+from app.settings import AppSettings
 from tests.app.conftest import API_KEY_HEADERS, Registry, wait_for_relations, wait_until
 from tests.app.jobdata import insert_sentences, prediction_counts
 
@@ -47,14 +51,22 @@ def test_killed_worker_job_completes_without_duplicates(
 
     wait_until(lambda: job()["done"] >= 100, 60, "the worker to score 100 sentences")
     worker.kill()  # SIGKILL the worker and its pool child: a crashed container
+    # The worst moment to die: inside kombu's restore scan, holding the lock no live worker may
+    # restore without. That only stalls the job when the chunk in flight was not yet written;
+    # tests/app/test_broker_restore.py proves the bound every time.
+    lock_ttl = _leave_restore_lock_held(private_redis.url, int(env["APP_CELERY_VISIBILITY_TIMEOUT_S"]))
+    assert 0 < lock_ttl <= 5, lock_ttl
     at_kill = job()
     assert at_kill["status"] == "running" and at_kill["done"] < N_SENTENCES, at_kill
     assert at_kill["model_version"] == version
 
-    start_celery_worker(env=env, pool="prefork", concurrency=1)
+    replacement = start_celery_worker(env=env, pool="prefork", concurrency=1)
     wait_until(
         lambda: job()["status"] == "succeeded", 120, "the job to finish on the new worker", interval=0.5
     )
+    # The pool process's own log reaches the worker's output (it once went nowhere).
+    worker_log = replacement.log_path.read_text(errors="replace")
+    assert "scoring task" in worker_log and f"job_id={job_id}" in worker_log
     final = job()
     assert final["done"] == N_SENTENCES and final["total"] == N_SENTENCES
     assert prediction_counts(db, registry.name) == (N_SENTENCES, N_SENTENCES)
@@ -73,3 +85,21 @@ def test_killed_worker_job_completes_without_duplicates(
     assert client.get(f"/v1/jobs/{rerun}", headers=API_KEY_HEADERS).json()["done"] == 0
     assert prediction_counts(db, registry.name) == (N_SENTENCES, N_SENTENCES)
     assert 'newsmodel_jobs{status="succeeded"} 2.0' in client.get("/metrics").text
+
+
+def _leave_restore_lock_held(broker_url: str, visibility_timeout_s: int) -> float:
+    """Take kombu's restore lock as a worker killed mid-scan leaves it (never released), with
+    the expiry our broker options give it; returns the seconds the lock has left."""
+    options = celery_config(
+        AppSettings(environment="test", celery_visibility_timeout_s=visibility_timeout_s)
+    )["broker_transport_options"]
+    with Connection(broker_url, transport_options=options) as connection:
+        channel = connection.default_channel
+        key, expire = channel.unacked_mutex_key, channel.unacked_mutex_expire
+    client = redis.Redis.from_url(broker_url)
+    try:
+        # kombu's own call (kombu.transport.redis.Mutex); held already if the worker died in it
+        client.lock(key, timeout=expire).acquire(blocking=False)
+        return float(client.pttl(key)) / 1000
+    finally:
+        client.close()
