@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newsmodel.datasets.sampling import sample_to_shares
 from newsmodel.datasets.types import BenchmarkSet, DatasetSplits, Example
 from newsmodel.errors import ConfigError, DataError
 
@@ -133,7 +134,13 @@ def _held_out(data_cfg: Any, scheme: str | None = None) -> tuple[list[Example], 
     # The benchmark is in data.scheme; sentences are matched by text, so any training scheme works.
     benchmark = load_benchmark_set(data_cfg, examples if scheme == str(data_cfg.scheme) else None)
     if data_cfg.get("news_style"):
-        examples = examples + _news_style(scheme)
+        news = _news_style(scheme)
+        shares = str(data_cfg.get("news_style_shares") or "all")
+        if shares not in ("all", "source"):
+            raise ConfigError(f"data.news_style_shares is {shares!r}: use all or source")
+        if shares == "source":
+            news = sample_to_shares(news, examples, random.Random(int(data_cfg.seed)))
+        examples = examples + news
     if benchmark is not None:
         examples = hold_out(examples, benchmark)
     if data_cfg.get("limit"):

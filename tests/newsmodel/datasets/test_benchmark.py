@@ -4,6 +4,7 @@ in place, and a near copy of one of its sentences in the training data stops tra
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +95,23 @@ def test_news_style_sentences_join_the_splits_only_when_asked() -> None:
     assert news.fingerprint != plain.fingerprint and news.benchmark == plain.benchmark
     with pytest.raises(ConfigError, match="news_style adds sentences labeled in relation3"):
         load_splits(compose_config([*base, "data.news_style=true", "data.scheme=quad5"]).data)
+    # Sampled to ConfliBERT's class shares: the style without the 40% neutral prior.
+    sampled = load_splits(
+        compose_config([*base, "data.news_style=true", "data.news_style_shares=source"]).data
+    )
+    kept = Counter(e.label for n in parts for e in getattr(sampled, n) if e.text in written)
+    source = Counter(e.label for n in parts for e in getattr(plain, n)) + Counter(
+        e.label for e in sampled.benchmark.examples
+    )
+    labels = Counter(r.label for r in rows)
+    acts = ("conflict", "cooperation")
+    assert sum(kept.values()) < len(rows) and sum(kept[a] for a in acts) >= 0.95 * sum(
+        labels[a] for a in acts
+    )
+    for label, n in source.items():
+        assert abs(kept[label] / sum(kept.values()) - n / source.total()) < 0.01, (kept, source)
+    with pytest.raises(ConfigError, match="news_style_shares is 'prior': use all or source"):
+        load_splits(compose_config([*base, "data.news_style=true", "data.news_style_shares=prior"]).data)
 
 
 def test_a_near_copy_of_a_benchmark_sentence_stops_training(relation3: list) -> None:
