@@ -1,8 +1,9 @@
 """Sampling added examples so that they keep another set's class shares.
 
-Why: the news-style sentences are 40% neutral, ConfliBERT's 18%. Added whole, they move the
-pool's class prior towards neutral, and a model trained on it calls more ConfliBERT-style
-sentences neutral. Sampled to the source's shares, they bring their style and not their prior.
+Why: the news-style sentences are 40% neutral, ConfliBERT's 18%; added whole, they move the
+pool's class prior. `data.news_style_shares=source` tests whether that prior is what costs the
+ConfliBERT benchmark: measured, it was not (docs/ABLATIONS.md, "A second, CAMEO coding"), so
+the option is off by default and kept for the ablation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def sample_to_shares(
     extra: Sequence[Example], reference: Sequence[Example], rng: random.Random
 ) -> list[Example]:
     """The largest seeded sample of `extra` whose class shares are `reference`'s (each class
-    rounded down), in `extra`'s order; classes `reference` lacks are dropped."""
+    rounded down), in `extra`'s order; classes `reference` lacks are dropped, and a class
+    `extra` lacks leaves the sample empty."""
     shares = Counter(e.label for e in reference)
     total = sum(shares.values())
     if not total:
