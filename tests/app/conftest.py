@@ -134,6 +134,15 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interva
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def broker_options(visibility_timeout_s: int) -> dict[str, Any]:
+    """The Redis transport options our Celery config gives a worker at this visibility timeout."""
+    from app.celery_app import celery_config
+    from app.settings import AppSettings
+
+    settings = AppSettings(environment="test", celery_visibility_timeout_s=visibility_timeout_s)
+    return dict(celery_config(settings)["broker_transport_options"])
+
+
 def wait_for_relations(client: httpx.Client, model_name: str, timeout: float = 60.0) -> dict[str, Any]:
     """`GET /v1/relations` for `model_name` once its index exists (404 until then)."""
     found: dict[str, Any] = {}

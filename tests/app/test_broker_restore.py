@@ -15,8 +15,7 @@ import time
 
 from kombu import Connection
 
-from app.celery_app import celery_config
-from app.settings import AppSettings
+from tests.app.conftest import broker_options
 
 VISIBILITY_TIMEOUT_S = 5
 
@@ -37,9 +36,7 @@ with Connection(sys.argv[1], transport_options=options) as connection:
 
 
 def test_a_message_comes_back_although_a_killed_worker_held_the_restore_lock(private_redis) -> None:
-    options = celery_config(
-        AppSettings(environment="test", celery_visibility_timeout_s=VISIBILITY_TIMEOUT_S)
-    )["broker_transport_options"]
+    options = broker_options(VISIBILITY_TIMEOUT_S)
     with Connection(private_redis.url, transport_options=options) as connection:
         connection.SimpleQueue("restore-check").put({"chunk": [1, 11]})
 

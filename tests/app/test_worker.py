@@ -6,9 +6,7 @@ import pytest
 import redis
 from kombu import Connection
 
-from app.celery_app import celery_config
-from app.settings import AppSettings
-from tests.app.conftest import API_KEY_HEADERS, Registry, wait_for_relations, wait_until
+from tests.app.conftest import API_KEY_HEADERS, Registry, broker_options, wait_for_relations, wait_until
 from tests.app.jobdata import insert_sentences, prediction_counts
 
 pytestmark = pytest.mark.slow
@@ -90,10 +88,7 @@ def test_killed_worker_job_completes_without_duplicates(
 def _leave_restore_lock_held(broker_url: str, visibility_timeout_s: int) -> float:
     """Take kombu's restore lock as a worker killed mid-scan leaves it (never released), with
     the expiry our broker options give it; returns the seconds the lock has left."""
-    options = celery_config(
-        AppSettings(environment="test", celery_visibility_timeout_s=visibility_timeout_s)
-    )["broker_transport_options"]
-    with Connection(broker_url, transport_options=options) as connection:
+    with Connection(broker_url, transport_options=broker_options(visibility_timeout_s)) as connection:
         channel = connection.default_channel
         key, expire = channel.unacked_mutex_key, channel.unacked_mutex_expire
     client = redis.Redis.from_url(broker_url)
