@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from newsmodel.datasets.types import DatasetSplits
 from newsmodel.errors import ConfigError
 from newsmodel.training.data import EncodedSplit
@@ -64,6 +66,7 @@ def fit_candidate(
     model = build_classifier(cfg.model, labels, vocab_size=len(tokenizer))
     max_length = int(cfg.model.max_length)
     encoded = {name: encode(getattr(splits, name), tokenizer, labels, max_length) for name in SPLITS}
+    teachers = _attach_soft_labels(cfg, splits, encoded)
     fitted = fit(
         model,
         encoded["train"],
@@ -74,6 +77,10 @@ def fit_candidate(
         on_epoch,
         checkpoint_dir,
     )
+    if teachers:
+        fitted = replace(
+            fitted, teachers=teachers, teacher_val_macro_f1=_soft_macro_f1(encoded["validation"])
+        )
     candidate = FittedCandidate(model, tokenizer, labels, encoded, fitted)
     if refit if refit is not None else bool(cfg.trainer.get("refit", False)):
         candidate = _refit(cfg, candidate, checkpoint_dir)
@@ -94,7 +101,10 @@ def _refit(cfg: Any, first: FittedCandidate, checkpoint_dir: Path | None) -> Fit
     }
     epochs = first.fit.averaged_epochs or [first.fit.best_epoch]
     train, validation = first.encoded["train"], first.encoded["validation"]
-    merged = EncodedSplit(train.input_ids + validation.input_ids, train.labels + validation.labels)
+    soft = None
+    if train.soft_labels is not None and validation.soft_labels is not None:
+        soft = np.concatenate([train.soft_labels, validation.soft_labels])
+    merged = EncodedSplit(train.input_ids + validation.input_ids, train.labels + validation.labels, soft)
     seed_everything(int(cfg.seed))
     model = build_classifier(cfg.model, first.labels, vocab_size=len(first.tokenizer))
     again = fit(
@@ -120,6 +130,33 @@ def _refit(cfg: Any, first: FittedCandidate, checkpoint_dir: Path | None) -> Fit
     return FittedCandidate(
         model, first.tokenizer, first.labels, first.encoded, result, held_out["validation"], held_out["test"]
     )
+
+
+def _attach_soft_labels(cfg: Any, splits: DatasetSplits, encoded: dict[str, EncodedSplit]) -> int:
+    """With `trainer.distill.teachers`: the teachers' soft labels on train and validation (the
+    latter only learnt from in a refit; the teachers never trained on it); how many teachers."""
+    from newsmodel.training.distill import distill_settings, teacher_soft_labels
+
+    settings = distill_settings(cfg.trainer)
+    if settings is None:
+        return 0
+    soft = teacher_soft_labels(
+        settings, cfg.mlflow.get("tracking_uri") or None, splits, cfg.data.get("pair_input") or None
+    )
+    for part, labels in soft.items():
+        encoded[part] = replace(encoded[part], soft_labels=labels)
+    return len(settings.teachers)
+
+
+def _soft_macro_f1(split: EncodedSplit) -> float:
+    """Macro-F1 of the teachers' ensemble (argmax of its soft labels) on a held-out split."""
+    from sklearn.metrics import f1_score
+
+    if split.soft_labels is None or not len(split):
+        return float("nan")
+    labels = list(range(split.soft_labels.shape[1]))
+    pred = split.soft_labels.argmax(axis=1)
+    return float(f1_score(split.labels, pred, average="macro", labels=labels, zero_division=0))
 
 
 def _shared_tokenizer(cfg: Any, splits: DatasetSplits, checkpoint_dir: Path | None) -> Any:

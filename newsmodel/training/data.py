@@ -214,6 +214,8 @@ class EncodedSplit:
 
     input_ids: list[list[int]]
     labels: list[int]
+    # Knowledge distillation (newsmodel.training.distill): the teachers' soft labels, (n, labels).
+    soft_labels: Any = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -234,7 +236,8 @@ def encode(
 def iter_batches(
     split: EncodedSplit, batch_size: int, pad_id: int, shuffle: bool = False, seed: int = 0
 ) -> Iterator[dict[str, Any]]:
-    """Dicts of `input_ids`, `attention_mask`, `labels` tensors, padded to the batch's longest."""
+    """Dicts of `input_ids`, `attention_mask`, `labels` tensors, padded to the batch's longest
+    (and `soft_labels` when the split carries a teacher's)."""
     import torch
 
     order = list(range(len(split)))
@@ -249,8 +252,11 @@ def iter_batches(
             seq = split.input_ids[i]
             ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
             mask[row, : len(seq)] = 1
-        yield {
+        batch = {
             "input_ids": ids,
             "attention_mask": mask,
             "labels": torch.tensor([split.labels[i] for i in idx], dtype=torch.long),
         }
+        if split.soft_labels is not None:
+            batch["soft_labels"] = torch.as_tensor(split.soft_labels[idx], dtype=torch.float32)
+        yield batch

@@ -4,6 +4,9 @@
 - R-Drop (Liang et al., 2021): the batch runs twice through dropout in one forward pass (the
   copies concatenated) and the symmetric KL between the two predictions is added, weighted by
   `rdrop_alpha`; it doubles the forward/backward cost;
+- knowledge distillation (Hinton et al., 2015): with teachers' soft labels in the batch, the
+  loss is (1 - alpha) x the hard-label loss + alpha x T^2 x KL(teachers || student), both at
+  temperature T (T^2 keeps the soft gradients' scale as T changes);
 - layer-wise learning-rate decay (LLRD): the head learns at `lr`, encoder layer i of L at
   `lr * decay**(L - i)`, the embeddings at `lr * decay**(L + 1)`; `decay=1` is a flat rate.
 """
@@ -20,26 +23,40 @@ _LAYER = re.compile(r"\.layer\.(\d+)\.")
 
 
 def classification_loss(
-    model: Any, batch: dict[str, Any], weight: Any, label_smoothing: float = 0.0, rdrop_alpha: float = 0.0
+    model: Any,
+    batch: dict[str, Any],
+    weight: Any,
+    label_smoothing: float = 0.0,
+    rdrop_alpha: float = 0.0,
+    distill: tuple[float, float] | None = None,
 ) -> Any:
-    """Mean loss of one batch (a scalar tensor to backpropagate)."""
+    """Mean loss of one batch (a scalar tensor to backpropagate); `distill` = (alpha, temperature)
+    blends in the batch's `soft_labels`."""
     import torch
     import torch.nn.functional as F
 
     ids, mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
+    soft = batch.get("soft_labels") if distill is not None else None
+
+    def hard_and_soft(logits: Any) -> Any:
+        ce = F.cross_entropy(logits, labels, weight=weight, label_smoothing=label_smoothing)
+        if soft is None or distill is None:
+            return ce
+        alpha, temperature = distill
+        student = F.log_softmax(logits / temperature, dim=-1)
+        kl = F.kl_div(student, soft.to(logits.dtype), reduction="batchmean") * temperature**2
+        return (1.0 - alpha) * ce + alpha * kl
+
     if rdrop_alpha <= 0:
-        logits = model(input_ids=ids, attention_mask=mask).logits.float()
-        return F.cross_entropy(logits, labels, weight=weight, label_smoothing=label_smoothing)
+        return hard_and_soft(model(input_ids=ids, attention_mask=mask).logits.float())
     logits = model(input_ids=torch.cat([ids, ids]), attention_mask=torch.cat([mask, mask])).logits.float()
     first, second = logits.chunk(2)
-    ce = sum(
-        F.cross_entropy(x, labels, weight=weight, label_smoothing=label_smoothing) for x in (first, second)
-    )
+    base = hard_and_soft(first) + hard_and_soft(second)
     log_p, log_q = F.log_softmax(first, dim=-1), F.log_softmax(second, dim=-1)
     kl = F.kl_div(log_p, log_q, log_target=True, reduction="batchmean") + F.kl_div(
         log_q, log_p, log_target=True, reduction="batchmean"
     )
-    return ce / 2 + rdrop_alpha * kl / 2
+    return base / 2 + rdrop_alpha * kl / 2
 
 
 def _depth(name: str, num_layers: int) -> int:

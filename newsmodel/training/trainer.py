@@ -4,7 +4,7 @@ Accelerate owns what we used to write by hand: the device, DDP (gloo on CPU, NCC
 mixed precision (bf16/fp16 autocast and the fp16 grad scaler), gradient clipping across
 processes, and saving/restoring model, optimizer, scheduler and every process's RNG state.
 What stays ours: the batch order (seeded per epoch, padded to the longest sentence), the loss
-(class weights, label smoothing, R-Drop), layer-wise LR decay, gradient accumulation, early
+(class weights, label smoothing, R-Drop, distillation from teachers' soft labels), layer-wise LR decay, gradient accumulation, early
 stopping on validation macro-F1, top-k checkpoint averaging and the mid-epoch resume bookkeeping.
 
 Every global batch is the same as in a single process: each of N processes takes every N-th
@@ -30,6 +30,7 @@ import numpy as np
 from newsmodel.errors import ConfigError
 from newsmodel.logging import get_logger
 from newsmodel.training.data import EncodedSplit, iter_batches
+from newsmodel.training.distill import distill_settings
 from newsmodel.training.objectives import classification_loss, layerwise_param_groups
 
 __all__ = [
@@ -66,6 +67,9 @@ class FitResult:
     refit_epochs: list[int] = field(default_factory=list)
     refit_train_size: int = 0
     refit_seconds: float = 0.0
+    # trainer.distill: how many teachers, and their averaged soft labels' validation macro-F1.
+    teachers: int = 0
+    teacher_val_macro_f1: float = math.nan
 
 
 @dataclass
@@ -214,7 +218,8 @@ def _epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 
 
 def _collate(split: EncodedSplit, idx: list[int], pad_id: int) -> dict[str, Any]:
-    sub = EncodedSplit([split.input_ids[i] for i in idx], [split.labels[i] for i in idx])
+    soft = split.soft_labels[idx] if split.soft_labels is not None else None
+    sub = EncodedSplit([split.input_ids[i] for i in idx], [split.labels[i] for i in idx], soft)
     return next(iter_batches(sub, len(idx), pad_id))
 
 
@@ -291,6 +296,10 @@ def fit(
     keep_k = max(1, int(trainer_cfg.get("average_top_k", 1) or 1))
     label_smoothing = float(trainer_cfg.get("label_smoothing", 0.0) or 0.0)
     rdrop = float(trainer_cfg.get("rdrop_alpha", 0.0) or 0.0)
+    distill = distill_settings(trainer_cfg)
+    if distill is not None and train.soft_labels is None:
+        raise ConfigError("trainer.distill.teachers is set but the train split carries no soft labels")
+    soft_loss = (distill.alpha, distill.temperature) if distill is not None else None
 
     def save(tag: str) -> None:
         if checkpoint_dir is None:
@@ -328,7 +337,7 @@ def fit(
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             context = accelerator.no_sync(model) if not boundary else nullcontext()
             with context:
-                loss = classification_loss(model, batch, weight_t, label_smoothing, rdrop)
+                loss = classification_loss(model, batch, weight_t, label_smoothing, rdrop, soft_loss)
                 accelerator.backward(loss / (group_end - (b // accum) * accum))
             if boundary:
                 accelerator.clip_grad_norm_(model.parameters(), float(trainer_cfg.max_grad_norm))
