@@ -61,3 +61,43 @@ def test_full_only_bench_scripts_at_least_import_and_parse_their_arguments() -> 
             [sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
         )
         assert proc.returncode == 0 and "usage" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_the_ensemble_script_prints_members_ensemble_and_students_side_by_side(tmp_path: Path) -> None:
+    # bench/ensemble.py reads finished run folders; the committed fixture model stands in for
+    # each (an ensemble of two copies of one model must score exactly what the model scores).
+    from tests.support.training import SHARED_DATA
+
+    fixture = ROOT / "tests" / "fixtures" / "minilm-relation3"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "bench/ensemble.py",
+            "--members",
+            str(fixture),
+            str(fixture),
+            "--student",
+            str(fixture),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**standalone_env(), "NEWSMODEL_DATA_DIR": str(SHARED_DATA.parent)},
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in proc.stdout.splitlines()
+        if line.startswith("| ")
+    }
+    member = rows["member minilm-relation3"]
+    assert re.fullmatch(r"0\.\d{3}", member)
+    assert rows["ensemble of 2 (mean probabilities)"] == rows["student minilm-relation3"] == member
+    bad = subprocess.run(
+        [sys.executable, "bench/ensemble.py", "--members", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error:") and "Traceback" not in bad.stderr
