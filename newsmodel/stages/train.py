@@ -90,7 +90,11 @@ def run(ctx: RunContext) -> dict[str, float]:
         "parameters": float(parameters),
         "train_processes": float(fc.fit.processes),
         **({"refit_train_sentences": float(fc.fit.refit_train_size)} if fc.fit.refit_train_size else {}),
-        **({"teacher_val_macro_f1": fc.fit.teacher_val_macro_f1} if fc.fit.teachers else {}),
+        **(
+            {"teacher_val_macro_f1": fc.fit.teacher_val_macro_f1}
+            if fc.fit.teacher_val_macro_f1 is not None
+            else {}
+        ),
     }
 
 

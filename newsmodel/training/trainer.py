@@ -69,7 +69,7 @@ class FitResult:
     refit_seconds: float = 0.0
     # trainer.distill: how many teachers, and their averaged soft labels' validation macro-F1.
     teachers: int = 0
-    teacher_val_macro_f1: float = math.nan
+    teacher_val_macro_f1: float | None = None
 
 
 @dataclass
