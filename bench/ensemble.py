@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         f"ensemble of {len(members)} (mean probabilities)",
         macro,
         per_class,
-        _f1(gold_truth, ens_g, 3)[0],
+        _f1(gold_truth, ens_g, len(labels))[0],
     )
 
     print(

@@ -150,13 +150,11 @@ def _attach_soft_labels(cfg: Any, splits: DatasetSplits, encoded: dict[str, Enco
 
 def _soft_macro_f1(split: EncodedSplit) -> float | None:
     """Macro-F1 of the teachers' ensemble (argmax of its soft labels) on a held-out split."""
-    from sklearn.metrics import f1_score
+    from newsmodel.training.trainer import _macro_f1
 
     if split.soft_labels is None or not len(split):
         return None
-    labels = list(range(split.soft_labels.shape[1]))
-    pred = split.soft_labels.argmax(axis=1)
-    return float(f1_score(split.labels, pred, average="macro", labels=labels, zero_division=0))
+    return _macro_f1(split.labels, split.soft_labels, split.soft_labels.shape[1])[1]
 
 
 def _shared_tokenizer(cfg: Any, splits: DatasetSplits, checkpoint_dir: Path | None) -> Any:

@@ -31,8 +31,6 @@ from newsmodel.logging import get_logger
 __all__ = ["DistillSettings", "Teacher", "distill_settings", "ensemble_soft_labels", "teacher_soft_labels"]
 
 log = get_logger(__name__)
-REPORT_FILE = "eval_report.json"
-MODEL_DIR = "model"
 
 
 @dataclass(frozen=True)
@@ -87,19 +85,22 @@ def teacher_soft_labels(
                     f"{splits.fingerprint[:16]}: its soft labels would leak sentences this run holds "
                     "out; train the teachers with the same data config (data.*, data.seed)"
                 )
-        return {
-            part: ensemble_soft_labels(
-                teachers,
-                [e.text for e in getattr(splits, part)],
-                splits.labels,
-                settings.temperature,
-                pair_input,
-            )
-            for part in parts
-        }
+        texts = {part: [e.text for e in getattr(splits, part)] for part in parts}
+        soft = ensemble_soft_labels(
+            teachers,
+            [t for part in parts for t in texts[part]],
+            splits.labels,
+            settings.temperature,
+            pair_input,
+        )
+    bounds = np.cumsum([0] + [len(texts[part]) for part in parts])
+    return {part: soft[bounds[i] : bounds[i + 1]] for i, part in enumerate(parts)}
 
 
 def _from_folder(source: str) -> Teacher:
+    from newsmodel.stages.context import REPORT_FILE
+    from newsmodel.stages.export import MODEL_DIR
+
     folder = Path(source).expanduser()
     report = folder / REPORT_FILE
     model_dir = folder / MODEL_DIR
@@ -115,6 +116,7 @@ def _from_folder(source: str) -> Teacher:
 def _from_run(run_id: str, tracking_uri: str | None, into: Path) -> Teacher:
     from newsmodel.registry.tracking import connect
     from newsmodel.stages.context import RunContext
+    from newsmodel.stages.export import MODEL_DIR
 
     ctx = RunContext.open(connect(tracking_uri), run_id, out=into)
     fingerprint = ctx.client.get_run(run_id).data.tags.get("dataset_fingerprint", "")
@@ -128,8 +130,9 @@ def ensemble_soft_labels(
     temperature: float,
     pair_input: str | None = None,
 ) -> np.ndarray:
-    """The mean over teachers of softmax(fp32 logits / temperature), (n, labels), in label order."""
-    from newsmodel.predictor import OnnxPredictor
+    """The mean over teachers of softmax(fp32 logits / temperature), (n, labels), in label order;
+    each teacher's model is loaded once."""
+    from newsmodel.predictor import OnnxPredictor, _softmax
 
     total = np.zeros((len(texts), len(labels)), dtype=np.float64)
     for teacher in teachers:
@@ -144,10 +147,7 @@ def ensemble_soft_labels(
                 f"teacher {teacher.source} reads pair input {predictor.label_map.pair_input!r}, this "
                 f"run {pair_input!r}: teachers must read sentences the way the student does"
             )
-        logits = predictor.predict_logits(list(texts)).astype(np.float64) / temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        total += probs / probs.sum(axis=1, keepdims=True)
+        total += _softmax(predictor.predict_logits(list(texts)).astype(np.float64) / temperature)
     soft = (total / len(teachers)).astype(np.float32)
     log.info("teacher soft labels", teachers=len(teachers), sentences=len(texts), temperature=temperature)
     return soft  # type: ignore[no-any-return]

@@ -4,8 +4,9 @@ Accelerate owns what we used to write by hand: the device, DDP (gloo on CPU, NCC
 mixed precision (bf16/fp16 autocast and the fp16 grad scaler), gradient clipping across
 processes, and saving/restoring model, optimizer, scheduler and every process's RNG state.
 What stays ours: the batch order (seeded per epoch, padded to the longest sentence), the loss
-(class weights, label smoothing, R-Drop, distillation from teachers' soft labels), layer-wise LR decay, gradient accumulation, early
-stopping on validation macro-F1, top-k checkpoint averaging and the mid-epoch resume bookkeeping.
+(class weights, label smoothing, R-Drop, distillation from teachers' soft labels), layer-wise
+LR decay, gradient accumulation, early stopping on validation macro-F1, top-k checkpoint
+averaging and the mid-epoch resume bookkeeping.
 
 Every global batch is the same as in a single process: each of N processes takes every N-th
 sentence of it, DDP averages the gradients. Validation runs on the full split in every process
