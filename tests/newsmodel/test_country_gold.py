@@ -46,6 +46,10 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # 0.874 0.747 / traps 0.985 0.985 0.899 0.929).
 FILE_FLOORS = {
     "gold_actors.txt": (0.97, 0.96, 0.86, 0.81),
+    "gold_asiapress.txt": (0.90, 0.95, 0.77, 0.85),
+    "gold_business.txt": (0.98, 0.93, 0.73, 0.96),
+    "gold_korean.txt": (0.87, 0.90, 0.50, 0.92),
+    "gold_statemedia.txt": (0.98, 0.96, 0.78, 0.98),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
@@ -77,7 +81,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.88, score.wrong_direction
+    assert score.directed_accuracy >= 0.82, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
