@@ -37,9 +37,10 @@ from newsmodel.countries.gazetteer import (
     load_abbreviation_nouns,
     load_dot_abbreviations,
     load_gazetteer,
+    load_home_organs,
     normalize_surface,
 )
-from newsmodel.countries.guards import apply_guards, drop_lone_common_surnames
+from newsmodel.countries.guards import apply_guards, dateline_end, drop_lone_common_surnames
 from newsmodel.countries.shorthand import korean_shorthand
 from newsmodel.errors import ConfigError
 
@@ -51,6 +52,22 @@ _KO_PREFIXES = "대반친탈"
 _KO_LEFT = rf"(?:(?<![{_HANGUL_CLASS}])|(?<=(?<![{_HANGUL_CLASS}])[{_KO_PREFIXES}]))"
 _KO_STRICT_RIGHT = rf"(?=[^{_HANGUL_CLASS}]|$|{'|'.join(map(re.escape, KO_FOLLOWERS))})"
 _HANJA_CLASS = "\u4e00-\u9fff"
+# "대중" (對中, toward China) is also "the public": only before a trade or policy noun.
+_KO_POLICY_ONLY = frozenset({"대중"})
+_KO_POLICY_RIGHT = (
+    r"(?=\s?(?:수출|수입|무역|관세|제재|견제|압박|정책|투자|외교|적자|흑자|강경|봉쇄|포위|의존|협상|전략))"
+)
+# What a country name turns into with a suffix that names no actor: a language ("중국어 학원",
+# not "중국어선"/"중국어민"), a strait or sea ("대만해협", "필리핀해에서"; not "해군"/"해상").
+# (A product's origin, "미국산 쇠고기", still counts: tests/newsmodel/country_table.py "suffixes 인/산".)
+_KO_NO_ACTOR = re.compile(
+    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로])|해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로]))"
+)
+# "인도" is also the sidewalk: after a road word or before a car's rush onto it.
+_KO_SIDEWALK_BEFORE = re.compile(r"(?:대로|도로|거리|차도|골목|길)\s*$")
+_KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진|덮치|덮쳐|덮친|올라|뛰어들)")
+# 남측/북측 name the two Koreas only in inter-Korean copy: beside the other Korea.
+_KO_SIDES = {"남측": "PRK", "북측": "KOR"}
 _DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・
 
 
@@ -138,7 +155,9 @@ def _compiled(
     tries: dict[str, list[tuple[str, str]]] = {"latin": [], "hangul": [], "hanja": []}
     for key, entries in table.items():
         script = entries[0].script
-        if script == "hangul":
+        if script == "hangul" and key in _KO_POLICY_ONLY:
+            tail = _KO_POLICY_RIGHT
+        elif script == "hangul":
             tail = f"(?:{_KO_STRICT_RIGHT})" if any(e.strict for e in entries) else ""
         else:
             tail = ""  # Hanja: set below, once the country characters are known
@@ -351,7 +370,7 @@ class CountryDetector:
 
     def _korean_matches(self, text: str, date: dt.date | None) -> list[Mention]:
         mentions: list[Mention] = []
-        pos = 0
+        pos = dateline_end(text)  # "(베이징=연합뉴스) 이영수 특파원 =": where the story was filed
         for candidate in self._starts.finditer(text):
             start = candidate.start()
             if start < pos:
@@ -375,10 +394,11 @@ class CountryDetector:
                 found = [(match.group(), match.start(), match.end(), *resolved)]
             pos = match.end()
             for surface, begin, end, codes, kind in found:
-                if not codes:
+                if not codes or _no_korean_actor(text, surface, begin, end, kind):
                     mentions.append(Mention(surface, begin, end, "", kind="blocked"))
+                    continue
                 mentions.extend(Mention(surface, begin, end, iso3, kind) for iso3 in codes)
-        return mentions
+        return _korean_context(text, mentions)
 
     def countries(self, text: str, language: str | None = None, date: dt.date | None = None) -> list[str]:
         """The distinct ISO codes a text mentions, sorted."""
@@ -391,6 +411,44 @@ class CountryDetector:
         found = list(mentions)
         actors = {m.iso3 for m in found if not m.venue}
         return list(combinations(sorted(actors), 2))
+
+
+def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -> bool:
+    """A Korean name that names no actor here: a language, a strait, the sidewalk."""
+    if kind not in ("ko", "ko_strict", "name", "metonym") or not "\uac00" <= surface[-1] <= "\ud7a3":
+        return False
+    if _KO_NO_ACTOR.match(text, end):
+        return True
+    if surface == "인도":
+        return bool(
+            _KO_SIDEWALK_BEFORE.search(text[max(0, begin - 6) : begin]) or _KO_SIDEWALK_AFTER.match(text, end)
+        )
+    return False
+
+
+def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Korean forms that depend on their neighbours: a home organ ("외교부") right after another
+    country's name is that country's ("중국 외교부"), and so is the same organ later in the text;
+    남측/북측 count only beside the other Korea."""
+    organs = load_home_organs()
+    foreign: set[str] = set()
+    out: list[Mention] = []
+    for i, m in enumerate(mentions):
+        if m.iso3 == "KOR" and m.text in organs:
+            before = mentions[i - 1] if i else None
+            if (
+                before is not None
+                and before.iso3 not in ("", "KOR")
+                and not text[before.end : m.start].strip()
+            ):
+                foreign.add(m.text)
+                continue
+            if m.text in foreign or (before is not None and before.end > m.start):
+                continue
+        if m.text in _KO_SIDES and not any(o.iso3 == _KO_SIDES[m.text] for o in mentions):
+            continue
+        out.append(m)
+    return out
 
 
 _SPACES_RE = re.compile(r"\s+")

@@ -34,6 +34,7 @@ __all__ = [
     "load_abbreviation_nouns",
     "load_dot_abbreviations",
     "load_gazetteer",
+    "load_home_organs",
     "load_leaders",
     "load_not_misspellings",
     "normalize_surface",
@@ -101,6 +102,10 @@ KO_FOLLOWERS: tuple[str, ...] = (
     "정부",
     "대통령",
     "총리",
+    "장관",
+    "차관",
+    "대변인",
+    "군",
     "관세",
     "양국",
     "공동",
@@ -200,6 +205,7 @@ def _alias_entries(data: dict[str, Any]) -> list[Entry]:
                 out.extend(Entry(form, (iso3,), k, end=end) for form in forms)
     for surface, codes in (data.get("compounds") or {}).items():
         out.append(Entry(surface, tuple(codes), "compound"))
+    out.extend(Entry(str(organ), ("KOR",), "ko_strict") for organ in data.get("ko_home_organs") or [])
     out.extend(Entry(surface, (), "blocked") for surface in data.get("blocked") or [])
     return out
 
@@ -325,6 +331,12 @@ def load_dot_abbreviations() -> dict[str, str]:
 def load_not_misspellings() -> frozenset[str]:
     """Real words and names one letter from a country ("Herman", "Indiana"): never fuzzy-matched."""
     return frozenset(normalize_surface(str(w)) for w in _alias_data().get("not_misspellings") or ())
+
+
+@lru_cache(maxsize=1)
+def load_home_organs() -> frozenset[str]:
+    """South Korea's state organs ("외교부", "합참"): KOR unless a country is named before them."""
+    return frozenset(str(n) for n in _alias_data().get("ko_home_organs") or ())
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,9 @@
   "Carter hosted Sadat").
 - Headline case ("Japan Lodges Protest With China Over ..."): every word is capitalised, so a
   capitalised word after "China" or "Jordan" says nothing about a surname.
+- Companies named after a state ("Japan Tobacco", "Korea Zinc", "Saudi Aramco", "Air India",
+  "China Eastern", "U.S. Steel"): the firm acts, not the state (state organs such as "Bank of
+  Japan" are not companies and keep counting).
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ __all__ = ["apply_guards", "dateline_end", "drop_lone_common_surnames", "is_head
 
 _NO_ACTOR_SUFFIX = re.compile(
     r"-(?:born|bred|style|language|speaking|educated|made|trained|inspired|themed|flavou?red|"
-    r"descended|raised)\b",
+    r"descended|raised|origin)\b",
     re.IGNORECASE,
 )
+# Where a firm sits or trades, not a state acting: any country form, capitals included.
+_SEAT_SUFFIX = re.compile(r"-(?:based|headquartered|listed|registered)\b", re.IGNORECASE)
 _HERITAGE = ("American", "Americans", "Canadian", "Canadians", "Australian", "Australians", "British")
 _RELATION_NOUN = re.compile(
     r"\s*(?:relations?|ties|talks|alliance|summit|trade|treaty|agreement|pact|accord|war|wars|"
@@ -135,7 +140,9 @@ _STATE_WORDS = frozenset(
 )
 _MEETING = re.compile(
     r"\b(?:met|meet|meets|meeting|summit|talks|negotiat\w*|conference|signed|sign|held|hosted|"
-    r"gathered|convened|session|delegates|delegations|envoys|founded|formed|attended)\b",
+    r"gathered|convened|session|delegates|delegations|envoys|founded|formed|attended|council|forum|"
+    r"match|matches|opener|final|semi-?final|quarter-?final|tournament|game|games|qualifier|"
+    r"friendly|exchanged|reached)\b",
     re.IGNORECASE,
 )
 _VENUE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
@@ -143,7 +150,8 @@ _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
 # "the Tashkent declaration", "the Oslo Accords", "the Paris Agreement": named after the venue.
 _NAMED_AFTER_VENUE = re.compile(
     r"\s+(?:declaration|accords?|agreements?|protocol|treaty|convention|conventions|process|"
-    r"consensus|final act|communiqu[eé]|framework|format|charter|plan)\b",
+    r"consensus|final act|communiqu[eé]|framework|format|charter|plan|Olympics|Olympic|Games|"
+    r"Paralympics|Expo)\b",
     re.IGNORECASE,
 )
 
@@ -154,6 +162,15 @@ _DATELINE = re.compile(
     rf"^\s*[A-Z][A-Z.'\- ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*?)??(?:,?\s*{_MONTH})?"
     rf"(?:\s*\([A-Z][A-Za-z.&' -]{{1,30}}\)|(?<=\d))\s*(?:-{{1,2}}|\u2014|\u2013)\s"
 )
+# A state's name, then a word that makes it a firm's name ("Korea Zinc", "Japan Tobacco",
+# "Taiwan Semiconductor", "China Mobile", "Russian Railways"), or "Air" before it ("Air India").
+_COMPANY_AFTER = re.compile(
+    r"\s+(?:Air(?!\s+(?:Force|Defen[cs]e|Self|Command))|Airlines|Airways|Tobacco|Steel|Zinc|Semiconductor|"
+    r"Electric|Electron|Electronics|Telecom|Mobile|Unicom|Motors?|Railways|Petroleum|Shipbuilding|"
+    r"Aramco|Evergrande|Vanke|Exim|Eastern(?!\s+(?:Theat(?:er|re)|Command|Fleet|Europe))|"
+    r"Southern(?!\s+(?:Theat(?:er|re)|Command|Fleet|Africa))|Gas\s+Corp\w*|Oil\s+Corp\w*)\b"
+)
+_COMPANY_BEFORE = re.compile(r"\bAir\s+$")
 _ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay")
 _WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b")
 _WATER_BEFORE = re.compile(r"\b(?:Sea|Gulf|Strait|Straits|Bay)\s+of\s+(?:the\s+)?$")
@@ -220,9 +237,17 @@ def drop_lone_common_surnames(text: str, mentions: list[Mention]) -> list[Mentio
     return [m for m in mentions if m.kind != "leader_common" or _joined_to_leader(text, m, mentions)]
 
 
+# Korean copy: "(베이징=연합뉴스) 이영수 특파원 =", "【워싱턴=뉴시스】", "[서울=뉴스1] 김철수 이영희 기자 ="
+_KO_DATELINE = re.compile(
+    r"^\s*[(\[【\u3014]\s*[\uac00-\ud7a3\u4e00-\u9fff ]{1,20}=\s*[^)\]】\u3015\n]{1,20}[)\]】\u3015]"
+    r"(?:\s*(?:[\uac00-\ud7a3]{2,4}\s*){1,3}(?:특파원|기자)\s*=)?\s*"
+)
+
+
 def dateline_end(text: str) -> int:
-    """Where a leading dateline ("SEOUL, March 4 (Reuters) -") ends, 0 when there is none."""
-    found = _DATELINE.match(text)
+    """Where a leading dateline ("SEOUL, March 4 (Reuters) -", "(서울=연합뉴스) 김철수 기자 =")
+    ends, 0 when there is none."""
+    found = _DATELINE.match(text) or _KO_DATELINE.match(text)
     return found.end() if found else 0
 
 
@@ -259,9 +284,13 @@ def _is_us_pronoun(text: str, m: Mention) -> bool:
 
 
 def _no_actor_compound(text: str, m: Mention, following: Mention | None) -> bool:
-    if text[m.end : m.end + 1] != "-" or m.kind not in ("demonym", "name", "derived", "fuzzy"):
+    if text[m.end : m.end + 1] != "-":
         return False
     rest = text[m.end :]
+    if _SEAT_SUFFIX.match(rest):  # "Dubai-based exchange", "Seoul-headquartered", "Tokyo-listed"
+        return True
+    if m.kind not in ("demonym", "name", "derived", "fuzzy"):
+        return False
     if _NO_ACTOR_SUFFIX.match(rest):
         return True
     # "Korean-American author": heritage, both halves no actor, unless a relation noun follows.
@@ -281,6 +310,13 @@ def _is_person(text: str, m: Mention) -> bool:
         return False
     nxt = _NEXT_WORD.match(text, m.end)
     return nxt is not None and nxt.group(1) not in _STATE_WORDS
+
+
+def _is_company(text: str, m: Mention) -> bool:
+    if m.kind in _LEADER_NAMED:
+        return False
+    named = _COMPANY_AFTER.match(text, m.end) or _COMPANY_BEFORE.search(text[max(0, m.start - 5) : m.start])
+    return bool(named) and not is_headline_case(text)  # the costlier test last
 
 
 def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
@@ -330,6 +366,8 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
         if m.text in _FIRST_NAMES and _is_person(text, m) and not is_headline_case(text):
             continue
         if m.kind == "metonym" and after == " " and _NAMED_AFTER_VENUE.match(text, m.end):
+            continue
+        if _is_company(text, m):
             continue
         kept.append(m)
     return _mark_venues(text, kept) if len(kept) > 2 else kept

@@ -130,10 +130,32 @@ def test_misspellings_with_a_precision_guard(text: str, expected: set[str]) -> N
         ("Indo-Pakistani talks stalled.", {"IND", "PAK"}),
         ("The Franco-German brigade paraded.", {"FRA", "DEU"}),
         ("Ayub Khan and Shastri signed the Tashkent declaration.", {"PAK", "IND"}),
+        # firms named after a state, and where a firm sits: no actor; state organs still count
+        ("Korea Electric and Japan Airlines posted losses.", set()),
+        ("Saudi Aramco and Air China signed a supply deal.", set()),
+        ("A Singapore-based fund bought shares in a Tokyo-listed bank.", set()),
+        ("The Bank of Japan and the Federal Reserve held rates.", {"JPN", "USA"}),
+        ("Japan Air Self-Defense Force jets scrambled.", {"JPN"}),
+        # organs and epithets of states
+        ("The PLA and the Self-Defense Forces shadowed each other.", {"CHN", "JPN"}),
+        ("The Zionist regime struck targets named by the ISI.", {"ISR", "PAK"}),
     ],
 )
 def test_compound_and_name_guards(text: str, expected: set[str]) -> None:
     assert set(get_detector().countries(text, date=dt.date(1966, 1, 10))) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Brazil beat Croatia in the World Cup quarter-final in Doha.",
+        "Kenya and Ethiopia exchanged prisoners under the deal reached in Nairobi.",
+        "Chile edged Peru on the last day of the Tokyo Olympics.",
+    ],
+)
+def test_event_venues_form_no_pair(text: str) -> None:
+    detector = get_detector()
+    assert len(detector.pairs(detector.detect(text))) == 1
 
 
 def test_venue_is_a_mention_but_not_a_pair() -> None:
@@ -183,6 +205,11 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("Talks between India and China resumed.", "CHN-IND"),
         ("북한이 러시아에 병력을 파견했다.", "PRK>RUS"),
         ("한미 정상이 만났다.", "KOR-USA"),
+        # goods follow the seller, criticism comes from the critic, "accuse X of doing" makes X act
+        ("Vietnam bought two frigates from India.", "IND>VNM"),
+        ("Japan's imports of Australian coal rose.", "AUS>JPN"),
+        ("Seoul faced fresh pressure from Washington.", "USA>KOR"),
+        ("Manila accused Beijing of sending militia boats to Vietnam.", "CHN>VNM"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:

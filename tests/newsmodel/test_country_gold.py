@@ -2,7 +2,8 @@
 
 Figures are printed (pytest -s) and held to the bars issue #18 sets: recall and precision of the
 gold country pairs >= 0.95; directed accuracy is held just under what was measured (0.889 after the
-direction fixes of 2026-12-03), so a change that loses direction fails here. Each file also has its
+direction fixes of 2026-12-03 on the five older files; 0.865 on all nine files after the fixes of
+2026-12-05), so a change that loses direction fails here. Each file also has its
 own floors, just under its figures after those fixes (gold_direction.txt, see the README), so a
 gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
 --per-file, file by file) beside the detector before the issue.
@@ -40,16 +41,21 @@ def test_gold_set_is_broad(gold: list[GoldSentence]) -> None:
 
 Predicted = dict[str, list[tuple[str, str, str | None]]]
 
+# The four fresh files of 2026-12-05 (written blind, see the gold README) hold floors just under
+# their figures after the class fixes of that day: asiapress 0.937 1.000 0.754 0.860 / business
+# 1.000 0.961 0.772 0.963 / korean 1.000 0.973 0.934 0.939 / statemedia 1.000 1.000 0.808 0.981
+# (before: 0.910 0.962 0.776 0.860 / 0.990 0.934 0.739 0.962 / 0.872 0.905 0.500 0.926 / 0.984
+# 0.961 0.789 0.981). All files together: directed 0.865 (699/808).
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
 # 0.874 0.747 / traps 0.985 0.985 0.899 0.929).
 FILE_FLOORS = {
     "gold_actors.txt": (0.97, 0.96, 0.86, 0.81),
-    "gold_asiapress.txt": (0.90, 0.95, 0.77, 0.85),
-    "gold_business.txt": (0.98, 0.93, 0.73, 0.96),
-    "gold_korean.txt": (0.87, 0.90, 0.50, 0.92),
-    "gold_statemedia.txt": (0.98, 0.96, 0.78, 0.98),
+    "gold_asiapress.txt": (0.93, 0.99, 0.75, 0.85),
+    "gold_business.txt": (0.99, 0.95, 0.76, 0.95),
+    "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
+    "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
@@ -81,7 +87,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.82, score.wrong_direction
+    assert score.directed_accuracy >= 0.86, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
