@@ -158,6 +158,34 @@ def test_event_venues_form_no_pair(text: str) -> None:
     assert len(detector.pairs(detector.detect(text))) == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        # datelines and bylines are where the story was filed
+        ("(도쿄=연합뉴스) 박영희 특파원 = 중국과 필리핀이 남중국해 문제를 논의했다.", {"CHN-PHL"}),
+        ("한중일 외교장관이 부산에서 회의를 열었다.", {"CHN-JPN", "CHN-KOR", "JPN-KOR"}),
+        ("북측은 남측의 제안을 거부했다.", {"PRK>KOR"}),
+        ("건물 남측 출입구가 폐쇄됐다.", set()),
+        ("조선 국방성은 미국의 훈련을 비난했다.", {"PRK>USA"}),
+        ("조선소 수주가 늘었다.", set()),
+        # a bare home organ is Korea's; after another country's name it is that country's
+        ("합참은 북한이 동해상으로 탄도미사일을 발사했다고 밝혔다.", {"PRK>KOR"}),
+        ("중국 외교부는 일본의 조치에 항의했다.", {"CHN>JPN"}),
+        ("시민들이 중국어 학원과 중국집 앞에 줄을 섰다.", set()),
+        ("퇴근길 러시아워에 교통이 막혔다.", set()),
+        ("대중교통 이용객이 늘었다.", set()),
+        # the particle on the head noun, a passive agent, a giver, a headline's topic
+        ("일본 정부는 한국에 수출규제 해제를 통보했다.", {"JPN>KOR"}),
+        ("우크라이나 해군 함정이 러시아군의 공격을 받아 침몰했다.", {"RUS>UKR"}),
+        ("필리핀은 미국으로부터 전투기를 인수했다.", {"USA>PHL"}),
+        ("트럼프, 中에 추가 관세 부과", {"USA>CHN"}),
+    ],
+)
+def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
+    mentions = get_detector().detect(text, date=dt.date(2025, 3, 1))
+    assert {p.label for p in get_direction_reader().read(text, mentions)} == labels
+
+
 def test_venue_is_a_mention_but_not_a_pair() -> None:
     detector = get_detector()
     mentions = detector.detect("American and Iranian negotiators resumed talks in Vienna.")
