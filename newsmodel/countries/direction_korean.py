@@ -1,0 +1,295 @@
+"""Who acts on whom in a Korean sentence, read from case particles (no parser).
+
+The subject/topic particle marks the source, the object, dative and "toward" particles the target
+("북한이 러시아에 병력을 파견했다"); a country without a particle takes its head noun's ("일본 정부는");
+"X에 의해", "X의 공격을 받아" and "X로부터 ... 받" make X the source; a comma-marked headline topic
+acts ("트럼프, 中에 ... 관세"); reported speech follows the English rules; compounds such as 한미
+are undirected. The confidence says how direct the evidence is; it is not a probability.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from newsmodel.countries.detector import Mention
+from newsmodel.countries.directed import (
+    CO as _CO,
+)
+from newsmodel.countries.directed import (
+    CONF_CONJOINED,
+    CONF_KOREAN,
+    CONF_NOMINAL,
+    CONF_SPEECH,
+    CONF_UNSAID,
+    DirectedPair,
+)
+from newsmodel.countries.directed import (
+    SOURCE as _SOURCE,
+)
+from newsmodel.countries.directed import (
+    TARGET as _TARGET,
+)
+from newsmodel.countries.directed import (
+    directed as _directed,
+)
+from newsmodel.countries.directed import (
+    undirected as _undirected,
+)
+
+__all__ = ["korean_pairs"]
+
+
+# Korean: the particle that ends the mention's word, or the next word when the mention modifies a
+# noun ("중국산 제품에", "푸틴 대통령은"). Longest endings first.
+_KO_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("께서", _SOURCE),
+    ("에게", _TARGET),
+    ("으로", _TARGET),
+    ("하고", _CO),
+    ("에서", ""),  # where, not whom
+    ("이", _SOURCE),
+    ("가", _SOURCE),
+    ("은", _SOURCE),
+    ("는", _SOURCE),
+    ("에", _TARGET),
+    ("을", _TARGET),
+    ("를", _TARGET),
+    ("로", _TARGET),
+    ("와", _CO),
+    ("과", _CO),
+    ("랑", _CO),
+)
+_KO_TARGET_FORMS = ("방", "대")  # 방한 (visit Korea), 대북 (toward North Korea)
+# Korean roles beyond the particles: a comma-marked headline topic ("트럼프, 中에 ... 관세": the
+# actor of an elided verb) and an agent that outranks the subject: the giver of what the subject
+# receives ("인도가 러시아에서 원유를 사들이고") or the agent of a passive ("중국 해경에 의해 나포돼",
+# "우크라이나 해상드론의 공격을 받아").
+_TOPIC, _AGENT = "topic", "agent"
+_KO_RECEIVE = re.compile(r"[^,.]{0,30}?(?:받|인수|들여|사들|수입|도입|구매|구입)")
+_KO_ATTACKED = re.compile(
+    r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포)[을를]\s*(?:당|받)"
+)
+_KO_BY = re.compile(r"\s*의해")
+_KO_VERB_END = re.compile(r"(?:다|며|고|서|면|자|해|돼|된|한|던|는데|지만|려고)$")
+_KO_HANGUL_TAIL = re.compile(r"([\uac00-\ud7a3]+)[^\uac00-\ud7a3]*$")
+_KO_QUOTES = "'\"\u2018\u2019\u201c\u201d)]》」』"
+# A reported clause ends in a quotative ("...발사했다고 밝혔다", "...보내겠다며", "...파견했다는
+# 사실을") or "...한 데 대해"; after demanding, warning and accusing the speaker acts on its actor.
+_KO_REPORTED_END = re.compile(
+    r"[\uac00-\ud7a3](?:다고|라고|냐고|자고|다며|라며|다면서|다는)(?=[\s,.]|$)|데\s*대해"
+)
+_KO_SAID = re.compile(r"\s*(?:밝혔|말했|발표했|보도했|전했|주장했|확인했|알렸|설명했)")
+_KO_DEMAND = re.compile(
+    r"비난|비판|규탄|경고|요구|촉구|항의|위협|반발|불만|반대|철회|유감|압박|엄포|협박|책임"
+)
+
+
+@dataclass(frozen=True)
+class _KoRole:
+    role: str | None
+    word_end: int  # where the word carrying the particle ends
+    topic: bool  # the particle is 은/는 (the speaker of a reported clause)
+
+
+def _ending_role(word: str) -> str | None:
+    """The role a word's final particle marks; "" for a place particle, None for no particle."""
+    for ending, role in _KO_ENDINGS:
+        if word.endswith(ending):
+            return role
+    return None
+
+
+def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str) -> str | None:
+    """A particle's role, refined by what follows: "에 의해" (agent), "와" before another country
+    (conjoined; not the same one: "파키스탄과 파키스탄령 카슈미르를") or before anything else
+    ("푸틴 대통령과 포옹한": with, a target)."""
+    if word.endswith("로부터"):
+        return _AGENT
+    if word.endswith("에서") or word == "서":
+        return _AGENT if _KO_RECEIVE.match(text, end) else ""
+    if word.endswith("의"):
+        return _AGENT if _KO_ATTACKED.match(text, end) else None
+    role = _ending_role(word)
+    if role == _TARGET and word.endswith("에") and _KO_BY.match(text, end):
+        return _AGENT
+    if role == _CO:
+        nxt = re.match(r"\s+", text[end:])
+        return _CO if nxt and starts.get(end + nxt.end(), code) != code else _TARGET
+    return role
+
+
+def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) -> _KoRole:
+    """The particle of the mention's word, or of the head noun up to four words on ("일본 정부는",
+    "중국 해경 대원들이", "일본 열도 상공을"); a genitive passes on to its noun ("2척의 움직임을")."""
+    if len(m.text) == 2 and m.text[:1] in _KO_TARGET_FORMS and m.kind in ("ko", "ko_strict"):
+        return _KoRole(_TARGET, m.end, False)
+    if text[max(0, m.start - 3) : m.start].endswith(("對)", "對")):  # 대(對)이란 제재
+        return _KoRole(_TARGET, m.end, False)
+    starts = starts or {}
+    own = re.match(r"[\uac00-\ud7a3]*", text[m.end :]).group()  # type: ignore[union-attr]
+    end = m.end + len(own)
+    if own:
+        role = _word_role(text, own, end, starts, m.iso3)
+        if role is not None:
+            return _KoRole(role or None, end, own.endswith(("은", "는")))
+    if text[end : end + 1] == ",":
+        return _KoRole(_TOPIC, end, False)
+    for word in re.finditer(r"\S+", text[end:]):
+        token = word.group()
+        w_end = end + word.end()
+        tail = _KO_HANGUL_TAIL.search(token)
+        if tail is None:
+            continue
+        hangul = tail.group(1)
+        last = end + word.start() + tail.end(1)
+        role = _word_role(text, hangul, last, starts, m.iso3)
+        if role is not None:
+            return _KoRole(role or None, last, hangul.endswith(("은", "는")))
+        stripped = token.rstrip(_KO_QUOTES)
+        if stripped.endswith(","):
+            return _KoRole(_TOPIC, w_end, False)
+        if "…" in token or _KO_VERB_END.search(hangul) or word.start() > 40:
+            break
+        if len(text[end:w_end].split()) >= 4:
+            break
+    return _KoRole(None, end, False)
+
+
+def _reported_clause(
+    text: str, mentions: Sequence[Mention], roles: list[_KoRole]
+) -> tuple[int, int, int, bool] | None:
+    """(speaker mention index, clause start, clause end, demanding) for "X는 Y가 ... 했다고 밝혔다"."""
+    speaker = next((i for i, r in enumerate(roles) if r.topic and r.role == _SOURCE), None)
+    if speaker is None:  # "북한이 러시아에 병력을 파견했다고 국정원이 밝혔다": the speaker after
+        first = _KO_REPORTED_END.search(text)
+        for i, r in enumerate(roles):
+            if (
+                first
+                and mentions[i].start > first.end()
+                and r.role == _SOURCE
+                and _KO_SAID.match(text, r.word_end)
+            ):
+                return i, 0, first.end(), bool(_KO_DEMAND.search(text, r.word_end))
+        return None
+    start = roles[speaker].word_end
+    ends = list(_KO_REPORTED_END.finditer(text, start))
+    if not ends:
+        return None
+    end = ends[-1].end()
+    demand = bool(_KO_DEMAND.search(text, end))
+    return speaker, start, end, demand
+
+
+def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
+    starts = {m.start: m.iso3 for m in mentions}
+    ordered = sorted(mentions, key=lambda m: m.start)
+    roles = [_korean_role(text, m, starts) for m in ordered]
+    clause = _reported_clause(text, ordered, roles)
+    inside = [clause is not None and clause[1] <= m.start < clause[2] for m in ordered]
+    spans: dict[str, list[int]] = {}
+    for i, m in enumerate(ordered):
+        spans.setdefault(m.iso3, []).append(i)
+    out = []
+    for a, b in combinations(sorted(spans), 2):
+        # a compound (한미, 남북) names both: its particle orders the pair only against a country
+        # named on its own ("북한은 ... 남북공동연락사무소를 폭파했다")
+        starts_a = {ordered[i].start for i in spans[a]}
+        starts_b = {ordered[i].start for i in spans[b]}
+        own_a = [i for i in spans[a] if ordered[i].start not in starts_b] or spans[a]
+        own_b = [i for i in spans[b] if ordered[i].start not in starts_a] or spans[b]
+        if own_a == spans[a] and own_b == spans[b] and starts_a == starts_b:
+            out.append(_undirected(a, b, CONF_CONJOINED, "compound"))
+            continue
+        main_a = [roles[i].role for i in own_a if not inside[i]]
+        main_b = [roles[i].role for i in own_b if not inside[i]]
+        pair = (
+            _genitive_pair(text, ordered, a, b, own_a, own_b)
+            or _particle_pair(a, b, main_a, main_b, strict=True)
+            or _speech_pair(ordered, roles, inside, clause, a, b, own_a, own_b)
+            or _particle_pair(a, b, [roles[i].role for i in own_a], [roles[i].role for i in own_b])
+            or _undirected(a, b, CONF_UNSAID, "not said")
+        )
+        out.append(pair)
+    return out
+
+
+def _genitive_pair(
+    text: str, ordered: Sequence[Mention], a: str, b: str, own_a: list[int], own_b: list[int]
+) -> DirectedPair | None:
+    """ "북한군의 러시아 파병": the possessor of an event noun acts on the country that follows it."""
+    for first, second, c1, c2 in ((own_a, own_b, a, b), (own_b, own_a, b, a)):
+        for i in first:
+            m = ordered[i]
+            own = re.match(r"[\uac00-\ud7a3]*의\s+", text[m.end :])
+            if own and any(ordered[j].start == m.end + own.end() for j in second):
+                return _directed(c1, c2, CONF_NOMINAL, "genitive")
+    return None
+
+
+def _particle_pair(
+    a: str, b: str, ra_list: list[str | None], rb_list: list[str | None], strict: bool = False
+) -> DirectedPair | None:
+    """The pair as the particles order it; `strict`: only a plain subject against a plain object."""
+    ra, rb = set(ra_list) - {None}, set(rb_list) - {None}
+    if strict and (not ra or not rb):
+        return None
+    for x, y, c1, c2 in ((ra, rb, a, b), (rb, ra, b, a)):
+        acts_x, acts_y = x & {_SOURCE, _TOPIC, _AGENT}, y & {_SOURCE, _TOPIC, _AGENT}
+        if acts_x and _TARGET in y and not acts_y:
+            return _directed(c1, c2, CONF_KOREAN, "particles")
+        if _AGENT in x and _AGENT not in y and y & {_SOURCE, _TOPIC}:
+            return _directed(c1, c2, CONF_KOREAN, "agent")
+    if strict:
+        return None
+    for x, y, c1, c2 in ((ra, rb, a, b), (rb, ra, b, a)):
+        if _TOPIC in x and not y:  # "도쿄, 베이징에 ... 요구", "日 경제산업성, 韓 ... 해제"
+            return _directed(c1, c2, CONF_KOREAN, "topic")
+        # one side only acts, the other is also acted on: "북한이 ... 일본 열도 상공을 ... 일본 정부는"
+        if x & {_SOURCE, _TOPIC} and _TARGET not in x and _TARGET in y and _CO not in x:
+            return _directed(c1, c2, CONF_UNSAID, "particles")
+    if _CO in ra or _CO in rb:
+        return _undirected(a, b, CONF_CONJOINED, "with")
+    return _undirected(a, b, CONF_UNSAID, "not said")
+
+
+def _speech_pair(
+    ordered: Sequence[Mention],
+    roles: list[_KoRole],
+    inside: list[bool],
+    clause: tuple[int, int, int, bool] | None,
+    a: str,
+    b: str,
+    own_a: list[int],
+    own_b: list[int],
+) -> DirectedPair | None:
+    """The speaker against the actor of its reported clause (see the English rule): after "밝혔다"
+    the actor is the source when the clause names no third country; after demanding, warning and
+    accusing verbs the speaker is; against any other country in the clause, undirected."""
+    if clause is None:
+        return None
+    speaker_i, _, _, demand = clause
+    speaker = ordered[speaker_i].iso3
+    if speaker not in (a, b):
+        return None
+    other, other_idx = (b, own_b) if speaker == a else (a, own_a)
+    if any(not inside[i] for i in other_idx):
+        return None
+    acts = {_SOURCE, _AGENT, _TOPIC}
+    actors = {
+        ordered[i].iso3
+        for i, r in enumerate(roles)
+        if inside[i] and r.role in acts and ordered[i].iso3 != speaker
+    }
+    if other not in actors:
+        return _undirected(a, b, CONF_SPEECH, "reported") if actors else None
+    if demand:
+        return _directed(speaker, other, CONF_SPEECH, "demand")
+    if any(inside[i] and ordered[i].iso3 == speaker and roles[i].role for i in range(len(ordered))):
+        return None  # the clause names an act on the speaker itself: its particles order the pair
+    named = {ordered[i].iso3 for i in range(len(ordered)) if inside[i]} - {speaker, other}
+    if named:
+        return _undirected(a, b, CONF_SPEECH, "reported")
+    return _directed(other, speaker, CONF_SPEECH, "speech")
