@@ -3,7 +3,8 @@
 Figures are printed (pytest -s) and held to the bars issue #18 sets: recall and precision of the
 gold country pairs >= 0.95; directed accuracy is held just under what was measured (0.889 after the
 direction fixes of 2026-12-03 on the five older files; 0.865 on all nine files after the fixes of
-2026-12-05), so a change that loses direction fails here. Each file also has its
+2026-12-05; 0.857 with the two held-out files written after them), so a change that
+loses direction fails here. Each file also has its
 own floors, just under its figures after those fixes (gold_direction.txt, see the README), so a
 gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
 --per-file, file by file) beside the detector before the issue.
@@ -92,7 +93,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.86, score.wrong_direction
+    assert score.directed_accuracy >= 0.85, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
