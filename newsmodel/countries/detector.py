@@ -58,10 +58,14 @@ _KO_POLICY_RIGHT = (
     r"(?=\s?(?:수출|수입|무역|관세|제재|견제|압박|정책|투자|외교|적자|흑자|강경|봉쇄|포위|의존|협상|전략))"
 )
 # What a country name turns into with a suffix that names no actor: a language ("중국어 학원",
-# not "중국어선"/"중국어민"), a strait or sea ("대만해협", "필리핀해에서"; not "해군"/"해상").
+# not "중국어선"/"중국어민"), a strait or sea ("대만해협", "필리핀해에서"; not "해군"/"해상"), a style,
+# a dish or a firm named after it.
 # (A product's origin, "미국산 쇠고기", still counts: tests/newsmodel/country_table.py "suffixes 인/산".)
 _KO_NO_ACTOR = re.compile(
-    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로])|해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로]))"
+    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로])|\s?해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로])"
+    # a style or a dish ("일본식 라멘", "중국 음식"), a firm ("일본제철", "중국석유", "일본항공")
+    r"|식(?!민)|\s(?:음식|요리|라멘|식당|레스토랑)|제철|전력|석유|철도|해운|항공(?!\s?(?:모함|자위대|기))"
+    ")"
 )
 # "인도" is also the sidewalk: after a road word or before a car's rush onto it.
 _KO_SIDEWALK_BEFORE = re.compile(r"(?:대로|도로|거리|차도|골목|길)\s*$")
@@ -138,7 +142,7 @@ def _automaton(keys: Iterable[str]) -> Any:
 def _abbreviation_pattern(syllables: str, nouns: Sequence[str]) -> str:
     """ "한·미", "한ㆍ미ㆍ일" (two or more abbreviations joined by middle dots), or "미 국무부"."""
     one = f"[{syllables}]"
-    chain = rf"{one}(?:\s?[{_DOTS}]\s?{one})+{_KO_STRICT_RIGHT}"
+    chain = rf"{one}(?:\s?[{_DOTS}-]\s?{one})+{_KO_STRICT_RIGHT}"  # 한·미, 한-미
     before_noun = rf"{one}(?=\s(?:{'|'.join(map(re.escape, nouns))}))"
     return rf"(?<![{_HANGUL_CLASS}])(?:{chain}|{before_noun})"
 

@@ -187,6 +187,11 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
     starts = {m.start: m.iso3 for m in mentions}
     ordered = sorted(mentions, key=lambda m: m.start)
     roles = [_korean_role(text, m, starts) for m in ordered]
+    # a list shares its last member's role: "케냐와 탄자니아 정상을 만났다" (both met)
+    for i in range(len(ordered) - 2, -1, -1):
+        gap = text[ordered[i].end : ordered[i + 1].start]
+        if roles[i].role in (_CO, None) and len(gap) <= 4 and _KO_JOINED.fullmatch(gap):
+            roles[i] = _KoRole(roles[i + 1].role, roles[i].word_end, roles[i + 1].topic)
     clause = _reported_clause(text, ordered, roles)
     inside = [clause is not None and clause[1] <= m.start < clause[2] for m in ordered]
     spans: dict[str, list[int]] = {}
@@ -203,6 +208,9 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         if own_a == spans[a] and own_b == spans[b] and starts_a == starts_b:
             out.append(_undirected(a, b, CONF_CONJOINED, "compound"))
             continue
+        if _conjoined(text, ordered, own_a, own_b):
+            out.append(_undirected(a, b, CONF_CONJOINED, "conjoined"))
+            continue
         main_a = [roles[i].role for i in own_a if not inside[i]]
         main_b = [roles[i].role for i in own_b if not inside[i]]
         pair = (
@@ -214,6 +222,24 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         )
         out.append(pair)
     return out
+
+
+# What joins conjoined countries: "한국과 미국은", "케냐, 탄자니아 정상과", "印·中,", "韓日", "한-미".
+_KO_JOINED = re.compile(r"(?:[와과]|및|[\s,·ㆍ・、-])*")
+
+
+def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: list[int]) -> bool:
+    """Two countries named side by side, joined by "와/과", a comma or a dot, act together: the
+    sentence does not order them (as "X and Y signed" in English)."""
+    for i in own_a:
+        for j in own_b:
+            first, second = sorted((ordered[i], ordered[j]), key=lambda m: m.start)
+            gap = text[first.end : second.start]
+            # a headline's topic is not the first of a list: "트럼프, 中에 ... 관세", "北, 日 ...에 통보"
+            topic = "," in gap and not text[: first.start].strip(" [](){}")
+            if first.end <= second.start and len(gap) <= 4 and _KO_JOINED.fullmatch(gap) and not topic:
+                return True
+    return False
 
 
 def _genitive_pair(

@@ -184,6 +184,36 @@ def _pycountry_entries() -> list[Entry]:
     return out
 
 
+def _korean_iso_entries(taken: set[str], skip: set[str]) -> list[Entry]:
+    """Every country's Korean name from pycountry's ISO 3166 translations ("케냐", "탄자니아",
+    "남아프리카 공화국" and "남아프리카공화국"), matched strictly (a particle or a break after it).
+    Forms aliases.yaml already lists (`taken`) keep its meaning; `skip` lists names that are also
+    common words ("수단" means, "오만" arrogance) or belong to two places ("콩고", "조지아")."""
+    import gettext
+
+    import pycountry
+
+    try:
+        ko = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ko"])
+    except OSError:  # a pycountry build without its translations: English names only
+        return []
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            translated = ko.gettext(value) if value else value
+            if not translated or translated == value:
+                continue
+            name = re.sub(r"\s*\(.*?\)", "", translated).split(",", 1)[0].strip()
+            for form in {name, name.replace(" ", "")}:
+                if len(form) < 2 or not _HANGUL.match(form) or form in skip or form in taken or form in seen:
+                    continue
+                seen.add(form)
+                out.append(Entry(form, (country.alpha_3,), "ko_strict"))
+    return out
+
+
 def _plural_forms(demonym: str) -> list[str]:
     return [demonym] if _NO_PLURAL.search(demonym) else [demonym, demonym + "s"]
 
@@ -351,6 +381,8 @@ def load_gazetteer() -> dict[str, tuple[Entry, ...]]:
     data = _alias_data()
     alias = _alias_entries(data)
     _check_entries(alias)
+    taken = {e.surface for e in alias}
+    alias += _korean_iso_entries(taken, set(data.get("ko_not_country") or []))
     table = _merge(alias, _pycountry_entries())
     # Leaders come last: a form the alias files or ISO already name keeps that meaning ("Colombo"
     # is Sri Lanka's capital before it is an Italian prime minister). Several leaders may share a

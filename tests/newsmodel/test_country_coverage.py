@@ -179,6 +179,12 @@ def test_event_venues_form_no_pair(text: str) -> None:
         ("우크라이나 해군 함정이 러시아군의 공격을 받아 침몰했다.", {"RUS>UKR"}),
         ("필리핀은 미국으로부터 전투기를 인수했다.", {"USA>PHL"}),
         ("트럼프, 中에 추가 관세 부과", {"USA>CHN"}),
+        # every country's Korean name (pycountry), North Korean forms, hyphen and list joins
+        ("이재명 대통령은 케냐와 탄자니아 정상을 잇달아 만났다.", {"KEN-TZA", "KOR>KEN", "KOR>TZA"}),
+        ("노동신문은 남조선이 로씨야를 겨냥한 제재에 가담했다고 비난했다.", {"KOR>RUS"}),
+        ("한-미 양국 정상은 동맹 강화에 합의했다.", {"KOR-USA"}),
+        ("일본식 라멘집과 중국 음식점이 문을 열었다.", set()),
+        ("수단과 방법을 가리지 않았다.", set()),
     ],
 )
 def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
