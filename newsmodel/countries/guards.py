@@ -36,11 +36,9 @@ __all__ = ["apply_guards", "dateline_end", "drop_lone_common_surnames", "is_head
 
 _NO_ACTOR_SUFFIX = re.compile(
     r"-(?:born|bred|style|language|speaking|educated|made|trained|inspired|themed|flavou?red|"
-    r"descended|raised|origin)\b",
+    r"descended|raised)\b",
     re.IGNORECASE,
 )
-# Where a firm sits or trades, not a state acting: any country form, capitals included.
-_SEAT_SUFFIX = re.compile(r"-(?:based|headquartered|listed|registered)\b", re.IGNORECASE)
 _HERITAGE = ("American", "Americans", "Canadian", "Canadians", "Australian", "Australians", "British")
 _RELATION_NOUN = re.compile(
     r"\s*(?:relations?|ties|talks|alliance|summit|trade|treaty|agreement|pact|accord|war|wars|"
@@ -167,9 +165,10 @@ _DATELINE = re.compile(
 _COMPANY_AFTER = re.compile(
     r"\s+(?:Air(?!\s+(?:Force|Defen[cs]e|Self|Command))|Airlines|Airways|Tobacco|Steel|Zinc|Semiconductor|"
     r"Electric|Electron|Electronics|Telecom|Mobile|Unicom|Motors?|Railways|Petroleum|Shipbuilding|"
-    r"Aramco|Evergrande|Vanke|Exim|Eastern(?!\s+(?:Theat(?:er|re)|Command|Fleet|Europe))|"
-    r"Southern(?!\s+(?:Theat(?:er|re)|Command|Fleet|Africa))|Gas\s+Corp\w*|Oil\s+Corp\w*)\b"
+    r"Aramco|Evergrande|Vanke|Exim|Gas\s+Corp\w*|Oil\s+Corp\w*)\b"
 )
+# After the name only ("China Eastern", "China Southern"; not "the Chinese Eastern Railway").
+_COMPANY_AFTER_NAME = re.compile(r"\s+(?:Eastern|Southern)(?!\s+(?:Theat(?:er|re)|Command|Fleet|Railway))\b")
 _COMPANY_BEFORE = re.compile(r"\bAir\s+$")
 _ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay")
 _WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b")
@@ -287,8 +286,6 @@ def _no_actor_compound(text: str, m: Mention, following: Mention | None) -> bool
     if text[m.end : m.end + 1] != "-":
         return False
     rest = text[m.end :]
-    if _SEAT_SUFFIX.match(rest):  # "Dubai-based exchange", "Seoul-headquartered", "Tokyo-listed"
-        return True
     if m.kind not in ("demonym", "name", "derived", "fuzzy"):
         return False
     if _NO_ACTOR_SUFFIX.match(rest):
@@ -315,7 +312,11 @@ def _is_person(text: str, m: Mention) -> bool:
 def _is_company(text: str, m: Mention) -> bool:
     if m.kind in _LEADER_NAMED:
         return False
-    named = _COMPANY_AFTER.match(text, m.end) or _COMPANY_BEFORE.search(text[max(0, m.start - 5) : m.start])
+    named = (
+        _COMPANY_AFTER.match(text, m.end)
+        or (m.kind == "name" and _COMPANY_AFTER_NAME.match(text, m.end))
+        or _COMPANY_BEFORE.search(text[max(0, m.start - 5) : m.start])
+    )
     return bool(named) and not is_headline_case(text)  # the costlier test last
 
 
