@@ -509,6 +509,55 @@ def _roles(token: Any) -> list[_Role]:
     return out
 
 
+# Verbs that stage an operation; a participle under their object says where it aims: "launched
+# drills encircling Taiwan", "began drills in six zones encircling Taiwan" (not "condemned drills
+# encircling Taiwan": the condemner does not drill). Word forms (no lemmatizer).
+_STAGE_VERBS = frozenset(
+    f"{stem}{end}"
+    for stem, ends in (
+        ("launch", ("", "es", "ed", "ing")),
+        ("start", ("", "s", "ed", "ing")),
+        ("stage", ("", "s", "d")),
+        ("conduct", ("", "s", "ed", "ing")),
+        ("hold", ("", "s", "ing")),
+        ("deploy", ("", "s", "ed", "ing")),
+        ("dispatch", ("", "es", "ed", "ing")),
+        ("fire", ("", "s", "d")),
+    )
+    for end in ends
+) | {
+    "began",
+    "begin",
+    "begins",
+    "begun",
+    "beginning",
+    "held",
+    "sent",
+    "send",
+    "sends",
+    "sending",
+    "firing",
+    "staging",
+}
+
+
+def _staged_under(tok: Any) -> Any | None:
+    """The staging verb above a participle under its object ("launched exercises encircling
+    Taiwan"), or above an object the parser read as a verb ("launched drills around Taiwan")."""
+    if tok.dep_ == "acl" and tok.tag_ == "VBG":
+        noun = tok.head
+    elif tok.dep_ == "dobj" and tok.pos_ == "VERB":
+        noun = tok
+    else:
+        return None
+    up = noun.head
+    if noun.dep_ == "pobj" and up.dep_ == "prep":
+        up = up.head
+    elif noun.dep_ != "dobj":
+        return None
+    return up if up.lower_ in _STAGE_VERBS and up.i != tok.i else None
+
+
 def _gerund_of_object(tok: Any) -> bool:
     """ "accused China of supplying ...", "thanked X for sending ...": a gerund under "of"/"for"
     on a verb with an object; that object acts in it."""
@@ -529,6 +578,9 @@ def _clause_of(doc: Any, index: int) -> list[int]:
     tok = doc[index]
     if _gerund_of_object(tok):
         return [index, tok.head.head.i]
+    staged = _staged_under(tok)
+    if staged is not None:
+        return [index, staged.i]
     while tok.dep_ in _CLAUSE_CHAIN and tok.head.i != tok.i and tok.head.pos_ in ("VERB", "AUX"):
         subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
         if any(c.lower_ not in _SELF_PRONOUNS or c.dep_ == "nsubjpass" for c in subjects):

@@ -243,6 +243,9 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("Japan's imports of Australian coal rose.", "AUS>JPN"),
         ("Seoul faced fresh pressure from Washington.", "USA>KOR"),
         ("Manila accused Beijing of sending militia boats to Vietnam.", "CHN>VNM"),
+        # a participle under a staged operation's object says where it aims
+        ("North Korea staged artillery drills targeting South Korean islands.", "PRK>KOR"),
+        ("Iran launched drones targeting Israeli cities.", "IRN>ISR"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:
