@@ -132,6 +132,12 @@ def dapt(
     overrides: list[str] = typer.Argument(None, help="Model config overrides: model=tiny-bert ..."),
     text_file: Path | None = typer.Option(None, help="One sentence per line."),
     from_db: bool = typer.Option(False, "--from-db", help="Crawled sentences in DATABASE_URL."),
+    from_data: bool = typer.Option(
+        False,
+        "--from-data",
+        help="The train split of the data config (task-adaptive pre-training): never its validation, "
+        "test or benchmark sentences.",
+    ),
     steps: int = typer.Option(500, help="Masked-LM optimizer steps."),
     batch_size: int = typer.Option(16),
     lr: float = typer.Option(5e-5),
@@ -144,7 +150,7 @@ def dapt(
     from newsmodel.training.dapt import run_dapt
 
     cfg = compose_config(overrides or [])
-    texts = _corpus(text_file, from_db, False, [], limit)
+    texts = _corpus(text_file, from_db, from_data, overrides or [], limit)
     result = run_dapt(
         cfg.model,
         texts,

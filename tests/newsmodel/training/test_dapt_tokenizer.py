@@ -86,3 +86,16 @@ def test_dapt_then_fine_tune_from_the_checkpoint(news_text: Path, tmp_path: Path
     key = "bert.embeddings.word_embeddings.weight"
     assert torch.equal(model.state_dict()[key], saved[key])
     assert len(tokenizer) == saved[key].shape[0]
+
+
+def test_dapt_from_data_reads_only_the_train_split(conflibert_dir: Path, tmp_path: Path) -> None:
+    """Task-adaptive pre-training: the data config's train split, never its held-out sentences."""
+    from newsmodel.training.config import compose_config
+    from newsmodel.training.data import load_splits
+
+    overrides = ["model=tiny-bert", "model.max_length=32", f"data.dir={conflibert_dir}", "data.limit=240"]
+    out = _cli("dapt", *overrides, "--from-data", "--output", str(tmp_path / "tapt"), "--steps", "3")
+    assert out.returncode == 0, out.stderr[-2000:]
+    splits = load_splits(compose_config(overrides).data)
+    assert json.loads(out.stdout.splitlines()[0])["sentences"] == len(splits.train)
+    assert len(splits.train) < 240 - len(splits.test)  # validation and test stayed out
