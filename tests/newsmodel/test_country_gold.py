@@ -3,7 +3,7 @@
 Figures are printed (pytest -s) and held to the bars issue #18 sets: recall and precision of the
 gold country pairs >= 0.95; directed accuracy is held just under what was measured (0.889 after the
 direction fixes of 2026-12-03 on the five older files; 0.865 on all nine files after the fixes of
-2026-12-05; 0.857 with the two held-out files written after them), so a change that
+2026-12-05; 0.848 with the four held-out files written after them), so a change that
 loses direction fails here. Each file also has its
 own floors, just under its figures after those fixes (gold_direction.txt, see the README), so a
 gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
@@ -51,6 +51,9 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # them, 40fba76: 0.982 0.973 0.794 0.878); gold_korean2.txt likewise for Korean: 0.845 0.921 0.759
 # 0.771 (40fba76: 0.727 0.860 0.320 1.000); after the classes its misses showed were fixed (every
 # country's Korean name, North Korean forms, lists and conjoined pairs): 0.955 0.946 0.839 0.837.
+# A third blind round, written after every fix and measured once on f53b2f2 before any change:
+# gold_mixed3.txt (English) 0.972 0.945 0.750 0.851 (40fba76: 0.915 0.942 0.745 0.833),
+# gold_korean3.txt 0.969 1.000 0.638 0.784 (40fba76: 0.755 0.937 0.244 0.897).
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -61,8 +64,10 @@ FILE_FLOORS = {
     "gold_business.txt": (0.99, 0.95, 0.76, 0.95),
     "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
+    "gold_korean3.txt": (0.96, 0.99, 0.63, 0.78),
     "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
+    "gold_mixed3.txt": (0.97, 0.94, 0.74, 0.85),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.92),
@@ -94,7 +99,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.85, score.wrong_direction
+    assert score.directed_accuracy >= 0.84, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
