@@ -44,9 +44,7 @@ from typing import Any
 
 from newsmodel.countries.detector import Mention
 from newsmodel.countries.directed import (
-    CO as _CO,
-)
-from newsmodel.countries.directed import (
+    CO,
     CONF_CHAIN,
     CONF_CO_ACTORS,
     CONF_CONJOINED,
@@ -54,19 +52,11 @@ from newsmodel.countries.directed import (
     CONF_SAME_VERB,
     CONF_SPEECH,
     CONF_UNSAID,
+    SOURCE,
+    TARGET,
     DirectedPair,
-)
-from newsmodel.countries.directed import (
-    SOURCE as _SOURCE,
-)
-from newsmodel.countries.directed import (
-    TARGET as _TARGET,
-)
-from newsmodel.countries.directed import (
-    directed as _directed,
-)
-from newsmodel.countries.directed import (
-    undirected as _undirected,
+    directed,
+    undirected,
 )
 from newsmodel.countries.direction_korean import korean_pairs
 from newsmodel.countries.guards import dateline_end, is_headline_case
@@ -105,57 +95,6 @@ _TARGET_PREPS = frozenset(
 # Taiwan"), not when it modifies a place ("shot down a jet near the Syrian border").
 _NEAR_PREPS = frozenset({"near", "around"})
 _CO_PREPS = frozenset({"between", "alongside", "among"})
-# Verbs whose subject is the recipient when a "from" names the giver: "Ukraine received another
-# Patriot system from Germany" (Germany -> Ukraine); "Macron received Putin" stays Macron -> Putin.
-# (Word forms: the parser runs without its lemmatizer.)
-_RECEIVE_VERBS = frozenset(
-    [
-        "receive",
-        "receives",
-        "received",
-        "receiving",
-        "get",
-        "gets",
-        "got",
-        "gotten",
-        "getting",
-        "obtain",
-        "obtains",
-        "obtained",
-        "obtaining",
-        "accept",
-        "accepts",
-        "accepted",
-        "accepting",
-        "win",
-        "wins",
-        "won",
-        "winning",
-        "secure",
-        "secures",
-        "secured",
-        "securing",
-        # purchases: the goods come from the seller ("Turkey buys gas from Russia": RUS -> TUR)
-        "buy",
-        "buys",
-        "bought",
-        "buying",
-        "purchase",
-        "purchases",
-        "purchased",
-        "purchasing",
-        "import",
-        "imports",
-        "imported",
-        "importing",
-        # criticism and pressure come from the critic ("Japan faced pressure from Washington");
-        # not "drew": "X's harassment of Y drew protests from Y" is coded as X's act
-        "face",
-        "faces",
-        "faced",
-        "facing",
-    ]
-)
 # Verbs of buying: a state's demonym on the goods names the seller ("India bought Russian oil").
 _BUY_VERBS = frozenset(
     [
@@ -172,6 +111,48 @@ _BUY_VERBS = frozenset(
         "imported",
         "importing",
     ]
+)
+# Verbs whose subject is the recipient when a "from" names the giver: "Ukraine received another
+# Patriot system from Germany" (Germany -> Ukraine); "Macron received Putin" stays Macron -> Putin.
+# (Word forms: the parser runs without its lemmatizer.) Buying is receiving: the goods come from
+# the seller ("Turkey buys gas from Russia": RUS -> TUR).
+_RECEIVE_VERBS = (
+    frozenset(
+        [
+            "receive",
+            "receives",
+            "received",
+            "receiving",
+            "get",
+            "gets",
+            "got",
+            "gotten",
+            "getting",
+            "obtain",
+            "obtains",
+            "obtained",
+            "obtaining",
+            "accept",
+            "accepts",
+            "accepted",
+            "accepting",
+            "win",
+            "wins",
+            "won",
+            "winning",
+            "secure",
+            "secures",
+            "secured",
+            "securing",
+            # criticism and pressure come from the critic ("Japan faced pressure from Washington");
+            # not "drew": "X's harassment of Y drew protests from Y" is coded as X's act
+            "face",
+            "faces",
+            "faced",
+            "facing",
+        ]
+    )
+    | _BUY_VERBS
 )
 # Event nouns of buying: their "of"/"from" object is the seller and their possessor the buyer
 # ("India's imports of Russian crude", "purchases from Iraq": RUS -> IND, IRQ -> IND).
@@ -350,10 +331,10 @@ class _Role:
 def _prep_role(prep: Any) -> str | None:
     word = prep.lower_
     if prep.dep_ == "agent":
-        return _SOURCE
+        return SOURCE
     if word in _CO_PREPS:
-        return _CO
-    return _TARGET if word in _TARGET_PREPS else None
+        return CO
+    return TARGET if word in _TARGET_PREPS else None
 
 
 def _is_passive(verb: Any) -> bool:
@@ -386,13 +367,13 @@ def _relative_role(noun: Any) -> tuple[str, int] | None:
     for rel in (c for c in noun.children if c.dep_ == "relcl"):
         for c in rel.children:
             if c.lower_ in _RELATIVE and c.dep_ in ("nsubj", "nsubjpass", "dobj"):
-                return (_SOURCE if c.dep_ == "nsubj" else _TARGET), rel.i
+                return (SOURCE if c.dep_ == "nsubj" else TARGET), rel.i
             for g in c.children:
                 if g.lower_ == "whose" and g.dep_ == "poss":
-                    return (_SOURCE if c.dep_ == "nsubj" else _TARGET), rel.i
+                    return (SOURCE if c.dep_ == "nsubj" else TARGET), rel.i
         deps = {c.dep_ for c in rel.children}
         if "nsubj" in deps and "dobj" not in deps and not any(c.lower_ in _RELATIVE for c in rel.children):
-            return _TARGET, rel.i  # no pronoun: the object of the relative clause
+            return TARGET, rel.i  # no pronoun: the object of the relative clause
     return None
 
 
@@ -430,7 +411,7 @@ def _roles(token: Any) -> list[_Role]:
                 out.append(_Role(relative[0], relative[1], False, group))
             reduced = _reduced_passive(tok)
             if reduced is not None:
-                out.append(_Role(_TARGET, reduced, False, group))
+                out.append(_Role(TARGET, reduced, False, group))
         if dep == "conj" and head.pos_ in ("PROPN", "NOUN", "ADJ", "PRON"):
             group = head.i
             tok = head
@@ -438,12 +419,12 @@ def _roles(token: Any) -> list[_Role]:
         if dep in ("nsubj", "csubj"):
             participle = _passive_complement(head)
             if participle is not None:
-                out.append(_Role(_TARGET, participle.i, False, group))
+                out.append(_Role(TARGET, participle.i, False, group))
             else:
                 receives = head.lower_ in _RECEIVE_VERBS and _from_object(head)  # not "received Putin"
                 # "South Korea hit by North Korean cyberattack": a headline's passive without "was"
                 patient = any(c.dep_ == "agent" for c in head.children)
-                subject_role = _TARGET if (receives or patient) and not agentive else _SOURCE
+                subject_role = TARGET if (receives or patient) and not agentive else SOURCE
                 out.append(_Role(subject_role, head.i, False, group))
             return out
         if dep in ("nsubjpass", "dobj", "dative", "attr", "oprd"):
@@ -454,42 +435,42 @@ def _roles(token: Any) -> list[_Role]:
                 (head.lower_ in _RECEIVE_VERBS and (from_noun or modifier_of_object))
                 or (head.lower_ in _BUY_VERBS and seller)
             )
-            out.append(_Role(_SOURCE if moved or acting or given else _TARGET, head.i, False, group))
+            out.append(_Role(SOURCE if moved or acting or given else TARGET, head.i, False, group))
             return out
         if dep == "pobj":
             prep = head
             governor = prep.head
             by_passive = prep.lower_ == "by" and _is_passive(governor)
             if prep.dep_ == "agent" or by_passive:
-                out.append(_Role(_SOURCE, governor.i, False, group))
+                out.append(_Role(SOURCE, governor.i, False, group))
                 return out
             if governor.pos_ in ("VERB", "AUX"):
                 role = _prep_role(prep)
                 if prep.lower_ in _NEAR_PREPS and tok.i == token.i:
-                    role = _TARGET
+                    role = TARGET
                 if (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS) or (
                     agentive and role is not None and _is_passive(governor)
                 ):
-                    role = _SOURCE
+                    role = SOURCE
                 if role is not None:
                     out.append(_Role(role, governor.i, False, group))
                 return out
             if governor.pos_ in ("NOUN", "PROPN"):
                 if prep.lower_ == "by":  # "attacks by Pakistani soldiers"
-                    out.append(_Role(_SOURCE, governor.i, True, group))
+                    out.append(_Role(SOURCE, governor.i, True, group))
                     agentive = True
                 elif prep.lower_ in _CO_PREPS:
-                    out.append(_Role(_CO, governor.i, True, group))
+                    out.append(_Role(CO, governor.i, True, group))
                 elif prep.lower_ == "of" and forces:  # "the deployment of North Korean troops"
-                    out.append(_Role(_SOURCE, governor.i, True, group))
+                    out.append(_Role(SOURCE, governor.i, True, group))
                 elif (prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS) or (
                     prep.lower_ in ("of", "from") and governor.lower_ in _BUY_NOUNS
                 ):  # "criticism from Washington", "imports of Russian crude": the author, the seller
-                    out.append(_Role(_SOURCE, governor.i, True, group))
+                    out.append(_Role(SOURCE, governor.i, True, group))
                     agentive = prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS
                     from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
                 elif prep.lower_ in _NOUN_TARGET_PREPS:
-                    out.append(_Role(_TARGET, governor.i, True, group))
+                    out.append(_Role(TARGET, governor.i, True, group))
                     from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
                 tok = governor
                 continue
@@ -498,7 +479,7 @@ def _roles(token: Any) -> list[_Role]:
             if head.pos_ in ("NOUN", "PROPN") and dep in ("poss", "compound", "amod"):
                 # the buyer owns a purchase ("India's imports of ..."); else the modifier acts
                 buyer = head.lower_ in _BUY_NOUNS and dep == "poss"
-                out.append(_Role(_TARGET if buyer else _SOURCE, head.i, True, group))
+                out.append(_Role(TARGET if buyer else SOURCE, head.i, True, group))
                 seller = seller or (tok.i == token.i and dep in ("amod", "compound"))
                 modifier = modifier or head.pos_ == "NOUN"
                 forces = forces or head.lower_ in _FORCE_NOUNS
@@ -597,15 +578,15 @@ def _controller(doc: Any, verb: int, upper: int) -> str:
     tok = doc[verb]
     governing = doc[upper]
     if _gerund_of_object(tok) and governing.i == tok.head.head.i:
-        return _TARGET
+        return TARGET
     if (
         tok.dep_ == "xcomp"
         and governing.i == tok.head.i
         and governing.lower_.startswith(_OBJECT_CONTROL)
         and any(c.dep_ in ("dobj", "dative") for c in governing.children)
     ):
-        return _TARGET
-    return _SOURCE
+        return TARGET
+    return SOURCE
 
 
 def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_Role]]) -> DirectedPair | None:
@@ -613,47 +594,47 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
     # 1. The same event noun: "Iraq's invasion of Kuwait".
     for ra in roles_a:
         for rb in roles_b:
-            if ra.nominal and rb.nominal and ra.verb == rb.verb and {ra.role, rb.role} == {_SOURCE, _TARGET}:
-                src, tgt = (code_a, code_b) if ra.role == _SOURCE else (code_b, code_a)
-                return _directed(src, tgt, CONF_NOMINAL, "nominal")
-            if ra.nominal and rb.nominal and ra.verb == rb.verb and ra.role == rb.role == _CO:
-                return _undirected(code_a, code_b, CONF_CO_ACTORS, "between")
+            if ra.nominal and rb.nominal and ra.verb == rb.verb and {ra.role, rb.role} == {SOURCE, TARGET}:
+                src, tgt = (code_a, code_b) if ra.role == SOURCE else (code_b, code_a)
+                return directed(src, tgt, CONF_NOMINAL, "nominal")
+            if ra.nominal and rb.nominal and ra.verb == rb.verb and ra.role == rb.role == CO:
+                return undirected(code_a, code_b, CONF_CO_ACTORS, "between")
     clause_a = [r for r in roles_a if not r.nominal]
     clause_b = [r for r in roles_b if not r.nominal]
     for ra in clause_a:
         for rb in clause_b:
             if ra.group == rb.group and ra.group != -1 and ra.verb == rb.verb and ra.role == rb.role:
-                return _undirected(code_a, code_b, CONF_CO_ACTORS, "conjoined")
+                return undirected(code_a, code_b, CONF_CO_ACTORS, "conjoined")
             for first, second, c1, c2 in ((ra, rb, code_a, code_b), (rb, ra, code_b, code_a)):
                 chain = _clause_of(doc, second.verb)
                 if first.verb not in chain:
                     continue
                 same = first.verb == second.verb
                 if same and first.role == second.role:
-                    return _undirected(c1, c2, CONF_CONJOINED, "same role")
-                if _CO in (first.role, second.role):
-                    return _undirected(c1, c2, CONF_CONJOINED, "with")
+                    return undirected(c1, c2, CONF_CONJOINED, "same role")
+                if CO in (first.role, second.role):
+                    return undirected(c1, c2, CONF_CONJOINED, "with")
                 # the acting side of the lower clause: its subject, or the controller above
                 acting = first.role if same else _controller(doc, second.verb, first.verb)
-                if first.role == acting and second.role == _TARGET:
-                    return _directed(c1, c2, CONF_SAME_VERB if same else CONF_CHAIN, "parse")
-                if same and first.role == _TARGET and second.role == _SOURCE:
-                    return _directed(c2, c1, CONF_SAME_VERB, "parse")
+                if first.role == acting and second.role == TARGET:
+                    return directed(c1, c2, CONF_SAME_VERB if same else CONF_CHAIN, "parse")
+                if same and first.role == TARGET and second.role == SOURCE:
+                    return directed(c2, c1, CONF_SAME_VERB, "parse")
                 # "Russia denied receiving weapons from North Korea": the receiver is the controller
                 receiving = doc[second.verb].lower_ in _RECEIVE_VERBS
-                if not same and receiving and first.role == acting == _SOURCE and second.role == _SOURCE:
-                    return _directed(c2, c1, CONF_CHAIN, "parse")
+                if not same and receiving and first.role == acting == SOURCE and second.role == SOURCE:
+                    return directed(c2, c1, CONF_CHAIN, "parse")
     for ra in clause_a:
         for rb in clause_b:
             for first, second, c1, c2 in ((ra, rb, code_a, code_b), (rb, ra, code_b, code_a)):
                 if (
-                    first.role == _SOURCE
-                    and second.role == _SOURCE
+                    first.role == SOURCE
+                    and second.role == SOURCE
                     and _reports(doc, first.verb, second.verb, c2)
                 ):
                     if doc[first.verb].lower_ in _DEMAND_VERBS:
-                        return _directed(c1, c2, CONF_SPEECH, "demand")
-                    return _directed(c2, c1, CONF_SPEECH, "speech")
+                        return directed(c1, c2, CONF_SPEECH, "demand")
+                    return directed(c2, c1, CONF_SPEECH, "speech")
     return None
 
 
@@ -732,7 +713,7 @@ class DirectionReader:
         nlp = self._load()
         if nlp is None:
             for i in english:
-                out[i] = [_undirected(a, b, 0.0, "no parser") for a, b in _codes_pairs(mentions[i])]
+                out[i] = [undirected(a, b, 0.0, "no parser") for a, b in _codes_pairs(mentions[i])]
             return out
         if english:
             docs = nlp.pipe([_for_parse(texts[i], mentions[i]) for i in english], batch_size=64)
@@ -769,7 +750,7 @@ def _codes_pairs(mentions: Sequence[Mention]) -> list[tuple[str, str]]:
 
 def _best(candidates: list[DirectedPair], a: str, b: str) -> DirectedPair:
     if not candidates:
-        return _undirected(a, b, CONF_UNSAID, "not said")
+        return undirected(a, b, CONF_UNSAID, "not said")
     return max(candidates, key=lambda p: (p.confidence, p.directed))
 
 

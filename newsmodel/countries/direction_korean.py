@@ -16,27 +16,17 @@ from itertools import combinations
 
 from newsmodel.countries.detector import Mention
 from newsmodel.countries.directed import (
-    CO as _CO,
-)
-from newsmodel.countries.directed import (
+    CO,
     CONF_CONJOINED,
     CONF_KOREAN,
     CONF_NOMINAL,
     CONF_SPEECH,
     CONF_UNSAID,
+    SOURCE,
+    TARGET,
     DirectedPair,
-)
-from newsmodel.countries.directed import (
-    SOURCE as _SOURCE,
-)
-from newsmodel.countries.directed import (
-    TARGET as _TARGET,
-)
-from newsmodel.countries.directed import (
-    directed as _directed,
-)
-from newsmodel.countries.directed import (
-    undirected as _undirected,
+    directed,
+    undirected,
 )
 
 __all__ = ["korean_pairs"]
@@ -45,22 +35,22 @@ __all__ = ["korean_pairs"]
 # Korean: the particle that ends the mention's word, or the next word when the mention modifies a
 # noun ("중국산 제품에", "푸틴 대통령은"). Longest endings first.
 _KO_ENDINGS: tuple[tuple[str, str], ...] = (
-    ("께서", _SOURCE),
-    ("에게", _TARGET),
-    ("으로", _TARGET),
-    ("하고", _CO),
+    ("께서", SOURCE),
+    ("에게", TARGET),
+    ("으로", TARGET),
+    ("하고", CO),
     ("에서", ""),  # where, not whom
-    ("이", _SOURCE),
-    ("가", _SOURCE),
-    ("은", _SOURCE),
-    ("는", _SOURCE),
-    ("에", _TARGET),
-    ("을", _TARGET),
-    ("를", _TARGET),
-    ("로", _TARGET),
-    ("와", _CO),
-    ("과", _CO),
-    ("랑", _CO),
+    ("이", SOURCE),
+    ("가", SOURCE),
+    ("은", SOURCE),
+    ("는", SOURCE),
+    ("에", TARGET),
+    ("을", TARGET),
+    ("를", TARGET),
+    ("로", TARGET),
+    ("와", CO),
+    ("과", CO),
+    ("랑", CO),
 )
 _KO_TARGET_FORMS = ("방", "대")  # 방한 (visit Korea), 대북 (toward North Korea)
 # Korean roles beyond the particles: a comma-marked headline topic ("트럼프, 中에 ... 관세": the
@@ -113,11 +103,11 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     if word.endswith("의"):
         return _AGENT if _KO_ATTACKED.match(text, end) else None
     role = _ending_role(word)
-    if role == _TARGET and word.endswith("에") and _KO_BY.match(text, end):
+    if role == TARGET and word.endswith("에") and _KO_BY.match(text, end):
         return _AGENT
-    if role == _CO:
+    if role == CO:
         nxt = re.match(r"\s+", text[end:])
-        return _CO if nxt and starts.get(end + nxt.end(), code) != code else _TARGET
+        return CO if nxt and starts.get(end + nxt.end(), code) != code else TARGET
     return role
 
 
@@ -125,9 +115,9 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
     """The particle of the mention's word, or of the head noun up to four words on ("일본 정부는",
     "중국 해경 대원들이", "일본 열도 상공을"); a genitive passes on to its noun ("2척의 움직임을")."""
     if len(m.text) == 2 and m.text[:1] in _KO_TARGET_FORMS and m.kind in ("ko", "ko_strict"):
-        return _KoRole(_TARGET, m.end, False)
+        return _KoRole(TARGET, m.end, False)
     if text[max(0, m.start - 3) : m.start].endswith(("對)", "對")):  # 대(對)이란 제재
-        return _KoRole(_TARGET, m.end, False)
+        return _KoRole(TARGET, m.end, False)
     starts = starts or {}
     own = re.match(r"[\uac00-\ud7a3]*", text[m.end :]).group()  # type: ignore[union-attr]
     end = m.end + len(own)
@@ -162,14 +152,14 @@ def _reported_clause(
     text: str, mentions: Sequence[Mention], roles: list[_KoRole]
 ) -> tuple[int, int, int, bool] | None:
     """(speaker mention index, clause start, clause end, demanding) for "X는 Y가 ... 했다고 밝혔다"."""
-    speaker = next((i for i, r in enumerate(roles) if r.topic and r.role == _SOURCE), None)
+    speaker = next((i for i, r in enumerate(roles) if r.topic and r.role == SOURCE), None)
     if speaker is None:  # "북한이 러시아에 병력을 파견했다고 국정원이 밝혔다": the speaker after
         first = _KO_REPORTED_END.search(text)
         for i, r in enumerate(roles):
             if (
                 first
                 and mentions[i].start > first.end()
-                and r.role == _SOURCE
+                and r.role == SOURCE
                 and _KO_SAID.match(text, r.word_end)
             ):
                 return i, 0, first.end(), bool(_KO_DEMAND.search(text, r.word_end))
@@ -190,7 +180,7 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
     # a list shares its last member's role: "케냐와 탄자니아 정상을 만났다" (both met)
     for i in range(len(ordered) - 2, -1, -1):
         gap = text[ordered[i].end : ordered[i + 1].start]
-        if roles[i].role in (_CO, None) and len(gap) <= 4 and _KO_JOINED.fullmatch(gap):
+        if roles[i].role in (CO, None) and len(gap) <= 4 and _KO_JOINED.fullmatch(gap):
             roles[i] = _KoRole(roles[i + 1].role, roles[i].word_end, roles[i + 1].topic)
     clause = _reported_clause(text, ordered, roles)
     inside = [clause is not None and clause[1] <= m.start < clause[2] for m in ordered]
@@ -206,10 +196,10 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         own_a = [i for i in spans[a] if ordered[i].start not in starts_b] or spans[a]
         own_b = [i for i in spans[b] if ordered[i].start not in starts_a] or spans[b]
         if own_a == spans[a] and own_b == spans[b] and starts_a == starts_b:
-            out.append(_undirected(a, b, CONF_CONJOINED, "compound"))
+            out.append(undirected(a, b, CONF_CONJOINED, "compound"))
             continue
         if _conjoined(text, ordered, own_a, own_b):
-            out.append(_undirected(a, b, CONF_CONJOINED, "conjoined"))
+            out.append(undirected(a, b, CONF_CONJOINED, "conjoined"))
             continue
         main_a = [roles[i].role for i in own_a if not inside[i]]
         main_b = [roles[i].role for i in own_b if not inside[i]]
@@ -218,7 +208,7 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
             or _particle_pair(a, b, main_a, main_b, strict=True)
             or _speech_pair(ordered, roles, inside, clause, a, b, own_a, own_b)
             or _particle_pair(a, b, [roles[i].role for i in own_a], [roles[i].role for i in own_b])
-            or _undirected(a, b, CONF_UNSAID, "not said")
+            or undirected(a, b, CONF_UNSAID, "not said")
         )
         out.append(pair)
     return out
@@ -251,7 +241,7 @@ def _genitive_pair(
             m = ordered[i]
             own = re.match(r"[\uac00-\ud7a3]*의\s+", text[m.end :])
             if own and any(ordered[j].start == m.end + own.end() for j in second):
-                return _directed(c1, c2, CONF_NOMINAL, "genitive")
+                return directed(c1, c2, CONF_NOMINAL, "genitive")
     return None
 
 
@@ -263,22 +253,22 @@ def _particle_pair(
     if strict and (not ra or not rb):
         return None
     for x, y, c1, c2 in ((ra, rb, a, b), (rb, ra, b, a)):
-        acts_x, acts_y = x & {_SOURCE, _TOPIC, _AGENT}, y & {_SOURCE, _TOPIC, _AGENT}
-        if acts_x and _TARGET in y and not acts_y:
-            return _directed(c1, c2, CONF_KOREAN, "particles")
-        if _AGENT in x and _AGENT not in y and y & {_SOURCE, _TOPIC}:
-            return _directed(c1, c2, CONF_KOREAN, "agent")
+        acts_x, acts_y = x & {SOURCE, _TOPIC, _AGENT}, y & {SOURCE, _TOPIC, _AGENT}
+        if acts_x and TARGET in y and not acts_y:
+            return directed(c1, c2, CONF_KOREAN, "particles")
+        if _AGENT in x and _AGENT not in y and y & {SOURCE, _TOPIC}:
+            return directed(c1, c2, CONF_KOREAN, "agent")
     if strict:
         return None
     for x, y, c1, c2 in ((ra, rb, a, b), (rb, ra, b, a)):
         if _TOPIC in x and not y:  # "도쿄, 베이징에 ... 요구", "日 경제산업성, 韓 ... 해제"
-            return _directed(c1, c2, CONF_KOREAN, "topic")
+            return directed(c1, c2, CONF_KOREAN, "topic")
         # one side only acts, the other is also acted on: "북한이 ... 일본 열도 상공을 ... 일본 정부는"
-        if x & {_SOURCE, _TOPIC} and _TARGET not in x and _TARGET in y and _CO not in x:
-            return _directed(c1, c2, CONF_UNSAID, "particles")
-    if _CO in ra or _CO in rb:
-        return _undirected(a, b, CONF_CONJOINED, "with")
-    return _undirected(a, b, CONF_UNSAID, "not said")
+        if x & {SOURCE, _TOPIC} and TARGET not in x and TARGET in y and CO not in x:
+            return directed(c1, c2, CONF_UNSAID, "particles")
+    if CO in ra or CO in rb:
+        return undirected(a, b, CONF_CONJOINED, "with")
+    return undirected(a, b, CONF_UNSAID, "not said")
 
 
 def _speech_pair(
@@ -303,19 +293,19 @@ def _speech_pair(
     other, other_idx = (b, own_b) if speaker == a else (a, own_a)
     if any(not inside[i] for i in other_idx):
         return None
-    acts = {_SOURCE, _AGENT, _TOPIC}
+    acts = {SOURCE, _AGENT, _TOPIC}
     actors = {
         ordered[i].iso3
         for i, r in enumerate(roles)
         if inside[i] and r.role in acts and ordered[i].iso3 != speaker
     }
     if other not in actors:
-        return _undirected(a, b, CONF_SPEECH, "reported") if actors else None
+        return undirected(a, b, CONF_SPEECH, "reported") if actors else None
     if demand:
-        return _directed(speaker, other, CONF_SPEECH, "demand")
+        return directed(speaker, other, CONF_SPEECH, "demand")
     if any(inside[i] and ordered[i].iso3 == speaker and roles[i].role for i in range(len(ordered))):
         return None  # the clause names an act on the speaker itself: its particles order the pair
     named = {ordered[i].iso3 for i in range(len(ordered)) if inside[i]} - {speaker, other}
     if named:
-        return _undirected(a, b, CONF_SPEECH, "reported")
-    return _directed(other, speaker, CONF_SPEECH, "speech")
+        return undirected(a, b, CONF_SPEECH, "reported")
+    return directed(other, speaker, CONF_SPEECH, "speech")
