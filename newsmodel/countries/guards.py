@@ -283,11 +283,9 @@ def _is_us_pronoun(text: str, m: Mention) -> bool:
 
 
 def _no_actor_compound(text: str, m: Mention, following: Mention | None) -> bool:
-    if text[m.end : m.end + 1] != "-":
+    if text[m.end : m.end + 1] != "-" or m.kind not in ("demonym", "name", "derived", "fuzzy"):
         return False
     rest = text[m.end :]
-    if m.kind not in ("demonym", "name", "derived", "fuzzy"):
-        return False
     if _NO_ACTOR_SUFFIX.match(rest):
         return True
     # "Korean-American author": heritage, both halves no actor, unless a relation noun follows.
