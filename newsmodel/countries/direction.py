@@ -385,6 +385,26 @@ def _reduced_passive(noun: Any) -> int | None:
     return None
 
 
+def _headline_infinitive(tok: Any) -> Any | None:
+    """The verb a headline's noun is the subject of, when the parse gives it none: "JAPANESE PM TO
+    VISIT SEOUL" (the noun attached to the infinitive as dep or meta, or the infinitive attached
+    to the noun as its clause), "US to impose tariffs on China"."""
+    if tok.pos_ not in ("NOUN", "PROPN"):
+        return None
+    if tok.dep_ == "ROOT":
+        verbs = [c for c in tok.children if c.dep_ in ("acl", "relcl") and c.i > tok.i]
+    elif tok.dep_ in ("dep", "meta", "npadvmod", "nmod") and tok.head.dep_ == "ROOT" and tok.i < tok.head.i:
+        verbs = [tok.head]
+    else:
+        return None
+    for verb in verbs:
+        to = [c for c in verb.children if c.dep_ == "aux" and c.lower_ == "to" and tok.i < c.i < verb.i]
+        subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children)
+        if verb.pos_ == "VERB" and verb.tag_ == "VB" and to and not subject:
+            return verb
+    return None
+
+
 def _passive_complement(verb: Any) -> Any | None:
     """ "were crippled by ...": spaCy may parse the participle as the copula's complement."""
     if verb.lower_ not in _BE:
@@ -416,6 +436,11 @@ def _roles(token: Any) -> list[_Role]:
             group = head.i
             tok = head
             continue
+        infinitive = _headline_infinitive(tok)
+        if infinitive is not None:
+            receives = infinitive.lower_ in _RECEIVE_VERBS and _from_object(infinitive)
+            out.append(_Role(TARGET if receives else SOURCE, infinitive.i, False, group))
+            return out
         if dep in ("nsubj", "csubj"):
             participle = _passive_complement(head)
             if participle is not None:
@@ -564,13 +589,23 @@ def _clause_of(doc: Any, index: int) -> list[int]:
         return [index, staged.i]
     while tok.dep_ in _CLAUSE_CHAIN and tok.head.i != tok.i and tok.head.pos_ in ("VERB", "AUX"):
         subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
-        if any(c.lower_ not in _SELF_PRONOUNS or c.dep_ == "nsubjpass" for c in subjects):
+        if any(not _own_subject(doc, c) or c.dep_ == "nsubjpass" for c in subjects):
             break  # the verb has its own subject: a new clause with its own actor
         if tok.dep_ == "ccomp" and not subjects:
             break
         tok = tok.head
         chain.append(tok.i)
     return chain
+
+
+def _own_subject(doc: Any, subject: Any) -> bool:
+    """A subject that is the upper clause's actor again: a pronoun ("X said it would ...") or a
+    body it owns that names no country ("Seoul said its military had fired at ...")."""
+    if subject.lower_ in _SELF_PRONOUNS:
+        return True
+    codes: dict[int, str] = doc.user_data.get(_MENTION_CODES, {})
+    owned = any(c.dep_ == "poss" and c.lower_ in ("its", "their", "our") for c in subject.children)
+    return owned and not any(t.i in codes for t in subject.subtree)
 
 
 def _controller(doc: Any, verb: int, upper: int) -> str:

@@ -63,6 +63,18 @@ _KO_ATTACKED = re.compile(
     r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포)[을를]\s*(?:당|받)"
 )
 _KO_BY = re.compile(r"\s*의해")
+_KO_ACCORDING = re.compile(r"\s*따르면")
+_KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
+# Imports follow the goods (as "bought ... from X" does): "인도의 러시아산 원유 수입", "中, 日 수산물
+# 수입 중단" make the goods' country the source.
+_KO_IMPORT_WORD = re.compile(r"(?:수입|구매|구입|도입|사들)")
+_KO_IMPORT_BAN = re.compile(r"[^.,…]{0,14}?(?:중단|금지|규제|제한|금수|제재|통제|차단)")
+_KO_NOT_GOODS = ("정부", "당국", "기업", "업체", "측", "은행")
+# A place named before a visit noun is where the visit goes ("영국 국빈 방문과 프랑스 순방에",
+# "평양 방문길에"); "방문단" (a delegation) is not a visit.
+_KO_VISIT = re.compile(
+    r"(?:\s*(?:국빈|공식|실무|첫|단독|깜짝|비공개))*\s*(?:방문|순방)(?=[과와을를에은는이길중했한]|[^\uac00-\ud7a3]|$)"
+)
 _KO_VERB_END = re.compile(r"(?:다|며|고|서|면|자|해|돼|된|한|던|는데|지만|려고)$")
 _KO_HANGUL_TAIL = re.compile(r"([\uac00-\ud7a3]+)[^\uac00-\ud7a3]*$")
 _KO_QUOTES = "'\"\u2018\u2019\u201c\u201d)]》」』"
@@ -105,6 +117,8 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     role = _ending_role(word)
     if role == TARGET and word.endswith("에") and _KO_BY.match(text, end):
         return _AGENT
+    if role == TARGET and word.endswith("에") and _KO_ACCORDING.match(text, end):
+        return ""  # "산업부에 따르면": who tells, not whom it is done to
     if role == CO:
         nxt = re.match(r"\s+", text[end:])
         return CO if nxt and starts.get(end + nxt.end(), code) != code else TARGET
@@ -121,12 +135,20 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
     starts = starts or {}
     own = re.match(r"[\uac00-\ud7a3]*", text[m.end :]).group()  # type: ignore[union-attr]
     end = m.end + len(own)
+    credit = None if own else _KO_CREDIT.match(text, end)
+    if credit and text[: m.start].rstrip().endswith("…"):
+        # a headline's credit ("北, 동해상으로 ... 발사…합참 \"고각 발사 추정\""): it reports what was
+        # done to it, unless it answers with a protest or a warning (an act of its own)
+        return _KoRole(SOURCE if _KO_DEMAND.search(text, credit.end()) else TARGET, end, False)
     if own:
         role = _word_role(text, own, end, starts, m.iso3)
         if role is not None:
             return _KoRole(role or None, end, own.endswith(("은", "는")))
     if text[end : end + 1] == ",":
         return _KoRole(_TOPIC, end, False)
+    visit = None if own or m.kind == "leader" else _KO_VISIT.match(text, end)
+    if visit:
+        return _KoRole(TARGET, visit.end(), False)
     for word in re.finditer(r"\S+", text[end:]):
         token = word.group()
         w_end = end + word.end()
@@ -198,13 +220,20 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         if own_a == spans[a] and own_b == spans[b] and starts_a == starts_b:
             out.append(undirected(a, b, CONF_CONJOINED, "compound"))
             continue
+        # a headline's first clause states its news; a later one ("…북·러 정상회담") only adds to it
+        cut = text.find("…")
+        early_a = [i for i in own_a if 0 < ordered[i].end <= cut]
+        early_b = [i for i in own_b if 0 < ordered[i].end <= cut]
+        if early_a and early_b:
+            own_a, own_b = early_a, early_b
         if _conjoined(text, ordered, own_a, own_b):
             out.append(undirected(a, b, CONF_CONJOINED, "conjoined"))
             continue
         main_a = [roles[i].role for i in own_a if not inside[i]]
         main_b = [roles[i].role for i in own_b if not inside[i]]
         pair = (
-            _genitive_pair(text, ordered, a, b, own_a, own_b)
+            _import_pair(text, ordered, roles, a, b, own_a, own_b)
+            or _genitive_pair(text, ordered, a, b, own_a, own_b)
             or _particle_pair(a, b, main_a, main_b, strict=True)
             or _speech_pair(ordered, roles, inside, clause, a, b, own_a, own_b)
             or _particle_pair(a, b, [roles[i].role for i in own_a], [roles[i].role for i in own_b])
@@ -212,6 +241,18 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         )
         out.append(pair)
     return out
+
+
+# What may precede a headline's topic: tags ("[속보]", "[단독]", "(종합)", "【워싱턴=뉴시스】"),
+# an opening quote and spaces ("[단독] \"北, 러시아에 ... 이전\"").
+_KO_HEADLINE_LEAD = re.compile(
+    r"(?:\s|\[[^\]]{0,12}\]|【[^】]{0,24}】|\([^)]{0,12}\)|[\"'\u201c\u2018「『《<])*"
+)
+
+
+def _at_headline_start(text: str, pos: int) -> bool:
+    """Whether only tags, quotes and spaces come before `pos`: a comma after it marks a topic."""
+    return _KO_HEADLINE_LEAD.fullmatch(text[:pos]) is not None
 
 
 # What joins conjoined countries: "한국과 미국은", "케냐, 탄자니아 정상과", "印·中,", "韓日", "한-미".
@@ -226,10 +267,53 @@ def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: l
             first, second = sorted((ordered[i], ordered[j]), key=lambda m: m.start)
             gap = text[first.end : second.start]
             # a headline's topic is not the first of a list: "트럼프, 中에 ... 관세", "北, 日 ...에 통보"
-            topic = "," in gap and not text[: first.start].strip(" [](){}")
+            topic = "," in gap and _at_headline_start(text, first.start)
             if first.end <= second.start and len(gap) <= 4 and _KO_JOINED.fullmatch(gap) and not topic:
                 return True
     return False
+
+
+def _goods_from(text: str, m: Mention) -> bool:
+    """Whether the mention names where imported goods come from: "러시아산 (원유) 수입",
+    "日 수산물 수입" (a goods noun between, so that "일본 수입 규제" stays Japan's own)."""
+    origin = text.startswith("산", m.end)
+    rest = text[m.end + origin : m.end + origin + 48]
+    if re.match(r"[\uac00-\ud7a3]", rest):
+        return False
+    for goods, word in enumerate(re.finditer(r"\S+", rest)):
+        token = word.group()
+        if _KO_IMPORT_WORD.match(token):
+            # a ban on imports is the banning state's act, as a sanction is ("日 수산물 수입 중단")
+            banned = _KO_IMPORT_BAN.match(text, m.end + origin + word.start())
+            return (origin or goods > 0) and not banned
+        if "…" in token or token.endswith((",", "의", *_KO_NOT_GOODS)) or word.start() > 30:
+            return False
+        if _ending_role(token) in (SOURCE, CO, TARGET) and not token.endswith(("을", "를")):
+            return False
+    return False
+
+
+def _import_pair(
+    text: str,
+    ordered: Sequence[Mention],
+    roles: list[_KoRole],
+    a: str,
+    b: str,
+    own_a: list[int],
+    own_b: list[int],
+) -> DirectedPair | None:
+    """The goods' country acts on the importer: the possessor just before it ("한국의 러시아산
+    수산물 수입액") or the sentence's subject or headline topic ("中, 日 수산물 수입 중단")."""
+    for first, second, c1, c2 in ((own_a, own_b, a, b), (own_b, own_a, b, a)):
+        origins = [i for i in first if _goods_from(text, ordered[i])]
+        if not origins or any(_goods_from(text, ordered[j]) for j in second):
+            continue
+        for j in second:
+            before = re.fullmatch(r"[\uac00-\ud7a3]*의\s+", text[ordered[j].end : ordered[origins[0]].start])
+            subject = re.match(r"(?:[은는이가]|께서)(?=\s)", text[ordered[j].end :])
+            if before or subject or roles[j].role == _TOPIC:
+                return directed(c1, c2, CONF_KOREAN, "imports")
+    return None
 
 
 def _genitive_pair(

@@ -246,6 +246,19 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # a participle under a staged operation's object says where it aims
         ("North Korea staged artillery drills targeting South Korean islands.", "PRK>KOR"),
         ("Iran launched drones targeting Israeli cities.", "IRN>ISR"),
+        # a headline's infinitive has the noun before "to" as its subject
+        ("Canada to impose tariffs on Mexican steel", "CAN>MEX"),
+        ("BRAZILIAN PRESIDENT TO VISIT BEIJING NEXT WEEK", "BRA>CHN"),
+        # "its" on a reported clause's subject is the speaker's own body
+        ("Manila said its navy had chased away Chinese boats.", "PHL>CHN"),
+        # Korean headlines: a tag before the topic, a credit after "…", a first clause before a
+        # later compound; imports follow the goods unless banned; a visit noun after a place
+        ("[속보] 이란, 이스라엘에 드론 공격 개시", "IRN>ISR"),
+        ('北, 동해상으로 탄도미사일 발사…합참 "추가 발사 대비"', "PRK>KOR"),
+        ("모디 인도 총리, 모스크바 도착…인·러 정상회담 개최", "IND>RUS"),
+        ("튀르키예의 러시아산 가스 수입이 늘었다.", "RUS>TUR"),
+        ("中, 호주산 와인 수입 금지", "CHN>AUS"),
+        ("한국 대통령은 독일 국빈 방문에 나섰다.", "KOR>DEU"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:

@@ -53,7 +53,10 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # country's Korean name, North Korean forms, lists and conjoined pairs): 0.955 0.946 0.839 0.837.
 # A third blind round, written after every fix and measured once on f53b2f2 before any change:
 # gold_mixed3.txt (English) 0.972 0.945 0.750 0.851 (40fba76: 0.915 0.942 0.745 0.833),
-# gold_korean3.txt 0.969 1.000 0.638 0.784 (40fba76: 0.755 0.937 0.244 0.897).
+# gold_korean3.txt 0.969 1.000 0.638 0.784 (40fba76: 0.755 0.937 0.244 0.897). After the classes
+# their misses showed were fixed (2026-12-05, evening: Korean headline tags, credits, first clauses,
+# imports, visit nouns; English headline infinitives, "said its N had ..."): korean3 0.969 1.000
+# 0.793 0.784, mixed3 0.972 0.945 0.768 0.851.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -64,10 +67,10 @@ FILE_FLOORS = {
     "gold_business.txt": (0.99, 0.95, 0.76, 0.95),
     "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
-    "gold_korean3.txt": (0.96, 0.99, 0.63, 0.78),
+    "gold_korean3.txt": (0.96, 0.99, 0.78, 0.78),
     "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
-    "gold_mixed3.txt": (0.97, 0.94, 0.74, 0.85),
+    "gold_mixed3.txt": (0.97, 0.94, 0.76, 0.85),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.92),
