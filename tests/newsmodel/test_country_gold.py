@@ -57,6 +57,11 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # their misses showed were fixed (2026-12-05, evening: Korean headline tags, credits, first clauses,
 # imports, visit nouns; English headline infinitives, "said its N had ..."): korean3 0.969 1.000
 # 0.793 0.784, mixed3 0.972 0.945 0.768 0.851.
+# A fourth blind round (gold_readouts, gold_uspress, gold_korean4, gold_korean5: harder
+# constructions by design) was committed with floors at what 22df2c2 scored on it, before any
+# change for it: readouts 0.975 0.975 0.566 0.944, uspress 0.953 0.993 0.667 0.847, korean4 0.896
+# 0.972 0.730 0.575, korean5 0.854 0.897 0.639 0.795. With them all 17 files direct 0.814, so the
+# all-files floor is 0.81 (0.84 on the 13 files before them).
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -68,12 +73,16 @@ FILE_FLOORS = {
     "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
     "gold_korean3.txt": (0.96, 0.99, 0.78, 0.78),
+    "gold_korean4.txt": (0.89, 0.97, 0.72, 0.57),
+    "gold_korean5.txt": (0.85, 0.89, 0.63, 0.79),
     "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
     "gold_mixed3.txt": (0.97, 0.94, 0.76, 0.85),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
+    "gold_readouts.txt": (0.97, 0.97, 0.56, 0.94),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.92),
+    "gold_uspress.txt": (0.95, 0.99, 0.66, 0.84),
     "gold_world.txt": (0.98, 0.98, 0.83, 0.87),
 }
 
@@ -102,7 +111,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.84, score.wrong_direction
+    assert score.directed_accuracy >= 0.81, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
