@@ -70,6 +70,18 @@ _KO_NO_ACTOR = re.compile(
 # "인도" is also the sidewalk: after a road word or before a car's rush onto it.
 _KO_SIDEWALK_BEFORE = re.compile(r"(?:대로|도로|거리|차도|골목|길)\s*$")
 _KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진|덮치|덮쳐|덮친|올라|뛰어들)")
+# ... and a delivery (引渡): "폭탄 인도를 보류", "잠수함을 인도받았다", "인도할 예정", "인도 시기".
+_KO_DELIVERY_BEFORE = re.compile(
+    r"(?:무기|폭탄|포탄|전차|잠수함|전투기|함정|호위함|선박|미사일|장비|물량|기체|차량|[0-9]\s?(?:대|척|기|발))[을를의]?\s*$"
+)
+_KO_DELIVERY_AFTER = re.compile(
+    r"(?:받|하[기고는며면였여]|했|할|한\s|된|될|돼|되[어었])"
+    r"|[를을]?\s?(?:받|완료|마치|마쳤|보류|연기|중단|재개|앞두|시작|지연|요청)"
+    r"|\s?(?:시기|일정|절차|계약|조건|예정|식)"
+)
+# A bare "정부" or "군" opening a sentence or a clause ("정부는 일본을 상대로 ...", "...확인되자 정부는")
+# is Korea's own, as the home organs are; after a name or a modifier it is someone else's.
+_KO_BARE_ORGAN = re.compile(r"(?:^|(?<=[자며고서만데,]\s)|(?<=[=…\]\)\"']\s))(정부|군)(?=[은는이가도]\s)")
 # 남측/북측 name the two Koreas only in inter-Korean copy: beside the other Korea.
 _KO_SIDES = {"남측": "PRK", "북측": "KOR"}
 _DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・
@@ -424,8 +436,12 @@ def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -
     if _KO_NO_ACTOR.match(text, end):
         return True
     if surface == "인도":
+        before = text[max(0, begin - 8) : begin]
         return bool(
-            _KO_SIDEWALK_BEFORE.search(text[max(0, begin - 6) : begin]) or _KO_SIDEWALK_AFTER.match(text, end)
+            _KO_SIDEWALK_BEFORE.search(before)
+            or _KO_SIDEWALK_AFTER.match(text, end)
+            or _KO_DELIVERY_BEFORE.search(before)
+            or _KO_DELIVERY_AFTER.match(text, end)
         )
     return False
 
@@ -437,6 +453,14 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
     organs = load_home_organs()
     foreign: set[str] = set()
     out: list[Mention] = []
+    taken = [(m.start, m.end) for m in mentions]
+    bare = [
+        Mention(b.group(1), b.start(1), b.end(1), "KOR", kind="ko_strict")
+        for b in _KO_BARE_ORGAN.finditer(text)
+        if not any(s < b.end(1) and b.start(1) < e for s, e in taken)
+    ]
+    if bare:
+        mentions = sorted([*mentions, *bare], key=lambda m: m.start)
     for i, m in enumerate(mentions):
         if m.iso3 == "KOR" and m.text in organs:
             before = mentions[i - 1] if i else None

@@ -10,6 +10,7 @@ are undirected. The confidence says how direct the evidence is; it is not a prob
 from __future__ import annotations
 
 import re
+from bisect import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -206,6 +207,7 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
             roles[i] = _KoRole(roles[i + 1].role, roles[i].word_end, roles[i + 1].topic)
     clause = _reported_clause(text, ordered, roles)
     inside = [clause is not None and clause[1] <= m.start < clause[2] for m in ordered]
+    bounds = [c.end() for c in _KO_CLAUSE_END.finditer(text)]
     spans: dict[str, list[int]] = {}
     for i, m in enumerate(ordered):
         spans.setdefault(m.iso3, []).append(i)
@@ -226,6 +228,19 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         early_b = [i for i in own_b if 0 < ordered[i].end <= cut]
         if early_a and early_b:
             own_a, own_b = early_a, early_b
+        if bounds:
+            # clauses joined by "-자", "-면서", "-지만": the pair as the last clause naming both
+            # states it; across clauses only a protest answers the earlier clause's actor
+            common = {bisect(bounds, ordered[i].start) for i in own_a} & {
+                bisect(bounds, ordered[i].start) for i in own_b
+            }
+            if common:
+                last = max(common)
+                own_a = [i for i in own_a if bisect(bounds, ordered[i].start) == last]
+                own_b = [i for i in own_b if bisect(bounds, ordered[i].start) == last]
+            else:
+                out.append(_across_clauses(text, ordered, roles, bounds, a, b, own_a, own_b))
+                continue
         if _conjoined(text, ordered, own_a, own_b):
             out.append(undirected(a, b, CONF_CONJOINED, "conjoined"))
             continue
@@ -241,6 +256,42 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         )
         out.append(pair)
     return out
+
+
+# Where a clause ends and the next begins: "발사하자", "확인되자", "늘었지만", "벌였으나", "하면서"
+# (nouns such as 투자, 기자, 관계자 end in 자 too: only after a verb's stem).
+_KO_CLAUSE_END = re.compile(
+    r"(?<=[하되지리이치오나내르키습])자(?=[\s,])|(?<=[\uac00-\ud7a3])(?:면서|는데도?|지만|으나)(?=[\s,])"
+)
+
+
+def _across_clauses(
+    text: str,
+    ordered: Sequence[Mention],
+    roles: list[_KoRole],
+    bounds: list[int],
+    a: str,
+    b: str,
+    own_a: list[int],
+    own_b: list[int],
+) -> DirectedPair:
+    """Two countries in different clauses: "북한이 ... 발사하자 일본은 ... 항의했다" (the later
+    clause's subject protests the earlier one's act: JPN -> PRK); else the sentence does not say."""
+    first_a = min(bisect(bounds, ordered[i].start) for i in own_a)
+    first_b = min(bisect(bounds, ordered[i].start) for i in own_b)
+    (early, e_code), (late, l_code) = sorted(((own_a, a), (own_b, b)), key=lambda x: min(x[0]))
+    if first_a == first_b:
+        return undirected(a, b, CONF_UNSAID, "other clause")
+    acts = {SOURCE, _TOPIC}
+    early_acts = any(roles[i].role in acts | {_AGENT} for i in early)
+    late_clause = bisect(bounds, ordered[late[0]].start)
+    late_end = bounds[late_clause] if late_clause < len(bounds) else len(text)
+    protests = any(roles[i].role in acts for i in late) and _KO_DEMAND.search(
+        text, ordered[late[0]].end, late_end
+    )
+    if early_acts and protests:
+        return directed(l_code, e_code, CONF_UNSAID, "answer")
+    return undirected(a, b, CONF_UNSAID, "other clause")
 
 
 # What may precede a headline's topic: tags ("[속보]", "[단독]", "(종합)", "【워싱턴=뉴시스】"),

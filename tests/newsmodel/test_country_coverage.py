@@ -191,6 +191,14 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
     assert {p.label for p in get_direction_reader().read(text, mentions)} == labels
 
 
+def test_korean_delivery_is_not_india() -> None:
+    """인도 is also a delivery (引渡): "전차 인도를 연기", "인도받았다" name no country."""
+    detector = get_detector()
+    assert detector.countries("폴란드는 전차 인도를 연기했다.") == ["POL"]
+    assert detector.countries("필리핀은 호위함을 인도받았다.") == ["PHL"]
+    assert detector.countries("인도는 러시아와 협정을 맺었다.") == ["IND", "RUS"]
+
+
 def test_venue_is_a_mention_but_not_a_pair() -> None:
     detector = get_detector()
     mentions = detector.detect("American and Iranian negotiators resumed talks in Vienna.")
@@ -259,6 +267,12 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("튀르키예의 러시아산 가스 수입이 늘었다.", "RUS>TUR"),
         ("中, 호주산 와인 수입 금지", "CHN>AUS"),
         ("한국 대통령은 독일 국빈 방문에 나섰다.", "KOR>DEU"),
+        # a bare 정부/군 opening a clause is Korea's; the last clause naming both orders a pair, and
+        # across clauses only a protest answers the earlier actor
+        ("정부는 호주와의 협정을 연기했다.", "KOR>AUS"),
+        ("이란이 드론을 발사하자 정부는 이란을 규탄했다.", "KOR>IRN"),
+        ("필리핀이 항의하자 중국은 캐나다를 비난했다.", "CAN-PHL"),
+        ("베트남이 어선을 나포하자 태국은 강력히 항의했다.", "THA>VNM"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:
