@@ -110,6 +110,16 @@ _BUY_VERBS = frozenset(
         "imports",
         "imported",
         "importing",
+        # procurement: "will acquire submarines from the US" (not "chose": "chose Warsaw for his
+        # first trip" is a visit)
+        "acquire",
+        "acquires",
+        "acquired",
+        "acquiring",
+        "procure",
+        "procures",
+        "procured",
+        "procuring",
     ]
 )
 # Verbs whose subject is the recipient when a "from" names the giver: "Ukraine received another
@@ -350,14 +360,20 @@ def _has_from(verb: Any) -> bool:
 def _from_object(verb: Any) -> bool:
     """ "received ... from X" with "from" on the verb or on its object ("got a warning from X"),
     or a giver modifying the object ("India gets US nod")."""
+    codes: dict[int, str] = verb.doc.user_data.get(_MENTION_CODES, {})
     for obj in (c for c in verb.children if c.dep_ == "dobj"):
         for c in obj.children:
             if c.dep_ == "prep" and c.lower_ == "from":
                 return True
+            # "US nod", not a name's own parts ("received Ukrainian President Zelensky")
             if c.dep_ in ("compound", "poss", "amod") and (
-                c.tag_ in ("NNP", "NNPS") or (verb.lower_ in _BUY_VERBS and c.tag_ == "JJ")
+                (c.tag_ in ("NNP", "NNPS") and obj.tag_ not in ("NNP", "NNPS"))
+                or (verb.lower_ in _BUY_VERBS and c.tag_ == "JJ")
             ):
                 return True
+        # goods named with their seller anywhere in them: "bought record volumes of Russian crude"
+        if verb.lower_ in _BUY_VERBS and any(t.i in codes for t in obj.subtree):
+            return True
     return _has_from(verb)
 
 
@@ -505,7 +521,7 @@ def _roles(token: Any) -> list[_Role]:
                 # the buyer owns a purchase ("India's imports of ..."); else the modifier acts
                 buyer = head.lower_ in _BUY_NOUNS and dep == "poss"
                 out.append(_Role(TARGET if buyer else SOURCE, head.i, True, group))
-                seller = seller or (tok.i == token.i and dep in ("amod", "compound"))
+                seller = seller or (tok.i == token.i and dep in ("amod", "compound", "poss"))
                 modifier = modifier or head.pos_ == "NOUN"
                 forces = forces or head.lower_ in _FORCE_NOUNS
                 modifier_of_object = modifier_of_object or (tok.i == token.i and tok.tag_ in ("NNP", "NNPS"))
@@ -796,11 +812,11 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
     roles: dict[str, list[list[_Role]]] = {}
     codes: dict[int, str] = {}
     doc.user_data[_MENTION_CODES] = codes  # token -> country, for the reported-speech rule
-    for m in mentions:
-        span = doc.char_span(m.start, m.end, alignment_mode="expand")
-        if span is None or not len(span):
-            continue
+    spans = [(m, doc.char_span(m.start, m.end, alignment_mode="expand")) for m in mentions]
+    spans = [(m, span) for m, span in spans if span is not None and len(span)]
+    for m, span in spans:  # every mention first: a role may look at another mention's tokens
         codes.update({t.i: m.iso3 for t in span})
+    for m, span in spans:
         roles.setdefault(m.iso3, []).append(_roles(span.root))
     out = []
     for a, b in combinations(sorted({m.iso3 for m in mentions}), 2):

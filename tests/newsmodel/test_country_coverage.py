@@ -254,6 +254,10 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # a participle under a staged operation's object says where it aims
         ("North Korea staged artillery drills targeting South Korean islands.", "PRK>KOR"),
         ("Iran launched drones targeting Israeli cities.", "IRN>ISR"),
+        # procurement follows the goods too; a receiver of a person is the host
+        ("Egypt will acquire two frigates from Italy.", "ITA>EGY"),
+        ("Pakistani refiners bought large volumes of Chinese diesel.", "CHN>PAK"),
+        ("Turkish President Erdogan received Hungarian Prime Minister Viktor Orban in Ankara.", "TUR>HUN"),
         # a headline's infinitive has the noun before "to" as its subject
         ("Canada to impose tariffs on Mexican steel", "CAN>MEX"),
         ("BRAZILIAN PRESIDENT TO VISIT BEIJING NEXT WEEK", "BRA>CHN"),
