@@ -305,6 +305,27 @@ _DEMAND_VERBS = frozenset(
         "warned",
     ]
 )
+# Verbs of protest: their subject acts on whoever did what they protest, named by "by" ("denounced
+# the drills by the US", "opposes the sanctions imposed by the U.S."). Word forms.
+_PROTEST_VERBS = frozenset(
+    f"{stem}{end}"
+    for stem, ends in (
+        ("condemn", ("", "s", "ed", "ing")),
+        ("denounce", ("", "s", "d")),
+        ("oppose", ("", "s", "d")),
+        ("criticize", ("", "s", "d")),
+        ("criticise", ("", "s", "d")),
+        ("protest", ("", "s", "ed", "ing")),
+        ("reject", ("", "s", "ed", "ing")),
+        ("deplore", ("", "s", "d")),
+        ("slam", ("", "s", "med", "ming")),
+        ("blast", ("", "s", "ed", "ing")),
+    )
+    for end in ends
+) | {"denouncing", "opposing", "criticizing", "criticising", "decried", "decry", "decries", "deploring"}
+# A mediator or host acts on the parties it brings together (CAMEO 043, mediate): "under a deal
+# brokered by China", "at talks hosted by Malaysia".
+_MEDIATE_VERBS = frozenset({"brokered", "mediated", "hosted", "facilitated", "convened"})
 _RELATIVE = frozenset({"which", "who", "whom", "that", "whose"})
 # Verbs that move people or arms: the state whose troops are moved is the actor even when the
 # troops are the passive subject ("North Korean troops were deployed to Russia").
@@ -421,6 +442,15 @@ def _headline_infinitive(tok: Any) -> Any | None:
     return None
 
 
+def _protested_by(participle: Any) -> Any | None:
+    """The protest verb whose object a participle with an agent describes: "opposes the sanctions
+    imposed by the U.S." (the agent did what the subject protests)."""
+    noun = participle.head
+    if participle.dep_ == "acl" and noun.dep_ == "dobj" and noun.head.lower_ in _PROTEST_VERBS:
+        return noun.head
+    return None
+
+
 def _passive_complement(verb: Any) -> Any | None:
     """ "were crippled by ...": spaCy may parse the participle as the copula's complement."""
     if verb.lower_ not in _BE:
@@ -464,7 +494,10 @@ def _roles(token: Any) -> list[_Role]:
             else:
                 receives = head.lower_ in _RECEIVE_VERBS and _from_object(head)  # not "received Putin"
                 # "South Korea hit by North Korean cyberattack": a headline's passive without "was"
-                patient = any(c.dep_ == "agent" for c in head.children)
+                # (a verb with an object is active: "denounced the drills by the US")
+                patient = any(c.dep_ == "agent" for c in head.children) and not any(
+                    c.dep_ == "dobj" for c in head.children
+                )
                 subject_role = TARGET if (receives or patient) and not agentive else SOURCE
                 out.append(_Role(subject_role, head.i, False, group))
             return out
@@ -482,8 +515,15 @@ def _roles(token: Any) -> list[_Role]:
             prep = head
             governor = prep.head
             by_passive = prep.lower_ == "by" and _is_passive(governor)
+            if prep.lower_ == "by" and governor.lower_ in _PROTEST_VERBS and not _is_passive(governor):
+                # "denounced the drills by the US" (the parser hangs "by" on the active verb)
+                out.append(_Role(TARGET, governor.i, False, group))
+                return out
             if prep.dep_ == "agent" or by_passive:
                 out.append(_Role(SOURCE, governor.i, False, group))
+                protested = _protested_by(governor)
+                if protested is not None:  # "opposes the sanctions imposed by the U.S."
+                    out.append(_Role(TARGET, protested.i, False, group))
                 return out
             if governor.pos_ in ("VERB", "AUX"):
                 role = _prep_role(prep)
@@ -668,7 +708,9 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
                 # the acting side of the lower clause: its subject, or the controller above
                 acting = first.role if same else _controller(doc, second.verb, first.verb)
                 if first.role == acting and second.role == TARGET:
-                    return directed(c1, c2, CONF_SAME_VERB if same else CONF_CHAIN, "parse")
+                    # a participle describing a noun states less than its clause's own verb
+                    conf = CONF_SAME_VERB if same and doc[first.verb].dep_ != "acl" else CONF_CHAIN
+                    return directed(c1, c2, conf, "parse")
                 if same and first.role == TARGET and second.role == SOURCE:
                     return directed(c2, c1, CONF_SAME_VERB, "parse")
                 # "Russia denied receiving weapons from North Korea": the receiver is the controller
@@ -826,8 +868,32 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
             for rb in roles.get(b, [])
             if (p := _pair_from_roles(doc, (a, ra), (b, rb))) is not None
         ]
-        out.append(_best(found, a, b))
+        pair = _best(found, a, b)
+        if pair.source is None and pair.basis in ("not said", "same role"):
+            pair = _mediated(doc, a, roles.get(a, []), b, roles.get(b, [])) or pair
+        out.append(pair)
     return out
+
+
+def _mediated(
+    doc: Any, a: str, roles_a: list[list[_Role]], b: str, roles_b: list[list[_Role]]
+) -> DirectedPair | None:
+    """The mediator of an event against a party to it: "Saudi Arabia and Iran agreed ... under a
+    deal brokered by China" (CHN -> SAU, CHN -> IRN)."""
+    for med, med_roles, party, party_roles in ((a, roles_a, b, roles_b), (b, roles_b, a, roles_a)):
+        for r in (r for rs in med_roles for r in rs):
+            verb = doc[r.verb]
+            if r.role != SOURCE or verb.lower_ not in _MEDIATE_VERBS or verb.dep_ != "acl":
+                continue
+            clause = verb.head
+            for _ in range(6):  # from the mediated noun up to the verb of its clause
+                if clause.pos_ in ("VERB", "AUX") or clause.head.i == clause.i:
+                    break
+                clause = clause.head
+            chain = set(_clause_of(doc, clause.i))
+            if any(p.verb in chain and not p.nominal for ps in party_roles for p in ps):
+                return directed(med, party, CONF_CHAIN, "mediator")
+    return None
 
 
 @lru_cache(maxsize=2)

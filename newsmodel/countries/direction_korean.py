@@ -65,6 +65,7 @@ _KO_ATTACKED = re.compile(
 )
 _KO_BY = re.compile(r"\s*의해")
 _KO_ACCORDING = re.compile(r"\s*따르면")
+_KO_MEDIATE = re.compile(r"(?:의|이|가)?\s*(?:중재|주선)(?:로|하에|\s*아래|에\s*따라|한|해)")
 _KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
 # Imports follow the goods (as "bought ... from X" does): "인도의 러시아산 원유 수입", "中, 日 수산물
 # 수입 중단" make the goods' country the source.
@@ -147,6 +148,9 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
             return _KoRole(role or None, end, own.endswith(("은", "는")))
     if text[end : end + 1] == ",":
         return _KoRole(_TOPIC, end, False)
+    mediates = _KO_MEDIATE.match(text, m.end)
+    if mediates:  # "중국의 중재로": the mediator acts on the parties (CAMEO 043)
+        return _KoRole(_AGENT, mediates.end(), False)
     visit = None if own or m.kind == "leader" else _KO_VISIT.match(text, end)
     if visit:
         return _KoRole(TARGET, visit.end(), False)
@@ -208,6 +212,7 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
     clause = _reported_clause(text, ordered, roles)
     inside = [clause is not None and clause[1] <= m.start < clause[2] for m in ordered]
     bounds = [c.end() for c in _KO_CLAUSE_END.finditer(text)]
+    quote = _headline_quote(text, ordered)
     spans: dict[str, list[int]] = {}
     for i, m in enumerate(ordered):
         spans.setdefault(m.iso3, []).append(i)
@@ -221,6 +226,10 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         own_b = [i for i in spans[b] if ordered[i].start not in starts_a] or spans[b]
         if own_a == spans[a] and own_b == spans[b] and starts_a == starts_b:
             out.append(undirected(a, b, CONF_CONJOINED, "compound"))
+            continue
+        quoted = _headline_quote_pair(text, ordered, roles, quote, a, b, own_a, own_b)
+        if quoted is not None:
+            out.append(quoted)
             continue
         # a headline's first clause states its news; a later one ("…북·러 정상회담") only adds to it
         cut = text.find("…")
@@ -256,6 +265,72 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         )
         out.append(pair)
     return out
+
+
+# A headline that quotes its speaker: '中 외교부 "日 총리, 발언 철회하라"', '한미 외교장관 통화: "..."'.
+_KO_QUOTE_OPEN = re.compile(r"(?:\s+[\uac00-\ud7a3A-Za-z·]{1,8}){0,2}\s*:?\s*[\"\u201c']")
+_KO_QUOTE_CLOSE = re.compile(r"[\"\u201d']")
+# What makes a quote a demand or a warning besides the demanding verbs: an imperative, "must", a
+# threat's condition ("...지원하면 파탄").
+_KO_QUOTE_DEMAND = re.compile(r"하라|말라|해야|하면|되면|[라아어]야\s*(?:한다|할)|" + _KO_DEMAND.pattern)
+
+
+def _headline_quote(text: str, ordered: Sequence[Mention]) -> tuple[frozenset[int], int, int] | None:
+    """(speaker mentions, quote start, quote end) when the text opens with a country (and the
+    countries joined to it) whose words run, without a particle, into a quotation."""
+    if not ordered or not _at_headline_start(text, ordered[0].start):
+        return None
+    speakers = [0]
+    while len(speakers) < len(ordered):
+        gap = text[ordered[speakers[-1]].end : ordered[len(speakers)].start]
+        if len(gap) > 2 or not _KO_JOINED.fullmatch(gap):
+            break
+        speakers.append(len(speakers))
+    last = ordered[speakers[-1]]
+    opening = _KO_QUOTE_OPEN.match(text, last.end)
+    if opening is None or re.search(r"[은는이가을를에의와과]\s", text[last.end : opening.end()]):
+        return None
+    close = _KO_QUOTE_CLOSE.search(text, opening.end())
+    return frozenset(speakers), opening.end(), close.start() if close else len(text)
+
+
+def _headline_quote_pair(
+    text: str,
+    ordered: Sequence[Mention],
+    roles: list[_KoRole],
+    quote: tuple[frozenset[int], int, int] | None,
+    a: str,
+    b: str,
+    own_a: list[int],
+    own_b: list[int],
+) -> DirectedPair | None:
+    """The quoted speaker against a country named only in its quote: a demand or warning at a
+    country acting in the quote makes the speaker act on it; a country whose act the quote reports
+    acts on the speaker (as after "said"); one the quote only names is what the speaker acts on."""
+    if quote is None:
+        return None
+    speakers, start, end = quote
+    codes = {ordered[i].iso3 for i in speakers}
+    for speaker, other, other_idx in ((a, b, own_b), (b, a, own_a)):
+        if speaker not in codes or other in codes:
+            continue
+        if not all(start <= ordered[i].start < end for i in other_idx):
+            return None
+        acts = {SOURCE, _TOPIC, _AGENT}
+        if any(roles[i].role in acts for i in other_idx):
+            if _KO_QUOTE_DEMAND.search(text, start, end):
+                return directed(speaker, other, CONF_SPEECH, "quoted demand")
+            return directed(other, speaker, CONF_SPEECH, "quoted")
+        third = any(
+            roles[i].role in acts and start <= ordered[i].start < end and ordered[i].iso3 not in (a, b)
+            for i in range(len(ordered))
+        )
+        return (
+            undirected(a, b, CONF_SPEECH, "quoted")
+            if third
+            else directed(speaker, other, CONF_SPEECH, "quoted")
+        )
+    return None
 
 
 # Where a clause ends and the next begins: "발사하자", "확인되자", "늘었지만", "벌였으나", "하면서"
@@ -302,8 +377,13 @@ _KO_HEADLINE_LEAD = re.compile(
 
 
 def _at_headline_start(text: str, pos: int) -> bool:
-    """Whether only tags, quotes and spaces come before `pos`: a comma after it marks a topic."""
-    return _KO_HEADLINE_LEAD.fullmatch(text[:pos]) is not None
+    """Whether only tags, quotes and spaces come before `pos`, or a quotation opens just before it
+    ('露 외무부 "韓, 우크라이나에 ...'): a comma after it marks a topic."""
+    prefix = text[:pos]
+    return (
+        _KO_HEADLINE_LEAD.fullmatch(prefix) is not None
+        or re.search("[\"\u201c\u2018']\\s*$", prefix) is not None
+    )
 
 
 # What joins conjoined countries: "한국과 미국은", "케냐, 탄자니아 정상과", "印·中,", "韓日", "한-미".

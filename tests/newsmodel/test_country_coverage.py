@@ -258,6 +258,15 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("Egypt will acquire two frigates from Italy.", "ITA>EGY"),
         ("Pakistani refiners bought large volumes of Chinese diesel.", "CHN>PAK"),
         ("Turkish President Erdogan received Hungarian Prime Minister Viktor Orban in Ankara.", "TUR>HUN"),
+        # protest verbs act on whoever did what they protest; a mediator acts on the parties
+        ("France condemned the missile strikes by Iran.", "FRA>IRN"),
+        ("Japan opposes the tariffs imposed by the U.S. on Japanese cars.", "JPN>USA"),
+        ("Armenia and Azerbaijan agreed to a ceasefire under a deal brokered by Russia.", "RUS>ARM"),
+        ("아르메니아와 아제르바이잔은 러시아의 중재로 휴전에 합의했다.", "RUS>AZE"),
+        # a Korean headline quoting its speaker: a demand acts on the quote's actor, an intention
+        # on the country it names
+        ('美 국무부 "이란, 핵시설 사찰 즉시 허용하라"', "USA>IRN"),
+        ('[속보] 푸틴 "우크라이나와 협상할 용의 있다"', "RUS>UKR"),
         # a headline's infinitive has the noun before "to" as its subject
         ("Canada to impose tariffs on Mexican steel", "CAN>MEX"),
         ("BRAZILIAN PRESIDENT TO VISIT BEIJING NEXT WEEK", "BRA>CHN"),
