@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
@@ -186,7 +186,8 @@ def _compiled(
     pattern = (
         f"(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns())})"
         f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(tries['hangul']))})"
-        rf"|(?:(?<!\w)|(?<=[{chars}]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
+        # a hanja country may follow another or 對 ("toward": "對中 수출 제한", "對韓 수출규제")
+        rf"|(?:(?<!\w)|(?<=[{chars}對]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
     )
     hanja_first = "".join(sorted({k[0] for k, _ in tries["hanja"]}))
     latin = _automaton(k for k, _ in tries["latin"])
@@ -446,6 +447,29 @@ def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -
     return False
 
 
+# A Korean meeting sentence and the place it happens in: "스위스 제네바에서 ... 협상", "싱가포르
+# 센토사섬에서 ... 정상회담" (the country, with its city, only hosts the others).
+_KO_MEETING = re.compile(r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화")
+# (not "러시아에서 원유를 사들이고": where goods or people come from)
+_KO_VENUE_AFTER = re.compile(
+    rf"(?:\s+[{_HANGUL_CLASS}]{{1,10}}?)?에서(?=\s)(?![^.,]{{0,16}}(?:사들|수입|들여|받|구매|도입|철수|탈출|추방|송환|귀국))"
+)
+
+
+def _korean_venues(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Countries named only as where two or more others meet are venues (as guards.py does for
+    English "in Geneva")."""
+    if len({m.iso3 for m in mentions if m.iso3}) < 3 or not _KO_MEETING.search(text):
+        return mentions
+    placed = [m.kind in ("ko", "ko_strict") and bool(_KO_VENUE_AFTER.match(text, m.end)) for m in mentions]
+    out = []
+    for m, here in zip(mentions, placed, strict=True):
+        alone = all(p for o, p in zip(mentions, placed, strict=True) if o.iso3 == m.iso3)
+        others = {o.iso3 for o in mentions if o.iso3 and o.iso3 != m.iso3}
+        out.append(replace(m, venue=True) if here and alone and len(others) >= 2 else m)
+    return out
+
+
 def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
     """Korean forms that depend on their neighbours: a home organ ("외교부") right after another
     country's name is that country's ("중국 외교부"), and so is the same organ later in the text;
@@ -476,7 +500,7 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
         if m.text in _KO_SIDES and not any(o.iso3 == _KO_SIDES[m.text] for o in mentions):
             continue
         out.append(m)
-    return out
+    return _korean_venues(text, out)
 
 
 _SPACES_RE = re.compile(r"\s+")

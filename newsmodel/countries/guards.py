@@ -143,7 +143,11 @@ _MEETING = re.compile(
     r"friendly|exchanged|reached)\b",
     re.IGNORECASE,
 )
-_VENUE_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+# "in Geneva", "at the summit": one word, or a city before a comma ("in Lima, Peru", "in Addis
+# Ababa, Ethiopia")
+_VENUE_BEFORE = re.compile(
+    r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+)?$", re.IGNORECASE
+)
 _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
 # "the Tashkent declaration", "the Oslo Accords", "the Paris Agreement": named after the venue.
 _NAMED_AFTER_VENUE = re.compile(
@@ -322,16 +326,16 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
     """A city (or country) after "in"/"at" in a meeting sentence with two other countries."""
     if len({m.iso3 for m in mentions}) < 3 or not _MEETING.search(text):
         return mentions
+    placed = [
+        m.kind in _VENUE_KINDS and bool(_VENUE_BEFORE.search(text[max(0, m.start - 40) : m.start]))
+        for m in mentions
+    ]
     out = []
-    for m in mentions:
+    for m, here in zip(mentions, placed, strict=True):
         others = {o.iso3 for o in mentions if o.iso3 and o.iso3 != m.iso3}
-        alone = all(o.iso3 != m.iso3 or o is m for o in mentions)
-        if (
-            m.kind in _VENUE_KINDS
-            and alone
-            and len(others) >= 2
-            and _VENUE_BEFORE.search(text[max(0, m.start - 40) : m.start])
-        ):
+        # every mention of it names the place ("in Lima, Peru"), none an actor
+        alone = all(p for o, p in zip(mentions, placed, strict=True) if o.iso3 == m.iso3)
+        if here and alone and len(others) >= 2:
             m = replace(m, venue=True)
         out.append(m)
     return out

@@ -150,6 +150,8 @@ def test_compound_and_name_guards(text: str, expected: set[str]) -> None:
         "Brazil beat Croatia in the World Cup quarter-final in Doha.",
         "Kenya and Ethiopia exchanged prisoners under the deal reached in Nairobi.",
         "Chile edged Peru on the last day of the Tokyo Olympics.",
+        "Ghana's president met his Nigerian counterpart at the AU summit in Addis Ababa, Ethiopia.",
+        "브라질과 아르헨티나가 칠레 산티아고에서 무역 협상을 벌였다.",
     ],
 )
 def test_event_venues_form_no_pair(text: str) -> None:
@@ -189,6 +191,11 @@ def test_event_venues_form_no_pair(text: str) -> None:
 def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
     mentions = get_detector().detect(text, date=dt.date(2025, 3, 1))
     assert {p.label for p in get_direction_reader().read(text, mentions)} == labels
+
+
+def test_hanja_country_after_dui() -> None:
+    """對 ("toward") before a hanja country: "對中 수출 제한" names China."""
+    assert get_detector().countries("美, 對中 반도체 수출 제한") == ["CHN", "USA"]
 
 
 def test_korean_delivery_is_not_india() -> None:
