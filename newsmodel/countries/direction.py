@@ -326,6 +326,9 @@ _PROTEST_VERBS = frozenset(
 # A mediator or host acts on the parties it brings together (CAMEO 043, mediate): "under a deal
 # brokered by China", "at talks hosted by Malaysia".
 _MEDIATE_VERBS = frozenset({"brokered", "mediated", "hosted", "facilitated", "convened"})
+# An order is a purchase: "signed a contract for 48 jets from Türkiye", "placed an order for 12
+# frigates from Italy" (the supplier acts on the buyer, as with "bought").
+_DEAL_NOUNS = frozenset({"contract", "contracts", "order", "orders", "deal", "deals"})
 _RELATIVE = frozenset({"which", "who", "whom", "that", "whose"})
 # Verbs that move people or arms: the state whose troops are moved is the actor even when the
 # troops are the passive subject ("North Korean troops were deployed to Russia").
@@ -396,6 +399,16 @@ def _from_object(verb: Any) -> bool:
         if verb.lower_ in _BUY_VERBS and any(t.i in codes for t in obj.subtree):
             return True
     return _has_from(verb)
+
+
+def _ordered_from(verb: Any) -> bool:
+    """ "signed contracts ... for 180 tanks from South Korea": a deal noun as the object and goods
+    "from" a supplier under it or under the verb's "for"."""
+    deals = [c for c in verb.children if c.dep_ == "dobj" and c.lower_ in _DEAL_NOUNS]
+    if not deals:
+        return False
+    fors = [c for c in verb.children if c.dep_ == "prep" and c.lower_ == "for"]
+    return any(t.dep_ == "prep" and t.lower_ == "from" for top in deals + fors for t in top.subtree)
 
 
 def _relative_role(noun: Any) -> tuple[str, int] | None:
@@ -492,7 +505,7 @@ def _roles(token: Any) -> list[_Role]:
             if participle is not None:
                 out.append(_Role(TARGET, participle.i, False, group))
             else:
-                receives = head.lower_ in _RECEIVE_VERBS and _from_object(head)  # not "received Putin"
+                receives = (head.lower_ in _RECEIVE_VERBS and _from_object(head)) or _ordered_from(head)
                 # "South Korea hit by North Korean cyberattack": a headline's passive without "was"
                 # (a verb with an object is active: "denounced the drills by the US")
                 patient = any(c.dep_ == "agent" for c in head.children) and not any(
@@ -508,6 +521,7 @@ def _roles(token: Any) -> list[_Role]:
             given = dep == "dobj" and (
                 (head.lower_ in _RECEIVE_VERBS and (from_noun or modifier_of_object))
                 or (head.lower_ in _BUY_VERBS and seller)
+                or (from_noun and tok.lower_ in _DEAL_NOUNS)  # "a contract for jets from Türkiye"
             )
             out.append(_Role(SOURCE if moved or acting or given else TARGET, head.i, False, group))
             return out
@@ -529,8 +543,10 @@ def _roles(token: Any) -> list[_Role]:
                 role = _prep_role(prep)
                 if prep.lower_ in _NEAR_PREPS and tok.i == token.i:
                     role = TARGET
-                if (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS) or (
-                    agentive and role is not None and _is_passive(governor)
+                if (
+                    (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS)
+                    or (agentive and role is not None and _is_passive(governor))
+                    or (from_noun and prep.lower_ == "for" and _ordered_from(governor))
                 ):
                     role = SOURCE
                 if role is not None:

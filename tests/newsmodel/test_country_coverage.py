@@ -263,6 +263,8 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("Iran launched drones targeting Israeli cities.", "IRN>ISR"),
         # procurement follows the goods too; a receiver of a person is the host
         ("Egypt will acquire two frigates from Italy.", "ITA>EGY"),
+        ("Romania signed a contract for 54 tanks from the United States.", "USA>ROU"),
+        ("Chile placed an order for six submarines from France.", "FRA>CHL"),
         ("Pakistani refiners bought large volumes of Chinese diesel.", "CHN>PAK"),
         ("Turkish President Erdogan received Hungarian Prime Minister Viktor Orban in Ankara.", "TUR>HUN"),
         # protest verbs act on whoever did what they protest; a mediator acts on the parties
