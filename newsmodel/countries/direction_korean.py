@@ -59,7 +59,9 @@ _KO_TARGET_FORMS = ("방", "대")  # 방한 (visit Korea), 대북 (toward North 
 # receives ("인도가 러시아에서 원유를 사들이고") or the agent of a passive ("중국 해경에 의해 나포돼",
 # "우크라이나 해상드론의 공격을 받아").
 _TOPIC, _AGENT = "topic", "agent"
-_KO_RECEIVE = re.compile(r"[^,.]{0,30}?(?:받|인수|들여|사들|수입|도입|구매|구입)")
+_KO_RECEIVE = re.compile(
+    r"[^,.]{0,30}?(?:받|인수|들여|사들|수입|도입|구매|구입)|\s*(?:추방|강제\s?송환|송환)[된돼되]"
+)
 _KO_ATTACKED = re.compile(
     r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포)[을를]\s*(?:당|받)"
 )
@@ -77,7 +79,10 @@ _KO_NOT_GOODS = ("정부", "당국", "기업", "업체", "측", "은행")
 _KO_VISIT = re.compile(
     r"(?:\s*(?:국빈|공식|실무|첫|단독|깜짝|비공개))*\s*(?:방문|순방)(?=[과와을를에은는이길중했한]|[^\uac00-\ud7a3]|$)"
 )
-_KO_VERB_END = re.compile(r"(?:다|며|고|서|면|자|해|돼|된|한|던|는데|지만|려고)$")
+# (a connective 자 only after a verb's stem: 근로자, 피의자, 관계자 are nouns)
+_KO_VERB_END = re.compile(
+    r"(?:다|며|고|서|면|(?<=[하되지리이치오나내르키습])자|해|돼|된|한|던|는데|지만|려고)$"
+)
 _KO_HANGUL_TAIL = re.compile(r"([\uac00-\ud7a3]+)[^\uac00-\ud7a3]*$")
 _KO_QUOTES = "'\"\u2018\u2019\u201c\u201d)]》」』"
 # A reported clause ends in a quotative ("...발사했다고 밝혔다", "...보내겠다며", "...파견했다는

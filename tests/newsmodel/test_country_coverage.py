@@ -292,6 +292,9 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # a bare 정부/군 opening a clause is Korea's; the last clause naming both orders a pair, and
         # across clauses only a protest answers the earlier actor
         ("정부는 호주와의 협정을 연기했다.", "KOR>AUS"),
+        # a deporting state acts on the deported; a noun ending in 자 is no clause end
+        ("칠레 정부는 페루에서 추방된 자국민을 받아들였다.", "PER>CHL"),
+        ("라오스 당국으로부터 송환된 태국인 근로자 30명이 귀국했다.", "LAO>THA"),
         ("이란이 드론을 발사하자 정부는 이란을 규탄했다.", "KOR>IRN"),
         ("필리핀이 항의하자 중국은 캐나다를 비난했다.", "CAN-PHL"),
         ("베트남이 어선을 나포하자 태국은 강력히 항의했다.", "THA>VNM"),
