@@ -210,8 +210,49 @@ _COMMON_BEFORE = dt.timedelta(days=30)
 _COMMON_AFTER = dt.timedelta(days=90)
 
 
-def _plausible(entry: Entry, date: dt.date | None) -> bool:
-    """Whether a dated entry names its state in an article of `date` (None: any date)."""
+# The dates a sentence's names are judged against: the article's, and the past it looks back to.
+When = dt.date | tuple[dt.date, ...] | None
+
+_NUMBER_WORDS = {
+    "ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90, "a hundred": 100, "one hundred": 100, "half a century": 50,
+}  # fmt: skip
+# "Fifty years ago", "thirty years after East German guards opened the gates", "in 1972", "the
+# 1980s", "the Cold War": a retrospective names the leaders and states of its time.
+_LOOK_BACK = re.compile(
+    r"\b(?:(?P<n>\d{1,3}|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|one hundred)"
+    r"\s+years\s+(?:ago|after|earlier)|(?P<half>half a century)\s+(?:ago|after|earlier)"
+    r"|\b(?:in|of|since|by)\s+(?P<year>1[89]\d\d)\b|\bthe\s+(?P<decade>1[89]\d0)s\b|(?P<cold>\bCold War\b))",
+    re.IGNORECASE,
+)
+
+
+def _when(text: str, date: dt.date | None) -> When:
+    """The article's date, with the years a retrospective sentence looks back to."""
+    if date is None:
+        return None
+    past: list[dt.date] = []
+    for m in _LOOK_BACK.finditer(text):
+        if m.group("n") or m.group("half"):
+            word = (m.group("n") or m.group("half")).lower()
+            years = int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 0)
+            year = date.year - years
+        elif m.group("year"):
+            year = int(m.group("year"))
+        elif m.group("decade"):
+            year = int(m.group("decade")) + 5
+        else:
+            year = 1970
+        if 1900 <= year < date.year:
+            past.append(dt.date(year, 7, 1))
+    return (date, *past) if past else date
+
+
+def _plausible(entry: Entry, date: When) -> bool:
+    """Whether a dated entry names its state in an article of `date` (None: any date), or in the
+    past the sentence looks back to (a tuple: any of them)."""
+    if isinstance(date, tuple):
+        return any(_plausible(entry, d) for d in date)
     if date is None or not entry.dated:
         return entry.kind != "leader_common"  # undated: "Kim" and "May" say too little
     if entry.kind not in LEADER_KINDS:
@@ -257,7 +298,7 @@ class CountryDetector:
         self._cased: dict[str, Any] = {}
         self._uncased: dict[str, Any] = {}
 
-    def _resolve(self, surface: str, cased: bool, date: dt.date | None) -> tuple[tuple[str, ...], str] | None:
+    def _resolve(self, surface: str, cased: bool, date: When) -> tuple[tuple[str, ...], str] | None:
         """The codes a matched surface names on `date` and its kind; None when it names no state
         then (a leader out of office, a state gone) or several (two leaders named Kim)."""
         cache = self._cased if cased else self._uncased
@@ -288,7 +329,8 @@ class CountryDetector:
     def detect(self, text: str, language: str | None = None, date: dt.date | None = None) -> list[Mention]:
         """Mentions in text order. `language="en"` skips Korean and Hanja forms; other values use all
         scripts. `date` (the article's) decides which leaders and historical states a name means."""
-        mentions = drop_lone_common_surnames(text, self._matches(text, language, date))
+        when = _when(text, date) if date is not None and _LOOK_BACK.search(text) else date
+        mentions = drop_lone_common_surnames(text, self._matches(text, language, when))
         if language != "ko":
             fuzzy = self._fuzzy.find(text, mentions)
             if fuzzy:
@@ -307,14 +349,14 @@ class CountryDetector:
             return [m for m in mentions if m.iso3]
         return [m for m in mentions if m.iso3 in self.focus]
 
-    def _matches(self, text: str, language: str | None, date: dt.date | None) -> list[Mention]:
+    def _matches(self, text: str, language: str | None, date: When) -> list[Mention]:
         """Gazetteer mentions in text order, blocked spans included (iso3 "")."""
         mentions = self._latin_matches(text, date)
         if language != "en" and _CJK.search(text):
             mentions = sorted(mentions + self._korean_matches(text, date), key=lambda m: m.start)
         return mentions
 
-    def _latin_matches(self, text: str, date: dt.date | None) -> list[Mention]:
+    def _latin_matches(self, text: str, date: When) -> list[Mention]:
         folded = _fold(text)
         index: list[int] | None = None
         if "  " in folded:  # "United  States": match on single spaces, map back to the text
@@ -337,9 +379,7 @@ class CountryDetector:
                 return self._all_hits(text, index, folded, date)
         return mentions
 
-    def _all_hits(
-        self, text: str, index: list[int] | None, folded: str, date: dt.date | None
-    ) -> list[Mention]:
+    def _all_hits(self, text: str, index: list[int] | None, folded: str, date: When) -> list[Mention]:
         """Every hit at a word start, longest first at each place, the first that fits taken."""
         size = len(folded)
         found: list[tuple[int, int, int]] = []
@@ -364,7 +404,7 @@ class CountryDetector:
         value: int,
         size: int,
         folded: str,
-        date: dt.date | None,
+        date: When,
         mentions: list[Mention],
     ) -> bool:
         """Add the mention folded[begin:end] names, if it ends at a word boundary and resolves."""
@@ -385,7 +425,7 @@ class CountryDetector:
             mentions.extend(Mention(surface, begin, end, iso3, kind) for iso3 in codes)
         return True
 
-    def _korean_matches(self, text: str, date: dt.date | None) -> list[Mention]:
+    def _korean_matches(self, text: str, date: When) -> list[Mention]:
         mentions: list[Mention] = []
         pos = dateline_end(text)  # "(베이징=연합뉴스) 이영수 특파원 =": where the story was filed
         for candidate in self._starts.finditer(text):

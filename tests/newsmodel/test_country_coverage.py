@@ -93,6 +93,10 @@ def test_leader_table_is_complete_for_focus_and_g20_since_1950() -> None:
         ("East Germany protested.", dt.date(1970, 1, 1), {"DDR"}),
         ("East Germany protested.", dt.date(2010, 1, 1), {"DEU"}),  # the state is gone: Germany's east
         ("The Soviet Union and Zaire signed.", dt.date(1980, 1, 1), {"RUS", "COD"}),
+        # a retrospective names the leaders and states of the time it looks back to
+        ("Fifty years ago, President Carter met the Japanese premier.", dt.date(2027, 5, 1), {"USA", "JPN"}),
+        ("In 1985 East Germany protested.", dt.date(2020, 1, 1), {"DDR"}),
+        ("Forty years after Zaire was renamed, Kinshasa celebrated.", dt.date(2011, 5, 1), {"COD"}),
     ],
 )
 def test_leaders_and_historical_states_by_article_date(

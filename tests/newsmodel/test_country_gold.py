@@ -90,7 +90,7 @@ FILE_FLOORS = {
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
     "gold_readouts.txt": (0.97, 0.98, 0.70, 0.94),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.92),
-    "gold_uspress.txt": (0.95, 0.99, 0.66, 0.84),
+    "gold_uspress.txt": (0.97, 0.99, 0.67, 0.83),
     "gold_world.txt": (0.98, 0.98, 0.83, 0.87),
 }
 
