@@ -153,8 +153,15 @@ _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
 _NAMED_AFTER_VENUE = re.compile(
     r"\s+(?:declaration|accords?|agreements?|protocol|treaty|convention|conventions|process|"
     r"consensus|final act|communiqu[eé]|framework|format|charter|plan|Olympics|Olympic|Games|"
-    r"Paralympics|Expo)\b",
+    r"Paralympics|Expo|Marathon|Film Festival|Biennale|Motor Show|Fashion Week|Opera|Philharmonic)\b",
     re.IGNORECASE,
+)
+# A demonym that names a language, a dish or a species, not the state ("Japanese and Korean
+# language courses", "Japanese quail eggs"). Currencies still name their state: the news-style
+# training rows code "the ruble weakened past 100 to the U.S. dollar" as RUS-USA.
+_DEMONYM_NO_ACTOR = re.compile(
+    r"(?:\s+(?:and|or)\s+[A-Z][a-z]+)?\s+(?:language|languages|courses?|classes|lessons|literature|"
+    r"cuisine|dishes|recipes?|quail|beetles?|knotweed|maples?|cabbage)\b"
 )
 
 
@@ -369,6 +376,8 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
         if m.text in _FIRST_NAMES and _is_person(text, m) and not is_headline_case(text):
             continue
         if m.kind == "metonym" and after == " " and _NAMED_AFTER_VENUE.match(text, m.end):
+            continue
+        if m.kind == "demonym" and after == " " and _DEMONYM_NO_ACTOR.match(text, m.end):
             continue
         if _is_company(text, m):
             continue

@@ -197,6 +197,21 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
     assert {p.label for p in get_direction_reader().read(text, mentions)} == labels
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Enrolment in Spanish and Italian language courses has doubled in Lisbon.", ["PRT"]),
+        ("Japanese quail are raised on farms near Nairobi.", ["KEN"]),
+        ("Guinea fowl prices rose in Accra.", ["GHA"]),
+        ("Kenyan runners won the Tokyo Marathon.", ["KEN"]),
+        ("The Treasury Department sanctioned three Iranian firms.", ["IRN", "USA"]),
+        ("OFAC designated a Cambodian tycoon.", ["KHM", "USA"]),
+    ],
+)
+def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
+    assert get_detector().countries(text) == expected
+
+
 def test_hanja_country_after_dui() -> None:
     """對 ("toward") before a hanja country: "對中 수출 제한" names China."""
     assert get_detector().countries("美, 對中 반도체 수출 제한") == ["CHN", "USA"]
