@@ -81,7 +81,9 @@ _KO_DELIVERY_AFTER = re.compile(
 )
 # A bare "정부" or "군" opening a sentence or a clause ("정부는 일본을 상대로 ...", "...확인되자 정부는")
 # is Korea's own, as the home organs are; after a name or a modifier it is someone else's.
-_KO_BARE_ORGAN = re.compile(r"(?:^|(?<=[자며고서만데,]\s)|(?<=[=…\]\)\"']\s))(정부|군)(?=[은는이가도]\s)")
+_KO_BARE_ORGAN = re.compile(
+    r"(?:^|(?<=[자며고서만데,]\s)|(?<=[=…\]\)\"']\s)|(?<=…))(정부|군)(?=[은는이가도]\s|\s[\"'\u201c])"
+)
 # 남측/북측 name the two Koreas only in inter-Korean copy: beside the other Korea.
 _KO_SIDES = {"남측": "PRK", "북측": "KOR"}
 _DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・

@@ -318,6 +318,18 @@ def _date(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+_KO_SURNAME_HANJA = {
+    "이": "李",
+    "윤": "尹",
+    "문": "文",
+    "박": "朴",
+    "김": "金",
+    "노": "盧",
+    "전": "全",
+    "최": "崔",
+}
+
+
 def _leader_entries(reader: Any) -> list[Entry]:
     """Full names (and listed spellings), Korean names, distinctive surnames and title + surname."""
     out: list[Entry] = []
@@ -328,6 +340,10 @@ def _leader_entries(reader: Any) -> list[Entry]:
         for name in filter(None, (n.strip() for n in (row.get("ko") or "").split(";"))):
             if len(name) > 1:
                 out.append(Entry(name, iso3, "leader", start, end))
+            if iso3 == ("KOR",) and row["role"].strip() == "S" and len(name) >= 2:
+                # Korean copy names its own president by surname: "윤 대통령", "李 대통령"
+                for surname in filter(None, (name[0], _KO_SURNAME_HANJA.get(name[0]))):
+                    out.append(Entry(f"{surname} 대통령", iso3, "leader_short", start, end))
         surnames = [n.strip() for n in row["surname"].split(";") if n.strip()]
         if row["alone"].strip() == "1":
             out.extend(Entry(n, iso3, "leader_short", start, end) for n in surnames)

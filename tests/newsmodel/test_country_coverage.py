@@ -212,6 +212,21 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
     assert get_detector().countries(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "date", "expected"),
+    [
+        ("윤 대통령은 독일을 국빈 방문했다.", dt.date(2023, 4, 1), ["DEU", "KOR"]),
+        ("李 대통령, 캐나다 총리와 회담", dt.date(2025, 9, 1), ["CAN", "KOR"]),
+        ("露, 우크라 전력망에 미사일 공격", None, ["RUS", "UKR"]),
+        ("해경은 베트남 어선을 나포했다.", None, ["KOR", "VNM"]),
+        ('북한 미사일 발사…군 "추가 도발 대비"', None, ["KOR", "PRK"]),
+    ],
+)
+def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:
+    """Korean copy's own president by surname, 우크라, a bare 해경 and a credited 군 (issue 18)."""
+    assert get_detector().countries(text, date=date) == expected
+
+
 def test_hanja_country_after_dui() -> None:
     """對 ("toward") before a hanja country: "對中 수출 제한" names China."""
     assert get_detector().countries("美, 對中 반도체 수출 제한") == ["CHN", "USA"]
