@@ -15,6 +15,9 @@ SOURCE, TARGET, CO = "source", "target", "co"
 
 # Confidence of each kind of evidence (how direct it is, not a calibrated probability).
 CONF_SAME_VERB = 0.85
+# the same verb, when it is a relative or participle clause under a noun: below the main clause's
+# verb, above the undirected readings ("same role", conjoined)
+CONF_SUBORDINATE = 0.82
 CONF_CHAIN = 0.7
 CONF_NOMINAL = 0.65
 CONF_KOREAN = 0.7

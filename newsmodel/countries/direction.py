@@ -51,6 +51,7 @@ from newsmodel.countries.directed import (
     CONF_NOMINAL,
     CONF_SAME_VERB,
     CONF_SPEECH,
+    CONF_SUBORDINATE,
     CONF_UNSAID,
     SOURCE,
     TARGET,
@@ -201,6 +202,32 @@ _FROM_AGENT_NOUNS = frozenset(
 )
 # Nouns for armed forces and arms: the state that modifies them is the actor even as the "of"
 # object of an event noun ("the deployment of North Korean troops against Ukraine").
+# Objects of "received" that are people, not goods: "received a Ukrainian delegation" is a host's act.
+_PERSON_NOUNS = frozenset(
+    [
+        "president",
+        "prime",
+        "minister",
+        "premier",
+        "envoy",
+        "envoys",
+        "delegation",
+        "delegations",
+        "leader",
+        "leaders",
+        "counterpart",
+        "ambassador",
+        "ambassadors",
+        "official",
+        "officials",
+        "team",
+        "visitors",
+        "guests",
+        "king",
+        "queen",
+        "chancellor",
+    ]
+)
 _FORCE_NOUNS = frozenset(
     [
         "troops",
@@ -377,6 +404,30 @@ def _is_passive(verb: Any) -> bool:
     )
 
 
+_MOVE_STEMS = ("extradit", "deport", "expel", "export", "shipp", "shipment", "deliver", "suppl", "transfer",
+               "flight", "pipe", "repatriat", "sen", "fl", "carr")  # fmt: skip
+
+
+def _names_goods(tok: Any, obj: Any) -> bool:
+    """A mention that modifies the goods, up through "of" only ("tonnes of Russian gasoline"), not
+    one behind another preposition ("its case against China")."""
+    for _ in range(8):
+        if tok.i == obj.i:
+            return True
+        if tok.dep_ == "prep" and tok.lower_ != "of":
+            return False
+        tok = tok.head
+    return False
+
+
+def _has_to(head: Any) -> bool:
+    """ "flights from the United States to Venezuela", "extradited from X to Y": a state's moving of
+    people or goods; its origin acts on its destination (not "refugees poured from X into Y")."""
+    return head.lower_.startswith(_MOVE_STEMS) and any(
+        c.dep_ == "prep" and c.lower_ in ("to", "into") for c in head.children
+    )
+
+
 def _has_from(verb: Any) -> bool:
     return any(c.dep_ == "prep" and c.lower_ == "from" for c in verb.children)
 
@@ -395,8 +446,10 @@ def _from_object(verb: Any) -> bool:
                 or (verb.lower_ in _BUY_VERBS and c.tag_ == "JJ")
             ):
                 return True
-        # goods named with their seller anywhere in them: "bought record volumes of Russian crude"
-        if verb.lower_ in _BUY_VERBS and any(t.i in codes for t in obj.subtree):
+        # goods named with their seller anywhere in them: "bought record volumes of Russian crude",
+        # "will receive an additional 1 million tonnes of Russian gasoline" (not a visitor received)
+        goods = verb.lower_ in _BUY_VERBS or (obj.tag_ in ("NN", "NNS") and obj.lower_ not in _PERSON_NOUNS)
+        if goods and any(t.i in codes and _names_goods(t, obj) for t in obj.subtree):
             return True
     return _has_from(verb)
 
@@ -521,6 +574,12 @@ def _roles(token: Any) -> list[_Role]:
             given = dep == "dobj" and (
                 (head.lower_ in _RECEIVE_VERBS and (from_noun or modifier_of_object))
                 or (head.lower_ in _BUY_VERBS and seller)
+                or (
+                    head.lower_ in _RECEIVE_VERBS
+                    and seller
+                    and tok.tag_ in ("NN", "NNS")
+                    and tok.lower_ not in _PERSON_NOUNS
+                )
                 or (from_noun and tok.lower_ in _DEAL_NOUNS)  # "a contract for jets from Türkiye"
             )
             out.append(_Role(SOURCE if moved or acting or given else TARGET, head.i, False, group))
@@ -545,6 +604,7 @@ def _roles(token: Any) -> list[_Role]:
                     role = TARGET
                 if (
                     (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS)
+                    or (prep.lower_ == "from" and _has_to(governor))  # "extradited from X to Y"
                     or (agentive and role is not None and _is_passive(governor))
                     or (from_noun and prep.lower_ == "for" and _ordered_from(governor))
                 ):
@@ -560,9 +620,11 @@ def _roles(token: Any) -> list[_Role]:
                     out.append(_Role(CO, governor.i, True, group))
                 elif prep.lower_ == "of" and forces:  # "the deployment of North Korean troops"
                     out.append(_Role(SOURCE, governor.i, True, group))
-                elif (prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS) or (
-                    prep.lower_ in ("of", "from") and governor.lower_ in _BUY_NOUNS
-                ):  # "criticism from Washington", "imports of Russian crude": the author, the seller
+                elif (
+                    (prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS)
+                    or (prep.lower_ in ("of", "from") and governor.lower_ in _BUY_NOUNS)
+                    or (prep.lower_ == "from" and _has_to(governor))
+                ):  # "criticism from Washington", "imports of Russian crude", "flights from X to Y"
                     out.append(_Role(SOURCE, governor.i, True, group))
                     agentive = prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS
                     from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
@@ -725,7 +787,8 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
                 acting = first.role if same else _controller(doc, second.verb, first.verb)
                 if first.role == acting and second.role == TARGET:
                     # a participle describing a noun states less than its clause's own verb
-                    conf = CONF_SAME_VERB if same and doc[first.verb].dep_ != "acl" else CONF_CHAIN
+                    subordinate = doc[first.verb].dep_ in ("acl", "relcl")
+                    conf = (CONF_SUBORDINATE if subordinate else CONF_SAME_VERB) if same else CONF_CHAIN
                     return directed(c1, c2, conf, "parse")
                 if same and first.role == TARGET and second.role == SOURCE:
                     return directed(c2, c1, CONF_SAME_VERB, "parse")

@@ -298,6 +298,13 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # procurement follows the goods too; a receiver of a person is the host
         ("Egypt will acquire two frigates from Italy.", "ITA>EGY"),
         ("Romania signed a contract for 54 tanks from the United States.", "USA>ROU"),
+        ("Serbia will receive two cargoes of Azerbaijani gas this winter.", "AZE>SRB"),
+        ("The Moroccan king received a French delegation in Rabat.", "MAR>FRA"),
+        ("Ecuador won its arbitration case against Chevron and Colombia.", "ECU>COL"),
+        # a state's moving of people or goods from one to the other; refugees fleeing are not
+        ("The fugitive was extradited from Spain to Argentina.", "ESP>ARG"),
+        ("Deportation flights from Germany to Afghanistan resumed.", "DEU>AFG"),
+        ("Refugees poured from Sudan into Chad.", "SDN-TCD"),
         ("Chile placed an order for six submarines from France.", "FRA>CHL"),
         ("Pakistani refiners bought large volumes of Chinese diesel.", "CHN>PAK"),
         ("Turkish President Erdogan received Hungarian Prime Minister Viktor Orban in Ankara.", "TUR>HUN"),
