@@ -461,7 +461,14 @@ def _ordered_from(verb: Any) -> bool:
     if not deals:
         return False
     fors = [c for c in verb.children if c.dep_ == "prep" and c.lower_ == "for"]
-    return any(t.dep_ == "prep" and t.lower_ == "from" for top in deals + fors for t in top.subtree)
+    if any(t.dep_ == "prep" and t.lower_ == "from" for top in deals + fors for t in top.subtree):
+        return True
+    # "signed its second contract for South Korean K2 tanks": the goods name their maker
+    codes: dict[int, str] = verb.doc.user_data.get(_MENTION_CODES, {})
+    goods = [
+        g for d in deals for p in d.children if p.dep_ == "prep" and p.lower_ == "for" for g in p.children
+    ]
+    return any(t.i in codes and t.dep_ in ("amod", "compound", "poss") for g in goods for t in g.subtree)
 
 
 def _relative_role(noun: Any) -> tuple[str, int] | None:
@@ -580,7 +587,7 @@ def _roles(token: Any) -> list[_Role]:
                     and tok.tag_ in ("NN", "NNS")
                     and tok.lower_ not in _PERSON_NOUNS
                 )
-                or (from_noun and tok.lower_ in _DEAL_NOUNS)  # "a contract for jets from Türkiye"
+                or ((from_noun or seller) and tok.lower_ in _DEAL_NOUNS)  # "a contract for jets from Türkiye"
             )
             out.append(_Role(SOURCE if moved or acting or given else TARGET, head.i, False, group))
             return out
@@ -939,6 +946,9 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
         codes.update({t.i: m.iso3 for t in span})
     for m, span in spans:
         roles.setdefault(m.iso3, []).append(_roles(span.root))
+    for i, code in _speakers_own(doc, codes).items():
+        roles.setdefault(code, []).append(_roles(doc[i]))
+    reactions = _reactions(doc, codes)
     out = []
     for a, b in combinations(sorted({m.iso3 for m in mentions}), 2):
         found = [
@@ -950,7 +960,104 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
         pair = _best(found, a, b)
         if pair.source is None and pair.basis in ("not said", "same role"):
             pair = _mediated(doc, a, roles.get(a, []), b, roles.get(b, [])) or pair
+        if pair.source is None and frozenset((a, b)) in reactions:
+            src, tgt = reactions[frozenset((a, b))]
+            pair = directed(src, tgt, CONF_CHAIN, "reaction")
         out.append(pair)
+    return out
+
+
+# Nouns that sum up the clause they stand beside ("..., a move Beijing condemned") and the verbs
+# of the reaction they carry: the reactor acts on that clause's actor.
+_SUMMARY_NOUNS = frozenset(
+    ["move", "step", "decision", "request", "plan", "measure", "action", "proposal", "deal", "sale", "remark"]
+)
+_REACTION_VERBS = _PROTEST_VERBS | frozenset(
+    ["pushed", "welcomed", "praised", "resisted", "backed", "supported", "sought", "requested", "hailed"]
+)
+# What a country owns that another's act can hit: "Chinese ships fired water cannon at its supply boat".
+_OWN_NOUNS = frozenset(
+    [
+        "territory",
+        "airspace",
+        "waters",
+        "border",
+        "coast",
+        "vessel",
+        "vessels",
+        "boat",
+        "boats",
+        "ship",
+        "ships",
+        "embassy",
+        "consulate",
+        "citizens",
+        "nationals",
+        "diplomats",
+        "fishermen",
+        "island",
+        "islands",
+    ]
+)
+
+
+def _mentioned(tok: Any, codes: dict[int, str]) -> set[str]:
+    return {codes[t.i] for t in tok.subtree if t.i in codes}
+
+
+def _reactions(doc: Any, codes: dict[int, str]) -> dict[frozenset[str], tuple[str, str]]:
+    """ "The State Department approved a sale of parts to Taiwan, a move Beijing condemned": the
+    reactor (CHN) acts on the actor of the clause the summary noun stands beside (USA)."""
+    out: dict[frozenset[str], tuple[str, str]] = {}
+    for noun in doc:
+        if noun.lower_ not in _SUMMARY_NOUNS:
+            continue
+        for rel in (c for c in noun.children if c.dep_ == "relcl" and c.lower_ in _REACTION_VERBS):
+            reactors: set[str] = set()
+            for c in rel.children:
+                if c.dep_ in ("nsubj", "agent"):
+                    reactors |= _mentioned(c, codes)
+            verb = noun  # the sentence's main clause: a summary noun at its end sums up all of it
+            for _ in range(12):
+                if verb.head.i == verb.i:
+                    break
+                verb = verb.head
+            actors: set[str] = set()
+            for c in verb.children:
+                if c.dep_ in ("nsubj", "nsubjpass"):
+                    actors |= _mentioned(c, codes)
+            for x in reactors:
+                for m in actors - reactors:
+                    out[frozenset((x, m))] = (x, m)
+    return out
+
+
+def _speakers_own(doc: Any, codes: dict[int, str]) -> dict[int, str]:
+    """ "The Philippines said Chinese coast guard ships fired water cannon at its supply boat": a
+    possessive on what the reported act hits, in a clause whose subject is another country, is the
+    speaker's ("its" = the Philippines). Token index -> the speaker's code."""
+    out: dict[int, str] = {}
+    for verb in doc:
+        if verb.lower_ not in _SPEECH_VERBS:
+            continue
+        speakers = set().union(*(_mentioned(c, codes) for c in verb.children if c.dep_ == "nsubj"))
+        if len(speakers) != 1:
+            continue
+        speaker = next(iter(speakers))
+        for clause in (c for c in verb.children if c.dep_ == "ccomp"):
+            subject = set().union(
+                *(_mentioned(c, codes) for c in clause.children if c.dep_ in ("nsubj", "nsubjpass"))
+            )
+            if not subject or speaker in subject:
+                continue
+            for t in clause.subtree:
+                if (
+                    t.lower_ in ("its", "their")
+                    and t.dep_ == "poss"
+                    and t.head.lower_ in _OWN_NOUNS
+                    and t.i not in codes
+                ):
+                    out[t.i] = speaker
     return out
 
 

@@ -305,6 +305,12 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("The fugitive was extradited from Spain to Argentina.", "ESP>ARG"),
         ("Deportation flights from Germany to Afghanistan resumed.", "DEU>AFG"),
         ("Refugees poured from Sudan into Chad.", "SDN-TCD"),
+        ("Hungary signed a contract for Swedish Gripen jets.", "SWE>HUN"),
+        # a reaction carried by a summary noun acts on the actor of the clause it stands beside
+        ("Lithuania let Taiwan open an office in Vilnius, a move Beijing condemned.", "CHN>LTU"),
+        ("Norway recognised a Palestinian state, a decision Israel's government criticised.", "ISR>NOR"),
+        # "its" in a clause reported by one country about another is the speaker's
+        ("Vietnam said Chinese ships rammed its fishing boats near the Paracels.", "CHN>VNM"),
         ("Chile placed an order for six submarines from France.", "FRA>CHL"),
         ("Pakistani refiners bought large volumes of Chinese diesel.", "CHN>PAK"),
         ("Turkish President Erdogan received Hungarian Prime Minister Viktor Orban in Ankara.", "TUR>HUN"),
