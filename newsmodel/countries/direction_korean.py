@@ -67,6 +67,9 @@ _KO_ATTACKED = re.compile(
 )
 _KO_BY = re.compile(r"\s*의해")
 _KO_ACCORDING = re.compile(r"\s*따르면")
+_KO_PASSIVE_AFTER = re.compile(
+    r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격)(?:됐|되|돼|당)"
+)
 _KO_MEDIATE = re.compile(r"(?:의|이|가)?\s*(?:중재|주선)(?:로|하에|\s*아래|에\s*따라|한|해)")
 _KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
 # Imports follow the goods (as "bought ... from X" does): "인도의 러시아산 원유 수입", "中, 日 수산물
@@ -89,10 +92,11 @@ _KO_QUOTES = "'\"\u2018\u2019\u201c\u201d)]》」』"
 # 사실을") or "...한 데 대해"; after demanding, warning and accusing the speaker acts on its actor.
 _KO_REPORTED_END = re.compile(
     r"[\uac00-\ud7a3](?:다고|라고|냐고|자고|다며|라며|다면서|다는)(?=[\s,.]|$)|데\s*대해"
+    r"|(?:(?<=[\uac00-\ud7a3]\s)것을|(?<=[\uac00-\ud7a3])도록)(?=\s*(?:\S+\s+)?(?:촉구|요구|요청|권고|주문|압박))"
 )
 _KO_SAID = re.compile(r"\s*(?:밝혔|말했|발표했|보도했|전했|주장했|확인했|알렸|설명했)")
 _KO_DEMAND = re.compile(
-    r"비난|비판|규탄|경고|요구|촉구|항의|위협|반발|불만|반대|철회|유감|압박|엄포|협박|책임"
+    r"비난|비판|규탄|경고|요구|촉구|항의|위협|반발|불만|반대|철회|유감|압박|엄포|협박|책임|일축|반박|거부|우려|실망"
 )
 
 
@@ -122,8 +126,12 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     if word.endswith("의"):
         return _AGENT if _KO_ATTACKED.match(text, end) else None
     role = _ending_role(word)
-    if role == TARGET and word.endswith("에") and _KO_BY.match(text, end):
-        return _AGENT
+    if (
+        role == TARGET
+        and word.endswith("에")
+        and (_KO_BY.match(text, end) or _KO_PASSIVE_AFTER.match(text, end))
+    ):
+        return _AGENT  # "X에 의해", "이란 혁명수비대에 나포됐다"
     if role == TARGET and word.endswith("에") and _KO_ACCORDING.match(text, end):
         return ""  # "산업부에 따르면": who tells, not whom it is done to
     if role == CO:
@@ -136,6 +144,8 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
     """The particle of the mention's word, or of the head noun up to four words on ("일본 정부는",
     "중국 해경 대원들이", "일본 열도 상공을"); a genitive passes on to its noun ("2척의 움직임을")."""
     if len(m.text) == 2 and m.text[:1] in _KO_TARGET_FORMS and m.kind in ("ko", "ko_strict"):
+        if m.text[0] == "대" and re.match(r"\s?수입", text[m.end :]):
+            return _KoRole(_AGENT, m.end, False)  # "대일 수입 의존도": imports from Japan
         return _KoRole(TARGET, m.end, False)
     if text[max(0, m.start - 3) : m.start].endswith(("對)", "對")):  # 대(對)이란 제재
         return _KoRole(TARGET, m.end, False)
@@ -145,8 +155,9 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
     credit = None if own else _KO_CREDIT.match(text, end)
     if credit and text[: m.start].rstrip().endswith("…"):
         # a headline's credit ("北, 동해상으로 ... 발사…합참 \"고각 발사 추정\""): it reports what was
-        # done to it, unless it answers with a protest or a warning (an act of its own)
-        return _KoRole(SOURCE if _KO_DEMAND.search(text, credit.end()) else TARGET, end, False)
+        # done to it, unless it answers with a protest or a warning ("…외교부 \"깊은 유감\"": it acts on
+        # the headline's actor)
+        return _KoRole(_AGENT if _KO_DEMAND.search(text, credit.end()) else TARGET, end, False)
     if own:
         role = _word_role(text, own, end, starts, m.iso3)
         if role is not None:
@@ -264,7 +275,7 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
             _import_pair(text, ordered, roles, a, b, own_a, own_b)
             or _genitive_pair(text, ordered, a, b, own_a, own_b)
             or _particle_pair(a, b, main_a, main_b, strict=True)
-            or _speech_pair(ordered, roles, inside, clause, a, b, own_a, own_b)
+            or _speech_pair(text, ordered, roles, inside, clause, a, b, own_a, own_b)
             or _particle_pair(a, b, [roles[i].role for i in own_a], [roles[i].role for i in own_b])
             or undirected(a, b, CONF_UNSAID, "not said")
         )
@@ -491,7 +502,11 @@ def _particle_pair(
     return undirected(a, b, CONF_UNSAID, "not said")
 
 
+_KO_SELF = re.compile(r"자국(?!민)")
+
+
 def _speech_pair(
+    text: str,
     ordered: Sequence[Mention],
     roles: list[_KoRole],
     inside: list[bool],
@@ -521,6 +536,10 @@ def _speech_pair(
     }
     if other not in actors:
         return undirected(a, b, CONF_SPEECH, "reported") if actors else None
+    if _KO_SELF.search(text, clause[1], clause[2]):
+        # an act on 자국, the speaker's own, even under a demand ("자국 핵시설이 미국에 의해
+        # 공격당했다며 ... 요구했다"): the actor acts on the speaker
+        return directed(other, speaker, CONF_SPEECH, "speech")
     if demand:
         return directed(speaker, other, CONF_SPEECH, "demand")
     if any(inside[i] and ordered[i].iso3 == speaker and roles[i].role for i in range(len(ordered))):

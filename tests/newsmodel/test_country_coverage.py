@@ -342,6 +342,13 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # a deporting state acts on the deported; a noun ending in 자 is no clause end
         ("칠레 정부는 페루에서 추방된 자국민을 받아들였다.", "PER>CHL"),
         ("라오스 당국으로부터 송환된 태국인 근로자 30명이 귀국했다.", "LAO>THA"),
+        # a headline's credit that protests acts on the headline's actor; a passive with 에; imports
+        # from 대X; 자국 in a reported clause is the speaker; "...할 것을 촉구했다" is a demand
+        ('中, 대만 포위 훈련…외교부 "깊은 우려"', "KOR>CHN"),
+        ("필리핀 어선이 베트남 해경에 나포됐다.", "VNM>PHL"),
+        ("산업부는 소재의 대중 수입 의존도가 낮아졌다고 밝혔다.", "CHN>KOR"),
+        ("시리아는 자국 공항이 이스라엘에 의해 폭격당했다며 안보리 소집을 요구했다.", "ISR>SYR"),
+        ("캐나다는 인도 정부가 수사에 협조할 것을 촉구했다.", "CAN>IND"),
         ("이란이 드론을 발사하자 정부는 이란을 규탄했다.", "KOR>IRN"),
         ("필리핀이 항의하자 중국은 캐나다를 비난했다.", "CAN-PHL"),
         ("베트남이 어선을 나포하자 태국은 강력히 항의했다.", "THA>VNM"),
