@@ -901,11 +901,21 @@ class DirectionReader:
         return out
 
 
+# A live blog's time stamp or a wire label before the sentence ("14:05 KST -", "Update 2:",
+# "URGENT:"): blanked for the parser like a dateline.
+_LIVE_LABEL = re.compile(
+    r"\s*(?:\d{1,2}:\d{2}\s*(?:[A-Z]{2,4}\s*)?[-\u2013\u2014:]|(?:UPDATE|Update|URGENT|Urgent|BREAKING|Breaking|FLASH|"
+    r"ALERT|Alert)(?:\s*\d+)?\s*[:\u2013\u2014-])\s*"
+)
+
+
 def _for_parse(text: str, mentions: Sequence[Mention]) -> str:
     """The text as the parser reads it best, same length (the mention offsets hold): a leading
     dateline blanked, and headline case ("CHINA VOWS RESPONSE TO US CURBS", "Japan Lodges
     Protest With China") lowered to sentence case, the country mentions capitalised."""
     end = dateline_end(text)
+    label = _LIVE_LABEL.match(text, end)
+    end = label.end() if label else end
     body = " " * end + text[end:]
     if not is_headline_case(text[end:]):
         return body
@@ -944,8 +954,15 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
     spans = [(m, span) for m, span in spans if span is not None and len(span)]
     for m, span in spans:  # every mention first: a role may look at another mention's tokens
         codes.update({t.i: m.iso3 for t in span})
+    shared = {
+        (m.start, m.end) for m in mentions if sum((o.start, o.end) == (m.start, m.end) for o in mentions) > 1
+    }
+    own: dict[str, list[list[_Role]]] = {}  # without compounds ("inter-Korean", "US-China")
     for m, span in spans:
-        roles.setdefault(m.iso3, []).append(_roles(span.root))
+        found_roles = _roles(span.root)
+        roles.setdefault(m.iso3, []).append(found_roles)
+        if (m.start, m.end) not in shared:
+            own.setdefault(m.iso3, []).append(found_roles)
     for i, code in _speakers_own(doc, codes).items():
         roles.setdefault(code, []).append(_roles(doc[i]))
     reactions = _reactions(doc, codes)
@@ -958,6 +975,17 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
             if (p := _pair_from_roles(doc, (a, ra), (b, rb))) is not None
         ]
         pair = _best(found, a, b)
+        compound = any({m.iso3 for m in mentions if (m.start, m.end) == span} >= {a, b} for span in shared)
+        if pair.source is None and pair.basis == "conjoined" and compound:
+            # a compound naming both ("the inter-Korean summit") leaves them unordered only when
+            # nothing else in the sentence orders them ("Moon Jae-in met Kim Jong Un")
+            alone = [
+                p
+                for ra in own.get(a, [])
+                for rb in own.get(b, [])
+                if (p := _pair_from_roles(doc, (a, ra), (b, rb))) is not None and p.source is not None
+            ]
+            pair = _best(alone, a, b) if alone else pair
         if pair.source is None and pair.basis in ("not said", "same role"):
             pair = _mediated(doc, a, roles.get(a, []), b, roles.get(b, [])) or pair
         if pair.source is None and frozenset((a, b)) in reactions:

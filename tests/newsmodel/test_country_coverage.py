@@ -323,6 +323,10 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # on the country it names
         ('美 국무부 "이란, 핵시설 사찰 즉시 허용하라"', "USA>IRN"),
         ('[속보] 푸틴 "우크라이나와 협상할 용의 있다"', "RUS>UKR"),
+        # a compound naming both leaves them unordered only when nothing else orders them; a live
+        # blog's time stamp or a wire label is no part of the sentence
+        ("Macron met Scholz in Paris, the latest Franco-German summit.", "FRA>DEU"),
+        ("URGENT: INDIA'S MODI TO VISIT MOSCOW NEXT WEEK", "IND>RUS"),
         # a headline's infinitive has the noun before "to" as its subject
         ("Canada to impose tariffs on Mexican steel", "CAN>MEX"),
         ("BRAZILIAN PRESIDENT TO VISIT BEIJING NEXT WEEK", "BRA>CHN"),
