@@ -72,7 +72,7 @@ _KO_SIDEWALK_BEFORE = re.compile(r"(?:대로|도로|거리|차도|골목|길)\s*
 _KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진|덮치|덮쳐|덮친|올라|뛰어들)")
 # ... and a delivery (引渡): "폭탄 인도를 보류", "잠수함을 인도받았다", "인도할 예정", "인도 시기".
 _KO_DELIVERY_BEFORE = re.compile(
-    r"(?:무기|폭탄|포탄|전차|잠수함|전투기|함정|호위함|선박|미사일|장비|물량|기체|차량|[0-9]\s?(?:대|척|기|발))[을를의]?\s*$"
+    r"(?:무기|폭탄|포탄|전차|잠수함|전투기|함정|호위함|선박|미사일|장비|물량|기체|차량|추가|조기|[0-9]\s?(?:대|척|기|발))[을를의]?\s*$"
 )
 _KO_DELIVERY_AFTER = re.compile(
     r"(?:받|하[기고는며면였여]|했|할|한\s|된|될|돼|되[어었])"
@@ -491,7 +491,9 @@ def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -
 
 # A Korean meeting sentence and the place it happens in: "스위스 제네바에서 ... 협상", "싱가포르
 # 센토사섬에서 ... 정상회담" (the country, with its city, only hosts the others).
-_KO_MEETING = re.compile(r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화")
+_KO_MEETING = re.compile(
+    r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화|(?:협정|합의문|조약)[에을]\s?(?:서명|체결)"
+)
 # (not "러시아에서 원유를 사들이고": where goods or people come from)
 _KO_VENUE_AFTER = re.compile(
     rf"(?:\s+[{_HANGUL_CLASS}]{{1,10}}?)?에서(?=\s)(?![^.,]{{0,16}}(?:사들|수입|들여|받|구매|도입|철수|탈출|추방|송환|귀국))"

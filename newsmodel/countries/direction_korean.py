@@ -63,14 +63,19 @@ _KO_RECEIVE = re.compile(
     r"[^,.]{0,30}?(?:받|인수|들여|사들|수입|도입|구매|구입)|\s*(?:추방|강제\s?송환|송환)[된돼되]"
 )
 _KO_ATTACKED = re.compile(
-    r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포)[을를]\s*(?:당|받)"
+    r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포|물대포|추적)[을를]\s*(?:당|받|맞)"
 )
 _KO_BY = re.compile(r"\s*의해")
+_KO_PROTESTED = re.compile(
+    r"\s+(?:[^\s.,]*[^\s.,은는이가]\s+){0,3}?[^\s.,]*[을를]\s+(?:[^\s.,]+\s+){0,3}?[^\s.,]*(?:규탄|비난|비판|항의|규정하)"
+)
 _KO_ACCORDING = re.compile(r"\s*따르면")
 _KO_PASSIVE_AFTER = re.compile(
-    r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격)(?:됐|되|돼|당)"
+    r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적)(?:됐|되|돼|당)"
 )
-_KO_MEDIATE = re.compile(r"(?:의|이|가)?\s*(?:중재|주선)(?:로|하에|\s*아래|에\s*따라|한|해)")
+_KO_MEDIATE = re.compile(
+    r"(?:\s+(?:대통령|총리|정부|국왕|측|외교부))?(?:의|이|가)?\s*(?:중재|주선)(?:로|하에|\s*아래|에\s*따라|한|해)"
+)
 _KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
 # Imports follow the goods (as "bought ... from X" does): "인도의 러시아산 원유 수입", "中, 日 수산물
 # 수입 중단" make the goods' country the source.
@@ -124,7 +129,10 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     if word.endswith("에서") or word == "서":
         return _AGENT if _KO_RECEIVE.match(text, end) else ""
     if word.endswith("의"):
-        return _AGENT if _KO_ATTACKED.match(text, end) else None
+        if _KO_ATTACKED.match(text, end):
+            return _AGENT
+        # "마두로 대통령은 미군의 ... 공습을 ... 규탄했다": whose act is protested is its target
+        return TARGET if _KO_PROTESTED.match(text, end) else None
     role = _ending_role(word)
     if (
         role == TARGET
@@ -225,6 +233,15 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         gap = text[ordered[i].end : ordered[i + 1].start]
         if roles[i].role in (CO, None) and len(gap) <= 4 and _KO_JOINED.fullmatch(gap):
             roles[i] = _KoRole(roles[i + 1].role, roles[i].word_end, roles[i + 1].topic)
+    # "북한의 러시아 파병을 규탄": the country after a genitive is the event's target, not the
+    # protest's (its pair with the possessor is read by _genitive_pair)
+    for j, m in enumerate(ordered):
+        if any(
+            o.iso3 != m.iso3 and re.fullmatch(r"[\uac00-\ud7a3]*의\s+", text[o.end : m.start])
+            for o in ordered[:j]
+        ):
+            roles[j] = _KoRole(None, roles[j].word_end, False)
+    mediators = {m.iso3 for m in ordered if _KO_MEDIATE.match(text, m.end)}
     clause = _reported_clause(text, ordered, roles)
     inside = [clause is not None and clause[1] <= m.start < clause[2] for m in ordered]
     bounds = [c.end() for c in _KO_CLAUSE_END.finditer(text)]
@@ -242,6 +259,10 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         own_b = [i for i in spans[b] if ordered[i].start not in starts_a] or spans[b]
         if own_a == spans[a] and own_b == spans[b] and starts_a == starts_b:
             out.append(undirected(a, b, CONF_CONJOINED, "compound"))
+            continue
+        if len(mediators & {a, b}) == 1:  # "트럼프 대통령의 중재로 아르메니아와 아제르바이잔은 ..."
+            med = a if a in mediators else b
+            out.append(directed(med, b if med == a else a, CONF_KOREAN, "mediator"))
             continue
         quoted = _headline_quote_pair(text, ordered, roles, quote, a, b, own_a, own_b)
         if quoted is not None:
@@ -435,7 +456,7 @@ def _goods_from(text: str, m: Mention) -> bool:
             return (origin or goods > 0) and not banned
         if "…" in token or token.endswith((",", "의", *_KO_NOT_GOODS)) or word.start() > 30:
             return False
-        if _ending_role(token) in (SOURCE, CO, TARGET) and not token.endswith(("을", "를")):
+        if _ending_role(token) in (SOURCE, CO, TARGET) and not token.endswith(("을", "를", "추가")):
             return False
     return False
 

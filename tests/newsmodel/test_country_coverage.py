@@ -235,6 +235,7 @@ def test_hanja_country_after_dui() -> None:
 def test_korean_delivery_is_not_india() -> None:
     """인도 is also a delivery (引渡): "전차 인도를 연기", "인도받았다" name no country."""
     detector = get_detector()
+    assert detector.countries('美 국무부: "北, 이란에 미사일 추가 인도"') == ["IRN", "PRK", "USA"]
     assert detector.countries("폴란드는 전차 인도를 연기했다.") == ["POL"]
     assert detector.countries("필리핀은 호위함을 인도받았다.") == ["PHL"]
     assert detector.countries("인도는 러시아와 협정을 맺었다.") == ["IND", "RUS"]
@@ -353,6 +354,13 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("산업부는 소재의 대중 수입 의존도가 낮아졌다고 밝혔다.", "CHN>KOR"),
         ("시리아는 자국 공항이 이스라엘에 의해 폭격당했다며 안보리 소집을 요구했다.", "ISR>SYR"),
         ("캐나다는 인도 정부가 수사에 협조할 것을 촉구했다.", "CAN>IND"),
+        # whose act a protest names is its target; the country after a genitive is the event's
+        # target only; a mediator with a title; water cannon and chases are attacks suffered
+        ("쿠바 정부는 미국의 해상 봉쇄를 강력히 규탄했다.", "CUB>USA"),
+        ("독일 정부는 이란의 이스라엘 공격을 규탄했다.", "DEU>IRN"),
+        ("카타르 국왕의 중재로 에티오피아와 에리트레아는 휴전에 합의했다.", "QAT>ETH"),
+        ("베트남 어선이 중국 해경의 물대포를 맞아 파손됐다.", "CHN>VNM"),
+        ("폴란드, 한국산 전차 180대 추가 구매", "KOR>POL"),
         ("이란이 드론을 발사하자 정부는 이란을 규탄했다.", "KOR>IRN"),
         ("필리핀이 항의하자 중국은 캐나다를 비난했다.", "CAN-PHL"),
         ("베트남이 어선을 나포하자 태국은 강력히 항의했다.", "THA>VNM"),
