@@ -198,6 +198,10 @@ _FROM_AGENT_NOUNS = frozenset(
         "complaints",
         "demands",
         "invitation",
+        "rebuke",
+        "rebukes",
+        "outrage",
+        "anger",
     ]
 )
 # Nouns for armed forces and arms: the state that modifies them is the actor even as the "of"
@@ -998,7 +1002,25 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
 # Nouns that sum up the clause they stand beside ("..., a move Beijing condemned") and the verbs
 # of the reaction they carry: the reactor acts on that clause's actor.
 _SUMMARY_NOUNS = frozenset(
-    ["move", "step", "decision", "request", "plan", "measure", "action", "proposal", "deal", "sale", "remark"]
+    [
+        "move",
+        "step",
+        "decision",
+        "request",
+        "plan",
+        "measure",
+        "action",
+        "proposal",
+        "deal",
+        "sale",
+        "remark",
+        "trip",
+        "visit",
+    ]
+)
+# "..., a trip that drew sharp rebukes from Kyiv": the reaction named as a noun, its author after "from"
+_DREW_VERBS = frozenset(
+    ["drew", "drawn", "drawing", "prompted", "sparked", "triggered", "provoked", "angered"]
 )
 _REACTION_VERBS = _PROTEST_VERBS | frozenset(
     ["pushed", "welcomed", "praised", "resisted", "backed", "supported", "sought", "requested", "hailed"]
@@ -1040,11 +1062,19 @@ def _reactions(doc: Any, codes: dict[int, str]) -> dict[frozenset[str], tuple[st
     for noun in doc:
         if noun.lower_ not in _SUMMARY_NOUNS:
             continue
-        for rel in (c for c in noun.children if c.dep_ == "relcl" and c.lower_ in _REACTION_VERBS):
+        for rel in (
+            c for c in noun.children if c.dep_ == "relcl" and c.lower_ in _REACTION_VERBS | _DREW_VERBS
+        ):
             reactors: set[str] = set()
             for c in rel.children:
-                if c.dep_ in ("nsubj", "agent"):
+                if c.dep_ in ("nsubj", "agent") and rel.lower_ not in _DREW_VERBS:
                     reactors |= _mentioned(c, codes)
+                if c.dep_ == "dobj" and rel.lower_ in _DREW_VERBS and c.lower_ in _FROM_AGENT_NOUNS:
+                    # "from" on the noun or, as the parser often hangs it, on the verb
+                    for p in (
+                        g for g in [*c.children, *rel.children] if g.dep_ == "prep" and g.lower_ == "from"
+                    ):
+                        reactors |= _mentioned(p, codes)
             verb = noun  # the sentence's main clause: a summary noun at its end sums up all of it
             for _ in range(12):
                 if verb.head.i == verb.i:

@@ -310,6 +310,10 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         # a reaction carried by a summary noun acts on the actor of the clause it stands beside
         ("Lithuania let Taiwan open an office in Vilnius, a move Beijing condemned.", "CHN>LTU"),
         ("Norway recognised a Palestinian state, a decision Israel's government criticised.", "ISR>NOR"),
+        (
+            "Serbia's president visited Minsk on Monday, a trip that drew sharp rebukes from Lithuania.",
+            "LTU>SRB",
+        ),
         # "its" in a clause reported by one country about another is the speaker's
         ("Vietnam said Chinese ships rammed its fishing boats near the Paracels.", "CHN>VNM"),
         ("Chile placed an order for six submarines from France.", "FRA>CHL"),

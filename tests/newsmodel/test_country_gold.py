@@ -98,7 +98,7 @@ FILE_FLOORS = {
     "gold_readouts.txt": (0.97, 0.98, 0.72, 0.94),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.92),
     "gold_uspress.txt": (0.97, 0.99, 0.71, 0.83),
-    "gold_wirebrief.txt": (0.99, 0.95, 0.71, 0.95),
+    "gold_wirebrief.txt": (0.99, 0.95, 0.72, 0.95),
     "gold_world.txt": (0.98, 0.98, 0.83, 0.87),
 }
 
