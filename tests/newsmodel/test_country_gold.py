@@ -70,6 +70,10 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # the fifth round's fixes had begun and measured once on 264e9ed before any change for it:
 # asiadaily 0.940 0.986 0.659 0.860, wirebrief 0.994 0.956 0.714 0.957, korean8 0.978 0.958 0.840
 # 0.836, korean9 0.930 0.947 0.844 0.814 (8711b76: directed 0.612 / 0.667 / 0.753 / 0.651).
+# A seventh blind round (gold_southasia, gold_eurasia, gold_korean10, gold_korean11), measured once
+# on c7dea57 before any change for it: southasia 0.891 0.961 0.631 0.818, eurasia 0.970 0.970 0.610
+# 0.906, korean10 0.846 0.980 0.778 0.578, korean11 0.926 0.982 0.719 0.667 (8711b76: directed 0.538
+# / 0.580 / 0.627 / 0.617). With all 29 files directed accuracy is 0.801: the all-files floor 0.79.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -80,6 +84,8 @@ FILE_FLOORS = {
     "gold_asiapress.txt": (0.93, 0.99, 0.75, 0.85),
     "gold_business.txt": (0.99, 0.95, 0.76, 0.95),
     "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
+    "gold_korean10.txt": (0.84, 0.97, 0.77, 0.57),
+    "gold_korean11.txt": (0.92, 0.98, 0.71, 0.66),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
     "gold_korean3.txt": (0.97, 0.99, 0.84, 0.80),
     "gold_korean4.txt": (0.96, 0.99, 0.90, 0.77),
@@ -90,12 +96,14 @@ FILE_FLOORS = {
     "gold_korean9.txt": (0.95, 0.97, 0.90, 0.86),
     "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
+    "gold_eurasia.txt": (0.96, 0.96, 0.61, 0.90),
     "gold_globalwire.txt": (0.92, 0.97, 0.58, 0.80),
     "gold_liveblog.txt": (0.98, 0.98, 0.73, 0.87),
     "gold_mixed3.txt": (0.97, 0.94, 0.76, 0.85),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
     "gold_readouts.txt": (0.97, 0.98, 0.72, 0.94),
+    "gold_southasia.txt": (0.89, 0.96, 0.63, 0.81),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.92),
     "gold_uspress.txt": (0.97, 0.99, 0.71, 0.83),
     "gold_wirebrief.txt": (0.99, 0.95, 0.72, 0.95),
@@ -127,7 +135,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.81, score.wrong_direction
+    assert score.directed_accuracy >= 0.79, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
