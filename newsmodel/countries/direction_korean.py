@@ -70,6 +70,7 @@ _KO_PROTESTED = re.compile(
     r"\s+(?:[^\s.,]*[^\s.,은는이가]\s+){0,3}?[^\s.,]*[을를]\s+(?:[^\s.,]+\s+){0,3}?[^\s.,]*(?:규탄|비난|비판|항의|규정하)"
 )
 _KO_ACCORDING = re.compile(r"\s*따르면")
+_KO_TOGETHER = re.compile(r"\s*(?:함께|나란히|같이|더불어)")
 _KO_PASSIVE_AFTER = re.compile(
     r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적)(?:됐|되|돼|당)"
 )
@@ -98,6 +99,7 @@ _KO_QUOTES = "'\"\u2018\u2019\u201c\u201d)]》」』"
 _KO_REPORTED_END = re.compile(
     r"[\uac00-\ud7a3](?:다고|라고|냐고|자고|다며|라며|다면서|다는)(?=[\s,.]|$)|데\s*대해"
     r"|(?:(?<=[\uac00-\ud7a3]\s)것을|(?<=[\uac00-\ud7a3])도록)(?=\s*(?:\S+\s+)?(?:촉구|요구|요청|권고|주문|압박))"
+    r"|(?<=[\uac00-\ud7a3]\s)것으로(?=\s*(?:\S+\s+)?(?:파악|보|알려|전해|추정|확인|분석|평가|나타났|드러났|조사))"
 )
 _KO_SAID = re.compile(r"\s*(?:밝혔|말했|발표했|보도했|전했|주장했|확인했|알렸|설명했)")
 _KO_DEMAND = re.compile(
@@ -144,6 +146,8 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
         return ""  # "산업부에 따르면": who tells, not whom it is done to
     if role == CO:
         nxt = re.match(r"\s+", text[end:])
+        if _KO_TOGETHER.match(text, end):
+            return CO  # "푸틴 대통령과 나란히/함께": side by side, not at
         return CO if nxt and starts.get(end + nxt.end(), code) != code else TARGET
     return role
 
@@ -171,6 +175,7 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
         if role is not None:
             return _KoRole(role or None, end, own.endswith(("은", "는")))
     if text[end : end + 1] == ",":
+        # a headline's topic ("트럼프, 中에 ..."); mid-sentence a comma only lists
         return _KoRole(_TOPIC, end, False)
     mediates = _KO_MEDIATE.match(text, m.end)
     if mediates:  # "중국의 중재로": the mediator acts on the parties (CAMEO 043)
@@ -267,6 +272,9 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         quoted = _headline_quote_pair(text, ordered, roles, quote, a, b, own_a, own_b)
         if quoted is not None:
             out.append(quoted)
+            continue
+        if _bloc_pair(ordered, spans[a], spans[b]) or _bloc_pair(ordered, spans[b], spans[a]):
+            out.append(undirected(a, b, CONF_CONJOINED, "bloc"))
             continue
         # a headline's first clause states its news; a later one ("…북·러 정상회담") only adds to it
         cut = text.find("…")
@@ -482,6 +490,15 @@ def _import_pair(
             if before or subject or roles[j].role == _TOPIC:
                 return directed(c1, c2, CONF_KOREAN, "imports")
     return None
+
+
+def _bloc_pair(ordered: Sequence[Mention], first: list[int], second: list[int]) -> bool:
+    """Two countries each named only inside a compound of its own bloc ("북중러가 ... 한미일 공조를
+    흔드는"): one bloc is not said to act on the other's members."""
+    spans = {
+        (m.start, m.end): {o.iso3 for o in ordered if (o.start, o.end) == (m.start, m.end)} for m in ordered
+    }
+    return all(len(spans[ordered[i].start, ordered[i].end]) > 1 for i in first + second)
 
 
 def _genitive_pair(

@@ -365,6 +365,11 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("카타르 국왕의 중재로 에티오피아와 에리트레아는 휴전에 합의했다.", "QAT>ETH"),
         ("베트남 어선이 중국 해경의 물대포를 맞아 파손됐다.", "CHN>VNM"),
         ("폴란드, 한국산 전차 180대 추가 구매", "KOR>POL"),
+        # side by side is no act; a bloc is not said to act on another bloc's members; a clause
+        # ending "...한 것으로 파악했다" is reported, its reporter unordered to acts between others
+        ("시진핑 주석은 푸틴 대통령과 나란히 열병식을 지켜봤다.", "CHN-RUS"),
+        ("북중러가 밀착하는 가운데 한미일 공조가 강화됐다.", "CHN-JPN"),
+        ("국정원은 북한이 러시아로부터 전투기를 넘겨받은 것으로 파악했다.", "KOR-RUS"),
         ("이란이 드론을 발사하자 정부는 이란을 규탄했다.", "KOR>IRN"),
         ("필리핀이 항의하자 중국은 캐나다를 비난했다.", "CAN-PHL"),
         ("베트남이 어선을 나포하자 태국은 강력히 항의했다.", "THA>VNM"),
