@@ -74,6 +74,10 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # on c7dea57 before any change for it: southasia 0.891 0.961 0.631 0.818, eurasia 0.970 0.970 0.610
 # 0.906, korean10 0.846 0.980 0.778 0.578, korean11 0.926 0.982 0.719 0.667 (8711b76: directed 0.538
 # / 0.580 / 0.627 / 0.617). With all 29 files directed accuracy is 0.801: the all-files floor 0.79.
+# An eighth blind round (gold_mideastafrica, gold_techtrade, gold_korean12, gold_korean13), measured
+# once on 69d7bca before any change for it: mideastafrica 0.975 0.941 0.731 0.879, techtrade 1.000
+# 0.977 0.557 0.896, korean12 0.945 0.984 0.718 0.786, korean13 0.887 0.966 0.649 0.793 (8711b76:
+# directed 0.667 / 0.544 / 0.610 / 0.640). All 33 files: directed 0.784, the all-files floor 0.78.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -86,6 +90,8 @@ FILE_FLOORS = {
     "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
     "gold_korean10.txt": (0.84, 0.97, 0.77, 0.77),
     "gold_korean11.txt": (0.92, 0.98, 0.71, 0.72),
+    "gold_korean12.txt": (0.94, 0.98, 0.71, 0.78),
+    "gold_korean13.txt": (0.88, 0.96, 0.64, 0.79),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
     "gold_korean3.txt": (0.97, 0.99, 0.84, 0.80),
     "gold_korean4.txt": (0.96, 0.99, 0.90, 0.81),
@@ -95,10 +101,12 @@ FILE_FLOORS = {
     "gold_korean8.txt": (0.97, 0.97, 0.87, 0.83),
     "gold_korean9.txt": (0.95, 0.97, 0.90, 0.86),
     "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
+    "gold_techtrade.txt": (0.99, 0.97, 0.55, 0.89),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
     "gold_eurasia.txt": (0.96, 0.96, 0.61, 0.90),
     "gold_globalwire.txt": (0.92, 0.97, 0.58, 0.80),
     "gold_liveblog.txt": (0.98, 0.98, 0.73, 0.87),
+    "gold_mideastafrica.txt": (0.97, 0.94, 0.73, 0.87),
     "gold_mixed3.txt": (0.97, 0.94, 0.76, 0.85),
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
@@ -135,7 +143,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.79, score.wrong_direction
+    assert score.directed_accuracy >= 0.78, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
