@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["apply_guards", "dateline_end", "drop_lone_common_surnames", "is_headline_case"]
 
 _NO_ACTOR_SUFFIX = re.compile(
-    r"-(?:born|bred|style|language|speaking|educated|made|trained|inspired|themed|flavou?red|"
+    r"-(?:born|bred|style|language|speaking|educated|trained|inspired|themed|flavou?red|"
     r"descended|raised)\b",
     re.IGNORECASE,
 )
@@ -161,7 +161,7 @@ _NAMED_AFTER_VENUE = re.compile(
 # training rows code "the ruble weakened past 100 to the U.S. dollar" as RUS-USA.
 _DEMONYM_NO_ACTOR = re.compile(
     r"(?:\s+(?:and|or)\s+[A-Z][a-z]+)?\s+(?:language|languages|courses?|classes|lessons|literature|"
-    r"cuisine|dishes|recipes?|quail|beetles?|knotweed|maples?|cabbage)\b"
+    r"cuisine|dishes|recipes?|mezze|quail|beetles?|knotweed|maples?|cabbage)\b"
 )
 
 
@@ -270,9 +270,12 @@ def is_headline_case(text: str) -> bool:
 
 
 def _is_water(text: str, m: Mention) -> bool:
+    before = _WATER_BEFORE.search(text[max(0, m.start - 20) : m.start])
+    if m.kind == "metonym":  # "the Gulf of Aden": a city that names a sea
+        return bool(before)
     if m.kind not in ("name", "demonym", "derived", "fuzzy"):
         return False
-    return bool(_WATER_AFTER.match(text, m.end) or _WATER_BEFORE.search(text[max(0, m.start - 20) : m.start]))
+    return bool(_WATER_AFTER.match(text, m.end) or before)
 
 
 def _is_us_state(text: str, m: Mention, mentions: list[Mention]) -> bool:

@@ -206,6 +206,10 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
         ("Kenyan runners won the Tokyo Marathon.", ["KEN"]),
         ("The Treasury Department sanctioned three Iranian firms.", ["IRN", "USA"]),
         ("OFAC designated a Cambodian tycoon.", ["KHM", "USA"]),
+        # the maker's country counts ("Iranian-made", like X산); a sea named after a city does not
+        ("Iranian-made drones were seen at a Sudanese air base.", ["IRN", "SDN"]),
+        ("Somalia protested a naval base deal on the Gulf of Aden.", ["SOM"]),
+        ("Lebanese mezze was served in Doha.", ["QAT"]),
     ],
 )
 def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
