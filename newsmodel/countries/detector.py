@@ -64,11 +64,13 @@ _KO_POLICY_RIGHT = (
 _KO_NO_ACTOR = re.compile(
     rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로])|\s?해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로])"
     # a style or a dish ("일본식 라멘", "중국 음식"), a firm ("일본제철", "중국석유", "일본항공")
-    r"|식(?!민)|\s(?:음식|요리|라멘|식당|레스토랑)|제철|전력|석유|철도|해운|항공(?!\s?(?:모함|자위대|기))"
+    r"|식(?!민)|\s(?:음식|요리|라멘|식당|레스토랑|아이스크림|카스테라|커피|라면|과자|초콜릿)|제철|전력|석유|철도|해운"
+    r"|항공(?!\s?(?:모함|자위대|기))"
     ")"
 )
 # "인도" is also the sidewalk: after a road word or before a car's rush onto it.
 _KO_SIDEWALK_BEFORE = re.compile(r"(?:대로|도로|거리|차도|골목|길)\s*$")
+_KO_SIDEWALK_ON = re.compile(r"\s?위(?:에|로|를|의)")  # "인도 위에 방치된 킥보드"
 _KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진|덮치|덮쳐|덮친|올라|뛰어들)")
 # ... and a delivery (引渡): "폭탄 인도를 보류", "잠수함을 인도받았다", "인도할 예정", "인도 시기".
 _KO_DELIVERY_BEFORE = re.compile(
@@ -483,6 +485,7 @@ def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -
         return bool(
             _KO_SIDEWALK_BEFORE.search(before)
             or _KO_SIDEWALK_AFTER.match(text, end)
+            or _KO_SIDEWALK_ON.match(text, end)
             or _KO_DELIVERY_BEFORE.search(before)
             or _KO_DELIVERY_AFTER.match(text, end)
         )

@@ -384,7 +384,7 @@ def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: l
 def _goods_from(text: str, m: Mention) -> bool:
     """Whether the mention names where imported goods come from: "러시아산 (원유) 수입",
     "日 수산물 수입" (a goods noun between, so that "일본 수입 규제" stays Japan's own)."""
-    origin = text.startswith("산", m.end)
+    origin = text.startswith(("산", "제"), m.end)  # 러시아산, 이란제: made in
     rest = text[m.end + origin : m.end + origin + 48]
     if re.match(r"[\uac00-\ud7a3]", rest):
         return False

@@ -56,7 +56,7 @@ _KO_ACCORDING = re.compile(r"\s*따르면")
 _KO_TOGETHER = re.compile(r"\s*(?:함께|나란히|같이|더불어)")
 
 _KO_PASSIVE_AFTER = re.compile(
-    r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적)(?:됐|되|돼|당)"
+    r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적|생포)(?:됐|되|돼|당)"
 )
 
 _KO_MEDIATE = re.compile(
@@ -109,7 +109,10 @@ _KO_QUOTE_CLOSE = re.compile(r"[\"\u201d']")
 
 # What makes a quote a demand or a warning besides the demanding verbs: an imperative, "must", a
 # threat's condition ("...지원하면 파탄").
-_KO_QUOTE_DEMAND = re.compile(r"하라|말라|해야|하면|되면|[라아어]야\s*(?:한다|할)|" + _KO_DEMAND.pattern)
+_KO_QUOTE_DEMAND = re.compile(
+    r"하라|말라|해야|하면|되면|[라아어]야\s*(?:한다|할)|[\uac00-\ud7a3]야(?=[\s…\"'\u201d]|$)|대가를\s?치르|응징|각오|"
+    + _KO_DEMAND.pattern
+)
 
 # Where a clause ends and the next begins: "발사하자", "확인되자", "늘었지만", "벌였으나", "하면서"
 # (nouns such as 투자, 기자, 관계자 end in 자 too: only after a verb's stem).

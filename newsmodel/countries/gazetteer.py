@@ -80,7 +80,7 @@ Script = Literal["latin", "hangul", "hanja"]
 # What may follow a `ko_strict` entry without a space: particles and the nouns that make
 # compounds in news ("한미동맹", "인도와", "이란산"); "인도적" (humanitarian) is not among them.
 KO_FOLLOWERS: tuple[str, ...] = (
-    *"은는이가을를의에와과도로만까부보처나측산인간내",
+    *"은는이가을를의에와과도로만까부보처나측산제인간내",
     "으로",
     "관계",
     "정상",

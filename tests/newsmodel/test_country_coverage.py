@@ -243,6 +243,8 @@ def test_korean_delivery_is_not_india() -> None:
     assert detector.countries("폴란드는 전차 인도를 연기했다.") == ["POL"]
     assert detector.countries("필리핀은 호위함을 인도받았다.") == ["PHL"]
     assert detector.countries("인도는 러시아와 협정을 맺었다.") == ["IND", "RUS"]
+    assert detector.countries("부산시는 인도 위에 방치된 킥보드를 견인한다.") == []
+    assert detector.countries("명동의 터키 아이스크림이 인기다.") == []
 
 
 def test_venue_is_a_mention_but_not_a_pair() -> None:
@@ -369,6 +371,9 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("카타르 국왕의 중재로 에티오피아와 에리트레아는 휴전에 합의했다.", "QAT>ETH"),
         ("베트남 어선이 중국 해경의 물대포를 맞아 파손됐다.", "CHN>VNM"),
         ("폴란드, 한국산 전차 180대 추가 구매", "KOR>POL"),
+        ("헝가리의 중국제 버스 수입이 늘었다.", "CHN>HUN"),
+        ('이란 외무부 "美, 제재 망상 버려야"', "IRN>USA"),
+        ("러시아 병사 2명이 우크라이나군에 생포됐다.", "UKR>RUS"),
         # side by side is no act; a bloc is not said to act on another bloc's members; a clause
         # ending "...한 것으로 파악했다" is reported, its reporter unordered to acts between others
         ("시진핑 주석은 푸틴 대통령과 나란히 열병식을 지켜봤다.", "CHN-RUS"),
