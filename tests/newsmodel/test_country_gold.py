@@ -78,12 +78,17 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # once on 69d7bca before any change for it: mideastafrica 0.975 0.941 0.731 0.879, techtrade 1.000
 # 0.977 0.557 0.896, korean12 0.945 0.984 0.718 0.786, korean13 0.887 0.966 0.649 0.793 (8711b76:
 # directed 0.667 / 0.544 / 0.610 / 0.640). All 33 files: directed 0.784, the all-files floor 0.78.
+# A ninth blind round (gold_americaseurope, gold_security, gold_korean14, gold_korean15), measured
+# once on 795d323 before any change for it: americaseurope 0.987 0.969 0.637 0.831, security 0.974
+# 0.974 0.524 0.881, korean14 0.967 1.000 0.617 0.759, korean15 0.977 0.962 0.671 0.836 (8711b76:
+# directed 0.633 / 0.506 / 0.551 / 0.528). All 37 files: directed 0.766, the all-files floor 0.76.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
 # 0.874 0.747 / traps 0.985 0.985 0.899 0.929).
 FILE_FLOORS = {
     "gold_actors.txt": (0.97, 0.96, 0.86, 0.81),
+    "gold_americaseurope.txt": (0.98, 0.96, 0.63, 0.83),
     "gold_asiadaily.txt": (0.93, 0.98, 0.65, 0.85),
     "gold_asiapress.txt": (0.93, 0.99, 0.75, 0.85),
     "gold_business.txt": (0.99, 0.95, 0.76, 0.95),
@@ -92,6 +97,8 @@ FILE_FLOORS = {
     "gold_korean11.txt": (0.92, 0.98, 0.71, 0.72),
     "gold_korean12.txt": (0.96, 0.98, 0.70, 0.79),
     "gold_korean13.txt": (0.88, 0.98, 0.71, 0.75),
+    "gold_korean14.txt": (0.96, 0.99, 0.61, 0.75),
+    "gold_korean15.txt": (0.97, 0.96, 0.67, 0.83),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
     "gold_korean3.txt": (0.97, 0.99, 0.84, 0.80),
     "gold_korean4.txt": (0.96, 0.99, 0.90, 0.81),
@@ -111,6 +118,7 @@ FILE_FLOORS = {
     "gold_modern.txt": (0.98, 0.98, 0.87, 0.88),
     "gold_names.txt": (0.93, 0.965, 0.86, 0.74),
     "gold_readouts.txt": (0.97, 0.98, 0.72, 0.94),
+    "gold_security.txt": (0.97, 0.97, 0.52, 0.88),
     "gold_southasia.txt": (0.89, 0.96, 0.63, 0.81),
     "gold_traps.txt": (0.97, 0.97, 0.89, 0.91),
     "gold_uspress.txt": (0.97, 0.99, 0.71, 0.83),
@@ -143,7 +151,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.78, score.wrong_direction
+    assert score.directed_accuracy >= 0.76, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
