@@ -144,6 +144,7 @@ _FROM_AGENT_NOUNS = frozenset(
         "invitation",
         "rebuke",
         "rebukes",
+        "fire",
         "outrage",
         "anger",
     ]

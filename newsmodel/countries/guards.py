@@ -161,7 +161,7 @@ _NAMED_AFTER_VENUE = re.compile(
 # training rows code "the ruble weakened past 100 to the U.S. dollar" as RUS-USA.
 _DEMONYM_NO_ACTOR = re.compile(
     r"(?:\s+(?:and|or)\s+[A-Z][a-z]+)?\s+(?:language|languages|courses?|classes|lessons|literature|"
-    r"cuisine|dishes|recipes?|mezze|quail|beetles?|knotweed|maples?|cabbage)\b"
+    r"cuisine|dishes|recipes?|mezze|barbecue|quail|beetles?|knotweed|maples?|cabbage)\b"
 )
 
 
@@ -186,7 +186,7 @@ _WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b"
 _WATER_BEFORE = re.compile(r"\b(?:Sea|Gulf|Strait|Straits|Bay)\s+of\s+(?:the\s+)?$")
 _US_STATE_WORDS = re.compile(
     r"\b(?:voters?|governor|gubernatorial|county|counties|Atlanta|Savannah|Augusta|state\s+senator|"
-    r"state\s+legislature|primary|ballots?|Peach\s+State|Bulldogs)\b",
+    r"state\s+legislature|primary|ballots?|Peach\s+State|Bulldogs|Fort\s+[A-Z][a-z]+)\b",
     re.IGNORECASE,
 )
 _IN_PLACE = re.compile(r"\b(?:in|at|from|to|across)\s+(?:northern\s+|southern\s+|rural\s+)?$")

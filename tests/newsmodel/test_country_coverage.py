@@ -210,6 +210,10 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
         ("Iranian-made drones were seen at a Sudanese air base.", ["IRN", "SDN"]),
         ("Somalia protested a naval base deal on the Gulf of Aden.", ["SOM"]),
         ("Lebanese mezze was served in Doha.", ["QAT"]),
+        # "Brussels" is the EU's seat, not Belgium; a base in "Fort X, Georgia" is the US state
+        ("Brussels imposed duties on Chinese electric cars.", ["CHN"]),
+        ("Troops based at Fort Stewart, Georgia, will rotate to Poland.", ["POL"]),
+        ("Queues formed outside a Korean barbecue restaurant in Lisbon.", ["PRT"]),
     ],
 )
 def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
