@@ -396,7 +396,9 @@ def _goods_from(text: str, m: Mention) -> bool:
             return (origin or goods > 0) and not banned
         if "…" in token or token.endswith((",", "의", *_KO_NOT_GOODS)) or word.start() > 30:
             return False
-        if _ending_role(token) in (SOURCE, CO, TARGET) and not token.endswith(("을", "를", "추가")):
+        if _ending_role(token) in (SOURCE, CO, TARGET) and not token.endswith(
+            ("을", "를", "추가", "추가로", "대량으로")
+        ):
             return False
     return False
 

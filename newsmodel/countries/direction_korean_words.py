@@ -48,7 +48,8 @@ _KO_ATTACKED = re.compile(
 _KO_BY = re.compile(r"\s*의해")
 
 _KO_PROTESTED = re.compile(
-    r"\s+(?:[^\s.,]*[^\s.,은는이가]\s+){0,3}?[^\s.,]*[을를]\s+(?:[^\s.,]+\s+){0,3}?[^\s.,]*(?:규탄|비난|비판|항의|규정하)"
+    r"\s+(?:[^\s.,]*[^\s.,은는이가]\s+){0,3}?[^\s.,]*(?:[을를]|에(?:\s*대해)?)\s+(?:[^\s.,]+\s+){0,3}?"
+    r"[^\s.,]*(?:규탄|비난|비판|항의|규정하|불만|반발)"
 )
 
 _KO_ACCORDING = re.compile(r"\s*따르면")
@@ -69,7 +70,7 @@ _KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
 # 수입 중단" make the goods' country the source.
 _KO_IMPORT_WORD = re.compile(r"(?:수입|구매|구입|도입|사들)")
 
-_KO_IMPORT_BAN = re.compile(r"[^.,…]{0,14}?(?:중단|금지|규제|제한|금수|제재|통제|차단)")
+_KO_IMPORT_BAN = re.compile(r"[^.,…]{0,14}?(?:중단|금지|규제|제한|금수|제재|통제|차단|관세)")
 
 _KO_NOT_GOODS = ("정부", "당국", "기업", "업체", "측", "은행")
 
@@ -111,7 +112,8 @@ _KO_QUOTE_CLOSE = re.compile(r"[\"\u201d']")
 # threat's condition ("...지원하면 파탄").
 _KO_QUOTE_DEMAND = re.compile(
     r"하라|말라|해야|하면|되면|[라아어]야\s*(?:한다|할)|[\uac00-\ud7a3]야(?=[\s…\"'\u201d]|$)|대가를\s?치르|응징|각오|"
-    + _KO_DEMAND.pattern
+    # an accusation in the speaker's quote is its own act: "美 반도체 수출통제는 일방적 괴롭힘"
+    r"괴롭힘|도발|침략|망동|만행|횡포|패권|책동|불법|" + _KO_DEMAND.pattern
 )
 
 # Where a clause ends and the next begins: "발사하자", "확인되자", "늘었지만", "벌였으나", "하면서"

@@ -378,6 +378,10 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("헝가리의 중국제 버스 수입이 늘었다.", "CHN>HUN"),
         ('이란 외무부 "美, 제재 망상 버려야"', "IRN>USA"),
         ("러시아 병사 2명이 우크라이나군에 생포됐다.", "UKR>RUS"),
+        # a tariff on imports is the importer's act; an accusation in a quote is the speaker's
+        ("[속보] 美, 멕시코산 수입품에 25% 관세 부과", "USA>MEX"),
+        ('中 외교부 "日 방위비 증액은 노골적 도발"', "CHN>JPN"),
+        ("베트남은 미국산 항공기 20대를 추가로 사들이기로 했다.", "USA>VNM"),
         # side by side is no act; a bloc is not said to act on another bloc's members; a clause
         # ending "...한 것으로 파악했다" is reported, its reporter unordered to acts between others
         ("시진핑 주석은 푸틴 대통령과 나란히 열병식을 지켜봤다.", "CHN-RUS"),
