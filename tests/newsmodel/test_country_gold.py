@@ -82,6 +82,9 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # once on 795d323 before any change for it: americaseurope 0.987 0.969 0.637 0.831, security 0.974
 # 0.974 0.524 0.881, korean14 0.967 1.000 0.617 0.759, korean15 0.977 0.962 0.671 0.836 (8711b76:
 # directed 0.633 / 0.506 / 0.551 / 0.528). All 37 files: directed 0.766, the all-files floor 0.76.
+# A tenth blind round (gold_generalnews, gold_korean16), measured once on 3338838 before any change
+# for it: generalnews 0.972 0.945 0.617 0.821, korean16 0.883 0.970 0.701 0.774 (8711b76: directed
+# 0.568 / 0.516). All 39 files: directed 0.762, the all-files floor 0.75.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -99,6 +102,7 @@ FILE_FLOORS = {
     "gold_korean13.txt": (0.88, 0.98, 0.71, 0.75),
     "gold_korean14.txt": (0.96, 0.99, 0.68, 0.75),
     "gold_korean15.txt": (0.97, 0.96, 0.68, 0.83),
+    "gold_korean16.txt": (0.88, 0.97, 0.70, 0.77),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
     "gold_korean3.txt": (0.97, 0.99, 0.84, 0.80),
     "gold_korean4.txt": (0.96, 0.99, 0.90, 0.81),
@@ -111,6 +115,7 @@ FILE_FLOORS = {
     "gold_techtrade.txt": (0.99, 0.99, 0.55, 0.89),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
     "gold_eurasia.txt": (0.98, 0.97, 0.60, 0.89),
+    "gold_generalnews.txt": (0.97, 0.94, 0.61, 0.82),
     "gold_globalwire.txt": (0.92, 0.97, 0.58, 0.80),
     "gold_liveblog.txt": (0.98, 0.98, 0.73, 0.87),
     "gold_mideastafrica.txt": (0.99, 0.95, 0.71, 0.88),
@@ -151,7 +156,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.76, score.wrong_direction
+    assert score.directed_accuracy >= 0.75, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
