@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
@@ -40,7 +40,12 @@ from newsmodel.countries.gazetteer import (
     load_home_organs,
     normalize_surface,
 )
-from newsmodel.countries.guards import apply_guards, dateline_end, drop_lone_common_surnames
+from newsmodel.countries.guards import (
+    apply_guards,
+    dateline_end,
+    drop_lone_common_surnames,
+    mark_placed_venues,
+)
 from newsmodel.countries.shorthand import korean_shorthand
 from newsmodel.errors import ConfigError
 
@@ -333,7 +338,7 @@ class CountryDetector:
     def detect(self, text: str, language: str | None = None, date: dt.date | None = None) -> list[Mention]:
         """Mentions in text order. `language="en"` skips Korean and Hanja forms; other values use all
         scripts. `date` (the article's) decides which leaders and historical states a name means."""
-        when = _when(text, date) if date is not None and _LOOK_BACK.search(text) else date
+        when = _when(text, date)
         mentions = drop_lone_common_surnames(text, self._matches(text, language, when))
         if language != "ko":
             fuzzy = self._fuzzy.find(text, mentions)
@@ -509,12 +514,7 @@ def _korean_venues(text: str, mentions: list[Mention]) -> list[Mention]:
     if len({m.iso3 for m in mentions if m.iso3}) < 3 or not _KO_MEETING.search(text):
         return mentions
     placed = [m.kind in ("ko", "ko_strict") and bool(_KO_VENUE_AFTER.match(text, m.end)) for m in mentions]
-    out = []
-    for m, here in zip(mentions, placed, strict=True):
-        alone = all(p for o, p in zip(mentions, placed, strict=True) if o.iso3 == m.iso3)
-        others = {o.iso3 for o in mentions if o.iso3 and o.iso3 != m.iso3}
-        out.append(replace(m, venue=True) if here and alone and len(others) >= 2 else m)
-    return out
+    return mark_placed_venues(mentions, placed)
 
 
 def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:

@@ -634,9 +634,10 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
     spans = [(m, span) for m, span in spans if span is not None and len(span)]
     for m, span in spans:  # every mention first: a role may look at another mention's tokens
         codes.update({t.i: m.iso3 for t in span})
-    shared = {
-        (m.start, m.end) for m in mentions if sum((o.start, o.end) == (m.start, m.end) for o in mentions) > 1
-    }
+    by_span: dict[tuple[int, int], set[str]] = {}
+    for m in mentions:
+        by_span.setdefault((m.start, m.end), set()).add(m.iso3)
+    shared = {span for span, codes_here in by_span.items() if len(codes_here) > 1}
     own: dict[str, list[list[_Role]]] = {}  # without compounds ("inter-Korean", "US-China")
     for m, span in spans:
         found_roles = _roles(span.root)
@@ -655,7 +656,7 @@ def _english_pairs(doc: Any, mentions: Sequence[Mention]) -> list[DirectedPair]:
             if (p := _pair_from_roles(doc, (a, ra), (b, rb))) is not None
         ]
         pair = _best(found, a, b)
-        compound = any({m.iso3 for m in mentions if (m.start, m.end) == span} >= {a, b} for span in shared)
+        compound = any(by_span[span] >= {a, b} for span in shared)
         if pair.source is None and pair.basis == "conjoined" and compound:
             # a compound naming both ("the inter-Korean summit") leaves them unordered only when
             # nothing else in the sentence orders them ("Moon Jae-in met Kim Jong Un")

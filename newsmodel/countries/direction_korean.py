@@ -212,6 +212,11 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
     spans: dict[str, list[int]] = {}
     for i, m in enumerate(ordered):
         spans.setdefault(m.iso3, []).append(i)
+    # a mention inside a compound naming several countries (한미일, 북중러)
+    in_compound = [
+        len({o.iso3 for o in ordered if (o.start, o.end) == (m.start, m.end)}) > 1 for m in ordered
+    ]
+    cut = text.find("…")
     out = []
     for a, b in combinations(sorted(spans), 2):
         # a compound (한미, 남북) names both: its particle orders the pair only against a country
@@ -231,11 +236,12 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
         if quoted is not None:
             out.append(quoted)
             continue
-        if _bloc_pair(ordered, spans[a], spans[b]) or _bloc_pair(ordered, spans[b], spans[a]):
+        if all(in_compound[i] for i in spans[a] + spans[b]):
+            # each named only inside its own bloc ("북중러가 ... 한미일 공조를 흔드는"): one bloc is
+            # not said to act on the other's members
             out.append(undirected(a, b, CONF_CONJOINED, "bloc"))
             continue
         # a headline's first clause states its news; a later one ("…북·러 정상회담") only adds to it
-        cut = text.find("…")
         early_a = [i for i in own_a if 0 < ordered[i].end <= cut]
         early_b = [i for i in own_b if 0 < ordered[i].end <= cut]
         if early_a and early_b:
@@ -424,15 +430,6 @@ def _import_pair(
             if before or subject or roles[j].role == _TOPIC:
                 return directed(c1, c2, CONF_KOREAN, "imports")
     return None
-
-
-def _bloc_pair(ordered: Sequence[Mention], first: list[int], second: list[int]) -> bool:
-    """Two countries each named only inside a compound of its own bloc ("북중러가 ... 한미일 공조를
-    흔드는"): one bloc is not said to act on the other's members."""
-    spans = {
-        (m.start, m.end): {o.iso3 for o in ordered if (o.start, o.end) == (m.start, m.end)} for m in ordered
-    }
-    return all(len(spans[ordered[i].start, ordered[i].end]) > 1 for i in first + second)
 
 
 def _genitive_pair(

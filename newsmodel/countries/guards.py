@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newsmodel.countries.detector import Mention
 
-__all__ = ["apply_guards", "dateline_end", "drop_lone_common_surnames", "is_headline_case"]
+__all__ = [
+    "apply_guards",
+    "dateline_end",
+    "drop_lone_common_surnames",
+    "is_headline_case",
+    "mark_placed_venues",
+]
 
 _NO_ACTOR_SUFFIX = re.compile(
     r"-(?:born|bred|style|language|speaking|educated|trained|inspired|themed|flavou?red|"
@@ -340,14 +346,17 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
         m.kind in _VENUE_KINDS and bool(_VENUE_BEFORE.search(text[max(0, m.start - 40) : m.start]))
         for m in mentions
     ]
+    return mark_placed_venues(mentions, placed)
+
+
+def mark_placed_venues(mentions: list[Mention], placed: list[bool]) -> list[Mention]:
+    """Mark as venues the countries every mention of which names a place (`placed`: "in Lima,
+    Peru", "스위스 제네바에서"), none an actor, while two or more other countries are named."""
     out = []
     for m, here in zip(mentions, placed, strict=True):
         others = {o.iso3 for o in mentions if o.iso3 and o.iso3 != m.iso3}
-        # every mention of it names the place ("in Lima, Peru"), none an actor
         alone = all(p for o, p in zip(mentions, placed, strict=True) if o.iso3 == m.iso3)
-        if here and alone and len(others) >= 2:
-            m = replace(m, venue=True)
-        out.append(m)
+        out.append(replace(m, venue=True) if here and alone and len(others) >= 2 else m)
     return out
 
 
