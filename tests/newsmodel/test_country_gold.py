@@ -3,10 +3,10 @@
 Figures are printed (pytest -s) and held to the bars issue #18 sets: recall and precision of the
 gold country pairs >= 0.95; directed accuracy is held just under what was measured (0.889 after the
 direction fixes of 2026-12-03 on the five older files; 0.865 on all nine files after the fixes of
-2026-12-05; 0.762 on all 39 files since the blind rounds added harder registers: the all-files
-floor is 0.75), so a change that loses direction fails here. Each file also has its
-own floors, just under its figures after those fixes (gold_direction.txt, see the README), so a
-gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
+2026-12-05; 0.762 on all 39 files since the blind rounds added harder registers, 0.746 on 43
+with the eleventh round: the all-files floor is 0.74), so a change that loses direction fails
+here. Each file also has its own floors, just under its figures after those fixes
+(gold_direction.txt, see the README), so a gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
 --per-file, file by file) beside the detector before the issue.
 """
 
@@ -85,6 +85,11 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # A tenth blind round (gold_generalnews, gold_korean16), measured once on 3338838 before any change
 # for it: generalnews 0.972 0.945 0.617 0.821, korean16 0.883 0.970 0.701 0.774 (8711b76: directed
 # 0.568 / 0.516). All 39 files: directed 0.762, the all-files floor 0.75.
+# An eleventh blind round (gold_briefings, gold_energymaritime, gold_korean17, gold_korean18),
+# measured once on a8494e5 before any change for it: briefings 0.964 0.930 0.512 0.652,
+# energymaritime 0.982 0.763 0.512 0.914, korean17 0.843 0.944 0.800 0.759, korean18 0.832 0.881
+# 0.561 0.781 (8711b76: directed 0.488 / 0.465 / 0.683 / 0.521). All 43 files: directed 0.746, the
+# all-files floor 0.74.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -94,6 +99,7 @@ FILE_FLOORS = {
     "gold_americaseurope.txt": (0.98, 0.98, 0.63, 0.83),
     "gold_asiadaily.txt": (0.93, 0.98, 0.65, 0.85),
     "gold_asiapress.txt": (0.93, 0.99, 0.75, 0.85),
+    "gold_briefings.txt": (0.96, 0.92, 0.51, 0.65),
     "gold_business.txt": (0.99, 0.95, 0.76, 0.95),
     "gold_korean.txt": (0.99, 0.96, 0.92, 0.93),
     "gold_korean10.txt": (0.84, 0.97, 0.77, 0.77),
@@ -103,6 +109,8 @@ FILE_FLOORS = {
     "gold_korean14.txt": (0.96, 0.99, 0.68, 0.75),
     "gold_korean15.txt": (0.97, 0.96, 0.68, 0.83),
     "gold_korean16.txt": (0.88, 0.97, 0.70, 0.77),
+    "gold_korean17.txt": (0.84, 0.94, 0.80, 0.75),
+    "gold_korean18.txt": (0.83, 0.88, 0.56, 0.78),
     "gold_korean2.txt": (0.95, 0.94, 0.83, 0.83),
     "gold_korean3.txt": (0.97, 0.99, 0.84, 0.80),
     "gold_korean4.txt": (0.96, 0.99, 0.90, 0.81),
@@ -114,6 +122,7 @@ FILE_FLOORS = {
     "gold_statemedia.txt": (0.99, 0.99, 0.80, 0.97),
     "gold_techtrade.txt": (0.99, 0.99, 0.55, 0.89),
     "gold_direction.txt": (0.98, 0.95, 0.92, 0.99),
+    "gold_energymaritime.txt": (0.98, 0.76, 0.51, 0.91),
     "gold_eurasia.txt": (0.98, 0.97, 0.60, 0.89),
     "gold_generalnews.txt": (0.97, 0.94, 0.61, 0.82),
     "gold_globalwire.txt": (0.92, 0.97, 0.58, 0.80),
@@ -156,7 +165,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.75, score.wrong_direction
+    assert score.directed_accuracy >= 0.74, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
