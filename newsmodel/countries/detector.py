@@ -62,12 +62,14 @@ _KO_POLICY_ONLY = frozenset({"대중"})
 _KO_POLICY_RIGHT = (
     r"(?=\s?(?:수출|수입|무역|관세|제재|견제|압박|정책|투자|외교|적자|흑자|강경|봉쇄|포위|의존|협상|전략))"
 )
+# Nouns a language name joins without a space ("한국어능력시험", "일본어교육"; not "중국어선").
+_KO_LANGUAGE_NOUNS = "능력|시험|교육|교사|교실|강좌|강사|수업|학당|교재|번역|통역|자막|학과|회화|공부|실력"
 # What a country name turns into with a suffix that names no actor: a language ("중국어 학원",
 # not "중국어선"/"중국어민"), a strait or sea ("대만해협", "필리핀해에서"; not "해군"/"해상"), a style,
 # a dish or a firm named after it.
 # (A product's origin, "미국산 쇠고기", still counts: tests/newsmodel/country_table.py "suffixes 인/산".)
 _KO_NO_ACTOR = re.compile(
-    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로])|\s?해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로])"
+    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로]|{_KO_LANGUAGE_NOUNS})|\s?해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로])"
     # a style or a dish ("일본식 라멘", "중국 음식"), a firm ("일본제철", "중국석유", "일본항공")
     r"|식(?!민)|\s(?:음식|요리|라멘|식당|레스토랑|아이스크림|카스테라|커피|라면|과자|초콜릿)|제철|전력|석유|철도|해운"
     r"|항공(?!\s?(?:모함|자위대|기))"
@@ -480,10 +482,15 @@ class CountryDetector:
 
 
 def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -> bool:
-    """A Korean name that names no actor here: a language, a strait, the sidewalk."""
+    """A Korean name that names no actor here: a language, a strait, the sidewalk, an event named
+    after its host city ("파리 올림픽"), and 中 as "during" ("기자회견 中")."""
+    if kind == "hanja":
+        return surface == "中" and bool(_KO_DURING_BEFORE.search(text[max(0, begin - 6) : begin]))
     if kind not in ("ko", "ko_strict", "name", "metonym") or not "\uac00" <= surface[-1] <= "\ud7a3":
         return False
     if _KO_NO_ACTOR.match(text, end):
+        return True
+    if surface in _KO_HOST_CITIES and _KO_NAMED_AFTER_CITY.match(text, end):
         return True
     if surface == "인도":
         before = text[max(0, begin - 8) : begin]
@@ -495,6 +502,23 @@ def _no_korean_actor(text: str, surface: str, begin: int, end: int, kind: str) -
             or _KO_DELIVERY_AFTER.match(text, end)
         )
     return False
+
+
+# 中 after an activity noun means "during" ("기자회견 中 물 마시는 ...", "조사 中"), not China.
+_KO_DURING_BEFORE = re.compile(
+    r"(?:회견|회담|방문|순방|조사|수사|협상|진행|공사|검토|훈련|경기|재판|출장|비행|운항|작업|회의|통화|연설|"
+    r"치료|입원|휴가|여행|유학|근무|복무|체류|항해|촬영|공연|대기|심사|논의|추진|개발|건설|시행|운영|협의|준비|"
+    r"점검|수감|구금|억류|연습|교전|대치|파업|시위|행사|순찰|정박|이동|비행)\s?$"
+)
+# An event named after the city that hosts it ("파리 올림픽", "도쿄 올림픽", "베이징 동계올림픽"):
+# the city is no actor, as "the Paris Olympics" is not in English (guards.py); a country's name
+# before an event still counts ("카타르 월드컵", like "the French Open").
+_KO_HOST_CITIES = frozenset(
+    {"파리", "도쿄", "베이징", "런던", "모스크바", "뉴델리", "하노이", "베를린", "로마", "방콕"}
+)
+_KO_NAMED_AFTER_CITY = re.compile(
+    r"\s?(?:하계\s?|동계\s?)?(?:올림픽|패럴림픽|아시안게임|엑스포|박람회|영화제|비엔날레|마라톤|모터쇼|기후협정|협정|선언|의정서)"
+)
 
 
 # A Korean meeting sentence and the place it happens in: "스위스 제네바에서 ... 협상", "싱가포르

@@ -19,6 +19,9 @@ CONF_SAME_VERB = 0.85
 # verb, above the undirected readings ("same role", conjoined)
 CONF_SUBORDINATE = 0.82
 CONF_CHAIN = 0.7
+# two countries in the same role of one verb but not one phrase: weaker than a chain of clauses,
+# stronger than an event noun (a venue city names the party it belongs to: "summit in Seoul")
+CONF_LOOSE = 0.6
 CONF_NOMINAL = 0.65
 CONF_KOREAN = 0.7
 CONF_CONJOINED = 0.8

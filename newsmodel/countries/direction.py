@@ -48,6 +48,7 @@ from newsmodel.countries.directed import (
     CONF_CHAIN,
     CONF_CO_ACTORS,
     CONF_CONJOINED,
+    CONF_LOOSE,
     CONF_NOMINAL,
     CONF_SAME_VERB,
     CONF_SPEECH,
@@ -73,8 +74,10 @@ from newsmodel.countries.direction_words import (
     _DEPLOY_VERBS,
     _FORCE_NOUNS,
     _FROM_AGENT_NOUNS,
+    _GATHERING_NOUNS,
     _MEDIATE_VERBS,
     _MOVE_STEMS,
+    _MUTUAL_NOUNS,
     _NEAR_PREPS,
     _NOUN_TARGET_PREPS,
     _OBJECT_CONTROL,
@@ -347,6 +350,10 @@ def _roles(token: Any) -> list[_Role]:
                     out.append(_Role(SOURCE, governor.i, True, group))
                     agentive = prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS
                     from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
+                elif prep.lower_ == "with" and governor.lower_ in _MUTUAL_NOUNS:
+                    out.append(_Role(CO, governor.i, True, group))  # "cooperation with Pyongyang"
+                elif prep.lower_ in ("in", "at") and governor.lower_ in _GATHERING_NOUNS:
+                    pass  # "the summit in Seoul": where, not whom
                 elif prep.lower_ in _NOUN_TARGET_PREPS:
                     out.append(_Role(TARGET, governor.i, True, group))
                     from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
@@ -467,7 +474,12 @@ def _pair_from_roles(doc: Any, a: tuple[str, list[_Role]], b: tuple[str, list[_R
                     continue
                 same = first.verb == second.verb
                 if same and first.role == second.role:
-                    return undirected(c1, c2, CONF_CONJOINED, "same role")
+                    # not one phrase ("to Washington over the detention of South Korean workers"):
+                    # a reading through another verb may say more
+                    one_phrase = -1 in (first.group, second.group) or first.group == second.group
+                    one_phrase = one_phrase or doc[first.group].head.i == doc[second.group].head.i
+                    conf = CONF_CONJOINED if one_phrase else CONF_LOOSE
+                    return undirected(c1, c2, conf, "same role")
                 if CO in (first.role, second.role):
                     return undirected(c1, c2, CONF_CONJOINED, "with")
                 # the acting side of the lower clause: its subject, or the controller above

@@ -32,10 +32,13 @@ from newsmodel.countries.directed import (
 from newsmodel.countries.direction_korean_words import (
     _AGENT,
     _KO_ACCORDING,
+    _KO_AGREED_WITH,
     _KO_ATTACKED,
     _KO_BY,
+    _KO_CITING,
     _KO_CLAUSE_END,
     _KO_CREDIT,
+    _KO_DELIMITERS,
     _KO_DEMAND,
     _KO_ENDINGS,
     _KO_HANGUL_TAIL,
@@ -43,6 +46,8 @@ from newsmodel.countries.direction_korean_words import (
     _KO_IMPORT_BAN,
     _KO_IMPORT_WORD,
     _KO_JOINED,
+    _KO_LISTED_AGENT,
+    _KO_LOST_TO,
     _KO_MEDIATE,
     _KO_NOT_GOODS,
     _KO_PASSIVE_AFTER,
@@ -84,6 +89,10 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     """A particle's role, refined by what follows: "에 의해" (agent), "와" before another country
     (conjoined; not the same one: "파키스탄과 파키스탄령 카슈미르를") or before anything else
     ("푸틴 대통령과 포옹한": with, a target)."""
+    if word.endswith(_KO_DELIMITERS) and len(word) > 2:
+        bare = word[: -2 if word.endswith(("까지", "조차", "마저")) else -1]
+        if bare.endswith(("에서", "에", "에게", "와", "과", "을", "를", "로부터")):
+            word = bare  # "4개국에서만 받기로": 에서 speaks through 만
     if word.endswith("로부터"):
         return _AGENT
     if word.endswith("에서") or word == "서":
@@ -97,15 +106,19 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     if (
         role == TARGET
         and word.endswith("에")
-        and (_KO_BY.match(text, end) or _KO_PASSIVE_AFTER.match(text, end))
+        and (_KO_BY.match(text, end) or _KO_PASSIVE_AFTER.match(text, end) or _KO_LOST_TO.match(text, end))
     ):
-        return _AGENT  # "X에 의해", "이란 혁명수비대에 나포됐다"
+        return _AGENT  # "X에 의해", "이란 혁명수비대에 나포됐다", "日에 무릎"
+    if role == TARGET and word.endswith(("을", "를")) and _KO_CITING.match(text, end):
+        return ""  # "미국 정부 관계자를 인용해": a cited source
     if role == TARGET and word.endswith("에") and _KO_ACCORDING.match(text, end):
         return ""  # "산업부에 따르면": who tells, not whom it is done to
     if role == CO:
         nxt = re.match(r"\s+", text[end:])
-        if _KO_TOGETHER.match(text, end):
-            return CO  # "푸틴 대통령과 나란히/함께": side by side, not at
+        if _KO_TOGETHER.match(text, end) or _KO_AGREED_WITH.match(text, end):
+            return CO  # "푸틴 대통령과 나란히/함께": side by side, not at; "Y와 협정을 맺고": both sign
+        if _KO_LISTED_AGENT.match(text, end):
+            return _AGENT  # "라자루스와 안다리엘, 김수키에 의해": the list's particle is its own
         return CO if nxt and starts.get(end + nxt.end(), code) != code else TARGET
     return role
 
@@ -373,6 +386,16 @@ def _at_headline_start(text: str, pos: int) -> bool:
     )
 
 
+def _chain_start(text: str, ordered: Sequence[Mention], m: Mention) -> int:
+    """Where the dotted chain ending in `m` starts ("英·佛": at 英); `m`'s start if it is alone."""
+    start = m.start
+    for prev in sorted((o for o in ordered if o.end <= m.start), key=lambda o: -o.end):
+        if not re.fullmatch(r"\s?[\u00b7\u318d\u30fb]\s?", text[prev.end : start]):
+            break
+        start = prev.start
+    return start
+
+
 def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: list[int]) -> bool:
     """Two countries named side by side, joined by "와/과", a comma or a dot, act together: the
     sentence does not order them (as "X and Y signed" in English)."""
@@ -380,8 +403,9 @@ def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: l
         for j in own_b:
             first, second = sorted((ordered[i], ordered[j]), key=lambda m: m.start)
             gap = text[first.end : second.start]
-            # a headline's topic is not the first of a list: "트럼프, 中에 ... 관세", "北, 日 ...에 통보"
-            topic = "," in gap and _at_headline_start(text, first.start)
+            # a headline's topic is not the first of a list: "트럼프, 中에 ... 관세", "北, 日 ...에 통보",
+            # nor is a dotted chain that opens it ("英·佛, 우크라 ... 파병 구상")
+            topic = "," in gap and _at_headline_start(text, _chain_start(text, ordered, first))
             if first.end <= second.start and len(gap) <= 4 and _KO_JOINED.fullmatch(gap) and not topic:
                 return True
     return False

@@ -45,7 +45,9 @@ _KO_ATTACKED = re.compile(
     r"\s+(?:\S+\s+){0,2}?\S*(?:공격|위협|침공|도발|보복|제재|압박|폭격|포격|습격|나포|물대포|추적)[을를]\s*(?:당|받|맞)"
 )
 
-_KO_BY = re.compile(r"\s*의해")
+_KO_BY = re.compile(r"\s*의(?:해|한)")  # "X에 의해", "X에 의한 납치"
+# "북한 해킹조직 라자루스와 안다리엘, 김수키에 의해": the first of a list of agents
+_KO_LISTED_AGENT = re.compile(r"\s+(?:[^\s,…\"]+,?\s+){0,2}[^\s,…\"]+?(?:에\s?의해|에\s?의한|로부터)")
 
 _KO_PROTESTED = re.compile(
     r"\s+(?:[^\s.,]*[^\s.,은는이가]\s+){0,3}?[^\s.,]*(?:[을를]|에(?:\s*대해)?)\s+(?:[^\s.,]+\s+){0,3}?"
@@ -53,8 +55,24 @@ _KO_PROTESTED = re.compile(
 )
 
 _KO_ACCORDING = re.compile(r"\s*따르면")
+# "미국 정부 관계자를 인용해": whom a report cites, not whom it is done to
+_KO_CITING = re.compile(r"\s*인용(?:해|하여|한|했)")
+# A defeat in sport: the country after "에" won ("日에 무릎", "대만에 3-6 역전패", "일본에 졌다").
+_KO_LOST_TO = re.compile(
+    r"\s*(?:[0-9]+\s?[-:대]\s?[0-9]+\s?(?:로|으로)?\s*)?(?:또\s+)?"
+    r"(?:무릎|역전패|완패|석패|패배|패했|패하|졌|지고|덜미|발목|일격)"
+)
+# A delimiter after a particle ("4개국에서만 받기로", "미국에도"): the particle still speaks.
+_KO_DELIMITERS = ("만", "도", "까지", "조차", "마저")
 
 _KO_TOGETHER = re.compile(r"\s*(?:함께|나란히|같이|더불어)")
+# "Y와 ... 협정을 맺고", "Y와 양해각서를 체결했다", "美와 ... 연장 합의": an agreement both sign;
+# not a meeting first ("Y와 정상회담을 갖고 ... 합의했다" keeps the meeting's direction), nor an
+# agreement that only names another act's ground ("필리핀과 맺은 협정에 따라 ... 보냈다").
+_KO_AGREED_WITH = re.compile(
+    r"(?:(?!회담|만나|만났|회동|통화|면담|접견|맺은|체결한|서명한|합의한)[^.…\"]){0,40}?"
+    r"(?:협정|협약|양해각서|MOU|의향서|자매결연|공동선언|공동성명|조약|합의|서명|체결|맺)(?!은\s|한\s|된\s)"
+)
 
 _KO_PASSIVE_AFTER = re.compile(
     r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적|생포)(?:됐|되|돼|당)"

@@ -314,6 +314,45 @@ _MEDIATE_VERBS = frozenset({"brokered", "mediated", "hosted", "facilitated", "co
 # frigates from Italy" (the supplier acts on the buyer, as with "bought").
 _DEAL_NOUNS = frozenset({"contract", "contracts", "order", "orders", "deal", "deals"})
 
+# Relations both sides hold: "Moscow's military cooperation with Pyongyang", "its trade with
+# Russia" leave the pair unordered (the preposition "with" after them is not a target). Not a
+# meeting: "Lee's first summit with Trump" orders them as "Lee met Trump" does.
+_MUTUAL_NOUNS = frozenset(
+    {
+        "cooperation",
+        "ties",
+        "relations",
+        "relationship",
+        "partnership",
+        "alliance",
+        "trade",
+        "treaty",
+        "pact",
+        "rapprochement",
+        "friendship",
+        "collaboration",
+        "coordination",
+    }
+)
+# Gatherings: a place after "in"/"at" says where they happen ("the summit in Seoul"), no target.
+_GATHERING_NOUNS = frozenset(
+    {
+        "summit",
+        "talks",
+        "meeting",
+        "meetings",
+        "conference",
+        "negotiations",
+        "forum",
+        "session",
+        "ceremony",
+        "gathering",
+        "consultations",
+        "dialogue",
+        "round",
+    }
+)
+
 _RELATIVE = frozenset({"which", "who", "whom", "that", "whose"})
 
 # Verbs that move people or arms: the state whose troops are moved is the actor even when the

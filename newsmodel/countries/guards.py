@@ -155,6 +155,13 @@ _VENUE_BEFORE = re.compile(
     r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+)?$", re.IGNORECASE
 )
 _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
+# "a ceasefire in Gaza", "the war in Ukraine": where the fighting is, a party to it, never a venue.
+_WAR_IN = re.compile(
+    r"\b(?:ceasefire|cease-fire|truce|war|fighting|hostilities|conflict|crisis|invasion|offensive|"
+    r"violence|occupation|famine|strikes?|attacks?|bombing|shelling|operations?|killings?|"
+    r"casualties|deaths)\s+(?:in|on)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 # "the Tashkent declaration", "the Oslo Accords", "the Paris Agreement": named after the venue.
 _NAMED_AFTER_VENUE = re.compile(
     r"\s+(?:declaration|accords?|agreements?|protocol|treaty|convention|conventions|process|"
@@ -201,6 +208,15 @@ _CAUCASUS = re.compile(
 )
 # "US" is the pronoun before a wh-word or "like"/"all", after "join"/"let"/"all of" ("ALL OF US");
 # not after "between" ("TALKS BETWEEN US AND CHINA").
+_LANGUAGE_BEFORE = re.compile(r"\b(?:in|into|from)\s+(?:both\s+)?(?:[A-Z][a-z]+(?:,\s+|\s+(?:and|or)\s+))*$")
+_LANGUAGE_END = re.compile(r"\s*(?:[,.;:?!)\"]|$|\s(?:and|or|as|at|for|on|with|by|to)\b)")
+_LANGUAGE_CONTEXT = re.compile(
+    r"\b(?:interpret\w*|translat\w*|dubb\w*|subtit\w*|spoke|speaks?|speaking|written|wrote|"
+    r"fluent\w*|languages?|taught|teach\w*|lyrics|sung|sings?|broadcasts?|printed|published|"
+    r"interpretation|captions?)\b",
+    re.IGNORECASE,
+)
+_LIST_GAP = re.compile(r",?\s+(?:and\s+)?|,\s*")
 _US_PRONOUN_AFTER = re.compile(r"\s+(?:WHY|HOW|WHAT|WHERE|WHEN|WHO|WHETHER|LIKE|ALL|OURSELVES)\b")
 _US_PRONOUN_BEFORE = re.compile(r"\b(?:JOIN|LET|(?:ALL|BOTH|EACH|ONE|MANY|MOST|NONE|SOME)\s+OF)\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019.-]*")
@@ -295,6 +311,25 @@ def _is_us_state(text: str, m: Mention, mentions: list[Mention]) -> bool:
     return in_place is not None and any(o.iso3 == "USA" for o in mentions)
 
 
+def _in_country_list(text: str, mentions: list[Mention], i: int) -> bool:
+    """ "Azerbaijan, Georgia, Romania and Hungary": the state after the comma is one country of a
+    list (another country follows it after a comma or "and"), not "Lebanon, Pennsylvania"."""
+    if i + 2 >= len(mentions):
+        return False
+    state, nxt = mentions[i + 1], mentions[i + 2]
+    return bool(state.iso3) and bool(nxt.iso3) and bool(_LIST_GAP.fullmatch(text, state.end, nxt.start))
+
+
+def _is_language(text: str, m: Mention) -> bool:
+    """ "interpreted into Korean and Japanese", "subtitles in French": a demonym that ends its
+    phrase after "in"/"into", in a sentence about speech or text, names a language."""
+    return bool(
+        _LANGUAGE_BEFORE.search(text[max(0, m.start - 40) : m.start])
+        and _LANGUAGE_END.match(text, m.end)
+        and _LANGUAGE_CONTEXT.search(text)
+    )
+
+
 def _is_us_pronoun(text: str, m: Mention) -> bool:
     if m.text != "US" or not text.isupper():
         return False
@@ -343,7 +378,9 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
     if len({m.iso3 for m in mentions}) < 3 or not _MEETING.search(text):
         return mentions
     placed = [
-        m.kind in _VENUE_KINDS and bool(_VENUE_BEFORE.search(text[max(0, m.start - 40) : m.start]))
+        m.kind in _VENUE_KINDS
+        and bool(_VENUE_BEFORE.search(before := text[max(0, m.start - 40) : m.start]))
+        and not _WAR_IN.search(before)
         for m in mentions
     ]
     return mark_placed_venues(mentions, placed)
@@ -381,7 +418,7 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
             following = ordered[i + 1] if i + 1 < len(ordered) else None
             if _no_actor_compound(text, m, following):
                 continue
-        elif after == "," and _THEN_US_STATE.match(text, m.end):
+        elif after == "," and _THEN_US_STATE.match(text, m.end) and not _in_country_list(text, ordered, i):
             continue
         if i and text[m.start - 1] == "-" and _is_heritage_tail(text, m, ordered[i - 1]):
             continue
@@ -390,6 +427,8 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
         if m.kind == "metonym" and after == " " and _NAMED_AFTER_VENUE.match(text, m.end):
             continue
         if m.kind == "demonym" and after == " " and _DEMONYM_NO_ACTOR.match(text, m.end):
+            continue
+        if m.kind == "demonym" and _is_language(text, m):
             continue
         if _is_company(text, m):
             continue

@@ -214,6 +214,17 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
         ("Brussels imposed duties on Chinese electric cars.", ["CHN"]),
         ("Troops based at Fort Stewart, Georgia, will rotate to Poland.", ["POL"]),
         ("Queues formed outside a Korean barbecue restaurant in Lisbon.", ["PRT"]),
+        # round 11: a language after "in/into" where speech or text is the topic; newspapers,
+        # units and diseases named after a state; a country list with Georgia in it; a war "in X"
+        ("The speech was translated into Vietnamese and Thai for delegates in Canberra.", ["AUS"]),
+        ("The Times of India and the Korea Herald ran the story about Nepal.", ["NPL"]),
+        ("Spot LNG rose to $14 per million British thermal units in Singapore.", ["SGP"]),
+        ("Japanese encephalitis cases rose in Assam, India said.", ["IND"]),
+        ("Armenia, Georgia and Moldova signed a declaration.", ["ARM", "GEO", "MDA"]),
+        (
+            "Egypt called for a truce in Sudan at a meeting in Cairo with Kenya and Chad.",
+            ["EGY", "KEN", "SDN", "TCD"],
+        ),
     ],
 )
 def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
@@ -228,6 +239,14 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
         ("露, 우크라 전력망에 미사일 공격", None, ["RUS", "UKR"]),
         ("해경은 베트남 어선을 나포했다.", None, ["KOR", "VNM"]),
         ('북한 미사일 발사…군 "추가 도발 대비"', None, ["KOR", "PRK"]),
+        # round 11: more Hanja short forms, regional coast guards and city governments act for
+        # Korea; 中 after an activity noun is "during"; a host city's event and a language test
+        ("佛·加, 이스라엘에 휴전 촉구…比 외교부도 동참", None, ["CAN", "FRA", "ISR", "PHL"]),
+        ("태안해경은 불법조업 베트남 어선을 나포했다.", None, ["KOR", "VNM"]),
+        ("대구시와 인도네시아 자카르타주는 교류 협정을 맺었다.", None, ["IDN", "KOR"]),
+        ("[포토] 회담 中 악수하는 두 정상…美 국무장관 배석", None, ["USA"]),
+        ("도쿄 올림픽에서 케냐 선수가 우승했다.", None, ["KEN"]),
+        ("몽골 청년들이 한국어능력시험에 몰렸다.", None, ["MNG"]),
     ],
 )
 def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:
@@ -247,7 +266,9 @@ def test_korean_delivery_is_not_india() -> None:
     assert detector.countries("폴란드는 전차 인도를 연기했다.") == ["POL"]
     assert detector.countries("필리핀은 호위함을 인도받았다.") == ["PHL"]
     assert detector.countries("인도는 러시아와 협정을 맺었다.") == ["IND", "RUS"]
-    assert detector.countries("부산시는 인도 위에 방치된 킥보드를 견인한다.") == []
+    assert detector.countries("부산시는 인도 위에 방치된 킥보드를 견인한다.") == [
+        "KOR"
+    ]  # the city government
     assert detector.countries("명동의 터키 아이스크림이 인기다.") == []
 
 
@@ -390,6 +411,18 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("이란이 드론을 발사하자 정부는 이란을 규탄했다.", "KOR>IRN"),
         ("필리핀이 항의하자 중국은 캐나다를 비난했다.", "CAN-PHL"),
         ("베트남이 어선을 나포하자 태국은 강력히 항의했다.", "THA>VNM"),
+        # round 11: an agreement signed with Y is mutual, a report's cited source is no target,
+        # a list of agents ("X와 Y에 의해") and "X에 의한", a sport's loser, "에서만 받기로",
+        # a dotted headline topic, a relation noun with "with", a gathering's place
+        ("충남도는 일본 나가노현과 우호교류 협약을 체결했다.", "JPN-KOR"),
+        ("AP는 일본 정부 관계자를 인용해 중국이 대만 주변에서 훈련을 벌였다고 보도했다.", "CHN-JPN"),
+        ("정부 전산망이 북한 해킹조직 라자루스와 김수키에 의해 공격당했다고 경찰청이 밝혔다.", "PRK>KOR"),
+        ("양국은 북한에 의한 일본인 납치 문제를 논의했다.", "PRK>JPN"),
+        ("韓축구, 또 이란에 무릎…아시안컵 탈락", "IRN>KOR"),
+        ("튀르키예 정부는 구호 물자를 독일에서만 받기로 했다.", "DEU>TUR"),
+        ("英·佛, 우크라 휴전 감시군 파병 검토", "FRA>UKR"),
+        ("Seoul's ties with Hanoi deepened after the visit.", "KOR-VNM"),
+        ("The Japan-Philippines summit in Manila ended with a defence pact.", "JPN-PHL"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:
