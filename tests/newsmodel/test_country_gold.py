@@ -93,6 +93,11 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # every floor was raised to its file's new figures; two moved down because more pairs are found:
 # korean17 directed 0.80 -> 0.74 (recall 0.843 -> 0.950, the new pairs of Hanja short forms
 # partly misdirected) and readouts undirected 0.94 -> 0.93 (two more pairs, one left directed).
+# A twelfth blind round (gold_pacific, gold_history, gold_korean19, gold_korean20), measured once
+# on 323ec7e before any change for it: pacific 0.977 0.935 0.603 1.000, history 0.861 0.923 0.507
+# 0.936, korean19 0.871 0.983 0.695 0.786, korean20 0.703 0.892 0.727 0.897 (a8494e5, the session's
+# start: 0.853 0.932 0.618 0.909 together, 323ec7e 0.858 0.934 0.618 0.909). All 47 files:
+# directed 0.742.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -104,6 +109,12 @@ FILE_FLOORS = {
     "gold_asiapress.txt": (0.93, 0.99, 0.78, 0.86),
     "gold_briefings.txt": (0.97, 0.97, 0.54, 0.66),
     "gold_business.txt": (1.0, 0.95, 0.78, 0.96),
+    "gold_direction.txt": (0.98, 0.95, 0.93, 1.0),
+    "gold_energymaritime.txt": (1.0, 0.79, 0.51, 0.91),
+    "gold_eurasia.txt": (0.98, 0.97, 0.6, 0.9),
+    "gold_generalnews.txt": (0.97, 0.94, 0.62, 0.82),
+    "gold_globalwire.txt": (0.92, 0.97, 0.59, 0.8),
+    "gold_history.txt": (0.86, 0.92, 0.5, 0.93),
     "gold_korean.txt": (1.0, 0.97, 0.94, 0.93),
     "gold_korean10.txt": (0.87, 0.98, 0.78, 0.8),
     "gold_korean11.txt": (0.92, 0.99, 0.73, 0.72),
@@ -114,7 +125,9 @@ FILE_FLOORS = {
     "gold_korean16.txt": (0.9, 0.98, 0.71, 0.78),
     "gold_korean17.txt": (0.95, 0.96, 0.74, 0.73),
     "gold_korean18.txt": (0.9, 0.96, 0.69, 0.82),
+    "gold_korean19.txt": (0.87, 0.98, 0.69, 0.78),
     "gold_korean2.txt": (0.95, 0.96, 0.83, 0.86),
+    "gold_korean20.txt": (0.7, 0.89, 0.72, 0.89),
     "gold_korean3.txt": (0.97, 1.0, 0.84, 0.81),
     "gold_korean4.txt": (0.96, 1.0, 0.91, 0.81),
     "gold_korean5.txt": (0.92, 0.95, 0.82, 0.76),
@@ -122,21 +135,17 @@ FILE_FLOORS = {
     "gold_korean7.txt": (0.95, 1.0, 0.76, 0.89),
     "gold_korean8.txt": (0.97, 0.97, 0.87, 0.83),
     "gold_korean9.txt": (0.95, 0.97, 0.9, 0.88),
-    "gold_statemedia.txt": (1.0, 1.0, 0.83, 0.98),
-    "gold_techtrade.txt": (1.0, 1.0, 0.55, 0.89),
-    "gold_direction.txt": (0.98, 0.95, 0.93, 1.0),
-    "gold_energymaritime.txt": (1.0, 0.79, 0.51, 0.91),
-    "gold_eurasia.txt": (0.98, 0.97, 0.6, 0.9),
-    "gold_generalnews.txt": (0.97, 0.94, 0.62, 0.82),
-    "gold_globalwire.txt": (0.92, 0.97, 0.59, 0.8),
     "gold_liveblog.txt": (0.99, 0.98, 0.77, 0.87),
     "gold_mideastafrica.txt": (1.0, 0.95, 0.71, 0.88),
     "gold_mixed3.txt": (0.98, 0.94, 0.78, 0.85),
     "gold_modern.txt": (1.0, 1.0, 0.89, 0.9),
     "gold_names.txt": (0.94, 0.97, 0.87, 0.74),
+    "gold_pacific.txt": (0.97, 0.93, 0.6, 1.0),
     "gold_readouts.txt": (0.98, 0.99, 0.72, 0.93),
     "gold_security.txt": (0.97, 0.98, 0.52, 0.88),
     "gold_southasia.txt": (0.9, 0.96, 0.63, 0.82),
+    "gold_statemedia.txt": (1.0, 1.0, 0.83, 0.98),
+    "gold_techtrade.txt": (1.0, 1.0, 0.55, 0.89),
     "gold_traps.txt": (0.98, 0.98, 0.92, 0.91),
     "gold_uspress.txt": (0.97, 0.99, 0.73, 0.85),
     "gold_wirebrief.txt": (0.99, 0.98, 0.72, 0.95),
