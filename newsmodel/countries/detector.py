@@ -81,7 +81,8 @@ _KO_SIDEWALK_ON = re.compile(r"\s?위(?:에|로|를|의)")  # "인도 위에 방
 _KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진|덮치|덮쳐|덮친|올라|뛰어들)")
 # ... and a delivery (引渡): "폭탄 인도를 보류", "잠수함을 인도받았다", "인도할 예정", "인도 시기".
 _KO_DELIVERY_BEFORE = re.compile(
-    r"(?:무기|폭탄|포탄|전차|잠수함|전투기|함정|호위함|선박|미사일|장비|물량|기체|차량|추가|조기|[0-9]\s?(?:대|척|기|발))[을를의]?\s*$"
+    r"(?:무기|폭탄|포탄|전차|잠수함|전투기|함정|호위함|선박|미사일|장비|물량|기체|차량|추가|조기|범죄인|범죄자|피의자|신병|"
+    r"[0-9]\s?(?:대|척|기|발))[을를의]?\s*$"
 )
 _KO_DELIVERY_AFTER = re.compile(
     r"(?:받|하[기고는며면였여]|했|할|한\s|된|될|돼|되[어었])"
@@ -162,12 +163,16 @@ def _automaton(keys: Iterable[str]) -> Any:
     return automaton
 
 
-def _abbreviation_pattern(syllables: str, nouns: Sequence[str]) -> str:
-    """ "한·미", "한ㆍ미ㆍ일" (two or more abbreviations joined by middle dots), or "미 국무부"."""
+def _abbreviation_pattern(syllables: str, nouns: Sequence[str], names: str) -> str:
+    """ "한·미", "한ㆍ미ㆍ일" (two or more abbreviations joined by middle dots), "미 국무부", or one
+    before a full name ("한-필리핀 FTA", "미·필리핀 훈련"; `names`: the Korean names' pattern). A
+    syllable that starts a full name is not an abbreviation ("한-인도네시아" is not 한-인)."""
     one = f"[{syllables}]"
-    chain = rf"{one}(?:\s?[{_DOTS}-]\s?{one})+{_KO_STRICT_RIGHT}"  # 한·미, 한-미
+    joint = rf"\s?[{_DOTS}-]\s?"
+    chain = rf"{one}(?:{joint}(?!{names}){one})+{_KO_STRICT_RIGHT}"  # 한·미, 한-미
     before_noun = rf"{one}(?=\s(?:{'|'.join(map(re.escape, nouns))}))"
-    return rf"(?<![{_HANGUL_CLASS}])(?:{chain}|{before_noun})"
+    before_name = rf"{one}(?={joint}{names})"
+    return rf"(?<![{_HANGUL_CLASS}])(?:{chain}|{before_noun}|{before_name})"
 
 
 @lru_cache(maxsize=4)
@@ -194,8 +199,9 @@ def _compiled(
     hanja_right = f"(?=[^{_HANJA_CLASS}]|$|[{chars}])"
     tries["hanja"] = [(k, hanja_right) for k, _ in tries["hanja"]]
     syllables = "".join(sorted(load_dot_abbreviations()))
+    names = _trie_pattern(_build_trie((k, "") for k, _ in tries["hangul"] if len(k) >= 2))
     pattern = (
-        f"(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns())})"
+        f"(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns(), names)})"
         f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(tries['hangul']))})"
         # a hanja country may follow another or 對 ("toward": "對中 수출 제한", "對韓 수출규제")
         rf"|(?:(?<!\w)|(?<=[{chars}對]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
@@ -229,11 +235,13 @@ _NUMBER_WORDS = {
     "eighty": 80, "ninety": 90, "a hundred": 100, "one hundred": 100, "half a century": 50,
 }  # fmt: skip
 # "Fifty years ago", "thirty years after East German guards opened the gates", "in 1972", "the
-# 1980s", "the Cold War": a retrospective names the leaders and states of its time.
+# 1969 clashes", "Oct. 25, 1971", "1965년", "the 1980s", "the Cold War": a retrospective names the
+# leaders and states of its time.
 _LOOK_BACK = re.compile(
     r"\b(?:(?P<n>\d{1,3}|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|one hundred)"
     r"\s+years\s+(?:ago|after|earlier)|(?P<half>half a century)\s+(?:ago|after|earlier)"
-    r"|\b(?:in|of|since|by)\s+(?P<year>1[89]\d\d)\b|\bthe\s+(?P<decade>1[89]\d0)s\b|(?P<cold>\bCold War\b))",
+    r"|(?<![\d$\u20ac\u00a3.,:/-])(?P<year>1[89]\d\d|20[0-2]\d)(?![\d:/]|s\b|\s?(?:년대|s))"
+    r"|\bthe\s+(?P<decade>1[89]\d0)s\b|(?P<cold>\bCold War\b))",
     re.IGNORECASE,
 )
 
@@ -276,6 +284,12 @@ def _plausible(entry: Entry, date: When) -> bool:
     if entry.start is not None and date < entry.start - _LEADER_BEFORE:
         return False
     return entry.end is None or date <= entry.end + after
+
+
+def _served_before(entry: Entry, date: When) -> bool:
+    """Whether a leader had left office before `date` (any of its dates)."""
+    dates = date if isinstance(date, tuple) else (date,)
+    return entry.end is not None and any(d is not None and d > entry.end for d in dates)
 
 
 def _undated_answer(entries: tuple[Entry, ...]) -> tuple[tuple[str, ...], str] | None:
@@ -331,6 +345,14 @@ class CountryDetector:
         if first.kind not in LEADER_KINDS:
             return (first.iso3, first.kind) if _plausible(first, date) else None
         plausible = [e for e in entries if _plausible(e, date)]
+        if not plausible and date is not None:
+            # a former leader long out of office, by full name ("Jimmy Carter, who died on Sunday
+            # at 100", "the representatives of Chiang Kai-shek"): retrospectives name them without
+            # a year to look back to. Not by surname: "Nasser Kanaani", "Gaddafi Stadium", and
+            # Korean "전 대통령" (former president) are not Nasser, Gaddafi and Chun.
+            plausible = [
+                e for e in entries if e.kind == "leader" and not e.korean and _served_before(e, date)
+            ]
         codes = {e.iso3 for e in plausible}
         if len(codes) != 1:
             return None
@@ -514,7 +536,20 @@ _KO_DURING_BEFORE = re.compile(
 # the city is no actor, as "the Paris Olympics" is not in English (guards.py); a country's name
 # before an event still counts ("카타르 월드컵", like "the French Open").
 _KO_HOST_CITIES = frozenset(
-    {"파리", "도쿄", "베이징", "런던", "모스크바", "뉴델리", "하노이", "베를린", "로마", "방콕"}
+    {
+        "파리",
+        "도쿄",
+        "베이징",
+        "런던",
+        "모스크바",
+        "뉴델리",
+        "하노이",
+        "베를린",
+        "로마",
+        "방콕",
+        "서울",
+        "평양",
+    }
 )
 _KO_NAMED_AFTER_CITY = re.compile(
     r"\s?(?:하계\s?|동계\s?)?(?:올림픽|패럴림픽|아시안게임|엑스포|박람회|영화제|비엔날레|마라톤|모터쇼|기후협정|협정|선언|의정서)"

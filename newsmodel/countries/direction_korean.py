@@ -272,6 +272,12 @@ def korean_pairs(text: str, mentions: Sequence[Mention]) -> list[DirectedPair]:
             else:
                 out.append(_across_clauses(text, ordered, roles, bounds, a, b, own_a, own_b))
                 continue
+        dotted = _dotted_with(text, ordered, own_a, own_b)
+        if dotted and set(own_a) - dotted and set(own_b) - dotted:
+            # "미 육군이 미·필리핀 연합훈련을 계기로 필리핀 ... 에 전개했다": as a compound, a dotted
+            # pair orders them only through their mentions on their own
+            own_a = [i for i in own_a if i not in dotted]
+            own_b = [i for i in own_b if i not in dotted]
         if _conjoined(text, ordered, own_a, own_b):
             out.append(undirected(a, b, CONF_CONJOINED, "conjoined"))
             continue
@@ -386,13 +392,27 @@ def _at_headline_start(text: str, pos: int) -> bool:
     )
 
 
+def _dotted_with(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: list[int]) -> set[int]:
+    """The mentions of either country joined to one of the other by a middle dot ("미·필리핀")."""
+    out: set[int] = set()
+    for i in own_a:
+        for j in own_b:
+            first, second = sorted((i, j), key=lambda k: ordered[k].start)
+            if re.fullmatch(r"\s?[\u00b7\u318d\u30fb-]\s?", text[ordered[first].end : ordered[second].start]):
+                out |= {i, j}
+    return out
+
+
 def _chain_start(text: str, ordered: Sequence[Mention], m: Mention) -> int:
-    """Where the dotted chain ending in `m` starts ("英·佛": at 英); `m`'s start if it is alone."""
-    start = m.start
+    """Where the dotted chain ending in `m` starts ("英·佛": at 英; "日 경제산업성": at 日); `m`'s
+    start if it is alone."""
+    start, code = m.start, m.iso3
     for prev in sorted((o for o in ordered if o.end <= m.start), key=lambda o: -o.end):
-        if not re.fullmatch(r"\s?[\u00b7\u318d\u30fb]\s?", text[prev.end : start]):
+        gap = text[prev.end : start]
+        # "英·佛", or the same state named twice ("日 경제산업성, 韓 ...")
+        if not (re.fullmatch(r"\s?[\u00b7\u318d\u30fb]\s?", gap) or (gap == " " and prev.iso3 == code)):
             break
-        start = prev.start
+        start, code = prev.start, prev.iso3
     return start
 
 

@@ -162,9 +162,9 @@ _WAR_IN = re.compile(
     r"casualties|deaths)\s+(?:in|on)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-# "the Tashkent declaration", "the Oslo Accords", "the Paris Agreement": named after the venue.
+# "the Tashkent declaration", "the Oslo Accords", "the Paris Peace Accords": named after the venue.
 _NAMED_AFTER_VENUE = re.compile(
-    r"\s+(?:declaration|accords?|agreements?|protocol|treaty|convention|conventions|process|"
+    r"\s+(?:(?:Peace|Climate|Summit|Joint|Final)\s+)?(?:declaration|accords?|agreements?|protocol|treaty|convention|conventions|process|"
     r"consensus|final act|communiqu[eé]|framework|format|charter|plan|Olympics|Olympic|Games|"
     r"Paralympics|Expo|Marathon|Film Festival|Biennale|Motor Show|Fashion Week|Opera|Philharmonic)\b",
     re.IGNORECASE,
@@ -338,7 +338,7 @@ def _is_us_pronoun(text: str, m: Mention) -> bool:
 
 
 def _no_actor_compound(text: str, m: Mention, following: Mention | None) -> bool:
-    if text[m.end : m.end + 1] != "-" or m.kind not in ("demonym", "name", "derived", "fuzzy"):
+    if text[m.end : m.end + 1] != "-" or m.kind not in ("demonym", "name", "derived", "fuzzy", "metonym"):
         return False
     rest = text[m.end :]
     if _NO_ACTOR_SUFFIX.match(rest):
@@ -407,6 +407,8 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
     for i, m in enumerate(ordered):
         if not m.iso3 or m.end <= dateline:
             continue
+        if m.text in ("US", "U.S.") and text.startswith("$", m.end):
+            continue  # "US$39.9 million": a currency sign
         if (
             (waters and _is_water(text, m))
             or (m.iso3 == "GEO" and _is_us_state(text, m, ordered))

@@ -225,6 +225,10 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
             "Egypt called for a truce in Sudan at a meeting in Cairo with Kenya and Chad.",
             ["EGY", "KEN", "SDN", "TCD"],
         ),
+        # round 12: a currency sign, a city's "-born", events named after a place
+        ("Fiji pledged US$2 million to Tonga.", ["FJI", "TON"]),
+        ("The Prague-born writer moved to Canada.", ["CAN"]),
+        ("The Paris Peace Accords and the Prague Spring were taught in Hanoi.", ["VNM"]),
     ],
 )
 def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
@@ -247,6 +251,18 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
         ("[포토] 회담 中 악수하는 두 정상…美 국무장관 배석", None, ["USA"]),
         ("도쿄 올림픽에서 케냐 선수가 우승했다.", None, ["KEN"]),
         ("몽골 청년들이 한국어능력시험에 몰렸다.", None, ["MNG"]),
+        # round 12: Korean names of historical states (with the year the sentence looks back
+        # to), "한-X" before a full name, and 인도네시아 after "한-" is not 인도
+        (
+            "1964년 서독을 방문한 박정희 대통령은 동독 접경을 둘러봤다.",
+            dt.date(2024, 12, 1),
+            ["DDR", "DEU", "KOR"],
+        ),
+        ("1950년 소련제 전차를 앞세운 북한군과 중공군", dt.date(2020, 6, 25), ["CHN", "PRK", "RUS"]),
+        ("1973년 월남에서 철수한 한국군, 버마 정부", dt.date(2023, 3, 1), ["KOR", "MMR", "VNM"]),
+        ("월남쌈과 중공업, 서독식 교육", dt.date(2023, 3, 1), []),
+        ("한-필리핀 FTA와 한-인도네시아 CEPA가 발효됐다.", None, ["IDN", "KOR", "PHL"]),
+        ("중·소기업과 일·가정 양립 지원", None, []),
     ],
 )
 def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:
@@ -483,3 +499,25 @@ def test_refresh_fetches_over_http(sparql_server: str) -> None:
     assert len(parse_results(fetch(sparql_server, timeout_s=5))) == 3
     with pytest.raises(ConfigError, match="Wikidata query failed"):
         fetch("http://127.0.0.1:1/sparql", timeout_s=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "expected"),
+    [
+        # a former leader by full name, long out of office (obituaries, anniversaries)
+        (
+            "Jimmy Carter, who died on Sunday at 100, brokered peace between Egypt and Israel.",
+            dt.date(2024, 12, 30),
+            ["EGY", "ISR", "USA"],
+        ),
+        ("The representatives of Chiang Kai-shek walked out.", dt.date(2021, 10, 25), ["TWN"]),
+        # a year anywhere in the sentence is a time it looks back to ("the 1969 clashes")
+        ("Mao feared a Soviet attack after the 1969 clashes.", dt.date(2021, 7, 9), ["CHN", "RUS"]),
+        ("On March 19, 1970, Brandt met the premier of East Germany.", dt.date(2020, 3, 19), ["DDR", "DEU"]),
+        # a surname alone is not enough without a date: "Nasser Kanaani" is Iran's spokesman
+        ("Nasser Kanaani rejected the claims.", dt.date(2023, 5, 1), []),
+    ],
+)
+def test_former_leaders_and_years_looked_back_to(text: str, date: dt.date, expected: list[str]) -> None:
+    """Retrospectives and obituaries name the leaders and states of their time (round 12)."""
+    assert get_detector().countries(text, date=date) == expected

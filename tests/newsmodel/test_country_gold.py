@@ -98,6 +98,11 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # 0.936, korean19 0.871 0.983 0.695 0.786, korean20 0.703 0.892 0.727 0.897 (a8494e5, the session's
 # start: 0.853 0.932 0.618 0.909 together, 323ec7e 0.858 0.934 0.618 0.909). All 47 files:
 # directed 0.742.
+# After its recall misses were fixed (historical names in Korean, former leaders by full name,
+# years a retrospective looks back to, "한-필리핀"), floors were set at the new figures; direction
+# and undirected floors moved down only where recall rose (history 0.861 -> 0.928, korean11,
+# korean17, korean19 0.871 -> 0.970, korean20 0.703 -> 0.864, korean6): the new pairs are
+# partly misdirected.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -114,24 +119,24 @@ FILE_FLOORS = {
     "gold_eurasia.txt": (0.98, 0.97, 0.6, 0.9),
     "gold_generalnews.txt": (0.97, 0.94, 0.62, 0.82),
     "gold_globalwire.txt": (0.92, 0.97, 0.59, 0.8),
-    "gold_history.txt": (0.86, 0.92, 0.5, 0.93),
+    "gold_history.txt": (0.92, 0.96, 0.5, 0.92),
     "gold_korean.txt": (1.0, 0.97, 0.94, 0.93),
-    "gold_korean10.txt": (0.87, 0.98, 0.78, 0.8),
-    "gold_korean11.txt": (0.92, 0.99, 0.73, 0.72),
-    "gold_korean12.txt": (0.96, 0.98, 0.7, 0.79),
+    "gold_korean10.txt": (0.88, 0.98, 0.8, 0.8),
+    "gold_korean11.txt": (0.93, 0.99, 0.72, 0.72),
+    "gold_korean12.txt": (0.96, 0.98, 0.72, 0.79),
     "gold_korean13.txt": (0.9, 0.98, 0.74, 0.75),
-    "gold_korean14.txt": (0.96, 1.0, 0.68, 0.75),
+    "gold_korean14.txt": (0.96, 1.0, 0.7, 0.75),
     "gold_korean15.txt": (0.98, 0.96, 0.68, 0.83),
-    "gold_korean16.txt": (0.9, 0.98, 0.71, 0.78),
-    "gold_korean17.txt": (0.95, 0.96, 0.74, 0.73),
+    "gold_korean16.txt": (0.9, 1.0, 0.71, 0.78),
+    "gold_korean17.txt": (0.96, 0.96, 0.74, 0.72),
     "gold_korean18.txt": (0.9, 0.96, 0.69, 0.82),
-    "gold_korean19.txt": (0.87, 0.98, 0.69, 0.78),
-    "gold_korean2.txt": (0.95, 0.96, 0.83, 0.86),
-    "gold_korean20.txt": (0.7, 0.89, 0.72, 0.89),
+    "gold_korean19.txt": (0.96, 0.99, 0.7, 0.76),
+    "gold_korean2.txt": (0.95, 0.98, 0.83, 0.86),
+    "gold_korean20.txt": (0.86, 0.9, 0.71, 0.86),
     "gold_korean3.txt": (0.97, 1.0, 0.84, 0.81),
     "gold_korean4.txt": (0.96, 1.0, 0.91, 0.81),
     "gold_korean5.txt": (0.92, 0.95, 0.82, 0.76),
-    "gold_korean6.txt": (0.93, 0.97, 0.82, 0.78),
+    "gold_korean6.txt": (0.95, 0.97, 0.8, 0.79),
     "gold_korean7.txt": (0.95, 1.0, 0.76, 0.89),
     "gold_korean8.txt": (0.97, 0.97, 0.87, 0.83),
     "gold_korean9.txt": (0.95, 0.97, 0.9, 0.88),
@@ -140,7 +145,7 @@ FILE_FLOORS = {
     "gold_mixed3.txt": (0.98, 0.94, 0.78, 0.85),
     "gold_modern.txt": (1.0, 1.0, 0.89, 0.9),
     "gold_names.txt": (0.94, 0.97, 0.87, 0.74),
-    "gold_pacific.txt": (0.97, 0.93, 0.6, 1.0),
+    "gold_pacific.txt": (0.97, 0.95, 0.6, 1.0),
     "gold_readouts.txt": (0.98, 0.99, 0.72, 0.93),
     "gold_security.txt": (0.97, 0.98, 0.52, 0.88),
     "gold_southasia.txt": (0.9, 0.96, 0.63, 0.82),
