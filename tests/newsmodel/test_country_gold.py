@@ -4,7 +4,7 @@ Figures are printed (pytest -s) and held to the bars issue #18 sets: recall and 
 gold country pairs >= 0.95; directed accuracy is held just under what was measured (0.889 after the
 direction fixes of 2026-12-03 on the five older files; 0.865 on all nine files after the fixes of
 2026-12-05; 0.762 on all 39 files since the blind rounds added harder registers, 0.746 on 43
-with the eleventh round: the all-files floor is 0.74), so a change that loses direction fails
+with the eleventh round, 0.726 on 51 with the thirteenth: the all-files floor is 0.72), so a change that loses direction fails
 here. Each file also has its own floors, just under its figures after those fixes
 (gold_direction.txt, see the README), so a gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
 --per-file, file by file) beside the detector before the issue.
@@ -103,6 +103,11 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # and undirected floors moved down only where recall rose (history 0.861 -> 0.928, korean11,
 # korean17, korean19 0.871 -> 0.970, korean20 0.703 -> 0.864, korean6): the new pairs are
 # partly misdirected.
+# A thirteenth blind round (gold_opinion, gold_regional, gold_korean21, gold_korean22), measured
+# once on 02836fb before any change for it: opinion 0.925 0.958 0.372 0.890, regional 0.950 0.935
+# 0.437 0.859, korean21 0.844 0.884 0.680 0.703, korean22 0.879 0.962 0.712 0.837 (a8494e5, the
+# session's start, the four together: 0.899 0.940 0.519 0.828; 02836fb: 0.906 0.935 0.522 0.828).
+# All 51 files: directed 0.726, the all-files floor 0.72.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -133,6 +138,8 @@ FILE_FLOORS = {
     "gold_korean19.txt": (0.96, 0.99, 0.7, 0.76),
     "gold_korean2.txt": (0.95, 0.98, 0.83, 0.86),
     "gold_korean20.txt": (0.86, 0.9, 0.71, 0.86),
+    "gold_korean21.txt": (0.84, 0.88, 0.68, 0.7),
+    "gold_korean22.txt": (0.87, 0.96, 0.71, 0.83),
     "gold_korean3.txt": (0.97, 1.0, 0.84, 0.81),
     "gold_korean4.txt": (0.96, 1.0, 0.91, 0.81),
     "gold_korean5.txt": (0.92, 0.95, 0.82, 0.76),
@@ -145,8 +152,10 @@ FILE_FLOORS = {
     "gold_mixed3.txt": (0.98, 0.94, 0.78, 0.85),
     "gold_modern.txt": (1.0, 1.0, 0.89, 0.9),
     "gold_names.txt": (0.94, 0.97, 0.87, 0.74),
+    "gold_opinion.txt": (0.92, 0.95, 0.37, 0.89),
     "gold_pacific.txt": (0.97, 0.95, 0.6, 1.0),
     "gold_readouts.txt": (0.98, 0.99, 0.72, 0.93),
+    "gold_regional.txt": (0.95, 0.93, 0.43, 0.85),
     "gold_security.txt": (0.97, 0.98, 0.52, 0.88),
     "gold_southasia.txt": (0.9, 0.96, 0.63, 0.82),
     "gold_statemedia.txt": (1.0, 1.0, 0.83, 0.98),
@@ -182,7 +191,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.74, score.wrong_direction
+    assert score.directed_accuracy >= 0.72, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
