@@ -69,7 +69,7 @@ _KO_LANGUAGE_NOUNS = "능력|시험|교육|교사|교실|강좌|강사|수업|�
 # a dish or a firm named after it.
 # (A product's origin, "미국산 쇠고기", still counts: tests/newsmodel/country_table.py "suffixes 인/산".)
 _KO_NO_ACTOR = re.compile(
-    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로]|{_KO_LANGUAGE_NOUNS})|\s?해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로])"
+    rf"(?:어(?=$|[^{_HANGUL_CLASS}]|[은는이가을를의에와과도로만]|이나|나\s|{_KO_LANGUAGE_NOUNS})|\s?해협|해(?=$|[^{_HANGUL_CLASS}]|[에의를와로])"
     # a style or a dish ("일본식 라멘", "중국 음식"), a firm ("일본제철", "중국석유", "일본항공")
     r"|식(?!민)|\s(?:음식|요리|라멘|식당|레스토랑|아이스크림|카스테라|커피|라면|과자|초콜릿)|제철|전력|석유|철도|해운"
     r"|항공(?!\s?(?:모함|자위대|기))"
@@ -82,6 +82,7 @@ _KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진
 # ... and a delivery (引渡): "폭탄 인도를 보류", "잠수함을 인도받았다", "인도할 예정", "인도 시기".
 _KO_DELIVERY_BEFORE = re.compile(
     r"(?:무기|폭탄|포탄|전차|잠수함|전투기|함정|호위함|선박|미사일|장비|물량|기체|차량|추가|조기|범죄인|범죄자|피의자|신병|"
+    r"개월\s?내|연내|년\s?내|올해\s?안|연말까지|"
     r"[0-9]\s?(?:대|척|기|발))[을를의]?\s*$"
 )
 _KO_DELIVERY_AFTER = re.compile(
@@ -94,6 +95,8 @@ _KO_DELIVERY_AFTER = re.compile(
 _KO_BARE_ORGAN = re.compile(
     r"(?:^|(?<=[자며고서만데,]\s)|(?<=[=…\]\)\"']\s)|(?<=…))(정부|군)(?=[은는이가도]\s|\s[\"'\u201c])"
 )
+# "러" alone before a comma is a headline's Russia ("카타르 중재로 러, 우크라 아동 송환").
+_KO_RUSSIA_TOPIC = re.compile(rf"(?<![{_HANGUL_CLASS}])러(?=,\s)")
 # 남측/북측 name the two Koreas only in inter-Korean copy: beside the other Korea.
 _KO_SIDES = {"남측": "PRK", "북측": "KOR"}
 _DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・
@@ -246,10 +249,14 @@ _LOOK_BACK = re.compile(
 )
 
 
+# Substrings every look-back contains (a year starts 18, 19 or 20): most sentences skip the regex.
+_LOOK_BACK_HINTS = ("18", "19", "20", "ears", "EARS", "entury", "ENTURY", "old War", "OLD WAR")
+
+
 def _when(text: str, date: dt.date | None) -> When:
     """The article's date, with the years a retrospective sentence looks back to."""
-    if date is None:
-        return None
+    if date is None or not any(hint in text for hint in _LOOK_BACK_HINTS):
+        return date
     past: list[dt.date] = []
     for m in _LOOK_BACK.finditer(text):
         if m.group("n") or m.group("half"):
@@ -559,7 +566,7 @@ _KO_NAMED_AFTER_CITY = re.compile(
 # A Korean meeting sentence and the place it happens in: "스위스 제네바에서 ... 협상", "싱가포르
 # 센토사섬에서 ... 정상회담" (the country, with its city, only hosts the others).
 _KO_MEETING = re.compile(
-    r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화|(?:협정|합의문|조약)[에을]\s?(?:서명|체결)"
+    r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화|악수|(?:협정|합의문|조약)[에을]\s?(?:서명|체결)"
 )
 # (not "러시아에서 원유를 사들이고": where goods or people come from)
 _KO_VENUE_AFTER = re.compile(
@@ -588,6 +595,10 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
         Mention(b.group(1), b.start(1), b.end(1), "KOR", kind="ko_strict")
         for b in _KO_BARE_ORGAN.finditer(text)
         if not any(s < b.end(1) and b.start(1) < e for s, e in taken)
+    ] + [
+        Mention(b.group(), b.start(), b.end(), "RUS", kind="ko")
+        for b in _KO_RUSSIA_TOPIC.finditer(text)
+        if not any(s < b.end() and b.start() < e for s, e in taken)
     ]
     if bare:
         mentions = sorted([*mentions, *bare], key=lambda m: m.start)

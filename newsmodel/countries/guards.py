@@ -146,7 +146,7 @@ _MEETING = re.compile(
     r"\b(?:met|meet|meets|meeting|summit|talks|negotiat\w*|conference|signed|sign|held|hosted|"
     r"gathered|convened|session|delegates|delegations|envoys|founded|formed|attended|council|forum|"
     r"match|matches|opener|final|semi-?final|quarter-?final|tournament|game|games|qualifier|"
-    r"friendly|exchanged|reached)\b",
+    r"friendly|exchanged|reached|sat\s+down|sit\s+down)\b",
     re.IGNORECASE,
 )
 # "in Geneva", "at the summit": one word, or a city before a comma ("in Lima, Peru", "in Addis
@@ -155,6 +155,11 @@ _VENUE_BEFORE = re.compile(
     r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+)?$", re.IGNORECASE
 )
 _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
+# "flew to Madrid for a NATO summit": the city a trip to a gathering goes to is its venue.
+_TO_FOR_GATHERING = re.compile(
+    r"\s+for\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}(?:summit|talks|meeting|conference|forum|gathering)\b",
+    re.IGNORECASE,
+)
 # "a ceasefire in Gaza", "the war in Ukraine": where the fighting is, a party to it, never a venue.
 _WAR_IN = re.compile(
     r"\b(?:ceasefire|cease-fire|truce|war|fighting|hostilities|conflict|crisis|invasion|offensive|"
@@ -379,8 +384,13 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
         return mentions
     placed = [
         m.kind in _VENUE_KINDS
-        and bool(_VENUE_BEFORE.search(before := text[max(0, m.start - 40) : m.start]))
-        and not _WAR_IN.search(before)
+        and (
+            (
+                bool(_VENUE_BEFORE.search(before := text[max(0, m.start - 40) : m.start]))
+                and not _WAR_IN.search(before)
+            )
+            or (before.endswith("to ") and bool(_TO_FOR_GATHERING.match(text, m.end)))
+        )
         for m in mentions
     ]
     return mark_placed_venues(mentions, placed)

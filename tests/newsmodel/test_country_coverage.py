@@ -156,6 +156,10 @@ def test_compound_and_name_guards(text: str, expected: set[str]) -> None:
         "Chile edged Peru on the last day of the Tokyo Olympics.",
         "Ghana's president met his Nigerian counterpart at the AU summit in Addis Ababa, Ethiopia.",
         "브라질과 아르헨티나가 칠레 산티아고에서 무역 협상을 벌였다.",
+        # round 13: a trip to a gathering, "sat down in", a handshake's place
+        "The leaders of Peru and Chile flew to Madrid for a NATO summit.",
+        "When Biden and Lula finally sat down in Ottawa, they agreed to keep talking.",
+        "트럼프 대통령과 김정은 위원장이 싱가포르에서 처음 악수를 나눴다.",
     ],
 )
 def test_event_venues_form_no_pair(text: str) -> None:
@@ -263,6 +267,14 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
         ("월남쌈과 중공업, 서독식 교육", dt.date(2023, 3, 1), []),
         ("한-필리핀 FTA와 한-인도네시아 CEPA가 발효됐다.", None, ["IDN", "KOR", "PHL"]),
         ("중·소기업과 일·가정 양립 지원", None, []),
+        # round 13: Hanja in dotted chains, 南 in inter-Korean headlines, Hanja region words,
+        # a headline's lone 러, the Indo-Pacific, a delivery "within months", 어나
+        ("사우디서 美·러 외무장관 회담", None, ["RUS", "SAU", "USA"]),
+        ("[자막] 北, 南 향해 오물풍선 살포", None, ["KOR", "PRK"]),
+        ('中企 수출 "北美·中東 시장 개척"', None, []),
+        ("카타르 중재로 러, 우크라 아동 송환", None, ["QAT", "RUS", "UKR"]),
+        ('獨, 우크라에 방공체계 추가 지원…"수개월 내 인도"', None, ["DEU", "UKR"]),
+        ("인도·태평양 전략과 러시아어나 아랍어 교육", None, []),
     ],
 )
 def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:
