@@ -77,7 +77,7 @@ _KO_NO_ACTOR = re.compile(
 )
 # "인도" is also the sidewalk: after a road word or before a car's rush onto it.
 _KO_SIDEWALK_BEFORE = re.compile(r"(?:대로|도로|거리|차도|골목|길)\s*$")
-_KO_SIDEWALK_ON = re.compile(r"\s?위(?:에|로|를|의)")  # "인도 위에 방치된 킥보드"
+_KO_SIDEWALK_ON = re.compile(r"\s?위(?:에|로|를|의|\s)")  # "인도 위에 방치된 킥보드"
 _KO_SIDEWALK_AFTER = re.compile(r"(?:로|에|를|위로?)\s*(?:\S+\s+)?(?:돌진|덮치|덮쳐|덮친|올라|뛰어들)")
 # ... and a delivery (引渡): "폭탄 인도를 보류", "잠수함을 인도받았다", "인도할 예정", "인도 시기".
 _KO_DELIVERY_BEFORE = re.compile(
@@ -570,7 +570,10 @@ _KO_MEETING = re.compile(
 )
 # (not "러시아에서 원유를 사들이고": where goods or people come from)
 _KO_VENUE_AFTER = re.compile(
-    rf"(?:\s+[{_HANGUL_CLASS}]{{1,10}}?)?에서(?=\s)(?![^.,]{{0,16}}(?:사들|수입|들여|받|구매|도입|철수|탈출|추방|송환|귀국))"
+    # up to two words between that are not a subject or an object ("튀르키예 이스탄불의 돌마바흐체
+    # 궁전에서"; not "우크라이나 대표단은 ... 이스탄불에서"), then the place; not "... 회담에서"
+    rf"(?:\s+[{_HANGUL_CLASS}]{{0,9}}[{_HANGUL_CLASS}](?<![은는이가을를와과도])(?=\s)){{0,2}}"
+    rf"(?:\s+[{_HANGUL_CLASS}]{{1,10}}?)?(?<!회담)(?<!회의)(?<!협상)(?<!회견)(?<!포럼)(?<!총회)에서(?=\s)(?![^.,]{{0,16}}(?:사들|수입|들여|받|구매|도입|철수|탈출|추방|송환|귀국))"
 )
 
 

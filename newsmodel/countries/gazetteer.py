@@ -344,6 +344,12 @@ def _leader_entries(reader: Any) -> list[Entry]:
                 # Korean copy names its own president by surname: "윤 대통령", "李 대통령"
                 for surname in filter(None, (name[0], _KO_SURNAME_HANJA.get(name[0]))):
                     out.append(Entry(f"{surname} 대통령", iso3, "leader_short", start, end))
+                    if surname != name[0]:  # headlines drop the space after Hanja: "李대통령"
+                        out.append(Entry(f"{surname}대통령", iso3, "leader_short", start, end))
+            if iso3 == ("PRK",) and row["role"].strip() == "L" and name.startswith("김"):
+                # North Korea's leader by surname and title: "김 위원장", "金위원장"
+                for form in ("김 위원장", "金 위원장", "金위원장"):
+                    out.append(Entry(form, iso3, "leader_short", start, end))
         surnames = [n.strip() for n in row["surname"].split(";") if n.strip()]
         if row["alone"].strip() == "1":
             out.extend(Entry(n, iso3, "leader_short", start, end) for n in surnames)

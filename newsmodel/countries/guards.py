@@ -152,9 +152,14 @@ _MEETING = re.compile(
 # "in Geneva", "at the summit": one word, or a city before a comma ("in Lima, Peru", "in Addis
 # Ababa, Ethiopia")
 _VENUE_BEFORE = re.compile(
-    r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+)?$", re.IGNORECASE
+    r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+(?P<the>the\s+)?)?$",
+    re.IGNORECASE,
 )
 _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
+_OFFICIAL_NAMES = ("Republic", "Kingdom", "People", "Democratic", "Islamic", "Federal")
+_THE_CITY_GATHERING = re.compile(r"\s+(?:talks|summit|negotiations|meeting)\b")
+# "off the east coast of Somalia", "off Gibraltar": where a ship was, not a party to what it met.
+_OFF_COAST = re.compile(r"\boff\s+(?:the\s+(?:[a-z]+\s+)?coast\s+of\s+)?$")
 # "flew to Madrid for a NATO summit": the city a trip to a gathering goes to is its venue.
 _TO_FOR_GATHERING = re.compile(
     r"\s+for\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}(?:summit|talks|meeting|conference|forum|gathering)\b",
@@ -357,7 +362,8 @@ def _no_actor_compound(text: str, m: Mention, following: Mention | None) -> bool
 def _is_heritage_tail(text: str, m: Mention, previous: Mention | None) -> bool:
     if previous is None or m.start != previous.end + 1 or m.text not in _HERITAGE:
         return False
-    return text[previous.end] == "-" and not _RELATION_NOUN.match(text[m.end :])
+    joined = text[previous.end] == "-" or (text[previous.end] == " " and previous.kind == "demonym")
+    return joined and not _RELATION_NOUN.match(text[m.end :])
 
 
 def _is_person(text: str, m: Mention) -> bool:
@@ -379,21 +385,30 @@ def _is_company(text: str, m: Mention) -> bool:
 
 
 def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
-    """A city (or country) after "in"/"at" in a meeting sentence with two other countries."""
-    if len({m.iso3 for m in mentions}) < 3 or not _MEETING.search(text):
+    """A city (or country) after "in"/"at" in a meeting sentence with two other countries, or
+    the coast a ship was off ("boarded by pirates off the east coast of Somalia")."""
+    if len({m.iso3 for m in mentions}) < 3:
         return mentions
+    meeting = bool(_MEETING.search(text))
     placed = [
         m.kind in _VENUE_KINDS
         and (
             (
-                bool(_VENUE_BEFORE.search(before := text[max(0, m.start - 40) : m.start]))
+                meeting
+                and bool(venue := _VENUE_BEFORE.search(before := text[max(0, m.start - 40) : m.start]))
                 and not _WAR_IN.search(before)
+                # "in Busan, the Republic of Korea": only an official name after "the"
+                and (venue is None or not venue.group("the") or m.text.startswith(_OFFICIAL_NAMES))
             )
-            or (before.endswith("to ") and bool(_TO_FOR_GATHERING.match(text, m.end)))
+            or (meeting and before.endswith("to ") and bool(_TO_FOR_GATHERING.match(text, m.end)))
+            or (
+                bool(_OFF_COAST.search(text[max(0, m.start - 30) : m.start]))
+                and not text.startswith("'s", m.end)
+            )
         )
         for m in mentions
     ]
-    return mark_placed_venues(mentions, placed)
+    return mark_placed_venues(mentions, placed) if any(placed) else mentions
 
 
 def mark_placed_venues(mentions: list[Mention], placed: list[bool]) -> list[Mention]:
@@ -430,14 +445,29 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
             following = ordered[i + 1] if i + 1 < len(ordered) else None
             if _no_actor_compound(text, m, following):
                 continue
+        elif after == " " and m.kind == "demonym" and i + 1 < len(ordered):
+            following = ordered[i + 1]  # "the Korean American creator of 'Beef'": heritage
+            if (
+                following.start == m.end + 1
+                and following.text in _HERITAGE
+                and not _RELATION_NOUN.match(text[following.end :])
+            ):
+                continue
         elif after == "," and _THEN_US_STATE.match(text, m.end) and not _in_country_list(text, ordered, i):
             continue
-        if i and text[m.start - 1] == "-" and _is_heritage_tail(text, m, ordered[i - 1]):
+        if i and text[m.start - 1] in "- " and _is_heritage_tail(text, m, ordered[i - 1]):
             continue
         if m.text in _FIRST_NAMES and _is_person(text, m) and not is_headline_case(text):
             continue
         if m.kind == "metonym" and after == " " and _NAMED_AFTER_VENUE.match(text, m.end):
             continue
+        if (
+            m.kind == "metonym"
+            and after == " "
+            and _THE_CITY_GATHERING.match(text, m.end)
+            and text[max(0, m.start - 4) : m.start].lower() == "the "
+        ):
+            continue  # "the Istanbul talks between the Russian and Ukrainian delegations"
         if m.kind == "demonym" and after == " " and _DEMONYM_NO_ACTOR.match(text, m.end):
             continue
         if m.kind == "demonym" and _is_language(text, m):

@@ -160,6 +160,12 @@ def test_compound_and_name_guards(text: str, expected: set[str]) -> None:
         "The leaders of Peru and Chile flew to Madrid for a NATO summit.",
         "When Biden and Lula finally sat down in Ottawa, they agreed to keep talking.",
         "트럼프 대통령과 김정은 위원장이 싱가포르에서 처음 악수를 나눴다.",
+        # round 14: a venue named before "talks", a long Korean place phrase, a coast, an
+        # appositive country after a city
+        "The Istanbul talks between the Russian and Ukrainian delegations lasted an hour.",
+        "러시아와 우크라이나 대표단이 튀르키예 이스탄불의 돌마바흐체 궁전에서 협상을 벌였다.",
+        "The Indian Navy rescued Pakistani crew boarded by pirates off the east coast of Somalia.",
+        "Xi Jinping met Donald Trump in Busan, the Republic of Korea, on Thursday.",
     ],
 )
 def test_event_venues_form_no_pair(text: str) -> None:
@@ -233,6 +239,10 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
         ("Fiji pledged US$2 million to Tonga.", ["FJI", "TON"]),
         ("The Prague-born writer moved to Canada.", ["CAN"]),
         ("The Paris Peace Accords and the Prague Spring were taught in Hanoi.", ["VNM"]),
+        # round 14: heritage without a hyphen, KCNA's name, the Taiwan Affairs Office
+        ("The Korean American creator of the series won an Emmy in Los Angeles.", []),
+        ("The photo was released by North Korea's official Korean Central News Agency.", ["PRK"]),
+        ("China's Taiwan Affairs Office slammed the speech.", ["CHN"]),
     ],
 )
 def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
@@ -275,6 +285,10 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
         ("카타르 중재로 러, 우크라 아동 송환", None, ["QAT", "RUS", "UKR"]),
         ('獨, 우크라에 방공체계 추가 지원…"수개월 내 인도"', None, ["DEU", "UKR"]),
         ("인도·태평양 전략과 러시아어나 아랍어 교육", None, []),
+        # round 14: a Hanja surname and title without a space, the embassy channel in Beijing
+        ("李대통령-트럼프, 경주서 정상회담", dt.date(2025, 10, 29), ["KOR", "USA"]),
+        ("푸틴, 金위원장에 승용차 선물", dt.date(2024, 6, 20), ["PRK", "RUS"]),
+        ("일본 정부는 베이징의 대사관 경로를 통해 북한에 항의했다.", None, ["JPN", "PRK"]),
     ],
 )
 def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:
