@@ -333,11 +333,10 @@ def _in_country_list(text: str, mentions: list[Mention], i: int) -> bool:
 def _is_language(text: str, m: Mention) -> bool:
     """ "interpreted into Korean and Japanese", "subtitles in French": a demonym that ends its
     phrase after "in"/"into", in a sentence about speech or text, names a language."""
-    return bool(
-        _LANGUAGE_BEFORE.search(text[max(0, m.start - 40) : m.start])
-        and _LANGUAGE_END.match(text, m.end)
-        and _LANGUAGE_CONTEXT.search(text)
-    )
+    if not _LANGUAGE_END.match(text, m.end):  # the cheap test first: most demonyms modify a noun
+        return False
+    before = text[max(0, m.start - 40) : m.start]
+    return bool(_LANGUAGE_BEFORE.search(before) and _LANGUAGE_CONTEXT.search(text))
 
 
 def _is_us_pronoun(text: str, m: Mention) -> bool:
@@ -390,6 +389,9 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
     if len({m.iso3 for m in mentions}) < 3:
         return mentions
     meeting = bool(_MEETING.search(text))
+    off = "off " in text
+    if not meeting and not off:
+        return mentions
     placed = [
         m.kind in _VENUE_KINDS
         and (
@@ -402,7 +404,8 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
             )
             or (meeting and before.endswith("to ") and bool(_TO_FOR_GATHERING.match(text, m.end)))
             or (
-                bool(_OFF_COAST.search(text[max(0, m.start - 30) : m.start]))
+                off
+                and bool(_OFF_COAST.search(text[max(0, m.start - 30) : m.start]))
                 and not text.startswith("'s", m.end)
             )
         )
