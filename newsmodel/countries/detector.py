@@ -94,6 +94,7 @@ _KO_DELIVERY_AFTER = re.compile(
 # is Korea's own, as the home organs are; after a name or a modifier it is someone else's.
 _KO_BARE_ORGAN = re.compile(
     r"(?:^|(?<=[자며고서만데,]\s)|(?<=[=…\]\)\"']\s)|(?<=…))(정부|군)(?=[은는이가도]\s|\s[\"'\u201c])"
+    r"|^(?:\[[^\]]{1,6}\]\s?)?(정부|軍)(?=,\s)"  # a headline's topic: "정부, 北 억류 선교사 ...", "軍, ..."
 )
 # "러" alone before a comma is a headline's Russia ("카타르 중재로 러, 우크라 아동 송환").
 _KO_RUSSIA_TOPIC = re.compile(rf"(?<![{_HANGUL_CLASS}])러(?=,\s)")
@@ -206,8 +207,8 @@ def _compiled(
     pattern = (
         f"(?P<kodot>{_abbreviation_pattern(syllables, load_abbreviation_nouns(), names)})"
         f"|{_KO_LEFT}(?P<korean>{_trie_pattern(_build_trie(tries['hangul']))})"
-        # a hanja country may follow another or 對 ("toward": "對中 수출 제한", "對韓 수출규제")
-        rf"|(?:(?<!\w)|(?<=[{chars}對]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
+        # a hanja country may follow another, 對 ("toward": "對中 수출 제한") or 訪 ("訪中": a visit)
+        rf"|(?:(?<!\w)|(?<=[{chars}對訪]))(?P<hanja>{_trie_pattern(_build_trie(tries['hanja']))})"
     )
     hanja_first = "".join(sorted({k[0] for k, _ in tries["hanja"]}))
     latin = _automaton(k for k, _ in tries["latin"])
@@ -595,9 +596,9 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
     out: list[Mention] = []
     taken = [(m.start, m.end) for m in mentions]
     bare = [
-        Mention(b.group(1), b.start(1), b.end(1), "KOR", kind="ko_strict")
+        Mention(b.group(g), b.start(g), b.end(g), "KOR", kind="ko_strict")
         for b in _KO_BARE_ORGAN.finditer(text)
-        if not any(s < b.end(1) and b.start(1) < e for s, e in taken)
+        if (g := b.lastindex or 1) and not any(s < b.end(g) and b.start(g) < e for s, e in taken)
     ] + [
         Mention(b.group(), b.start(), b.end(), "RUS", kind="ko")
         for b in _KO_RUSSIA_TOPIC.finditer(text)

@@ -130,7 +130,7 @@ def _korean_role(text: str, m: Mention, starts: dict[int, str] | None = None) ->
         if m.text[0] == "대" and re.match(r"\s?수입", text[m.end :]):
             return _KoRole(_AGENT, m.end, False)  # "대일 수입 의존도": imports from Japan
         return _KoRole(TARGET, m.end, False)
-    if text[max(0, m.start - 3) : m.start].endswith(("對)", "對")):  # 대(對)이란 제재
+    if text[max(0, m.start - 3) : m.start].endswith(("對)", "對", "訪")):  # 대(對)이란 제재, 訪中
         return _KoRole(TARGET, m.end, False)
     starts = starts or {}
     own = re.match(r"[\uac00-\ud7a3]*", text[m.end :]).group()  # type: ignore[union-attr]

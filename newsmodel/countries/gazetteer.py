@@ -340,6 +340,8 @@ def _leader_entries(reader: Any) -> list[Entry]:
         for name in filter(None, (n.strip() for n in (row.get("ko") or "").split(";"))):
             if len(name) > 1:
                 out.append(Entry(name, iso3, "leader", start, end))
+            elif "\u4e00" <= name <= "\u9fff":  # a headline's Hanja surname: "尹·바이든", "習과"
+                out.append(Entry(name, iso3, "leader_short", start, end))
             if iso3 == ("KOR",) and row["role"].strip() == "S" and len(name) >= 2:
                 # Korean copy names its own president by surname: "윤 대통령", "李 대통령"
                 for surname in filter(None, (name[0], _KO_SURNAME_HANJA.get(name[0]))):

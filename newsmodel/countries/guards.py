@@ -156,6 +156,11 @@ _VENUE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
+# "Trump arrived in South Korea for the Apec summit" (a visit), "Israel struck a compound in
+# Doha where Hamas leaders had gathered" (a target): not only a venue.
+_ARRIVED_OR_STRUCK = re.compile(
+    r"\b(?:arrived|arrives|arriving|landed|lands|struck|strikes|hit|bombed|attacked|shelled|raided)\b[^,.;]*$"
+)
 _OFFICIAL_NAMES = ("Republic", "Kingdom", "People", "Democratic", "Islamic", "Federal")
 _THE_CITY_GATHERING = re.compile(r"\s+(?:talks|summit|negotiations|meeting)\b")
 # "off the east coast of Somalia", "off Gibraltar": where a ship was, not a party to what it met.
@@ -255,7 +260,8 @@ _SMALL_WORDS = frozenset(
 
 _JOINED = re.compile(
     r"\s*(?:,|and|&|-|\u2013|/|met|meets|hosted|hosts|welcomed|called|phoned|told|visited|"
-    r"thanked|urged|warned)\s*(?:President\s+|Premier\s+)?"
+    r"thanked|urged|warned|invited|received|greeted|embraced|hugged|congratulated|had\s+invited)"
+    r"\s*(?:President\s+|Premier\s+)?"
 )
 _LEADER_NAMED = frozenset({"leader", "leader_short", "leader_common"})
 
@@ -399,6 +405,7 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
                 meeting
                 and bool(venue := _VENUE_BEFORE.search(before := text[max(0, m.start - 40) : m.start]))
                 and not _WAR_IN.search(before)
+                and not _ARRIVED_OR_STRUCK.search(before)
                 # "in Busan, the Republic of Korea": only an official name after "the"
                 and (venue is None or not venue.group("the") or m.text.startswith(_OFFICIAL_NAMES))
             )

@@ -174,6 +174,19 @@ def test_event_venues_form_no_pair(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # round 15: arriving in a country for a summit is a visit, a strike on a city a target
+        "North Korea fired missiles a day before Trump arrived in South Korea for the Apec summit.",
+        "Israel struck a compound in Doha where Hamas leaders had gathered to discuss a truce.",
+    ],
+)
+def test_arrivals_and_strikes_are_not_venues(text: str) -> None:
+    detector = get_detector()
+    assert len(detector.pairs(detector.detect(text))) == 3
+
+
+@pytest.mark.parametrize(
     ("text", "labels"),
     [
         # datelines and bylines are where the story was filed
@@ -289,6 +302,13 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
         ("李대통령-트럼프, 경주서 정상회담", dt.date(2025, 10, 29), ["KOR", "USA"]),
         ("푸틴, 金위원장에 승용차 선물", dt.date(2024, 6, 20), ["PRK", "RUS"]),
         ("일본 정부는 베이징의 대사관 경로를 통해 북한에 항의했다.", None, ["JPN", "PRK"]),
+        # round 15: a Hanja leader in a dotted headline, a headline's 軍 or 정부 before a comma,
+        # 訪中, the US State Department named bare
+        ("尹·바이든 정상회담", dt.date(2024, 11, 16), ["KOR", "USA"]),
+        ("軍, 北 도발에 대응사격", None, ["KOR", "PRK"]),
+        ("정부, 北 억류 선교사 송환 촉구", None, ["KOR", "PRK"]),
+        ("訪中 李대통령, 習과 정상회담", dt.date(2025, 11, 1), ["CHN", "KOR"]),
+        ("외교부 장관은 국무장관과 만나 우려를 전달했다.", None, ["KOR", "USA"]),
     ],
 )
 def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:

@@ -120,6 +120,8 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # for it: world15 0.951 0.925 0.667 0.891, korean25 0.915 1.000 0.583 0.750 (a8494e5, the session's
 # start, the two together: 0.889 0.956 0.638 0.807; 6c7bd31: 0.932 0.962 0.627 0.813). All 57
 # files: directed 0.724.
+# After its detection misses were fixed, floors at the new figures (asiawire recall down: Kursk
+# is no longer Russia's metonym, which world15's writer did not code).
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -129,7 +131,7 @@ FILE_FLOORS = {
     "gold_americaseurope.txt": (1.0, 0.98, 0.63, 0.83),
     "gold_asiadaily.txt": (0.94, 0.98, 0.67, 0.85),
     "gold_asiapress.txt": (0.93, 0.99, 0.78, 0.86),
-    "gold_asiawire.txt": (0.94, 0.98, 0.78, 0.96),
+    "gold_asiawire.txt": (0.93, 0.98, 0.78, 0.96),
     "gold_briefings.txt": (0.97, 0.97, 0.54, 0.66),
     "gold_business.txt": (1.0, 0.95, 0.78, 0.96),
     "gold_direction.txt": (0.98, 0.95, 0.93, 1.0),
@@ -142,27 +144,27 @@ FILE_FLOORS = {
     "gold_korean10.txt": (0.88, 0.98, 0.8, 0.8),
     "gold_korean11.txt": (0.93, 0.99, 0.72, 0.72),
     "gold_korean12.txt": (0.96, 1.0, 0.72, 0.79),
-    "gold_korean13.txt": (0.9, 0.98, 0.74, 0.75),
+    "gold_korean13.txt": (0.91, 0.98, 0.75, 0.75),
     "gold_korean14.txt": (0.96, 1.0, 0.7, 0.75),
     "gold_korean15.txt": (0.98, 0.97, 0.68, 0.83),
-    "gold_korean16.txt": (0.91, 1.0, 0.71, 0.78),
-    "gold_korean17.txt": (0.97, 0.96, 0.74, 0.72),
+    "gold_korean16.txt": (0.93, 1.0, 0.72, 0.78),
+    "gold_korean17.txt": (0.98, 0.96, 0.75, 0.72),
     "gold_korean18.txt": (0.9, 0.96, 0.69, 0.82),
     "gold_korean19.txt": (0.96, 0.99, 0.7, 0.76),
     "gold_korean2.txt": (0.95, 0.98, 0.83, 0.86),
     "gold_korean20.txt": (0.86, 0.9, 0.71, 0.86),
     "gold_korean21.txt": (0.84, 0.97, 0.68, 0.7),
-    "gold_korean22.txt": (0.95, 0.98, 0.72, 0.86),
-    "gold_korean23.txt": (0.97, 0.98, 0.72, 0.9),
+    "gold_korean22.txt": (0.98, 0.98, 0.73, 0.86),
+    "gold_korean23.txt": (0.97, 0.98, 0.73, 0.9),
     "gold_korean24.txt": (0.98, 0.94, 0.74, 0.76),
-    "gold_korean25.txt": (0.91, 1.0, 0.58, 0.75),
+    "gold_korean25.txt": (0.96, 1.0, 0.57, 0.75),
     "gold_korean3.txt": (0.97, 1.0, 0.84, 0.81),
     "gold_korean4.txt": (0.96, 1.0, 0.91, 0.81),
     "gold_korean5.txt": (0.92, 0.95, 0.82, 0.76),
     "gold_korean6.txt": (0.96, 0.98, 0.79, 0.79),
     "gold_korean7.txt": (0.95, 1.0, 0.76, 0.89),
     "gold_korean8.txt": (0.97, 0.98, 0.87, 0.83),
-    "gold_korean9.txt": (0.95, 0.97, 0.9, 0.88),
+    "gold_korean9.txt": (0.96, 0.97, 0.9, 0.88),
     "gold_liveblog.txt": (0.99, 0.98, 0.77, 0.87),
     "gold_mideastafrica.txt": (1.0, 0.95, 0.71, 0.88),
     "gold_mixed3.txt": (0.98, 0.94, 0.78, 0.85),
@@ -181,7 +183,7 @@ FILE_FLOORS = {
     "gold_wire14.txt": (1.0, 0.99, 0.71, 0.86),
     "gold_wirebrief.txt": (0.99, 0.98, 0.72, 0.95),
     "gold_world.txt": (0.99, 0.98, 0.84, 0.87),
-    "gold_world15.txt": (0.95, 0.92, 0.66, 0.89),
+    "gold_world15.txt": (0.98, 0.94, 0.67, 0.87),
 }
 
 
