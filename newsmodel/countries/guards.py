@@ -1,12 +1,19 @@
 """Rules that drop or demote English mentions the gazetteer alone gets wrong, one per category.
 
-- Compound adjectives that name no actor: "Indian-born", "Mexican-style", "Chinese-language",
-  "Russian-speaking", "Swiss-educated", "Japanese-made"; and hyphenated heritage ("a
-  Korean-American author"), unless a relation noun follows ("Korean-American alliance").
-- Towns named after a state, followed by a US state: "Moscow, Idaho", "Lebanon, Pennsylvania".
+- Compound adjectives that name no actor: "Indian-born", "Prague-born", "Mexican-style",
+  "Chinese-language", "Russian-speaking", "Swiss-educated"; and heritage ("a Korean-American
+  author", "the Korean American creator"), unless a relation noun follows ("Korean-American
+  alliance").
+- Towns named after a state, followed by a US state: "Moscow, Idaho", "Lebanon, Pennsylvania"
+  (not a list of countries: "Azerbaijan, Georgia, Romania and Hungary").
 - Countries that are also first names, followed by a surname: "Jordan Henderson", "Chad Smith".
 - Venues: a city that only hosts a meeting of two other countries ("US and Iranian negotiators
-  met in Geneva") stays a mention but is marked `venue`, so it forms no pair.
+  met in Geneva", "flew to Madrid for a NATO summit", "in Busan, the Republic of Korea"), or the
+  coast a ship was off ("off the east coast of Somalia"), stays a mention but is marked `venue`,
+  so it forms no pair; not where a war is ("a ceasefire in Gaza"), where someone arrives ("Trump
+  arrived in South Korea for the summit") or what is struck ("struck a compound in Doha").
+- Languages: a demonym ending its phrase after "in"/"into" where speech or text is the topic
+  ("interpreted into Korean and Japanese"); a currency sign ("US$2 million").
 - Datelines: the filing place and the agency credited ("SEOUL, March 4 (Reuters) -", "KYIV,
   Ukraine (AP) —") say where the story was written, not who acts.
 - Waters named after a state: "Sea of Japan", "East China Sea", "Taiwan Strait", "Philippine Sea".
