@@ -40,6 +40,8 @@ from newsmodel.countries.direction_korean_words import (
     _KO_CREDIT,
     _KO_DELIMITERS,
     _KO_DEMAND,
+    _KO_DOT_GAP,
+    _KO_DOT_OR_HYPHEN_GAP,
     _KO_ENDINGS,
     _KO_HANGUL_TAIL,
     _KO_HEADLINE_LEAD,
@@ -89,8 +91,9 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
     """A particle's role, refined by what follows: "에 의해" (agent), "와" before another country
     (conjoined; not the same one: "파키스탄과 파키스탄령 카슈미르를") or before anything else
     ("푸틴 대통령과 포옹한": with, a target)."""
-    if word.endswith(_KO_DELIMITERS) and len(word) > 2:
-        bare = word[: -2 if word.endswith(("까지", "조차", "마저")) else -1]
+    delimiter = next((d for d in _KO_DELIMITERS if word.endswith(d)), "")
+    if delimiter and len(word) > 2:
+        bare = word[: -len(delimiter)]
         if bare.endswith(("에서", "에", "에게", "와", "과", "을", "를", "로부터")):
             word = bare  # "4개국에서만 받기로": 에서 speaks through 만
     if word.endswith("로부터"):
@@ -398,7 +401,7 @@ def _dotted_with(text: str, ordered: Sequence[Mention], own_a: list[int], own_b:
     for i in own_a:
         for j in own_b:
             first, second = sorted((i, j), key=lambda k: ordered[k].start)
-            if re.fullmatch(r"\s?[\u00b7\u318d\u30fb-]\s?", text[ordered[first].end : ordered[second].start]):
+            if _KO_DOT_OR_HYPHEN_GAP.fullmatch(text[ordered[first].end : ordered[second].start]):
                 out |= {i, j}
     return out
 
@@ -410,7 +413,7 @@ def _chain_start(text: str, ordered: Sequence[Mention], m: Mention) -> int:
     for prev in sorted((o for o in ordered if o.end <= m.start), key=lambda o: -o.end):
         gap = text[prev.end : start]
         # "英·佛", or the same state named twice ("日 경제산업성, 韓 ...")
-        if not (re.fullmatch(r"\s?[\u00b7\u318d\u30fb]\s?", gap) or (gap == " " and prev.iso3 == code)):
+        if not (_KO_DOT_GAP.fullmatch(gap) or (gap == " " and prev.iso3 == code)):
             break
         start, code = prev.start, prev.iso3
     return start

@@ -146,6 +146,10 @@ _KO_HEADLINE_LEAD = re.compile(
     r"(?:\s|\[[^\]]{0,12}\]|【[^】]{0,24}】|\([^)]{0,12}\)|[\"'\u201c\u2018「『《<])*"
 )
 
+# A middle dot between two names ("英·佛"), and a dot or a hyphen ("미·필리핀", "한-필리핀").
+_KO_DOT_GAP = re.compile(r"\s?[\u00b7\u318d\u30fb]\s?")
+_KO_DOT_OR_HYPHEN_GAP = re.compile(r"\s?[\u00b7\u318d\u30fb-]\s?")
+
 # What joins conjoined countries: "한국과 미국은", "케냐, 탄자니아 정상과", "印·中,", "韓日", "한-미".
 _KO_JOINED = re.compile(r"(?:[와과]|및|[\s,·ㆍ・、-])*")
 

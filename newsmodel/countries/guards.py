@@ -228,8 +228,6 @@ _IN_PLACE = re.compile(r"\b(?:in|at|from|to|across)\s+(?:northern\s+|southern\s+
 _CAUCASUS = re.compile(
     r"\b(?:Tbilisi|Georgians?|Caucasus|Ossetia\w*|Abkhaz\w*|Black\s+Sea|Georgian\s+Dream|Batumi)\b"
 )
-# "US" is the pronoun before a wh-word or "like"/"all", after "join"/"let"/"all of" ("ALL OF US");
-# not after "between" ("TALKS BETWEEN US AND CHINA").
 _LANGUAGE_BEFORE = re.compile(r"\b(?:in|into|from)\s+(?:both\s+)?(?:[A-Z][a-z]+(?:,\s+|\s+(?:and|or)\s+))*$")
 _LANGUAGE_END = re.compile(r"\s*(?:[,.;:?!)\"]|$|\s(?:and|or|as|at|for|on|with|by|to)\b)")
 _LANGUAGE_CONTEXT = re.compile(
@@ -239,6 +237,8 @@ _LANGUAGE_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _LIST_GAP = re.compile(r",?\s+(?:and\s+)?|,\s*")
+# "US" is the pronoun before a wh-word or "like"/"all", after "join"/"let"/"all of" ("ALL OF US");
+# not after "between" ("TALKS BETWEEN US AND CHINA").
 _US_PRONOUN_AFTER = re.compile(r"\s+(?:WHY|HOW|WHAT|WHERE|WHEN|WHO|WHETHER|LIKE|ALL|OURSELVES)\b")
 _US_PRONOUN_BEFORE = re.compile(r"\b(?:JOIN|LET|(?:ALL|BOTH|EACH|ONE|MANY|MOST|NONE|SOME)\s+OF)\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019.-]*")
