@@ -66,6 +66,7 @@ migrate: venv ## apply migrations to DATABASE_URL (default: SQLite under var/)
 	$(BIN)/newsmodel db upgrade
 
 bench: venv ## run every benchmark in bench/ and write BENCHMARKS.md (one: make bench BENCH_ARGS="--only serve")
+	@bash scripts/ensure_wrk.sh
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 reliability: venv ## fault + load suites, writes RELIABILITY.md
