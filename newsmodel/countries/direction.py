@@ -66,12 +66,14 @@ from newsmodel.countries.direction_words import (
     _BE,
     _BUY_NOUNS,
     _BUY_VERBS,
+    _CLASH_VERBS,
     _CLAUSE_CHAIN,
     _CLIMB,
     _CO_PREPS,
     _DEAL_NOUNS,
     _DEMAND_VERBS,
     _DEPLOY_VERBS,
+    _EXCHANGED_OBJECTS,
     _FORCE_NOUNS,
     _FROM_AGENT_NOUNS,
     _GATHERING_NOUNS,
@@ -116,6 +118,15 @@ def _prep_role(prep: Any) -> str | None:
     if word in _CO_PREPS:
         return CO
     return TARGET if word in _TARGET_PREPS else None
+
+
+def _clash(verb: Any) -> bool:
+    """ "clashed with", "exchanged fire with": a fight both sides wage."""
+    if verb.lower_ in _CLASH_VERBS:
+        return True
+    return verb.lower_.startswith(("exchang", "trad")) and any(
+        c.dep_ == "dobj" and c.lower_ in _EXCHANGED_OBJECTS for c in verb.children
+    )
 
 
 def _is_passive(verb: Any) -> bool:
@@ -325,6 +336,8 @@ def _roles(token: Any) -> list[_Role]:
                 role = _prep_role(prep)
                 if prep.lower_ in _NEAR_PREPS and tok.i == token.i:
                     role = TARGET
+                if prep.lower_ == "with" and _clash(governor):
+                    role = CO
                 if (
                     (prep.lower_ == "from" and governor.lower_ in _RECEIVE_VERBS)
                     or (prep.lower_ == "from" and _has_to(governor))  # "extradited from X to Y"
@@ -351,6 +364,9 @@ def _roles(token: Any) -> list[_Role]:
                     out.append(_Role(SOURCE, governor.i, True, group))
                     agentive = prep.lower_ == "from" and governor.lower_ in _FROM_AGENT_NOUNS
                     from_noun = from_noun or (prep.lower_ == "from" and tok.i == token.i)
+                elif prep.lower_ == "with" and governor.dep_ == "dobj" and _clash(governor.head):
+                    out.append(_Role(CO, governor.head.i, False, group))  # "exchanged fire with"
+                    return out
                 elif prep.lower_ == "with" and governor.lower_ in _MUTUAL_NOUNS:
                     out.append(_Role(CO, governor.i, True, group))  # "cooperation with Pyongyang"
                 elif prep.lower_ in ("in", "at") and governor.lower_ in _GATHERING_NOUNS:

@@ -43,6 +43,7 @@ from newsmodel.countries.direction_korean_words import (
     _KO_DOT_GAP,
     _KO_DOT_OR_HYPHEN_GAP,
     _KO_ENDINGS,
+    _KO_FOUGHT_WITH,
     _KO_HANGUL_TAIL,
     _KO_HEADLINE_LEAD,
     _KO_IMPORT_BAN,
@@ -118,8 +119,13 @@ def _word_role(text: str, word: str, end: int, starts: dict[int, str], code: str
         return ""  # "산업부에 따르면": who tells, not whom it is done to
     if role == CO:
         nxt = re.match(r"\s+", text[end:])
-        if _KO_TOGETHER.match(text, end) or _KO_AGREED_WITH.match(text, end):
-            return CO  # "푸틴 대통령과 나란히/함께": side by side, not at; "Y와 협정을 맺고": both sign
+        if (
+            _KO_TOGETHER.match(text, end)
+            or _KO_AGREED_WITH.match(text, end)
+            or _KO_FOUGHT_WITH.match(text, end)
+        ):
+            # "푸틴 대통령과 나란히/함께": side by side, not at; "Y와 협정을 맺고": both sign; "Y군과 교전"
+            return CO
         if _KO_LISTED_AGENT.match(text, end):
             return _AGENT  # "라자루스와 안다리엘, 김수키에 의해": the list's particle is its own
         return CO if nxt and starts.get(end + nxt.end(), code) != code else TARGET

@@ -74,6 +74,12 @@ _KO_AGREED_WITH = re.compile(
     r"(?:협정|협약|양해각서|MOU|의향서|자매결연|공동선언|공동성명|조약|합의|서명|체결|맺)(?!은\s|한\s|된\s)"
 )
 
+# "Y군과 교전을 벌였다", "Y와 충돌했다": a fight both sides wage, like "clashed with" (not "Y를
+# 상대로 교전", where Y is the target).
+_KO_FOUGHT_WITH = re.compile(
+    r"\s*(?:\S+\s+){0,2}?(?:처음으로\s*|첫\s*)?(?:교전|충돌|격돌|총격전|무력\s*충돌)"
+)
+
 _KO_PASSIVE_AFTER = re.compile(
     r"\s*(?:\S+\s+)?\S*?(?:나포|체포|구금|억류|격추|피격|공격|추방|제재|폭격|포격|추적|생포)(?:됐|되|돼|당)"
 )

@@ -373,6 +373,23 @@ _DEPLOY_VERBS = frozenset(
 
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "being"})
 
+# Fighting "with" someone is mutual, as fighting side by side is ("Khmer Rouge troops clashed with
+# Vietnamese units", "exchanged fire with"): "with" names the other side, not a target.
+_CLASH_VERBS = frozenset(
+    {
+        "clash",
+        "clashed",
+        "clashes",
+        "clashing",
+        "skirmish",
+        "skirmished",
+        "skirmishing",
+        "scuffled",
+        "brawled",
+    }
+)
+_EXCHANGED_OBJECTS = frozenset({"fire", "gunfire", "shots", "blows", "artillery"})
+
 _NOUN_TARGET_PREPS = _TARGET_PREPS | {"of"}
 
 _CLIMB = frozenset({"poss", "compound", "amod", "nmod", "appos", "nummod", "npadvmod", "case"})

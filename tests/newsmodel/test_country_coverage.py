@@ -485,6 +485,13 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("英·佛, 우크라 휴전 감시군 파병 검토", "FRA>UKR"),
         ("Seoul's ties with Hanoi deepened after the visit.", "KOR-VNM"),
         ("The Japan-Philippines summit in Manila ended with a defence pact.", "JPN-PHL"),
+        # a fight "with" someone is mutual; "against"/"를 상대로" still orders it
+        ("Thai troops clashed with Cambodian soldiers near the border temple.", "KHM-THA"),
+        ("Indian troops exchanged fire with Pakistani soldiers along the Line of Control.", "IND-PAK"),
+        ("Thai troops opened fire on Cambodian soldiers near the border temple.", "THA>KHM"),
+        ("중국 해경이 필리핀 선박과 충돌했다.", "CHN-PHL"),
+        ("태국군이 캄보디아군과 교전을 벌였다.", "KHM-THA"),
+        ("태국군이 캄보디아군을 상대로 교전을 벌였다.", "THA>KHM"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:
