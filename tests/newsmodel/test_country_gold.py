@@ -4,7 +4,7 @@ Figures are printed (pytest -s) and held to the bars issue #18 sets: recall and 
 gold country pairs >= 0.95; directed accuracy is held just under what was measured (0.889 after the
 direction fixes of 2026-12-03 on the five older files; 0.865 on all nine files after the fixes of
 2026-12-05; 0.762 on all 39 files since the blind rounds added harder registers, 0.746 on 43
-with the eleventh round, 0.726 on 51 with the thirteenth: the all-files floor is 0.72), so a change that loses direction fails
+with the eleventh round, 0.726 on 51 with the thirteenth, 0.716 on 63 with the seventeenth: the all-files floor is 0.71), so a change that loses direction fails
 here. Each file also has its own floors, just under its figures after those fixes
 (gold_direction.txt, see the README), so a gain on one file cannot hide a loss on another. bench/countries.py prints the same figures (with
 --per-file, file by file) beside the detector before the issue.
@@ -126,6 +126,12 @@ Predicted = dict[str, list[tuple[str, str, str | None]]]
 # second session of 2026-12-05, measured once on e680fa7: news16 0.957 0.957 0.652 0.870, korean26
 # 0.941 0.920 0.652 0.787 (a8494e5, the session's start, the two together: 0.921 0.928 0.648 0.827;
 # e680fa7: 0.948 0.937 0.652 0.822). All 59 files: directed 0.722.
+# A seventeenth blind round (gold_markets17, gold_courts17, gold_korean27, gold_korean28: markets and
+# economy wires, courts and international bodies, Korean broadcast scripts, Korean markets pages),
+# measured once on 18c544c before any change for it: markets17 0.992 0.949 0.548 0.786, courts17
+# 0.952 0.889 0.576 0.889, korean27 0.962 0.952 0.714 0.946, korean28 0.990 0.980 0.623 0.846 (the
+# four together 0.974 0.939 0.612 0.860; 32b0ed8, the session's start, the same). All 63 files:
+# directed 0.716, so the all-files floor is 0.71.
 # file: (recall, precision, directed accuracy, undirected accuracy), each just under the figures
 # measured on 2026-12-03 after the direction fixes of gold_direction.txt (actors 0.988 0.971 0.870
 # 0.820 / direction 0.984 0.955 0.931 1.000 / modern 1.000 1.000 0.879 0.890 / names 0.945 0.979
@@ -138,6 +144,7 @@ FILE_FLOORS = {
     "gold_asiawire.txt": (0.93, 0.98, 0.78, 0.96),
     "gold_briefings.txt": (0.97, 0.97, 0.54, 0.66),
     "gold_business.txt": (1.0, 0.95, 0.78, 0.96),
+    "gold_courts17.txt": (0.95, 0.88, 0.57, 0.88),
     "gold_direction.txt": (0.98, 0.95, 0.93, 1.0),
     "gold_energymaritime.txt": (1.0, 0.8, 0.51, 0.91),
     "gold_eurasia.txt": (0.98, 0.97, 0.6, 0.9),
@@ -163,6 +170,8 @@ FILE_FLOORS = {
     "gold_korean24.txt": (0.98, 0.94, 0.74, 0.76),
     "gold_korean25.txt": (0.96, 1.0, 0.57, 0.75),
     "gold_korean26.txt": (0.94, 0.92, 0.65, 0.78),
+    "gold_korean27.txt": (0.96, 0.95, 0.71, 0.94),
+    "gold_korean28.txt": (0.99, 0.98, 0.62, 0.84),
     "gold_korean3.txt": (0.97, 1.0, 0.84, 0.81),
     "gold_korean4.txt": (0.96, 1.0, 0.91, 0.81),
     "gold_korean5.txt": (0.92, 0.95, 0.82, 0.76),
@@ -171,6 +180,7 @@ FILE_FLOORS = {
     "gold_korean8.txt": (0.97, 0.98, 0.87, 0.83),
     "gold_korean9.txt": (0.96, 0.97, 0.9, 0.88),
     "gold_liveblog.txt": (0.99, 0.98, 0.77, 0.87),
+    "gold_markets17.txt": (0.99, 0.94, 0.54, 0.78),
     "gold_mideastafrica.txt": (1.0, 0.95, 0.71, 0.88),
     "gold_mixed3.txt": (0.98, 0.94, 0.78, 0.85),
     "gold_modern.txt": (1.0, 1.0, 0.89, 0.9),
@@ -217,7 +227,7 @@ def test_gold_pairs_and_directions(gold: list[GoldSentence], predicted: Predicte
     print(f"recall by category: { {k: round(v, 3) for k, v in score.category_recall().items()} }")
     assert score.recall >= 0.95, score.misses
     assert score.precision >= 0.95, score.false
-    assert score.directed_accuracy >= 0.72, score.wrong_direction
+    assert score.directed_accuracy >= 0.71, score.wrong_direction
     assert score.undirected_accuracy >= 0.85
 
 
