@@ -38,6 +38,7 @@ from newsmodel.countries.gazetteer import (
     load_dot_abbreviations,
     load_gazetteer,
     load_home_organs,
+    load_korean_state_names,
     normalize_surface,
 )
 from newsmodel.countries.guards import (
@@ -98,6 +99,13 @@ _KO_BARE_ORGAN = re.compile(
 )
 # "러" alone before a comma is a headline's Russia ("카타르 중재로 러, 우크라 아동 송환").
 _KO_RUSSIA_TOPIC = re.compile(rf"(?<![{_HANGUL_CLASS}])러(?=,\s)")
+# "북미" is North Korea and the US before a word of diplomacy ("북미 정상회담", "북미 두 정상",
+# "북미 대화"), North America before a market, a region or a tour ("북미 시장"): aliases.yaml
+# leaves it out, and only this context reads it.
+_KO_NK_US = re.compile(
+    rf"(?<![{_HANGUL_CLASS}])북미(?=\s?(?:두\s?)?(?:정상|회담|대화|협상|관계|간|비핵화|실무|고위급|공동성명|"
+    rf"싱가포르\s?합의|핵\s?협상|접촉|교착|수교|적대))"
+)
 # 남측/북측 name the two Koreas only in inter-Korean copy: beside the other Korea.
 _KO_SIDES = {"남측": "PRK", "북측": "KOR"}
 _DOTS = "\u00b7\u318d\u30fb"  # middle dots: · ㆍ ・
@@ -567,7 +575,12 @@ _KO_NAMED_AFTER_CITY = re.compile(
 # A Korean meeting sentence and the place it happens in: "스위스 제네바에서 ... 협상", "싱가포르
 # 센토사섬에서 ... 정상회담" (the country, with its city, only hosts the others).
 _KO_MEETING = re.compile(
-    r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화|악수|(?:협정|합의문|조약)[에을]\s?(?:서명|체결)"
+    r"회담|협상|회의|조인|담판|협의|만났|만나|회동|대화|악수|노딜|(?:협정|합의문|조약)[에을]\s?(?:서명|체결)"
+)
+# A city naming the meeting it hosted: "하노이 북미 정상회담", "싱가포르 회담", "2019년 하노이 '노딜'".
+_KO_CITY_MEETING = re.compile(
+    r"\s?['\u2018\"]?(?:(?:북미|한미|한일|한중|미중|미러|북중|북러|남북|미북|북일|중일|한러|중러)\s?)?"
+    r"(?:정상회담|정상회의|회담|담판|회동|노딜|선언)"
 )
 # (not "러시아에서 원유를 사들이고": where goods or people come from)
 _KO_VENUE_AFTER = re.compile(
@@ -583,7 +596,12 @@ def _korean_venues(text: str, mentions: list[Mention]) -> list[Mention]:
     English "in Geneva")."""
     if len({m.iso3 for m in mentions if m.iso3}) < 3 or not _KO_MEETING.search(text):
         return mentions
-    placed = [m.kind in ("ko", "ko_strict") and bool(_KO_VENUE_AFTER.match(text, m.end)) for m in mentions]
+    placed = [
+        m.kind in ("ko", "ko_strict")
+        and bool(_KO_VENUE_AFTER.match(text, m.end) or _KO_CITY_MEETING.match(text, m.end))
+        and (bool(_KO_VENUE_AFTER.match(text, m.end)) or m.text not in load_korean_state_names())
+        for m in mentions
+    ]
     return mark_placed_venues(mentions, placed)
 
 
@@ -595,15 +613,24 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
     foreign: set[str] = set()
     out: list[Mention] = []
     taken = [(m.start, m.end) for m in mentions]
-    bare = [
-        Mention(b.group(g), b.start(g), b.end(g), "KOR", kind="ko_strict")
-        for b in _KO_BARE_ORGAN.finditer(text)
-        if (g := b.lastindex or 1) and not any(s < b.end(g) and b.start(g) < e for s, e in taken)
-    ] + [
-        Mention(b.group(), b.start(), b.end(), "RUS", kind="ko")
-        for b in _KO_RUSSIA_TOPIC.finditer(text)
-        if not any(s < b.end() and b.start() < e for s, e in taken)
-    ]
+    bare = (
+        [
+            Mention(b.group(g), b.start(g), b.end(g), "KOR", kind="ko_strict")
+            for b in _KO_BARE_ORGAN.finditer(text)
+            if (g := b.lastindex or 1) and not any(s < b.end(g) and b.start(g) < e for s, e in taken)
+        ]
+        + [
+            Mention(b.group(), b.start(), b.end(), "RUS", kind="ko")
+            for b in _KO_RUSSIA_TOPIC.finditer(text)
+            if not any(s < b.end() and b.start() < e for s, e in taken)
+        ]
+        + [
+            Mention(b.group(), b.start(), b.end(), code, kind="compound")
+            for b in _KO_NK_US.finditer(text)
+            if not any(s < b.end() and b.start() < e for s, e in taken)
+            for code in ("PRK", "USA")
+        ]
+    )
     if bare:
         mentions = sorted([*mentions, *bare], key=lambda m: m.start)
     for i, m in enumerate(mentions):

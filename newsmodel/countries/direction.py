@@ -348,6 +348,9 @@ def _roles(token: Any) -> list[_Role]:
                 if role is not None:
                     out.append(_Role(role, governor.i, False, group))
                 return out
+            if prep.lower_ == "of" and (governor.pos_ in ("NUM", "SYM") or governor.tag_ == "$"):
+                tok = governor  # "$34 billion of Chinese imports": the amount stands for the goods
+                continue
             if governor.pos_ in ("NOUN", "PROPN"):
                 if prep.lower_ == "by":  # "attacks by Pakistani soldiers"
                     out.append(_Role(SOURCE, governor.i, True, group))

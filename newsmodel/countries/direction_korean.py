@@ -440,6 +440,14 @@ def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: l
     return False
 
 
+# The importer named right after the clause that imports ("이란산 원유를 수입해 온 중국 정유사").
+_KO_IMPORTER_AFTER = re.compile(
+    r"[산제]?\s[^.,…\"]{0,30}?(?:수입|구매|구입|도입|사들)(?:\S*(?:한|온|인|는|던)|\S*\s(?:온|오던|왔던))\s+"
+)
+# A list item that is an actor, not goods ("미국산 LNG와 한국 정부가"): the list stops there.
+_KO_NOT_GOODS_LIST = re.compile(r"(?:정부|당국|기업|업체|측|은행|대통령|총리)(?:와|과|,)$")
+
+
 def _goods_from(text: str, m: Mention) -> bool:
     """Whether the mention names where imported goods come from: "러시아산 (원유) 수입",
     "日 수산물 수입" (a goods noun between, so that "일본 수입 규제" stays Japan's own)."""
@@ -451,9 +459,23 @@ def _goods_from(text: str, m: Mention) -> bool:
         token = word.group()
         if _KO_IMPORT_WORD.match(token):
             # a ban on imports is the banning state's act, as a sanction is ("日 수산물 수입 중단")
-            banned = _KO_IMPORT_BAN.match(text, m.end + origin + word.start())
+            # (only after the noun: in "수입해 온 중국 정유사를 제재했다" the sanction is another act)
+            verb = re.search(r"(?:수입|구매|구입|도입)(?:해|한|하|했)|사들", token)
+            banned = not verb and _KO_IMPORT_BAN.match(text, m.end + origin + word.start())
             return (origin or goods > 0) and not banned
-        if "…" in token or token.endswith((",", "의", *_KO_NOT_GOODS)) or word.start() > 30:
+        # made-in goods may be a list ("미국산 농산물과 에너지, 공산품 등을 ... 구매하기로")
+        listed = (
+            origin
+            and (token.endswith(",") or _ending_role(token) == CO)
+            and not _KO_NOT_GOODS_LIST.search(token)
+        )
+        if listed and word.start() <= 40:
+            continue
+        if (
+            "…" in token
+            or token.endswith((",", "의", *_KO_NOT_GOODS))
+            or word.start() > (40 if origin else 30)
+        ):
             return False
         if _ending_role(token) in (SOURCE, CO, TARGET) and not token.endswith(
             ("을", "를", "추가", "추가로", "대량으로")
@@ -478,6 +500,9 @@ def _import_pair(
         if not origins or any(_goods_from(text, ordered[j]) for j in second):
             continue
         for j in second:
+            between = text[ordered[origins[0]].end : ordered[j].start]
+            if ordered[j].start > ordered[origins[0]].end and _KO_IMPORTER_AFTER.fullmatch(between):
+                return directed(c1, c2, CONF_KOREAN, "imports")  # "이란산 원유를 수입해 온 중국 ..."
             before = re.fullmatch(r"[\uac00-\ud7a3]*의\s+", text[ordered[j].end : ordered[origins[0]].start])
             subject = re.match(r"(?:[은는이가]|께서)(?=\s)", text[ordered[j].end :])
             if before or subject or roles[j].role == _TOPIC:

@@ -388,6 +388,15 @@ def load_not_misspellings() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def load_korean_state_names() -> frozenset[str]:
+    """The Korean names of states, not their cities or leaders: the first of each country's `ko`
+    forms in aliases.yaml ("베트남", not "하노이") and pycountry's translations ("케냐")."""
+    data = _alias_data()
+    first = {forms[0] for spec in (data.get("countries") or {}).values() if (forms := spec.get("ko"))}
+    return frozenset(first | {e.surface for e in _korean_iso_entries(set(), set())})
+
+
+@lru_cache(maxsize=1)
 def load_home_organs() -> frozenset[str]:
     """South Korea's state organs ("외교부", "합참"): KOR unless a country is named before them."""
     return frozenset(str(n) for n in _alias_data().get("ko_home_organs") or ())

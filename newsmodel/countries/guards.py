@@ -159,7 +159,7 @@ _MEETING = re.compile(
 # "in Geneva", "at the summit": one word, or a city before a comma ("in Lima, Peru", "in Addis
 # Ababa, Ethiopia")
 _VENUE_BEFORE = re.compile(
-    r"\b(?:in|at)\s+(?:the\s+)?(?:\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+(?P<the>the\s+)?)?$",
+    r"\b(?:in|at)\s+(?:the\s+)?(?:(?![a-z]+ing\s)\w+\s+|(?:[\w'.-]+\s+)?[\w'.-]+,\s+(?P<the>the\s+)?)?$",
     re.IGNORECASE,
 )
 _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
@@ -181,7 +181,8 @@ _TO_FOR_GATHERING = re.compile(
 _WAR_IN = re.compile(
     r"\b(?:ceasefire|cease-fire|truce|war|fighting|hostilities|conflict|crisis|invasion|offensive|"
     r"violence|occupation|famine|strikes?|attacks?|bombing|shelling|operations?|killings?|"
-    r"casualties|deaths)\s+(?:in|on)\s+(?:the\s+)?$",
+    r"casualties|deaths|abuses|atrocities|repression|crackdown|persecution|genocide|violations|"
+    r"detentions?)\s+(?:in|on)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 # "the Tashkent declaration", "the Oslo Accords", "the Paris Peace Accords": named after the venue.
@@ -216,8 +217,10 @@ _COMPANY_AFTER = re.compile(
 # After the name only ("China Eastern", "China Southern"; not "the Chinese Eastern Railway").
 _COMPANY_AFTER_NAME = re.compile(r"\s+(?:Eastern|Southern)(?!\s+(?:Theat(?:er|re)|Command|Fleet|Railway))\b")
 _COMPANY_BEFORE = re.compile(r"\bAir\s+$")
-_ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay")
-_WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b")
+_ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay|Canal")
+_WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin|Canal(?!\s+Authority))\b")
+# "the Suez Canal", "the Panama Canal": a waterway, even after a city's name (not its Authority)
+_CANAL_AFTER = re.compile(r"\s+Canal\b(?!\s+Authority)")
 _WATER_BEFORE = re.compile(r"\b(?:Sea|Gulf|Strait|Straits|Bay)\s+of\s+(?:the\s+)?$")
 _US_STATE_WORDS = re.compile(
     r"\b(?:voters?|governor|gubernatorial|county|counties|Atlanta|Savannah|Augusta|state\s+senator|"
@@ -299,10 +302,28 @@ _KO_DATELINE = re.compile(
 )
 
 
+# A broadcast's live link to its correspondent ("워싱턴 연결합니다.", "[앵커] 베이징 현지 연결하겠습니다."):
+# where the report comes from, like a dateline.
+_KO_LIVE_LINK = re.compile(
+    r"^\s*(?:\[[^\]]{1,10}\]\s*)?[\uac00-\ud7a3]{2,8}(?:\s[\uac00-\ud7a3]{2,8})?\s?(?:현지\s?)?"
+    r"연결(?:합니다|하겠습니다|해\s?보겠습니다|해\s?봅니다)[.!]?\s*"
+)
+
+
+# A wire story's credit line ("Reporting by Kaori Ueno in Tokyo and Minji Park in Seoul; Editing by
+# Tom Hogue"): the cities say where the reporters sat, the whole line names no actor.
+_CREDIT_LINE = re.compile(
+    r"^\s*\(?\s*(?:Additional\s+)?(?:Reporting|Writing|Editing)\s+by\s+[A-Z]", re.IGNORECASE
+)
+_CREDIT_MORE = re.compile(r";|\b(?:Editing|Writing|Additional reporting)\s+by\b", re.IGNORECASE)
+
+
 def dateline_end(text: str) -> int:
-    """Where a leading dateline ("SEOUL, March 4 (Reuters) -", "(서울=연합뉴스) 김철수 기자 =")
-    ends, 0 when there is none."""
-    found = _DATELINE.match(text) or _KO_DATELINE.match(text)
+    """Where a leading dateline ("SEOUL, March 4 (Reuters) -", "(서울=연합뉴스) 김철수 기자 =",
+    a broadcast's "워싱턴 연결합니다.") ends, 0 when there is none."""
+    if _CREDIT_LINE.match(text) and _CREDIT_MORE.search(text):
+        return len(text)
+    found = _DATELINE.match(text) or _KO_DATELINE.match(text) or _KO_LIVE_LINK.match(text)
     return found.end() if found else 0
 
 
@@ -316,8 +337,8 @@ def is_headline_case(text: str) -> bool:
 
 def _is_water(text: str, m: Mention) -> bool:
     before = _WATER_BEFORE.search(text[max(0, m.start - 20) : m.start])
-    if m.kind == "metonym":  # "the Gulf of Aden": a city that names a sea
-        return bool(before)
+    if m.kind == "metonym":  # "the Gulf of Aden": a city that names a sea; "the Suez Canal"
+        return bool(before or _CANAL_AFTER.match(text, m.end))
     if m.kind not in ("name", "demonym", "derived", "fuzzy"):
         return False
     return bool(_WATER_AFTER.match(text, m.end) or before)
@@ -397,13 +418,15 @@ def _is_company(text: str, m: Mention) -> bool:
 
 
 def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
-    """A city (or country) after "in"/"at" in a meeting sentence with two other countries, or
-    the coast a ship was off ("boarded by pirates off the east coast of Somalia")."""
+    """A city (or country) after "in"/"at" in a meeting sentence with two other countries, the
+    coast a ship was off ("boarded by pirates off the east coast of Somalia"), or the airport an
+    exchange between two others used."""
     if len({m.iso3 for m in mentions}) < 3:
         return mentions
     meeting = bool(_MEETING.search(text))
     off = "off " in text
-    if not meeting and not off:
+    airport = "airport" in text
+    if not meeting and not off and not airport:
         return mentions
     placed = [
         m.kind in _VENUE_KINDS
@@ -422,6 +445,12 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
                 and bool(_OFF_COAST.search(text[max(0, m.start - 30) : m.start]))
                 and not text.startswith("'s", m.end)
             )
+            or (  # "a swap carried out on the tarmac at Abu Dhabi airport"
+                airport
+                and m.kind == "metonym"
+                and text[max(0, m.start - 3) : m.start] == "at "
+                and bool(_AIRPORT_AFTER.match(text, m.end))
+            )
         )
         for m in mentions
     ]
@@ -439,6 +468,10 @@ def mark_placed_venues(mentions: list[Mention], placed: list[bool]) -> list[Ment
     return out
 
 
+# ISO codes of places no government acts for ("whaling in the Antarctic"): named, never actors.
+_NO_STATE = frozenset({"ATA"})
+
+
 def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
     """`mentions` (in text order, blocked spans included) without the false ones, venues marked."""
     ordered = mentions
@@ -447,7 +480,7 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
     dateline = dateline_end(text)
     waters = _ANY_WATER.search(text) is not None
     for i, m in enumerate(ordered):
-        if not m.iso3 or m.end <= dateline:
+        if not m.iso3 or m.end <= dateline or m.iso3 in _NO_STATE:
             continue
         if m.text in ("US", "U.S.") and text.startswith("$", m.end):
             continue  # "US$39.9 million": a currency sign
@@ -491,5 +524,34 @@ def apply_guards(text: str, mentions: list[Mention]) -> list[Mention]:
             continue
         if _is_company(text, m):
             continue
+        if _is_place_only(text, m):
+            continue
         kept.append(m)
     return _mark_venues(text, kept) if len(kept) > 2 else kept
+
+
+# "in The Hague", "flown to The Hague": the seat of the world's courts, not the Dutch government
+# ("licences from The Hague", "The Hague tightened its curbs" still are).
+_HAGUE_PLACE = re.compile(r"\b(?:in|to|at)\s+(?:the\s+)?$", re.IGNORECASE)
+# "a Bosnian Serb commander", "Kosovo Serbs": a people of another state, not Serbia (or Croatia)
+_OTHER_STATES_PEOPLE = re.compile(r"\b(?:Bosnian|Kosovo|Croatian|Montenegrin|Bosnia's)\s+$")
+# An international court's seat: "the ECOWAS Court of Justice in Abuja", "an arbitral tribunal in
+# The Hague"; not a state's own court ("a Moscow court", "the Supreme Court in Seoul").
+_COURT_SEAT = re.compile(
+    r"\b(?:ECOWAS|ICJ|ICC|International|World|European|Inter-American|African|Permanent|Arbitration|arbitral|"
+    r"Arbitral|war\s+crimes|U\.?N\.?|Special)\s+(?:[A-Z][\w-]*\s+)*(?:Court|court|Tribunal|tribunal)"
+    r"(?:\s+of\s+(?:Justice|Arbitration|Human\s+Rights))?\s+(?:in|at|based\s+in)\s+$"
+)
+# "on the tarmac at Abu Dhabi airport": where a swap or a landing happened.
+_AIRPORT_AFTER = re.compile(r"(?:'s)?\s+(?:international\s+)?airport\b", re.IGNORECASE)
+
+
+def _is_place_only(text: str, m: Mention) -> bool:
+    """A city or country named only as a place nobody acts for: The Hague as the courts' seat, an
+    international court's seat, a people named after another state."""
+    before = text[max(0, m.start - 60) : m.start]
+    if m.text.endswith("Hague") and _HAGUE_PLACE.search(before[-12:]):
+        return True
+    if m.iso3 in ("SRB", "HRV") and m.kind == "demonym" and _OTHER_STATES_PEOPLE.search(before[-14:]):
+        return True
+    return m.kind == "metonym" and before.endswith(("in ", "at ")) and bool(_COURT_SEAT.search(before))

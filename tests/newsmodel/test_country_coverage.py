@@ -166,6 +166,10 @@ def test_compound_and_name_guards(text: str, expected: set[str]) -> None:
         "러시아와 우크라이나 대표단이 튀르키예 이스탄불의 돌마바흐체 궁전에서 협상을 벌였다.",
         "The Indian Navy rescued Pakistani crew boarded by pirates off the east coast of Somalia.",
         "Xi Jinping met Donald Trump in Busan, the Republic of Korea, on Thursday.",
+        # round 17: a Korean city naming the summit it hosted, an airport a swap used
+        '[속보] 하노이 북미 정상회담 결렬…트럼프 "합의문 서명 안 해"',
+        "북미 대화는 2019년 하노이 '노딜' 이후 교착 상태다.",
+        "Russia freed Griner in a swap with the United States on the tarmac at Abu Dhabi airport.",
     ],
 )
 def test_event_venues_form_no_pair(text: str) -> None:
@@ -256,6 +260,33 @@ def test_korean_forms_and_directions(text: str, labels: set[str]) -> None:
         ("The Korean American creator of the series won an Emmy in Los Angeles.", []),
         ("The photo was released by North Korea's official Korean Central News Agency.", ["PRK"]),
         ("China's Taiwan Affairs Office slammed the speech.", ["CHN"]),
+        # round 17: a wire credit line; "in condemning X" and "abuses in X" are no venues; The
+        # Hague as the courts' seat, an international court's seat;
+        # Bosnian Serbs; canals; a bank, trials and a continent named after a place
+        ("Reporting by Kaori Ueno in Tokyo and Minji Park in Seoul; Editing by Tom Hogue", []),
+        (
+            "South Korea and Japan joined the United States in condemning North Korea's transfer of "
+            "missiles to Russia at a Security Council meeting.",
+            ["JPN", "KOR", "PRK", "RUS", "USA"],
+        ),
+        (
+            "The council rejected a motion by Britain and Canada to debate abuses in China's Xinjiang.",
+            ["CAN", "CHN", "GBR"],
+        ),
+        ("The suspect was flown to The Hague after Serbia's government handed him over.", ["SRB"]),
+        ("The Hague widened its curbs on chip tool exports to China.", ["CHN", "NLD"]),
+        (
+            "An arbitral tribunal in The Hague ruled against China, siding with the Philippines.",
+            ["CHN", "PHL"],
+        ),
+        ("The ECOWAS Court of Justice in Abuja ordered Niger's rulers to free Bazoum.", ["NER"]),
+        ("Ratko Mladic, the Bosnian Serb wartime commander, was sentenced.", ["BIH"]),
+        ("A container ship ran aground in the Suez Canal, halting traffic through the Panama Canal too.", []),
+        ("Economists at Bank of America expect the Bank of Korea to hold rates.", ["KOR"]),
+        (
+            "Japan was ordered to halt whaling in the Antarctic, the first such case since the Tokyo trials.",
+            ["JPN"],
+        ),
     ],
 )
 def test_languages_species_events_and_us_organs(text: str, expected: list[str]) -> None:
@@ -309,6 +340,12 @@ def test_languages_species_events_and_us_organs(text: str, expected: list[str]) 
         ("정부, 北 억류 선교사 송환 촉구", None, ["KOR", "PRK"]),
         ("訪中 李대통령, 習과 정상회담", dt.date(2025, 11, 1), ["CHN", "KOR"]),
         ("외교부 장관은 국무장관과 만나 우려를 전달했다.", None, ["KOR", "USA"]),
+        # round 17: 북미 before a word of diplomacy is North Korea and the US, before a market North
+        # America; a city naming the summit it hosted, a broadcast's live link; 우리 땅, 팀 코리아
+        ("현대차·기아의 북미 시장 판매량이 8% 늘었다.", None, []),
+        ("싱가포르 연결합니다. 북미 두 정상이 조금 전 공동성명에 서명했습니다.", None, ["PRK", "USA"]),
+        ("일본 정부가 방위백서에 우리 땅 독도를 자국 영토라고 담았다.", None, ["JPN", "KOR"]),
+        ("체코 정부는 원전 우선협상대상자로 '팀 코리아'를 선정했다.", None, ["CZE", "KOR"]),
     ],
 )
 def test_korean_short_forms(text: str, date: dt.date | None, expected: list[str]) -> None:
@@ -492,6 +529,13 @@ def test_detection_never_crashes_on_any_unicode() -> None:
         ("중국 해경이 필리핀 선박과 충돌했다.", "CHN-PHL"),
         ("태국군이 캄보디아군과 교전을 벌였다.", "KHM-THA"),
         ("태국군이 캄보디아군을 상대로 교전을 벌였다.", "THA>KHM"),
+        # round 17: an amount stands for the goods; made-in goods in a list, or bought by the
+        # country named after the buying clause
+        ("U.S. tariffs on $34 billion of Chinese imports took effect on Friday.", "USA>CHN"),
+        ("China agreed to buy an additional $200 billion of U.S. farm goods.", "USA>CHN"),
+        ("한국은 미국산 LNG와 원유 등 에너지를 구매하기로 했다.", "USA>KOR"),
+        ("중국은 미국산 농산물과 에너지, 공산품 등을 추가로 구매하기로 했다.", "USA>CHN"),
+        ("미국 재무부는 이란산 원유를 수입해 온 중국 정유사를 제재했다.", "IRN>CHN"),
     ],
 )
 def test_direction_from_the_parse_and_korean_particles(text: str, label: str) -> None:
