@@ -626,7 +626,7 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
         ]
         + [
             Mention(b.group(), b.start(), b.end(), code, kind="compound")
-            for b in _KO_NK_US.finditer(text)
+            for b in (_KO_NK_US.finditer(text) if "북미" in text else ())
             if not any(s < b.end() and b.start() < e for s, e in taken)
             for code in ("PRK", "USA")
         ]

@@ -549,9 +549,12 @@ _AIRPORT_AFTER = re.compile(r"(?:'s)?\s+(?:international\s+)?airport\b", re.IGNO
 def _is_place_only(text: str, m: Mention) -> bool:
     """A city or country named only as a place nobody acts for: The Hague as the courts' seat, an
     international court's seat, a people named after another state."""
-    before = text[max(0, m.start - 60) : m.start]
-    if m.text.endswith("Hague") and _HAGUE_PLACE.search(before[-12:]):
-        return True
-    if m.iso3 in ("SRB", "HRV") and m.kind == "demonym" and _OTHER_STATES_PEOPLE.search(before[-14:]):
-        return True
-    return m.kind == "metonym" and before.endswith(("in ", "at ")) and bool(_COURT_SEAT.search(before))
+    if m.kind == "demonym":
+        return m.iso3 in ("SRB", "HRV") and bool(
+            _OTHER_STATES_PEOPLE.search(text, max(0, m.start - 14), m.start)
+        )
+    if m.text.endswith("Hague"):
+        return bool(_HAGUE_PLACE.search(text, max(0, m.start - 12), m.start))
+    if m.kind == "metonym" and text.endswith(("in ", "at "), 0, m.start):
+        return bool(_COURT_SEAT.search(text, max(0, m.start - 60), m.start))
+    return False
