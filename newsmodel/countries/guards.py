@@ -448,6 +448,7 @@ def _mark_venues(text: str, mentions: list[Mention]) -> list[Mention]:
             or (  # "a swap carried out on the tarmac at Abu Dhabi airport"
                 airport
                 and m.kind == "metonym"
+                and not _VIOLENCE.search(text)
                 and text[max(0, m.start - 3) : m.start] == "at "
                 and bool(_AIRPORT_AFTER.match(text, m.end))
             )
@@ -542,8 +543,14 @@ _COURT_SEAT = re.compile(
     r"Arbitral|war\s+crimes|U\.?N\.?|Special)\s+(?:[A-Z][\w-]*\s+)*(?:Court|court|Tribunal|tribunal)"
     r"(?:\s+of\s+(?:Justice|Arbitration|Human\s+Rights))?\s+(?:in|at|based\s+in)\s+$"
 )
-# "on the tarmac at Abu Dhabi airport": where a swap or a landing happened.
-_AIRPORT_AFTER = re.compile(r"(?:'s)?\s+(?:international\s+)?airport\b", re.IGNORECASE)
+# "on the tarmac at Abu Dhabi airport": where a swap or a landing happened; not an airport struck
+# ("a U.S. drone strike at Baghdad's international airport": Iraq is hit).
+_AIRPORT_AFTER = re.compile(r"\s+(?:international\s+)?airport\b", re.IGNORECASE)
+_VIOLENCE = re.compile(
+    r"\b(?:strikes?|struck|attack\w*|bomb\w*|drones?|missiles?|raid\w*|shell\w*|hit|blast|explosion|"
+    r"stormed|seized|killed|fired)\b",
+    re.IGNORECASE,
+)
 
 
 def _is_place_only(text: str, m: Mention) -> bool:

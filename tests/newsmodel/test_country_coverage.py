@@ -183,6 +183,8 @@ def test_event_venues_form_no_pair(text: str) -> None:
         # round 15: arriving in a country for a summit is a visit, a strike on a city a target
         "North Korea fired missiles a day before Trump arrived in South Korea for the Apec summit.",
         "Israel struck a compound in Doha where Hamas leaders had gathered to discuss a truce.",
+        # round 18: an airport struck is no venue (an airport a swap used is, see above)
+        "A U.S. drone strike at Baghdad airport killed Qassem Soleimani, the commander of Iran's Quds Force.",
     ],
 )
 def test_arrivals_and_strikes_are_not_venues(text: str) -> None:
