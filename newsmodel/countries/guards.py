@@ -11,11 +11,17 @@
   met in Geneva", "flew to Madrid for a NATO summit", "in Busan, the Republic of Korea"), or the
   coast a ship was off ("off the east coast of Somalia"), stays a mention but is marked `venue`,
   so it forms no pair; not where a war is ("a ceasefire in Gaza"), where someone arrives ("Trump
-  arrived in South Korea for the summit") or what is struck ("struck a compound in Doha").
+  arrived in South Korea for the summit") or what is struck ("struck a compound in Doha"); an
+  airport an exchange between two others used ("the tarmac at Abu Dhabi airport") is one, an
+  airport struck is not; "in condemning X" and "abuses in X" are no places.
+- Places only: The Hague after in/to/at (the courts' seat; "licences from The Hague" is the
+  Dutch government), an international court's seat ("the ECOWAS Court of Justice in Abuja"), the
+  Suez and Panama Canals, Antarctica; Bosnian and Kosovo Serbs are not Serbia.
 - Languages: a demonym ending its phrase after "in"/"into" where speech or text is the topic
   ("interpreted into Korean and Japanese"); a currency sign ("US$2 million").
 - Datelines: the filing place and the agency credited ("SEOUL, March 4 (Reuters) -", "KYIV,
-  Ukraine (AP) —") say where the story was written, not who acts.
+  Ukraine (AP) —"), a broadcast's live link ("워싱턴 연결합니다.") and a wire credit line
+  ("Reporting by ... in Tokyo; Editing by ...") say where the story was written, not who acts.
 - Waters named after a state: "Sea of Japan", "East China Sea", "Taiwan Strait", "Philippine Sea".
 - "Georgia" the US state: with US-state words ("voters", "governor", "Atlanta") or a US mention
   and a place phrase ("a plant in Georgia"), and nothing that points to the Caucasus.
