@@ -30,8 +30,15 @@ Analyse = Callable[[list[str], "dt.date | None"], list[dict[str, Any]]]
 class AnalysisCoalescer:
     """Queue small analyses; one task runs all that wait as one call per date (see module doc)."""
 
-    def __init__(self, analyse: Analyse, executor: Executor, max_texts: int = 64) -> None:
+    def __init__(
+        self,
+        analyse: Analyse,
+        executor: Executor,
+        max_texts: int = 64,
+        on_call: Callable[[int], None] | None = None,
+    ) -> None:
         self._analyse = analyse
+        self.on_call = on_call  # told the size of every call (the API's analysis-batch histogram)
         self._executor = executor
         self.max_texts = max(1, max_texts)
         self._pending: list[tuple[list[str], dt.date | None, asyncio.Future[list[dict[str, Any]]]]] = []
@@ -67,6 +74,8 @@ class AnalysisCoalescer:
     ) -> None:
         texts = [t for item in items for t in item[0]]
         self.calls += 1
+        if self.on_call is not None:
+            self.on_call(len(texts))
         try:
             rows = await loop.run_in_executor(self._executor, self._analyse, texts, date)
         except Exception as exc:

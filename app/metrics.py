@@ -158,6 +158,13 @@ class AppMetrics:
         self.batch_size = Histogram(
             "newsmodel_inference_batch_size", "Texts per ONNX batch", buckets=BATCH_BUCKETS, registry=r
         )
+        self.analysis_batch = Histogram(
+            "newsmodel_analysis_batch_texts",
+            "Sentences per shared country-analysis call (small requests analysed together; the parser "
+            "costs less per sentence in larger calls)",
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
         self.requests_shed = Counter(
             "newsmodel_requests_shed",
             "Predict requests answered 503 at once because the inference queue would not answer them "

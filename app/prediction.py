@@ -186,6 +186,10 @@ class PredictionService:
 
     _writes: set[asyncio.Task[None]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        if self.small_analyses.on_call is None:
+            self.small_analyses.on_call = self.metrics.analysis_batch.observe
+
     def close(self) -> None:
         self.bulk.close()
 

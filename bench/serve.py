@@ -207,23 +207,27 @@ def spread(values: list[float]) -> str:
     return f"{median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
-def batch_stats(metrics_url: str) -> tuple[float, float]:
-    """(sum, count) of our inference batch-size histogram."""
+INFERENCE_BATCH = "newsmodel_inference_batch_size"
+ANALYSIS_BATCH = "newsmodel_analysis_batch_texts"
+
+
+def batch_stats(metrics_url: str, name: str = INFERENCE_BATCH) -> tuple[float, float]:
+    """(sum, count) of one of our batch-size histograms (inference, or shared country analysis)."""
     total = count = 0.0
     for line in httpx.get(metrics_url, timeout=10).text.splitlines():
-        if line.startswith("newsmodel_inference_batch_size_sum "):
+        if line.startswith(f"{name}_sum "):
             total = float(line.split()[1])
-        elif line.startswith("newsmodel_inference_batch_size_count "):
+        elif line.startswith(f"{name}_count "):
             count = float(line.split()[1])
     return total, count
 
 
 @contextmanager
-def mean_batch_into(metrics_url: str, means: list[float]) -> Iterator[None]:
-    """Append to `means` the mean size of the inference batches run inside the block."""
-    before = batch_stats(metrics_url)
+def mean_batch_into(metrics_url: str, means: list[float], name: str = INFERENCE_BATCH) -> Iterator[None]:
+    """Append to `means` the mean size of the batches (of histogram `name`) run inside the block."""
+    before = batch_stats(metrics_url, name)
     yield
-    after = batch_stats(metrics_url)
+    after = batch_stats(metrics_url, name)
     if after[1] > before[1]:
         means.append((after[0] - before[0]) / (after[1] - before[1]))
 
@@ -508,10 +512,14 @@ def main() -> None:
             # Per lean run: event-loop thread and other threads' CPU ms per request, and req/s.
             lean_cpu: dict[int, list[tuple[float, float, float]]] = {1: [], 16: []}
             lean_batches: dict[int, list[float]] = {1: [], 16: []}
+            analysis_batches: dict[int, list[float]] = {1: [], 16: []}  # sentences per parser call
             for _ in range(repeats):
                 for clients in (1, 16):
                     texts = fresh(per_run if clients == 16 else per_run // 4)
-                    with mean_batch_into(f"{ours}/metrics", batches[clients]):
+                    with (
+                        mean_batch_into(f"{ours}/metrics", batches[clients]),
+                        mean_batch_into(f"{ours}/metrics", analysis_batches[clients], ANALYSIS_BATCH),
+                    ):
                         cold = load.drive(
                             f"{ours}/v1/predict", clients, seconds, client_cpus, bodies(texts, "ours")
                         )
@@ -747,6 +755,9 @@ def main() -> None:
     mean_batches = ", ".join(f"{c} client(s): {median(v):.1f}" for c, v in sorted(batches.items()) if v)
     mean_batches += "; without the parse: " + ", ".join(
         f"{c} client(s): {median(v):.1f}" for c, v in sorted(lean_batches.items()) if v
+    )
+    mean_batches += "; sentences per shared country-analysis call (cold, with the parse): " + ", ".join(
+        f"{c} client(s): {median(v):.1f}" for c, v in sorted(analysis_batches.items()) if v
     )
     failures = sum(r.failures for pair in runs.values() for group in pair for r in group)
     print(f"Our mean inference batch size (cold runs): {mean_batches}. Failed requests: {failures}. "

@@ -35,7 +35,8 @@ def test_requests_waiting_together_share_one_call_and_get_their_own_rows() -> No
         return analyse_texts(texts, date)
 
     async def scenario() -> None:
-        coalescer = AnalysisCoalescer(analyse, ThreadPoolExecutor(1), max_texts=64)
+        sizes: list[int] = []  # what the API's analysis-batch histogram is told
+        coalescer = AnalysisCoalescer(analyse, ThreadPoolExecutor(1), max_texts=64, on_call=sizes.append)
         first = asyncio.create_task(coalescer.analyse([SENTENCES[0]], None))
         await asyncio.sleep(0.05)  # running alone: a lone request never waits for company
         day = dt.date(2024, 5, 1)
@@ -53,5 +54,6 @@ def test_requests_waiting_together_share_one_call_and_get_their_own_rows() -> No
         # each ran alone: 4 more), and the 2 dated ones in one call.
         assert calls[0] == (1, None) and (4, None) in calls and (2, day) in calls
         assert len(calls) == 1 + 1 + 4 + 1 and coalescer.calls == len(calls)
+        assert sorted(sizes) == sorted(n for n, _ in calls)
 
     asyncio.run(scenario())
