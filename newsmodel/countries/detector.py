@@ -596,13 +596,16 @@ def _korean_venues(text: str, mentions: list[Mention]) -> list[Mention]:
     English "in Geneva")."""
     if len({m.iso3 for m in mentions if m.iso3}) < 3 or not _KO_MEETING.search(text):
         return mentions
-    placed = [
-        m.kind in ("ko", "ko_strict")
-        and bool(_KO_VENUE_AFTER.match(text, m.end) or _KO_CITY_MEETING.match(text, m.end))
-        and (bool(_KO_VENUE_AFTER.match(text, m.end)) or m.text not in load_korean_state_names())
-        for m in mentions
-    ]
+    placed = [m.kind in ("ko", "ko_strict") and _korean_place(text, m) for m in mentions]
     return mark_placed_venues(mentions, placed)
+
+
+def _korean_place(text: str, m: Mention) -> bool:
+    """A place phrase after the mention ("스위스 제네바에서"), or a city (not a state's name)
+    naming the meeting it hosted ("하노이 북미 정상회담")."""
+    if _KO_VENUE_AFTER.match(text, m.end):
+        return True
+    return bool(_KO_CITY_MEETING.match(text, m.end)) and m.text not in load_korean_state_names()
 
 
 def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
@@ -613,21 +616,25 @@ def _korean_context(text: str, mentions: list[Mention]) -> list[Mention]:
     foreign: set[str] = set()
     out: list[Mention] = []
     taken = [(m.start, m.end) for m in mentions]
+
+    def free(start: int, end: int) -> bool:  # no mention found already overlaps it
+        return not any(s < end and start < e for s, e in taken)
+
     bare = (
         [
             Mention(b.group(g), b.start(g), b.end(g), "KOR", kind="ko_strict")
             for b in _KO_BARE_ORGAN.finditer(text)
-            if (g := b.lastindex or 1) and not any(s < b.end(g) and b.start(g) < e for s, e in taken)
+            if (g := b.lastindex or 1) and free(b.start(g), b.end(g))
         ]
         + [
             Mention(b.group(), b.start(), b.end(), "RUS", kind="ko")
             for b in _KO_RUSSIA_TOPIC.finditer(text)
-            if not any(s < b.end() and b.start() < e for s, e in taken)
+            if free(b.start(), b.end())
         ]
         + [
             Mention(b.group(), b.start(), b.end(), code, kind="compound")
             for b in (_KO_NK_US.finditer(text) if "북미" in text else ())
-            if not any(s < b.end() and b.start() < e for s, e in taken)
+            if free(b.start(), b.end())
             for code in ("PRK", "USA")
         ]
     )

@@ -47,12 +47,15 @@ from newsmodel.countries.direction_korean_words import (
     _KO_HANGUL_TAIL,
     _KO_HEADLINE_LEAD,
     _KO_IMPORT_BAN,
+    _KO_IMPORT_VERB,
     _KO_IMPORT_WORD,
+    _KO_IMPORTER_AFTER,
     _KO_JOINED,
     _KO_LISTED_AGENT,
     _KO_LOST_TO,
     _KO_MEDIATE,
     _KO_NOT_GOODS,
+    _KO_NOT_GOODS_LIST,
     _KO_PASSIVE_AFTER,
     _KO_PROTESTED,
     _KO_QUOTE_CLOSE,
@@ -440,14 +443,6 @@ def _conjoined(text: str, ordered: Sequence[Mention], own_a: list[int], own_b: l
     return False
 
 
-# The importer named right after the clause that imports ("이란산 원유를 수입해 온 중국 정유사").
-_KO_IMPORTER_AFTER = re.compile(
-    r"[산제]?\s[^.,…\"]{0,30}?(?:수입|구매|구입|도입|사들)(?:\S*(?:한|온|인|는|던)|\S*\s(?:온|오던|왔던))\s+"
-)
-# A list item that is an actor, not goods ("미국산 LNG와 한국 정부가"): the list stops there.
-_KO_NOT_GOODS_LIST = re.compile(r"(?:정부|당국|기업|업체|측|은행|대통령|총리)(?:와|과|,)$")
-
-
 def _goods_from(text: str, m: Mention) -> bool:
     """Whether the mention names where imported goods come from: "러시아산 (원유) 수입",
     "日 수산물 수입" (a goods noun between, so that "일본 수입 규제" stays Japan's own)."""
@@ -460,7 +455,7 @@ def _goods_from(text: str, m: Mention) -> bool:
         if _KO_IMPORT_WORD.match(token):
             # a ban on imports is the banning state's act, as a sanction is ("日 수산물 수입 중단")
             # (only after the noun: in "수입해 온 중국 정유사를 제재했다" the sanction is another act)
-            verb = re.search(r"(?:수입|구매|구입|도입)(?:해|한|하|했)|사들", token)
+            verb = _KO_IMPORT_VERB.search(token)
             banned = not verb and _KO_IMPORT_BAN.match(text, m.end + origin + word.start())
             return (origin or goods > 0) and not banned
         # made-in goods may be a list ("미국산 농산물과 에너지, 공산품 등을 ... 구매하기로")

@@ -92,11 +92,20 @@ _KO_CREDIT = re.compile(r"(?:\s+[\uac00-\ud7a3]{1,6})?\s*[\"'\u201c\u2018]")
 
 # Imports follow the goods (as "bought ... from X" does): "인도의 러시아산 원유 수입", "中, 日 수산물
 # 수입 중단" make the goods' country the source.
-_KO_IMPORT_WORD = re.compile(r"(?:수입|구매|구입|도입|사들)")
+_KO_IMPORT_NOUNS = "수입|구매|구입|도입"
+_KO_IMPORT_WORD = re.compile(rf"(?:{_KO_IMPORT_NOUNS}|사들)")
+# The same word as a verb ("수입해 온", "사들인"): a sanction after it is another act, not a ban.
+_KO_IMPORT_VERB = re.compile(rf"(?:{_KO_IMPORT_NOUNS})(?:해|한|하|했)|사들")
+# The importer named right after the clause that imports ("이란산 원유를 수입해 온 중국 정유사").
+_KO_IMPORTER_AFTER = re.compile(
+    rf"[산제]?\s[^.,…\"]{{0,30}}?(?:{_KO_IMPORT_NOUNS}|사들)(?:\S*(?:한|온|인|는|던)|\S*\s(?:온|오던|왔던))\s+"
+)
 
 _KO_IMPORT_BAN = re.compile(r"[^.,…]{0,14}?(?:중단|금지|규제|제한|금수|제재|통제|차단|관세)")
 
 _KO_NOT_GOODS = ("정부", "당국", "기업", "업체", "측", "은행")
+# A list item that is an actor, not goods ("미국산 LNG와 한국 정부가"): the list stops there.
+_KO_NOT_GOODS_LIST = re.compile(rf"(?:{'|'.join((*_KO_NOT_GOODS, '대통령', '총리'))})(?:와|과|,)$")
 
 # A place named before a visit noun is where the visit goes ("영국 국빈 방문과 프랑스 순방에",
 # "평양 방문길에"); "방문단" (a delegation) is not a visit.

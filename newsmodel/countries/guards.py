@@ -174,6 +174,14 @@ _VENUE_KINDS = frozenset({"metonym", "name", "derived"})
 _ARRIVED_OR_STRUCK = re.compile(
     r"\b(?:arrived|arrives|arriving|landed|lands|struck|strikes|hit|bombed|attacked|shelled|raided)\b[^,.;]*$"
 )
+# "on the tarmac at Abu Dhabi airport": where a swap or a landing happened; not an airport struck
+# ("a U.S. drone strike at Baghdad's international airport": Iraq is hit).
+_AIRPORT_AFTER = re.compile(r"\s+(?:international\s+)?airport\b", re.IGNORECASE)
+_VIOLENCE = re.compile(
+    r"\b(?:strikes?|struck|attack\w*|bomb\w*|drones?|missiles?|raid\w*|shell\w*|hit|blast|explosion|"
+    r"stormed|seized|killed|fired)\b",
+    re.IGNORECASE,
+)
 _OFFICIAL_NAMES = ("Republic", "Kingdom", "People", "Democratic", "Islamic", "Federal")
 _THE_CITY_GATHERING = re.compile(r"\s+(?:talks|summit|negotiations|meeting)\b")
 # "off the east coast of Somalia", "off Gibraltar": where a ship was, not a party to what it met.
@@ -224,9 +232,10 @@ _COMPANY_AFTER = re.compile(
 _COMPANY_AFTER_NAME = re.compile(r"\s+(?:Eastern|Southern)(?!\s+(?:Theat(?:er|re)|Command|Fleet|Railway))\b")
 _COMPANY_BEFORE = re.compile(r"\bAir\s+$")
 _ANY_WATER = re.compile(r"Sea|Strait|Ocean|Gulf|Trench|Basin|Bay|Canal")
-_WATER_AFTER = re.compile(r"\s+(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin|Canal(?!\s+Authority))\b")
 # "the Suez Canal", "the Panama Canal": a waterway, even after a city's name (not its Authority)
-_CANAL_AFTER = re.compile(r"\s+Canal\b(?!\s+Authority)")
+_CANAL = r"Canal\b(?!\s+Authority)"
+_WATER_AFTER = re.compile(rf"\s+(?:(?:Sea|Strait|Straits|Ocean|Gulf|Trench|Basin)\b|{_CANAL})")
+_CANAL_AFTER = re.compile(rf"\s+{_CANAL}")
 _WATER_BEFORE = re.compile(r"\b(?:Sea|Gulf|Strait|Straits|Bay)\s+of\s+(?:the\s+)?$")
 _US_STATE_WORDS = re.compile(
     r"\b(?:voters?|governor|gubernatorial|county|counties|Atlanta|Savannah|Augusta|state\s+senator|"
@@ -548,14 +557,6 @@ _COURT_SEAT = re.compile(
     r"\b(?:ECOWAS|ICJ|ICC|International|World|European|Inter-American|African|Permanent|Arbitration|arbitral|"
     r"Arbitral|war\s+crimes|U\.?N\.?|Special)\s+(?:[A-Z][\w-]*\s+)*(?:Court|court|Tribunal|tribunal)"
     r"(?:\s+of\s+(?:Justice|Arbitration|Human\s+Rights))?\s+(?:in|at|based\s+in)\s+$"
-)
-# "on the tarmac at Abu Dhabi airport": where a swap or a landing happened; not an airport struck
-# ("a U.S. drone strike at Baghdad's international airport": Iraq is hit).
-_AIRPORT_AFTER = re.compile(r"\s+(?:international\s+)?airport\b", re.IGNORECASE)
-_VIOLENCE = re.compile(
-    r"\b(?:strikes?|struck|attack\w*|bomb\w*|drones?|missiles?|raid\w*|shell\w*|hit|blast|explosion|"
-    r"stormed|seized|killed|fired)\b",
-    re.IGNORECASE,
 )
 
 
